@@ -1,0 +1,27 @@
+"""Catalogue service: app factory (`uvicorn --factory services.catalog.app:create_app`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.catalog.offerings.endpoints import router as offerings_router
+from services.catalog.sessions.consumers import SEATS
+from services.catalog.sessions.endpoints import router as sessions_router
+from services.catalog.settings import CatalogSettings
+from services.kernel.migrations import MigrationSet
+from services.kernel.service import ServiceDefinition, create_service_app
+
+DEFINITION = ServiceDefinition(
+    name="catalog",
+    title="Catalogue",
+    description="Offerings, their dated sessions and the seats taken in them.",
+    migrations=MigrationSet(schema="catalog", directory=Path(__file__).parent / "migrations"),
+    routers=(offerings_router, sessions_router),
+    subscriptions=(SEATS,),
+)
+
+
+def create_app(settings: CatalogSettings | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or CatalogSettings())

@@ -1,0 +1,1 @@
+"""Sign-in: OIDC bearer tokens verified against a cached JWKS, and the roles they carry."""

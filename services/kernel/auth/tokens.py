@@ -1,0 +1,134 @@
+"""Bearer-token verification and the signed-in principal.
+
+Every service and the gateway verify the token themselves (no identity header is trusted): RS256 only,
+exact issuer and audience, `exp` required with a small leeway, the key chosen by `kid` from the cached
+JWKS. Roles come from the token's `roles` claim; a signed-in employee without roles is a plain user,
+identified by the `oid` claim (the Entra ID object id).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.kernel.auth.jwks import ALLOWED_ALGORITHMS, JwksCache
+from services.kernel.problems import Forbidden, Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    coordinator = "coordinator"
+    hr_integration = "hr-integration"
+    ops = "ops"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the Entra object id, their roles and display claims."""
+
+    oid: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    name: str | None = None
+    email: str | None = None
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+
+class TokenVerifier:
+    def __init__(self, *, issuer: str, audience: str, jwks: JwksCache, leeway_seconds: int = 60) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks = jwks
+        self.leeway = leeway_seconds
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError as exc:
+            raise Unauthorized("Malformed bearer token.") from exc
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise Unauthorized("Token algorithm is not accepted.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("Token has no key id.")
+        if not self.jwks.has_keys and not await self.jwks.refresh():
+            # Fail closed: without keys nothing can be verified.
+            raise Unauthorized("Signing keys are unavailable.")
+        key = await self.jwks.get(kid)
+        if key is None:
+            raise Unauthorized("Token is signed with an unknown key.")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=list(ALLOWED_ALGORITHMS),
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "iss", "aud"], "strict_aud": True},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Token has expired.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"Token is not valid: {exc}.") from exc
+        oid = claims.get("oid")
+        if not isinstance(oid, str) or not oid:
+            raise Unauthorized("Token carries no object id (oid).")
+        raw_roles = claims.get("roles", [])
+        if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
+            raise Unauthorized("Token roles claim is malformed.")
+        name = claims.get("name")
+        email = claims.get("preferred_username") or claims.get("email")
+        return Principal(
+            oid=oid,
+            roles=frozenset(raw_roles),
+            name=name if isinstance(name, str) else None,
+            email=email if isinstance(email, str) else None,
+        )
+
+
+bearer_scheme = HTTPBearer(
+    scheme_name="bearerAuth",
+    description="An OIDC access token (Entra ID v2). In development: `make token ROLE=coordinator`.",
+    auto_error=False,
+)
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer token is required.")
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(*roles: Role) -> Any:
+    """A dependency admitting principals holding any of `roles`."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not any(principal.has_role(role) for role in roles):
+            wanted = " or ".join(role.value for role in roles)
+            raise Forbidden(f"This operation requires the {wanted} role.")
+        return principal
+
+    return Depends(dependency)
+
+
+CoordinatorOnly = Annotated[Principal, require_role(Role.coordinator)]
+OpsOnly = Annotated[Principal, require_role(Role.ops)]
+HrIntegrationOnly = Annotated[Principal, require_role(Role.hr_integration)]

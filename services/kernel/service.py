@@ -1,0 +1,153 @@
+"""The app factory every domain service uses: lifespan, middleware, errors, health, docs, event bus."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from services.kernel import database, health, migrations
+from services.kernel.auth.jwks import JwksCache
+from services.kernel.auth.tokens import TokenVerifier
+from services.kernel.docs import install_docs
+from services.kernel.eventbus import admin as eventbus_admin
+from services.kernel.eventbus.consumer import DeliveryPolicy
+from services.kernel.eventbus.runtime import EventBusRuntime
+from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.logs import configure_logging
+from services.kernel.problems import install_problem_handlers
+from services.kernel.requestid import RequestIdMiddleware
+from services.kernel.settings import Environment, PlatformSettings, ServiceSettings
+
+log = logging.getLogger(__name__)
+
+EVENTBUS_MIGRATIONS = migrations.MigrationSet(
+    schema="eventbus", directory=Path(__file__).parent / "eventbus" / "migrations"
+)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes a service itself: its name, schema, routers and event subscriptions."""
+
+    name: str
+    title: str
+    description: str
+    migrations: migrations.MigrationSet
+    routers: Sequence[APIRouter]
+    subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+    version: str = "0.1.0"
+
+
+def operation_id(service: str) -> Callable[[APIRoute], str]:
+    """Stable operationIds (`catalog_list_sessions`): clean generated clients, readable Swagger UI."""
+
+    def generate(route: APIRoute) -> str:
+        return f"{service}_{route.name}"
+
+    return generate
+
+
+def resolve_database_url(settings: PlatformSettings) -> str:
+    """`DATABASE_URL`, or in development the embedded server under .data/ (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    if settings.app_env is Environment.production:
+        raise RuntimeError("DATABASE_URL must be set in production")
+    from services.kernel.devdb import DEFAULT_DATABASE, EmbeddedPostgres
+
+    return EmbeddedPostgres().ensure_database(DEFAULT_DATABASE)
+
+
+def create_verifier(settings: PlatformSettings) -> TokenVerifier:
+    assert settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url
+    jwks = JwksCache(
+        settings.oidc_jwks_url,
+        ttl_seconds=settings.jwks_cache_seconds,
+        cooldown_seconds=settings.jwks_refresh_cooldown_seconds,
+    )
+    return TokenVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks=jwks,
+        leeway_seconds=settings.jwt_leeway_seconds,
+    )
+
+
+def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    """Build the FastAPI app of one service. Nothing touches the database until the lifespan starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(definition.name, settings.log_level, settings.log_format)
+        if settings.app_env is not Environment.production:
+            from services.kernel.auth.devkeys import ensure_dev_keys
+
+            ensure_dev_keys()
+        database_url = resolve_database_url(settings)
+        engine = database.create_engine(
+            database_url,
+            application_name=definition.name,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        )
+        sessionmaker = database.create_sessionmaker(engine)
+        migration_sets = (EVENTBUS_MIGRATIONS, definition.migrations)
+        if settings.migrate_on_start:
+            await migrations.upgrade(engine, *migration_sets)
+        verifier = create_verifier(settings)
+        await verifier.jwks.refresh()
+        runtime = EventBusRuntime(
+            sessionmaker,
+            listen_dsn=database.libpq_dsn(database_url),
+            subscriptions=definition.subscriptions if settings.consumers_enabled else (),
+            policy=DeliveryPolicy(
+                batch_size=settings.event_batch_size,
+                max_attempts=settings.event_max_attempts,
+                retry_base_seconds=settings.event_retry_base_seconds,
+                retry_max_seconds=settings.event_retry_max_seconds,
+                poll_interval_seconds=settings.event_poll_interval_seconds,
+            ),
+            application_name=definition.name,
+        )
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.migration_sets = migration_sets
+        app.state.verifier = verifier
+        app.state.eventbus = runtime
+        await runtime.start()
+        log.info("%s ready", definition.name)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            await engine.dispose()
+            log.info("%s stopped", definition.name)
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id(definition.name),
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    for router in definition.routers:
+        app.include_router(router)
+    if definition.subscriptions:
+        app.include_router(eventbus_admin.router)
+    install_docs(app, title=definition.title)
+    return app
