@@ -1,8 +1,9 @@
-"""Liveness (`/healthz`) and readiness (`/readyz`: database reachable, migrations at head, consumers running)."""
+"""Liveness (`/healthz`) and readiness (`/readyz`: database, migrations at head, consumers running)."""
 
 from __future__ import annotations
 
 import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -70,4 +71,3 @@ async def readyz(request: Request) -> JSONResponse:
         extra={"checks": checks},
     )
     return response
-

@@ -16,6 +16,7 @@ class _ContextFilter(logging.Filter):
         self.service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
         record.service = self.service
         record.request_id = current_request_id()
         return True

@@ -14,7 +14,6 @@ from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
@@ -54,6 +53,15 @@ def _script_heads(directory: Path) -> set[str]:
     return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
+def _include_name(schema: str) -> Any:
+    def include(name: str | None, type_: str, parent_names: Any) -> bool:
+        if type_ == "schema":
+            return name == schema
+        return True
+
+    return include
+
+
 def _include_object(schema: str) -> Any:
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         if type_ == "table":
@@ -70,6 +78,7 @@ def _configure_and_run(connection: Connection, target_metadata: MetaData | None,
         version_table=VERSION_TABLE,
         version_table_schema=schema,
         include_schemas=True,
+        include_name=_include_name(schema),
         include_object=_include_object(schema),
         compare_type=True,
     )
@@ -124,18 +133,19 @@ async def upgrade(engine: AsyncEngine, *sets: MigrationSet) -> None:
     log.info("migrations at head: %s", ", ".join(s.schema for s in sets))
 
 
-def _current_sync(connection: Connection, schema: str) -> set[str]:
-    ctx = MigrationContext.configure(
-        connection, opts={"version_table": VERSION_TABLE, "version_table_schema": schema}
-    )
-    return set(ctx.get_current_heads())
-
-
 async def at_head(engine: AsyncEngine, *sets: MigrationSet) -> bool:
     """True when every schema's recorded revision equals its script head."""
     async with engine.connect() as conn:
         for migration_set in sets:
-            current = await conn.run_sync(_current_sync, migration_set.schema)
-            if current != migration_set.heads():
+            exists = await conn.scalar(
+                text("SELECT to_regclass(:table) IS NOT NULL"),
+                {"table": f"{migration_set.schema}.{VERSION_TABLE}"},
+            )
+            if not exists:
+                return False
+            rows = await conn.execute(
+                text(f'SELECT version_num FROM "{migration_set.schema}".{VERSION_TABLE}')
+            )
+            if {row.version_num for row in rows} != migration_set.heads():
                 return False
     return True

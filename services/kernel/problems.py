@@ -213,5 +213,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: Unauthorized.openapi(),
-    422: {"model": ProblemDetails, "description": "Request validation failed (`urn:problem:validation-error`)"},
+    422: {
+        "model": ProblemDetails,
+        "description": "Request validation failed (`urn:problem:validation-error`)",
+    },
 }

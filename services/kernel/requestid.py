@@ -1,4 +1,4 @@
-"""Request ids: accepted from `X-Request-ID` when well-formed, generated otherwise, kept in a context variable.
+"""Request ids: taken from `X-Request-ID` when well-formed, generated otherwise, kept in a context variable.
 
 The id is echoed on the response, logged with every record, passed upstream by the gateway and stored
 in every event published while handling the request (and restored while a consumer handles that event).

@@ -65,7 +65,9 @@ def resolve_database_url(settings: PlatformSettings) -> str:
 
 
 def create_verifier(settings: PlatformSettings) -> TokenVerifier:
-    assert settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url
+    assert settings.oidc_issuer
+    assert settings.oidc_audience
+    assert settings.oidc_jwks_url
     jwks = JwksCache(
         settings.oidc_jwks_url,
         ttl_seconds=settings.jwks_cache_seconds,

@@ -32,7 +32,7 @@ class Environment(StrEnum):
 
 
 class _SharedEnvSource(EnvSettingsSource):
-    """Reads the platform-wide fields from unprefixed variables (`DATABASE_URL`, not `CATALOG_DATABASE_URL`)."""
+    """Reads the platform-wide fields from unprefixed variables (`DATABASE_URL` as well as `CATALOG_...`)."""
 
     def __init__(self, settings_cls: type[BaseSettings], shared: frozenset[str]) -> None:
         super().__init__(settings_cls, env_prefix="")
@@ -64,12 +64,13 @@ class PlatformSettings(BaseSettings):
     app_env: Environment = Environment.development
     database_url: str | None = Field(
         default=None,
-        description="postgresql://user:pass@host:port/db. Unset in development: the embedded server under .data/.",
+        description="postgresql://user:pass@host:port/db; unset in development: embedded server in .data/.",
     )
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = Field(
-        default=None, description="https:// URL of the identity provider's JWKS, or file:// for a local JWKS file."
+        default=None,
+        description="https:// URL of the identity provider's JWKS, or file:// for a local JWKS file.",
     )
     jwt_leeway_seconds: int = 60
     jwks_cache_seconds: int = 3600

@@ -23,9 +23,7 @@ class OfferingCreate(WriteModel):
     kind_code: str = Field(min_length=1, max_length=64, examples=["theme-gathering"])
     title: str = Field(min_length=1, max_length=300, examples=["Tillitsbasert styring i praksis"])
     summary: str = Field(default="", max_length=2000)
-    booking_unit: BookingUnit | None = Field(
-        default=None, description="Defaults to the kind's booking unit."
-    )
+    booking_unit: BookingUnit | None = Field(default=None, description="Defaults to the kind's booking unit.")
 
 
 class OfferingPublic(ReadModel):

@@ -21,7 +21,7 @@ from services.kernel.settings import DATA_DIR
 DEV_ISSUER = "https://login.dev.invalid/ledelsesutvikling/v2.0"
 DEV_AUDIENCE = "api://ledelsesutvikling-dev"
 DEV_TENANT = "00000000-0000-4000-8000-000000000000"
-# Stable namespace: a demo person's Entra object id is uuid5(namespace, e-mail), so tokens and demo data agree.
+# A demo person's Entra object id is uuid5(namespace, e-mail), so tokens and demo data agree.
 PERSON_NAMESPACE = uuid.UUID("5b0c34a2-5b0e-4a8b-9b61-2f5c0e8d7a11")
 
 
@@ -112,3 +112,16 @@ def mint_token(
         claims["preferred_username"] = email
     claims.update(extra_claims or {})
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+# The demo people the dev token command signs in as by default (they exist in the demo data).
+DEFAULT_EMAILS = {
+    "coordinator": "kari.nordmann@uke.oslo.kommune.no",
+    "hr-integration": "hr-integrasjon@oslo.kommune.no",
+    "ops": "drift@uke.oslo.kommune.no",
+}
+DEFAULT_USER_EMAIL = "ola.hansen@bydel-alna.oslo.kommune.no"
+
+
+def default_email_for_role(role: str | None) -> str:
+    return DEFAULT_EMAILS.get(role or "", DEFAULT_USER_EMAIL)

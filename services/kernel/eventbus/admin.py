@@ -83,7 +83,9 @@ class ResetRequest(BaseModel):
     to: Literal["beginning", "end"] | None = Field(
         default=None, description="`beginning` replays all history; `end` skips everything published so far."
     )
-    position: PositionModel | None = Field(default=None, description="Replay every event after this position.")
+    position: PositionModel | None = Field(
+        default=None, description="Replay every event after this position."
+    )
     from_event_id: uuid.UUID | None = Field(default=None, description="Replay from this event, inclusive.")
 
     @model_validator(mode="after")

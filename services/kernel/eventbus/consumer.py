@@ -17,6 +17,7 @@ fallback, for the polling interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from dataclasses import dataclass
@@ -106,7 +107,11 @@ async def run_pass(
             if attempts >= policy.max_attempts:
                 log.error(
                     "event %s (%s) dead-lettered for %s after %d attempts: %s",
-                    event.event_id, event.topic, subscription.name, attempts, message,
+                    event.event_id,
+                    event.topic,
+                    subscription.name,
+                    attempts,
+                    message,
                 )
                 await repository.dead_letter(session, subscription.name, event, attempts, message)
                 position, attempts = Position(event.xid, event.id), 0
@@ -114,7 +119,13 @@ async def run_pass(
             delay = policy.backoff(attempts)
             log.warning(
                 "handler of %s failed on event %s (%s), attempt %d of %d, retry in %.2fs: %s",
-                subscription.name, event.event_id, event.topic, attempts, policy.max_attempts, delay, message,
+                subscription.name,
+                event.event_id,
+                event.topic,
+                attempts,
+                policy.max_attempts,
+                delay,
+                message,
             )
             await repository.record_failure(session, subscription.name, position, attempts, delay, message)
             return PassResult(Outcome.retry_later, handled, delay)
@@ -162,10 +173,8 @@ class Worker:
             await self._task
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wakeup.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
 
     async def _run(self) -> None:
         fenced_streak = 0

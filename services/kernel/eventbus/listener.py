@@ -8,6 +8,7 @@ wakes them for a catch-up read, so a lost notification delays delivery by at mos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -90,8 +91,6 @@ class Listener:
                         connection.terminate()
             if self._stopping.is_set():
                 return
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-            except TimeoutError:
-                pass
             delay = min(delay * 2, 5.0)

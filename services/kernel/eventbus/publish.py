@@ -1,4 +1,4 @@
-"""Transactional publishing: the event row is written in the caller's transaction, with the change it reports."""
+"""Transactional publishing: the event row is written in the caller's transaction, beside its change."""
 
 from __future__ import annotations
 

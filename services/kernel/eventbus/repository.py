@@ -235,7 +235,9 @@ async def get_dead_letter(session: AsyncSession, dead_letter_id: int, *, lock: b
     return _dead_letter(row) if row is not None else None
 
 
-async def mark_retry(session: AsyncSession, dead_letter_id: int, *, resolved: bool, error: str | None) -> None:
+async def mark_retry(
+    session: AsyncSession, dead_letter_id: int, *, resolved: bool, error: str | None
+) -> None:
     await session.execute(
         text(
             """

@@ -16,18 +16,54 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 KINDS = [
-    ("theme-gathering", "Temasamling / felles arena", "Theme gathering", "person", 10,
-     "Stor plenumssamling for toppledergruppene, fysisk, digital eller hybrid, med eksterne fagpersoner."),
-    ("reflection-group", "Refleksjonsgruppe", "Reflection group", "person", 20,
-     "Små grupper av toppledere på tvers av virksomheter og sektorer som utforsker dilemmaer i rollen."),
-    ("leader-group-development", "Ledergruppeutvikling", "Leader-group development", "person", 30,
-     "Forskningsbasert program for effektive ledergrupper: om lag seks halvdagssamlinger med hjemmelekse."),
-    ("leader-group-workshop", "Workshop for toppledergrupper", "Workshop for a top-leader group", "group", 40,
-     "Skreddersydd workshop for én ledergruppe, f.eks. krisehåndtering eller ledelse på avstand."),
-    ("coaching", "Individuell veiledning / coaching", "Individual coaching", "person", 50,
-     "Individuell veiledning for én toppleder etter forespørsel."),
-    ("professional-day", "Fagdag", "Professional day", "person", 60,
-     "Endagsarrangement for alle ledere, f.eks. om tillitsbasert ledelse."),
+    (
+        "theme-gathering",
+        "Temasamling / felles arena",
+        "Theme gathering",
+        "person",
+        10,
+        "Stor plenumssamling for toppledergruppene, fysisk, digital eller hybrid, med eksterne fagpersoner.",
+    ),
+    (
+        "reflection-group",
+        "Refleksjonsgruppe",
+        "Reflection group",
+        "person",
+        20,
+        "Små grupper av toppledere på tvers av virksomheter og sektorer som utforsker dilemmaer i rollen.",
+    ),
+    (
+        "leader-group-development",
+        "Ledergruppeutvikling",
+        "Leader-group development",
+        "person",
+        30,
+        "Forskningsbasert program for effektive ledergrupper: om lag seks halvdagssamlinger med hjemmelekse.",
+    ),
+    (
+        "leader-group-workshop",
+        "Workshop for toppledergrupper",
+        "Workshop for a top-leader group",
+        "group",
+        40,
+        "Skreddersydd workshop for én ledergruppe, f.eks. krisehåndtering eller ledelse på avstand.",
+    ),
+    (
+        "coaching",
+        "Individuell veiledning / coaching",
+        "Individual coaching",
+        "person",
+        50,
+        "Individuell veiledning for én toppleder etter forespørsel.",
+    ),
+    (
+        "professional-day",
+        "Fagdag",
+        "Professional day",
+        "person",
+        60,
+        "Endagsarrangement for alle ledere, f.eks. om tillitsbasert ledelse.",
+    ),
 ]
 
 
@@ -46,8 +82,14 @@ def upgrade() -> None:
     op.bulk_insert(
         kinds,
         [
-            {"code": c, "name_nb": nb, "name_en": en, "default_booking_unit": unit, "sort_order": order,
-             "description": desc}
+            {
+                "code": c,
+                "name_nb": nb,
+                "name_en": en,
+                "default_booking_unit": unit,
+                "sort_order": order,
+                "description": desc,
+            }
             for c, nb, en, unit, order, desc in KINDS
         ],
     )
@@ -66,7 +108,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offerings")),
         schema="catalog",
     )
-    op.create_index(op.f("ix_offerings_kind_code"), "offerings", ["kind_code"], schema="catalog")
+    op.create_index(op.f("ix_catalog_offerings_kind_code"), "offerings", ["kind_code"], schema="catalog")
     op.create_table(
         "sessions",
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -1,0 +1,56 @@
+# One entry point for every developer habit. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+ROLE ?= coordinator
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format typecheck pytest migrate seed token openapi clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+run: $(STAMP) ## start PostgreSQL, migrate, load demo data, run the services and the gateway (Ctrl-C stops all)
+	$(PY) -m services.cli run
+
+test: lint typecheck pytest ## ruff, mypy (strict) and the whole suite against a real PostgreSQL
+
+lint: $(STAMP) ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(STAMP) ## mypy --strict
+	$(VENV)/bin/mypy services gateway tests
+
+pytest: $(STAMP) ## the test suite only (TEST_DATABASE_URL selects a server; default: embedded)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP) ## bring every schema to head (DATABASE_URL, or the embedded server)
+	$(PY) -m services.cli migrate
+
+seed: $(STAMP) ## load the demo data (idempotent)
+	$(PY) -m services.cli seed
+
+token: $(STAMP) ## print a development token: make token ROLE=coordinator|ops|hr-integration|user [EMAIL=...]
+	@$(PY) -m services.cli token --role $(ROLE) $(if $(EMAIL),--email $(EMAIL))
+
+openapi: $(STAMP) ## regenerate openapi/ (merged document, each service's, event payloads)
+	$(PY) -m services.cli openapi
+
+clean: ## remove the virtual environment and local data (.data: the embedded database, dev keys)
+	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,226 @@
+"""Gateway app factory (`uvicorn --factory gateway.app:create_app`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from gateway import forwarding
+from gateway.openapi_merge import merge
+from gateway.settings import GatewaySettings
+from services.kernel.docs import install_docs
+from services.kernel.logs import configure_logging
+from services.kernel.problems import (
+    NotFound,
+    ProblemDetails,
+    Unauthorized,
+    install_problem_handlers,
+    problem_response,
+    problem_type,
+)
+from services.kernel.requestid import RequestIdMiddleware
+from services.kernel.service import create_verifier
+from services.kernel.settings import REPO_ROOT, Environment
+
+log = logging.getLogger(__name__)
+
+TITLE = "Ledelsesutvikling API"
+VERSION = "0.1.0"
+DESCRIPTION = (
+    "Leadership-development programme of the City of Oslo: the course catalogue, enrolment with waiting "
+    "lists, and anonymous feedback. Every operation under `/api/v1` needs a bearer token (Authorize)."
+)
+COMMITTED_OPENAPI_DIR = REPO_ROOT / "openapi"
+
+meta_router = APIRouter(tags=["gateway"])
+
+
+@meta_router.get("/healthz", summary="Gateway liveness", operation_id="gateway_healthz")
+async def healthz() -> dict[str, str]:
+    """The gateway process is up."""
+    return {"status": "ok"}
+
+
+@meta_router.get(
+    "/readyz",
+    summary="Readiness of the gateway and every service",
+    operation_id="gateway_readyz",
+    responses={503: {"model": ProblemDetails, "description": "A service is not ready; `checks` says which."}},
+)
+async def readyz(request: Request) -> Response:
+    """Ready when signing keys are loaded and every service reports ready."""
+    client: httpx.AsyncClient = request.app.state.http
+    settings: GatewaySettings = request.app.state.settings
+
+    async def check(url: str) -> str:
+        try:
+            response = await client.get(f"{url}/readyz", timeout=3.0)
+        except httpx.HTTPError as exc:
+            return f"unreachable: {type(exc).__name__}"
+        return "ok" if response.status_code == 200 else f"not ready ({response.status_code})"
+
+    names = list(settings.upstreams())
+    results = await asyncio.gather(*(check(url) for url in settings.upstreams().values()))
+    checks = dict(zip(names, results, strict=True))
+    checks["signing-keys"] = "ok" if request.app.state.verifier.jwks.has_keys else "missing"
+    if all(value == "ok" for value in checks.values()):
+        return JSONResponse({"status": "ready", "checks": checks})
+    return problem_response(
+        503,
+        type_=problem_type("not-ready"),
+        title="Not ready",
+        detail=", ".join(f"{k}: {v}" for k, v in checks.items() if v != "ok"),
+        extra={"checks": checks},
+    )
+
+
+def gateway_openapi_parts() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The gateway's own paths and schemas, as FastAPI documents them."""
+    app = FastAPI(title=TITLE, version=VERSION)
+    app.include_router(meta_router)
+    document = app.openapi()
+    return document.get("paths", {}), document.get("components", {}).get("schemas", {})
+
+
+def merged_document(documents: dict[str, dict[str, Any]], prefix: str = "/api/v1") -> dict[str, Any]:
+    paths, schemas = gateway_openapi_parts()
+    return merge(
+        documents,
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        prefix=prefix,
+        gateway_paths=paths,
+        gateway_schemas=schemas,
+    )
+
+
+class OpenApiCache:
+    """The merged document, rebuilt from the live services at most every `ttl` seconds.
+
+    A service that cannot be reached contributes its committed document (openapi/<service>.json), so the
+    docs stay complete while one service restarts.
+    """
+
+    def __init__(self, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
+        self.client = client
+        self.settings = settings
+        self._document: dict[str, Any] | None = None
+        self._built_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self, name: str, url: str) -> dict[str, Any]:
+        try:
+            response = await self.client.get(f"{url}/openapi.json", timeout=3.0)
+            response.raise_for_status()
+            document: dict[str, Any] = response.json()
+            return document
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("OpenAPI of %s unavailable (%s); using the committed document", name, exc)
+            text = await asyncio.to_thread((COMMITTED_OPENAPI_DIR / f"{name}.json").read_text)
+            committed: dict[str, Any] = json.loads(text)
+            return committed
+
+    async def get(self) -> dict[str, Any]:
+        async with self._lock:
+            fresh = time.monotonic() - self._built_at < self.settings.openapi_cache_seconds
+            if self._document is None or not fresh:
+                upstreams = self.settings.upstreams()
+                fetched = await asyncio.gather(*(self._fetch(n, u) for n, u in upstreams.items()))
+                documents = dict(zip(upstreams, fetched, strict=True))
+                self._document = merged_document(documents, self.settings.public_prefix)
+                self._built_at = time.monotonic()
+            return self._document
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    upstreams = settings.upstreams()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging("gateway", settings.log_level, settings.log_format)
+        if settings.app_env is not Environment.production:
+            from services.kernel.auth.devkeys import ensure_dev_keys
+
+            ensure_dev_keys()
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout_seconds,
+                read=settings.read_timeout_seconds,
+                write=settings.write_timeout_seconds,
+                pool=settings.pool_timeout_seconds,
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=settings.max_keepalive_connections,
+            ),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        verifier = create_verifier(settings)
+        await verifier.jwks.refresh()
+        app.state.settings = settings
+        app.state.http = client
+        app.state.verifier = verifier
+        app.state.openapi = OpenApiCache(client, settings)
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(meta_router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_json(request: Request) -> JSONResponse:
+        return JSONResponse(await request.app.state.openapi.get())
+
+    install_docs(app, title=TITLE)
+
+    async def proxy(request: Request) -> Response:
+        service: str = request.path_params["service"]
+        upstream = upstreams.get(service)
+        if upstream is None:
+            raise NotFound(f"No service {service!r} behind {settings.public_prefix}.")
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("A bearer token is required.")
+        # Checked here to turn strangers away early; the service verifies the token again itself.
+        request.state.principal = await request.app.state.verifier.verify(token.strip())
+        return await forwarding.forward(
+            request.app.state.http,
+            request,
+            upstream_url=upstream,
+            path="/" + request.path_params["path"],
+            prefix=f"{settings.public_prefix}/{service}",
+            service=service,
+        )
+
+    app.add_api_route(
+        f"{settings.public_prefix}/{{service}}/{{path:path}}",
+        proxy,
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        include_in_schema=False,
+    )
+    return app

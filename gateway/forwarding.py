@@ -1,0 +1,112 @@
+"""Forwarding one request to an upstream service and streaming the answer back.
+
+Kept small and self-contained on purpose: it is the hot path, measured against a C proxy (nginx) in the
+benchmarks, and may be swapped for another client without touching the rest of the gateway.
+Bodies stream both ways (nothing is buffered whole), hop-by-hop headers are dropped, `X-Forwarded-*` and
+`X-Request-ID` are set, and redirects are passed to the client, never followed.
+"""
+
+from __future__ import annotations
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from services.kernel.problems import GatewayTimeout, Problem, ServiceUnavailable
+from services.kernel.requestid import current_request_id
+
+# RFC 9110 §7.6.1, plus headers the client library recomputes for the new connection.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+    }
+)
+# Set by this gateway only; values a client sends are dropped, never trusted.
+GATEWAY_OWNED = frozenset(
+    {
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-forwarded-prefix",
+        "forwarded",
+        "x-request-id",
+    }
+)
+
+
+class BadGateway(Problem):
+    status = 502
+    slug = "bad-gateway"
+    title = "Bad gateway"
+
+
+def _connection_listed(headers: list[tuple[str, str]]) -> set[str]:
+    listed: set[str] = set()
+    for name, value in headers:
+        if name == "connection":
+            listed.update(token.strip().lower() for token in value.split(",") if token.strip())
+    return listed
+
+
+def request_headers(request: Request, prefix: str) -> list[tuple[str, str]]:
+    raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw]
+    drop = HOP_BY_HOP | GATEWAY_OWNED | _connection_listed(raw)
+    headers = [(k, v) for k, v in raw if k not in drop]
+    client = request.client.host if request.client else "unknown"
+    headers += [
+        ("x-forwarded-for", client),
+        ("x-forwarded-proto", request.url.scheme),
+        ("x-forwarded-host", request.headers.get("host", "")),
+        ("x-forwarded-prefix", prefix),
+        ("x-request-id", current_request_id() or ""),
+    ]
+    return headers
+
+
+def response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
+    raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw]
+    drop = HOP_BY_HOP | _connection_listed(raw) | {"x-request-id"}
+    return [(k, v) for k, v in raw if k not in drop]
+
+
+async def forward(
+    client: httpx.AsyncClient, request: Request, *, upstream_url: str, path: str, prefix: str, service: str
+) -> Response:
+    """Send `request` to `upstream_url + path` and stream the upstream's response back."""
+    has_body = (
+        request.method not in {"GET", "HEAD", "OPTIONS", "DELETE"} or "content-length" in request.headers
+    )
+    outgoing = client.build_request(
+        request.method,
+        httpx.URL(upstream_url + path, query=request.url.query.encode("latin-1")),
+        headers=request_headers(request, prefix),
+        content=request.stream() if has_body else None,
+    )
+    try:
+        upstream = await client.send(outgoing, stream=True, follow_redirects=False)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise ServiceUnavailable(f"The {service} service is unavailable.") from exc
+    except httpx.TimeoutException as exc:
+        raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
+    except httpx.TransportError as exc:
+        raise BadGateway(f"The {service} service sent an invalid response.") from exc
+    response = StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
+    )
+    # Raw list, not a mapping: repeated headers (Set-Cookie, Vary, ...) pass through as sent.
+    response.raw_headers = [
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in response_headers(upstream)
+    ]
+    return response

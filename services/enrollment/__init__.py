@@ -1,0 +1,1 @@
+"""Enrolment: the directory of org units, people and leader groups, and who is enrolled where."""

@@ -1,0 +1,27 @@
+"""Enrolment service: app factory (`uvicorn --factory services.enrollment.app:create_app`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.enrollment.directory.endpoints import router as directory_router
+from services.enrollment.enrollments.endpoints import router as enrollments_router
+from services.enrollment.sessions.consumers import SESSIONS
+from services.enrollment.settings import EnrollmentSettings
+from services.kernel.migrations import MigrationSet
+from services.kernel.service import ServiceDefinition, create_service_app
+
+DEFINITION = ServiceDefinition(
+    name="enrollment",
+    title="Enrolment",
+    description="The HR directory (org units, people, leader groups) and enrolments in sessions.",
+    migrations=MigrationSet(schema="enrollment", directory=Path(__file__).parent / "migrations"),
+    routers=(directory_router, enrollments_router),
+    subscriptions=(SESSIONS,),
+)
+
+
+def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or EnrollmentSettings())

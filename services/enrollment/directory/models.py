@@ -1,0 +1,65 @@
+"""Org units, people and top-leader groups, as the HR system knows them (HR is the source of truth)."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+
+class OrgUnitKind(StrEnum):
+    city_district = "city-district"  # bydel
+    agency = "agency"  # etat
+    department = "department"  # byrådsavdeling
+    enterprise = "enterprise"  # foretak
+    other = "other"
+
+
+class OrgUnit(SQLModel, table=True):
+    __tablename__ = "org_units"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    external_id: str = Field(unique=True, max_length=100)
+    name: str
+    kind: str
+    sector: str | None = None
+    parent_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.org_units.id")
+    active: bool = True
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    external_id: str = Field(unique=True, max_length=100)
+    name: str
+    email: str
+    entra_oid: str | None = Field(default=None, unique=True, max_length=64)
+    org_unit_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.org_units.id", index=True)
+    active: bool = True
+
+
+class LeaderGroup(SQLModel, table=True):
+    """A top-leader group: the leader group of one org unit, led by its top leader."""
+
+    __tablename__ = "leader_groups"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    external_id: str = Field(unique=True, max_length=100)
+    org_unit_id: uuid.UUID = Field(foreign_key="enrollment.org_units.id", unique=True)
+    leader_id: uuid.UUID = Field(foreign_key="enrollment.people.id", index=True)
+    name: str
+    active: bool = True
+
+
+class LeaderGroupMember(SQLModel, table=True):
+    __tablename__ = "leader_group_members"
+    __table_args__ = {"schema": "enrollment"}
+
+    group_id: uuid.UUID = Field(foreign_key="enrollment.leader_groups.id", primary_key=True)
+    person_id: uuid.UUID = Field(foreign_key="enrollment.people.id", primary_key=True, index=True)
+    role_title: str | None = None

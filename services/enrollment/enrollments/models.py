@@ -1,0 +1,44 @@
+"""Enrolments: one person in one session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, Index, func, text
+from sqlmodel import Field, SQLModel
+
+
+class EnrollmentStatus(StrEnum):
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+
+
+class Enrollment(SQLModel, table=True):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        # One active enrolment per person and session.
+        Index(
+            "uq_enrollments_session_id_person_id_active",
+            "session_id",
+            "person_id",
+            unique=True,
+            postgresql_where=text("status = 'confirmed'"),
+        ),
+        {"schema": "enrollment"},
+    )
+    __mapper_args__ = {"eager_defaults": True}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(foreign_key="enrollment.sessions.id", index=True)
+    person_id: uuid.UUID = Field(foreign_key="enrollment.people.id", index=True)
+    status: str = Field(default=EnrollmentStatus.confirmed.value)
+    seats: int = 1
+    enrolled_by_oid: str
+    created_at: datetime | None = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )

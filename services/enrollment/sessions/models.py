@@ -1,0 +1,27 @@
+"""The enrolment service's read model of catalogue sessions, fed by `catalog.session_scheduled`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime
+from sqlmodel import Field, SQLModel
+
+
+class SessionView(SQLModel, table=True):
+    __tablename__ = "sessions"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: uuid.UUID = Field(primary_key=True)
+    offering_id: uuid.UUID = Field(index=True)
+    offering_title: str
+    offering_kind: str
+    booking_unit: str
+    starts_at: datetime = Field(sa_type=DateTime(timezone=True))
+    ends_at: datetime = Field(sa_type=DateTime(timezone=True))
+    capacity: int
+    venue: str | None = None
+    # Owned here: confirmed seats, and a counter bumped on every change, sent with each event.
+    seats_confirmed: int = 0
+    seats_version: int = Field(default=0, sa_type=BigInteger)

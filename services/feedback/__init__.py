@@ -1,0 +1,1 @@
+"""Feedback: who took part (from enrolment events), surveys and anonymous responses."""

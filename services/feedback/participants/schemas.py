@@ -1,0 +1,15 @@
+"""API schemas of participants."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.kernel.schemas import OsloDatetime, ReadModel
+
+
+class ParticipantPublic(ReadModel):
+    enrollment_id: uuid.UUID
+    session_id: uuid.UUID
+    person_id: uuid.UUID
+    org_unit_id: uuid.UUID | None
+    confirmed_at: OsloDatetime

@@ -1,0 +1,162 @@
+"""`make run`: PostgreSQL, migrations, demo data, the three services and the gateway, stopped together.
+
+Every child runs in its own process group so that a Ctrl-C reaches this supervisor alone; it then stops
+the gateway first (no new traffic), then the services (each finishes its requests and its consumers'
+current batch), then the embedded PostgreSQL it started. Nothing is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from services.kernel.auth import devkeys
+from services.kernel.settings import PlatformSettings
+from services.registry import SERVICES
+
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+def _uvicorn(factory: str, port: int, host: str) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--host", host, "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+    ]  # fmt: skip
+
+
+def _start(name: str, command: list[str], env: dict[str, str]) -> Child:
+    process = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603 - our own interpreter
+    return Child(name, process)
+
+
+def _stop(children: list[Child]) -> None:
+    for child in children:
+        if child.process.poll() is None:
+            os.killpg(child.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    for child in children:
+        try:
+            child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+
+
+def _wait_ready(url: str, children: list[Child], timeout: float = 90.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.process.poll() is not None for child in children):
+            return False
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def run(*, seed: bool = True) -> int:
+    from services.cli import _migrate
+    from services.demo import load_demo_data
+    from services.kernel.devdb import DEFAULT_DATABASE, EmbeddedPostgres
+
+    settings = PlatformSettings()
+    embedded: EmbeddedPostgres | None = None
+    if settings.database_url:
+        database_url = settings.database_url
+    else:
+        embedded = EmbeddedPostgres()
+        database_url = embedded.ensure_database(DEFAULT_DATABASE)
+    children: list[Child] = []
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        devkeys.ensure_dev_keys()
+        asyncio.run(_migrate(database_url))
+        if seed:
+            print(asyncio.run(load_demo_data(database_url)), flush=True)
+        env = {**os.environ, "DATABASE_URL": database_url}
+        for service in SERVICES:
+            service_settings = service.settings_class()
+            prefix = service.name.upper()
+            child_env = {**env, f"{prefix}_MIGRATE_ON_START": "false"}
+            children.append(
+                _start(
+                    service.name,
+                    _uvicorn(service.factory, service_settings.port, service_settings.host),
+                    child_env,
+                )
+            )
+        from gateway.settings import GatewaySettings
+
+        gateway_settings = GatewaySettings()
+        children.append(
+            _start(
+                "gateway",
+                _uvicorn("gateway.app:create_app", gateway_settings.port, gateway_settings.host),
+                env,
+            )
+        )
+        base = f"http://{gateway_settings.host}:{gateway_settings.port}"
+        if not _wait_ready(f"{base}/readyz", children):
+            failed = [c.name for c in children if c.process.poll() is not None]
+            print(f"start-up failed ({', '.join(failed) or 'not ready in time'}); stopping", file=sys.stderr)
+            return 1
+        token = devkeys.mint_token(
+            oid=devkeys.person_oid(devkeys.DEFAULT_EMAILS["coordinator"]),
+            roles=["coordinator"],
+            email=devkeys.DEFAULT_EMAILS["coordinator"],
+            name="Kari Nordmann",
+        )
+        print(
+            "\n".join(
+                [
+                    "",
+                    f"Gateway:     {base}/api/v1/{{catalog,enrollment,feedback}}/...",
+                    f"Swagger UI:  {base}/docs",
+                    f"OpenAPI:     {base}/openapi.json",
+                    f"Database:    {database_url}",
+                    "",
+                    "Coordinator token (Kari Nordmann, UKE); paste into Authorize in Swagger UI:",
+                    token,
+                    "",
+                    f'Try: curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/catalog/sessions',
+                    "Other roles: make token ROLE=ops (or hr-integration, user). Ctrl-C stops everything.",
+                ]
+            ),
+            flush=True,
+        )
+        while not stopping:
+            if any(child.process.poll() is not None for child in children):
+                dead = [c.name for c in children if c.process.poll() is not None]
+                print(f"{', '.join(dead)} stopped unexpectedly; stopping everything", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("stopping ...", file=sys.stderr, flush=True)
+        _stop(children[-1:])  # the gateway first: no new traffic
+        _stop(children[:-1])
+        if embedded is not None:
+            embedded.stop()
+        print("stopped", file=sys.stderr, flush=True)
