@@ -149,7 +149,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("gateway", settings.log_level, settings.log_format)
-        if settings.app_env is not Environment.production:
+        if settings.app_env is Environment.development:
             from services.kernel.auth.devkeys import ensure_dev_keys
 
             ensure_dev_keys()

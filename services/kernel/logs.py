@@ -22,9 +22,17 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stdout` is at the time (test runners swap and close it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout
+        super().emit(record)
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Route the root logger (and uvicorn's) to stdout in the chosen format. Safe to call twice."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler(sys.stdout)
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(

@@ -10,7 +10,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.config import Config
@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_engine_from_config
+from sqlmodel.sql.sqltypes import AutoString
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,13 @@ def _include_object(schema: str) -> Any:
     return include
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render SQLModel's AutoString as plain `sa.String`, so migrations do not import sqlmodel."""
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
+
+
 def _configure_and_run(connection: Connection, target_metadata: MetaData | None, schema: str) -> None:
     context.configure(
         connection=connection,
@@ -81,6 +89,7 @@ def _configure_and_run(connection: Connection, target_metadata: MetaData | None,
         include_name=_include_name(schema),
         include_object=_include_object(schema),
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

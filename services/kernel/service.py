@@ -87,7 +87,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(definition.name, settings.log_level, settings.log_format)
-        if settings.app_env is not Environment.production:
+        if settings.app_env is Environment.development:
             from services.kernel.auth.devkeys import ensure_dev_keys
 
             ensure_dev_keys()

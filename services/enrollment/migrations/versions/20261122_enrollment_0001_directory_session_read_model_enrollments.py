@@ -8,7 +8,6 @@ Create Date: 2026-11-22 13:24:39.267227
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders SQLModel string types)
 from alembic import op
 
 revision: str = "enrollment_0001"
@@ -22,10 +21,10 @@ def upgrade() -> None:
     op.create_table(
         "org_units",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("sector", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("external_id", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("sector", sa.String(), nullable=True),
         sa.Column("parent_id", sa.Uuid(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -39,13 +38,13 @@ def upgrade() -> None:
         "sessions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("offering_id", sa.Uuid(), nullable=False),
-        sa.Column("offering_title", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("offering_kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("booking_unit", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("offering_title", sa.String(), nullable=False),
+        sa.Column("offering_kind", sa.String(), nullable=False),
+        sa.Column("booking_unit", sa.String(), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
-        sa.Column("venue", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("venue", sa.String(), nullable=True),
         sa.Column("seats_confirmed", sa.Integer(), nullable=False),
         sa.Column("seats_version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions")),
@@ -57,10 +56,10 @@ def upgrade() -> None:
     op.create_table(
         "people",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("entra_oid", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("external_id", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("email", sa.String(), nullable=False),
+        sa.Column("entra_oid", sa.String(length=64), nullable=True),
         sa.Column("org_unit_id", sa.Uuid(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -79,9 +78,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("session_id", sa.Uuid(), nullable=False),
         sa.Column("person_id", sa.Uuid(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("status", sa.String(), nullable=False),
         sa.Column("seats", sa.Integer(), nullable=False),
-        sa.Column("enrolled_by_oid", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("enrolled_by_oid", sa.String(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["person_id"], ["enrollment.people.id"], name=op.f("fk_enrollments_person_id_people")
@@ -109,10 +108,10 @@ def upgrade() -> None:
     op.create_table(
         "leader_groups",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("external_id", sa.String(length=100), nullable=False),
         sa.Column("org_unit_id", sa.Uuid(), nullable=False),
         sa.Column("leader_id", sa.Uuid(), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["leader_id"], ["enrollment.people.id"], name=op.f("fk_leader_groups_leader_id_people")
@@ -132,7 +131,7 @@ def upgrade() -> None:
         "leader_group_members",
         sa.Column("group_id", sa.Uuid(), nullable=False),
         sa.Column("person_id", sa.Uuid(), nullable=False),
-        sa.Column("role_title", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("role_title", sa.String(), nullable=True),
         sa.ForeignKeyConstraint(
             ["group_id"],
             ["enrollment.leader_groups.id"],

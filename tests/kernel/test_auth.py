@@ -1,0 +1,170 @@
+"""Token verification: what is accepted, what is refused, and how the key set is cached."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from services.kernel.auth import devkeys
+from services.kernel.auth.jwks import JwksCache
+from services.kernel.auth.tokens import Principal, Role, TokenVerifier
+from services.kernel.problems import Unauthorized
+
+
+def verifier_for(keys_dir: Path, *, cooldown_seconds: float = 30) -> TokenVerifier:
+    jwks = JwksCache((keys_dir / "jwks.json").as_uri(), cooldown_seconds=cooldown_seconds)
+    return TokenVerifier(issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks)
+
+
+def mint(keys_dir: Path, **kwargs: object) -> str:
+    return devkeys.mint_token(oid="11111111-2222-3333-4444-555555555555", directory=keys_dir, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_valid_token_gives_the_principal_and_roles(keys_dir: Path) -> None:
+    token = devkeys.mint_token(
+        oid="abc", roles=["coordinator", "ops"], name="Kari Nordmann", email="kari@x.no", directory=keys_dir
+    )
+    principal = await verifier_for(keys_dir).verify(token)
+    assert principal == Principal(
+        oid="abc", roles=frozenset({"coordinator", "ops"}), name="Kari Nordmann", email="kari@x.no"
+    )
+    assert principal.has_role(Role.coordinator)
+    assert not principal.has_role(Role.hr_integration)
+
+
+async def test_plain_employee_has_no_roles(keys_dir: Path) -> None:
+    principal = await verifier_for(keys_dir).verify(mint(keys_dir))
+    assert principal.roles == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"issuer": "https://login.microsoftonline.com/other/v2.0"}, "iss"),
+        ({"audience": "api://someone-else"}, "aud"),
+        ({"lifetime_seconds": -3600}, "expired"),
+        ({"extra_claims": {"oid": ""}}, "oid"),
+        ({"extra_claims": {"roles": "coordinator"}}, "roles"),
+        ({"extra_claims": {"exp": None}}, "exp"),
+    ],
+)
+async def test_refused_tokens(keys_dir: Path, claims: dict[str, object], reason: str) -> None:
+    with pytest.raises(Unauthorized):
+        await verifier_for(keys_dir).verify(mint(keys_dir, **claims))
+
+
+async def test_small_clock_skew_is_tolerated(keys_dir: Path) -> None:
+    token = mint(keys_dir, lifetime_seconds=-30)  # expired 30 s ago, inside the 60 s leeway
+    assert (await verifier_for(keys_dir).verify(token)).oid
+
+
+async def test_tampered_signature_is_refused(keys_dir: Path) -> None:
+    header, payload, signature = mint(keys_dir).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["roles"] = ["coordinator"]
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(Unauthorized):
+        await verifier_for(keys_dir).verify(f"{header}.{forged_payload}.{signature}")
+
+
+async def test_hs256_signed_with_the_public_key_is_refused(keys_dir: Path) -> None:
+    """The classic algorithm-confusion attack: only RS256 is accepted."""
+    kid = json.loads((keys_dir / "jwks.json").read_text())["keys"][0]["kid"]
+    key = serialization.load_pem_private_key((keys_dir / "private.pem").read_bytes(), password=None)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    now = int(time.time())
+    claims = {"iss": devkeys.DEV_ISSUER, "aud": devkeys.DEV_AUDIENCE, "oid": "x", "iat": now, "exp": now + 60}
+    # Built by hand: PyJWT itself refuses to HMAC-sign with a PEM key.
+    segments = [
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=")
+        for part in ({"alg": "HS256", "typ": "JWT", "kid": kid}, claims)
+    ]
+    signing_input = b".".join(segments)
+    mac = hmac.new(public_pem, signing_input, hashlib.sha256).digest()
+    forged = (signing_input + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
+    with pytest.raises(Unauthorized, match="algorithm"):
+        await verifier_for(keys_dir).verify(forged)
+
+
+async def test_unsigned_token_is_refused(keys_dir: Path) -> None:
+    now = int(time.time())
+    claims = {"iss": devkeys.DEV_ISSUER, "aud": devkeys.DEV_AUDIENCE, "oid": "x", "iat": now, "exp": now + 60}
+    unsigned = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
+    with pytest.raises(Unauthorized):
+        await verifier_for(keys_dir).verify(unsigned)
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "Bearer x"])
+async def test_malformed_tokens_are_refused(keys_dir: Path, garbage: str) -> None:
+    with pytest.raises(Unauthorized):
+        await verifier_for(keys_dir).verify(garbage)
+
+
+async def test_token_from_a_rotated_key_is_accepted_after_one_refresh(tmp_path: Path) -> None:
+    keys = devkeys.ensure_dev_keys(tmp_path / "k1")
+    verifier = verifier_for(keys, cooldown_seconds=0)
+    await verifier.verify(mint(keys))
+    # The identity provider rotates: a new key pair is published in the same JWKS location.
+    (keys / "private.pem").unlink()
+    (keys / "jwks.json").unlink()
+    devkeys.ensure_dev_keys(keys)
+    assert (await verifier.verify(mint(keys))).oid
+
+
+async def test_unknown_kids_do_not_flood_the_identity_provider(keys_dir: Path) -> None:
+    """Random `kid`s trigger at most one refresh per cooldown; known keys keep working."""
+    jwks_document = json.loads((keys_dir / "jwks.json").read_text())
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(200, json=jwks_document)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    jwks = JwksCache("https://idp.invalid/keys", cooldown_seconds=60, http_client=client)
+    verifier = TokenVerifier(issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks)
+    await verifier.verify(mint(keys_dir))
+    assert calls == 1
+    real = mint(keys_dir).split(".")
+    for n in range(50):
+        header = base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "kid": f"made-up-{n}"}).encode())
+        with pytest.raises(Unauthorized, match="unknown key"):
+            await verifier.verify(".".join([header.rstrip(b"=").decode(), real[1], real[2]]))
+    assert calls == 1
+    await verifier.verify(mint(keys_dir))
+    await client.aclose()
+
+
+async def test_last_good_keys_are_kept_when_the_provider_fails(keys_dir: Path) -> None:
+    jwks_document = json.loads((keys_dir / "jwks.json").read_text())
+    healthy = True
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=jwks_document) if healthy else httpx.Response(503)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    jwks = JwksCache("https://idp.invalid/keys", ttl_seconds=0, cooldown_seconds=0, http_client=client)
+    verifier = TokenVerifier(issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks)
+    await verifier.verify(mint(keys_dir))
+    healthy = False
+    assert (await verifier.verify(mint(keys_dir))).oid  # stale cache, refresh failed, old keys still used
+    await client.aclose()
+
+
+async def test_without_any_keys_everything_is_refused(tmp_path: Path, keys_dir: Path) -> None:
+    jwks = JwksCache((tmp_path / "missing.json").as_uri(), cooldown_seconds=0)
+    verifier = TokenVerifier(issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks)
+    with pytest.raises(Unauthorized, match="unavailable"):
+        await verifier.verify(mint(keys_dir))

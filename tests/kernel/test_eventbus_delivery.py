@@ -1,0 +1,150 @@
+"""Delivery guarantees of the event bus against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.kernel import database
+from services.kernel.eventbus import publish
+from services.kernel.eventbus.consumer import DeliveryPolicy, Outcome, run_pass
+from tests.kernel.eventbus_support import (
+    FAST,
+    Ping,
+    Recorder,
+    drain,
+    handled,
+    handled_order,
+    publish_pings,
+    register,
+)
+
+
+@pytest.mark.parametrize("lower_xid_publishes_last", [False, True])
+async def test_events_committed_out_of_id_order_are_all_delivered(
+    sessionmaker: async_sessionmaker[AsyncSession], lower_xid_publishes_last: bool
+) -> None:
+    """Two transactions commit in the opposite order of their event ids: the consumer still gets both."""
+    recorder = Recorder()
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+
+    async with sessionmaker() as slow, sessionmaker() as fast:
+        await slow.begin()
+        await fast.begin()
+        if lower_xid_publishes_last:
+            # `slow` takes its transaction id first but inserts its event after `fast` (higher event id).
+            await slow.execute(text("SELECT pg_current_xact_id()"))
+            fast_id = await publish(fast, Ping(n=2), source="tests", aggregate_id="2")
+            slow_id = await publish(slow, Ping(n=1), source="tests", aggregate_id="1")
+        else:
+            # `slow` inserts first (lower event id) but commits last.
+            slow_id = await publish(slow, Ping(n=1), source="tests", aggregate_id="1")
+            fast_id = await publish(fast, Ping(n=2), source="tests", aggregate_id="2")
+        await fast.commit()
+
+        # The later event is committed and visible, but a transaction below it is still running:
+        # the fence holds it back rather than letting the position move past the slow one's event.
+        result = await run_pass(sessionmaker, subscription, FAST)
+        assert result.outcome is Outcome.fenced
+        assert await handled(sessionmaker) == {}
+        async with sessionmaker() as probe:
+            visible = (await probe.execute(text("SELECT event_id FROM eventbus.events"))).scalars().all()
+        assert visible == [fast_id], "a naive `id > last_seen` reader would take this one and skip the other"
+
+        await slow.commit()
+
+    await drain(sessionmaker, subscription)
+    assert await handled_order(sessionmaker) == [slow_id, fast_id]
+    assert set((await handled(sessionmaker)).values()) == {1}
+
+
+async def test_rolled_back_transaction_publishes_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    recorder = Recorder()
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+    listener = await asyncpg.connect(database.libpq_dsn(database_url))
+    notifications: list[str] = []
+    await listener.add_listener("eventbus", lambda *args: notifications.append(args[2]))
+    try:
+        async with sessionmaker() as session:
+            await session.begin()
+            await publish(session, Ping(n=1), source="tests", aggregate_id="1")
+            await session.rollback()
+        await asyncio.sleep(0.3)
+        async with sessionmaker() as probe:
+            count = (await probe.execute(text("SELECT count(*) FROM eventbus.events"))).scalar_one()
+        assert count == 0
+        assert notifications == []
+        await drain(sessionmaker, subscription)
+        assert recorder.calls == {}
+
+        await publish_pings(sessionmaker, 2)  # the channel works: a committed publish does notify
+        await asyncio.sleep(0.3)
+        assert notifications == ["eventbus"]
+    finally:
+        await listener.close()
+
+
+async def test_one_notification_per_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    listener = await asyncpg.connect(database.libpq_dsn(database_url))
+    notifications: list[str] = []
+    await listener.add_listener("eventbus", lambda *args: notifications.append(args[2]))
+    try:
+        await publish_pings(sessionmaker, *range(25))
+        await asyncio.sleep(0.3)
+        assert notifications == ["eventbus"]
+    finally:
+        await listener.close()
+
+
+async def test_handler_failing_twice_then_succeeding_lands_its_effects_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    recorder = Recorder(fail_times=2)
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+    [event_id] = await publish_pings(sessionmaker, 1)
+
+    results = await drain(sessionmaker, subscription)
+
+    assert recorder.calls[event_id] == 3
+    # The handler wrote its row on every attempt; the failed attempts' writes were rolled back.
+    assert await handled(sessionmaker) == {event_id: 1}
+    assert [r.outcome for r in results].count(Outcome.retry_later) == 2
+    async with sessionmaker() as session:
+        row = (await session.execute(text("SELECT attempts, last_error FROM eventbus.subscriptions"))).one()
+        dead = (await session.execute(text("SELECT count(*) FROM eventbus.dead_letters"))).scalar_one()
+    assert (row.attempts, row.last_error, dead) == (0, None, 0)
+
+
+async def test_failed_attempt_is_recorded_and_not_retried_before_its_backoff(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    recorder = Recorder(fail_on={1})
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+    await publish_pings(sessionmaker, 1)
+    slow_retries = DeliveryPolicy(max_attempts=3, retry_base_seconds=30)
+
+    first = await run_pass(sessionmaker, subscription, slow_retries)
+    second = await run_pass(sessionmaker, subscription, slow_retries)
+
+    assert first.outcome is Outcome.retry_later
+    assert first.delay == 30
+    assert second.outcome is Outcome.retry_later
+    assert second.delay is not None
+    assert 25 < second.delay <= 30
+    assert recorder.calls.total() == 1
+    async with sessionmaker() as session:
+        row = (await session.execute(text("SELECT attempts, last_error FROM eventbus.subscriptions"))).one()
+    assert row.attempts == 1
+    assert "RuntimeError: boom on 1" in row.last_error

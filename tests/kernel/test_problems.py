@@ -1,0 +1,112 @@
+"""Every error is an RFC 9457 problem document with the request id; no client input produces a 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support import TokenFactory
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+async def test_unknown_route_is_a_404_problem(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    assert_problem(await catalog.get("/no/such/thing", headers=tokens.header()), 404)
+
+
+async def test_wrong_method_is_a_405_problem(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    assert_problem(await catalog.delete("/sessions", headers=tokens.header()), 405)
+
+
+async def test_missing_token_is_a_401_problem(catalog: httpx.AsyncClient) -> None:
+    response = await catalog.get("/sessions")
+    body = assert_problem(response, 401)
+    assert body["type"] == "urn:problem:unauthorized"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-jwt", "Token abc"])
+async def test_bad_authorization_is_a_401_problem(catalog: httpx.AsyncClient, header: str) -> None:
+    assert_problem(await catalog.get("/sessions", headers={"Authorization": header}), 401)
+
+
+async def test_identity_headers_are_not_trusted(catalog: httpx.AsyncClient) -> None:
+    headers = {"X-User-Oid": "someone", "X-Roles": "coordinator", "X-Forwarded-User": "admin"}
+    assert_problem(await catalog.get("/sessions", headers=headers), 401)
+
+
+async def test_wrong_role_is_a_403_problem(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    body = assert_problem(
+        await catalog.post(
+            "/offerings", json={"kind_code": "coaching", "title": "x"}, headers=tokens.header()
+        ),
+        403,
+    )
+    assert "coordinator" in str(body["detail"])
+
+
+async def test_malformed_json_is_a_422_problem(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    response = await catalog.post(
+        "/offerings",
+        content=b'{"kind_code": "coaching", "title": ',
+        headers={**tokens.header("coordinator"), "content-type": "application/json"},
+    )
+    body = assert_problem(response, 422)
+    assert body["type"] == "urn:problem:validation-error"
+    assert body["errors"][0]["type"] == "json_invalid"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"kind_code": "coaching", "title": "x", "unexpected": 1}, "unexpected"),
+        ({"kind_code": "coaching", "title": 42}, "title"),
+        ({"kind_code": "coaching"}, "title"),
+        ({"kind_code": "coaching", "title": ""}, "title"),
+        ({"kind_code": "coaching", "title": "x", "booking_unit": "team"}, "booking_unit"),
+    ],
+)
+async def test_invalid_fields_are_named_in_a_422_problem(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, payload: dict[str, object], field: str
+) -> None:
+    body = assert_problem(
+        await catalog.post("/offerings", json=payload, headers=tokens.header("coordinator")), 422
+    )
+    assert ["body", field] in [error["loc"] for error in body["errors"]]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "path", ["/sessions/not-a-uuid", "/sessions?limit=0", "/sessions?limit=100000", "/sessions?offset=-1"]
+)
+async def test_bad_path_and_query_parameters_are_422(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, path: str
+) -> None:
+    assert_problem(await catalog.get(path, headers=tokens.header()), 422)
+
+
+async def test_request_id_is_accepted_or_generated(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    given = await catalog.get("/nope", headers={**tokens.header(), "X-Request-ID": "trace-123"})
+    assert given.headers["x-request-id"] == "trace-123"
+    assert given.json()["request_id"] == "trace-123"
+    forged = await catalog.get("/nope", headers={**tokens.header(), "X-Request-ID": "bad id\nINFO forged"})
+    assert forged.headers["x-request-id"] != "bad id\nINFO forged"
+    assert len(forged.headers["x-request-id"]) == 32
+
+
+async def test_health_and_docs_need_no_token(catalog: httpx.AsyncClient) -> None:
+    assert (await catalog.get("/healthz")).json() == {"status": "ok"}
+    ready = await catalog.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "consumers": "ok"}
+    assert (await catalog.get("/openapi.json")).status_code == 200
+    docs = await catalog.get("/docs")
+    assert docs.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in docs.text

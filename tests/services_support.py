@@ -1,0 +1,42 @@
+"""Fixtures that run the real service apps in-process against the test database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.catalog.app import create_app as create_catalog
+from services.catalog.settings import CatalogSettings
+from services.enrollment.app import create_app as create_enrollment
+from services.enrollment.settings import EnrollmentSettings
+from services.feedback.app import create_app as create_feedback
+from services.feedback.settings import FeedbackSettings
+from tests.support import running
+
+
+@pytest.fixture
+async def catalog(
+    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_catalog(CatalogSettings(**service_settings()))) as client:
+        yield client
+
+
+@pytest.fixture
+async def enrollment(
+    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_enrollment(EnrollmentSettings(**service_settings()))) as client:
+        yield client
+
+
+@pytest.fixture
+async def feedback(
+    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_feedback(FeedbackSettings(**service_settings()))) as client:
+        yield client

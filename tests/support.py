@@ -1,0 +1,99 @@
+"""Helpers for tests: tokens, service clients, waiting for eventual consistency, factories."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.enrollment.directory.models import OrgUnit, Person
+from services.kernel.auth import devkeys
+
+T = TypeVar("T")
+
+
+class TokenFactory:
+    def __init__(self, keys_dir: Path) -> None:
+        self.keys_dir = keys_dir
+
+    def __call__(self, *roles: str, oid: str | None = None, email: str | None = None, **claims: Any) -> str:
+        email = email or "tester@uke.oslo.kommune.no"
+        return devkeys.mint_token(
+            oid=oid or devkeys.person_oid(email),
+            roles=list(roles),
+            email=email,
+            directory=self.keys_dir,
+            extra_claims=claims or None,
+        )
+
+    def header(self, *roles: str, **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self(*roles, **kwargs)}"}
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give a client that calls it in-process."""
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None]],
+    *,
+    within: float = 10.0,
+    describe: Callable[[], Awaitable[str]] | None = None,
+) -> T:
+    """Poll `check` until it returns something truthy (eventual consistency across services)."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            detail = await describe() if describe else ""
+            raise AssertionError(f"condition not met within {within}s {detail}")
+        await asyncio.sleep(0.05)
+
+
+async def create_org_unit(session: AsyncSession, name: str = "Bydel Alna", **fields: Any) -> OrgUnit:
+    unit = OrgUnit(
+        external_id=fields.pop("external_id", f"ou-{name}"),
+        name=name,
+        kind=fields.pop("kind", "city-district"),
+        sector=fields.pop("sector", "Bydel"),
+        **fields,
+    )
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+async def create_person(
+    session: AsyncSession,
+    email: str,
+    *,
+    org_unit: OrgUnit | None = None,
+    name: str = "Test Person",
+    **fields: Any,
+) -> Person:
+    person = Person(
+        external_id=fields.pop("external_id", f"E-{email}"),
+        name=name,
+        email=email,
+        entra_oid=fields.pop("entra_oid", devkeys.person_oid(email)),
+        org_unit_id=org_unit.id if org_unit else None,
+        **fields,
+    )
+    session.add(person)
+    await session.flush()
+    return person

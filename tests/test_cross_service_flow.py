@@ -1,0 +1,216 @@
+"""The first real flow through events across all three services, each running as its own app.
+
+Catalogue schedules a session -> enrolment learns it from `catalog.session_scheduled` and accepts an
+enrolment -> the catalogue's seat count and the feedback service's participant list follow from
+`enrollment.confirmed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.support import TokenFactory, create_org_unit, create_person, eventually
+
+FUTURE = {"starts_at": "2027-02-04T09:00:00+01:00", "ends_at": "2027-02-04T15:30:00+01:00"}
+
+
+async def schedule_session(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, capacity: int = 300
+) -> dict[str, Any]:
+    coordinator = tokens.header("coordinator")
+    offering = await catalog.post(
+        "/offerings",
+        json={"kind_code": "theme-gathering", "title": "Temasamling: Effektive ledergrupper – æøå"},
+        headers=coordinator,
+    )
+    assert offering.status_code == 201, offering.text
+    session = await catalog.post(
+        "/sessions",
+        json={"offering_id": offering.json()["id"], "capacity": capacity, "venue": "Rådhuset", **FUTURE},
+        headers=coordinator,
+    )
+    assert session.status_code == 201, session.text
+    body: dict[str, Any] = session.json()
+    return body
+
+
+async def enrol_when_known(
+    enrollment: httpx.AsyncClient, session_id: str, headers: dict[str, str]
+) -> httpx.Response:
+    """Enrolment learns of the session asynchronously: retry while it answers 404."""
+
+    async def attempt() -> httpx.Response | None:
+        response = await enrollment.post("/enrollments", json={"session_id": session_id}, headers=headers)
+        return None if response.status_code == 404 else response
+
+    return await eventually(attempt)
+
+
+async def test_session_enrolment_seats_and_participants_flow_through_events(
+    catalog: httpx.AsyncClient,
+    enrollment: httpx.AsyncClient,
+    feedback: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tokens: TokenFactory,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        alna = await create_org_unit(session, "Bydel Alna")
+        ola = await create_person(session, "ola@bydel-alna.oslo.kommune.no", org_unit=alna, name="Ola Hansen")
+    scheduled = await schedule_session(catalog, tokens)
+    assert scheduled["starts_at"] == "2027-02-04T09:00:00+01:00"
+    assert scheduled["seats_taken"] == 0
+
+    ola_headers = tokens.header(email="ola@bydel-alna.oslo.kommune.no")
+    enrolled = await enrol_when_known(enrollment, scheduled["id"], ola_headers)
+    assert enrolled.status_code == 201, enrolled.text
+    assert enrolled.json()["person_id"] == str(ola.id)
+    assert enrolled.json()["status"] == "confirmed"
+
+    async def seats_taken() -> dict[str, Any] | None:
+        body: dict[str, Any] = (
+            await catalog.get(f"/sessions/{scheduled['id']}", headers=tokens.header())
+        ).json()
+        return body if body["seats_taken"] == 1 else None
+
+    session_now = await eventually(seats_taken)
+    assert session_now["seats_available"] == 299
+
+    async def participants() -> list[dict[str, Any]] | None:
+        response = await feedback.get(
+            f"/sessions/{scheduled['id']}/participants", headers=tokens.header("coordinator")
+        )
+        body: list[dict[str, Any]] = response.json()
+        return body or None
+
+    [participant] = await eventually(participants)
+    assert participant["person_id"] == str(ola.id)
+    assert participant["org_unit_id"] == str(alna.id)
+    assert participant["enrollment_id"] == enrolled.json()["id"]
+
+    mine = await enrollment.get("/enrollments/mine", headers=ola_headers)
+    assert [e["id"] for e in mine.json()] == [enrolled.json()["id"]]
+    again = await enrollment.post("/enrollments", json={"session_id": scheduled["id"]}, headers=ola_headers)
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:problem:already-enrolled"
+
+
+async def test_simultaneous_enrolments_never_overbook(
+    catalog: httpx.AsyncClient,
+    enrollment: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tokens: TokenFactory,
+) -> None:
+    emails = [f"leader{n}@etat.oslo.kommune.no" for n in range(12)]
+    async with sessionmaker() as session, session.begin():
+        for email in emails:
+            await create_person(session, email)
+    scheduled = await schedule_session(catalog, tokens, capacity=5)
+    first = await enrol_when_known(enrollment, scheduled["id"], tokens.header(email=emails[0]))
+    assert first.status_code == 201
+
+    responses = await asyncio.gather(
+        *(
+            enrollment.post(
+                "/enrollments", json={"session_id": scheduled["id"]}, headers=tokens.header(email=e)
+            )
+            for e in emails[1:]
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * 4 + [409] * 7
+    refused = [r.json() for r in responses if r.status_code == 409]
+    assert {r["type"] for r in refused} == {"urn:problem:session-full"}
+
+    async def full() -> bool:
+        body = (await catalog.get(f"/sessions/{scheduled['id']}", headers=tokens.header())).json()
+        return bool(body["seats_taken"] == 5)
+
+    await eventually(full)
+
+
+async def test_enrolment_refusals(
+    catalog: httpx.AsyncClient,
+    enrollment: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tokens: TokenFactory,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        kari = await create_person(session, "kari@etat.oslo.kommune.no")
+        await create_person(session, "inactive@etat.oslo.kommune.no", active=False)
+    scheduled = await schedule_session(catalog, tokens)
+    await enrol_when_known(enrollment, scheduled["id"], tokens.header(email="kari@etat.oslo.kommune.no"))
+
+    stranger = await enrollment.post(
+        "/enrollments", json={"session_id": scheduled["id"]}, headers=tokens.header(email="nobody@x.no")
+    )
+    assert stranger.status_code == 403
+    assert stranger.json()["type"] == "urn:problem:not-in-directory"
+    inactive = await enrollment.post(
+        "/enrollments",
+        json={"session_id": scheduled["id"]},
+        headers=tokens.header(email="inactive@etat.oslo.kommune.no"),
+    )
+    assert inactive.status_code == 403
+    unknown = await enrollment.post(
+        "/enrollments",
+        json={"session_id": str(uuid.uuid4())},
+        headers=tokens.header(email="kari@etat.oslo.kommune.no"),
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["type"] == "urn:problem:session-not-found"
+    someone_else = await enrollment.post(
+        "/enrollments",
+        json={"session_id": scheduled["id"], "person_id": str(uuid.uuid4())},
+        headers=tokens.header(email="kari@etat.oslo.kommune.no"),
+    )
+    assert someone_else.status_code == 403
+
+    # Someone else's enrolment is invisible to a plain user, visible to a coordinator.
+    [kari_enrolment] = (
+        await enrollment.get("/enrollments/mine", headers=tokens.header(email="kari@etat.oslo.kommune.no"))
+    ).json()
+    async with sessionmaker() as session, session.begin():
+        await create_person(session, "per@etat.oslo.kommune.no")
+    peek = await enrollment.get(
+        f"/enrollments/{kari_enrolment['id']}", headers=tokens.header(email="per@etat.oslo.kommune.no")
+    )
+    assert peek.status_code == 404
+    coordinator_view = await enrollment.get(
+        f"/enrollments/{kari_enrolment['id']}", headers=tokens.header("coordinator")
+    )
+    assert coordinator_view.json()["person_id"] == str(kari.id)
+
+
+async def test_coordinator_enrols_someone_else(
+    catalog: httpx.AsyncClient,
+    enrollment: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tokens: TokenFactory,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        liv = await create_person(session, "liv@bydel-sagene.oslo.kommune.no")
+    scheduled = await schedule_session(catalog, tokens)
+
+    async def attempt() -> httpx.Response | None:
+        response = await enrollment.post(
+            "/enrollments",
+            json={"session_id": scheduled["id"], "person_id": str(liv.id)},
+            headers=tokens.header("coordinator"),
+        )
+        return None if response.status_code == 404 and "session" in response.json()["type"] else response
+
+    response = await eventually(attempt)
+    assert response.status_code == 201
+    assert response.json()["person_id"] == str(liv.id)
+    missing = await enrollment.post(
+        "/enrollments",
+        json={"session_id": scheduled["id"], "person_id": str(uuid.uuid4())},
+        headers=tokens.header("coordinator"),
+    )
+    assert missing.status_code == 404
+    assert missing.json()["type"] == "urn:problem:person-not-found"
