@@ -86,6 +86,7 @@ async def readyz(request: Request) -> Response:
 def gateway_openapi_parts() -> tuple[dict[str, Any], dict[str, Any]]:
     """The gateway's own paths and schemas, as FastAPI documents them."""
     app = FastAPI(title=TITLE, version=VERSION)
+    install_problem_handlers(app)
     app.include_router(meta_router)
     document = app.openapi()
     return document.get("paths", {}), document.get("components", {}).get("schemas", {})
@@ -142,7 +143,10 @@ class OpenApiCache:
             return self._document
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """`transport` replaces the network for the upstream client (tests pass an `httpx.MockTransport`)."""
     settings = settings or GatewaySettings()
     upstreams = settings.upstreams()
 
@@ -166,6 +170,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ),
             follow_redirects=False,
             trust_env=False,
+            transport=transport,
         )
         verifier = create_verifier(settings)
         await verifier.jwks.refresh()

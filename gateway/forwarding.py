@@ -8,6 +8,8 @@ Bodies stream both ways (nothing is buffered whole), hop-by-hop headers are drop
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -79,6 +81,15 @@ def response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
     return [(k, v) for k, v in raw if k not in drop]
 
 
+async def _body(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    if upstream.is_stream_consumed:
+        # An in-process transport (httpx.MockTransport, ASGI) hands over a body already read and decoded.
+        yield upstream.content
+        return
+    async for chunk in upstream.aiter_raw():
+        yield chunk
+
+
 async def forward(
     client: httpx.AsyncClient, request: Request, *, upstream_url: str, path: str, prefix: str, service: str
 ) -> Response:
@@ -101,7 +112,7 @@ async def forward(
     except httpx.TransportError as exc:
         raise BadGateway(f"The {service} service sent an invalid response.") from exc
     response = StreamingResponse(
-        upstream.aiter_raw(),
+        _body(upstream),
         status_code=upstream.status_code,
         background=BackgroundTask(upstream.aclose),
     )

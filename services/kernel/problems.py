@@ -204,7 +204,28 @@ async def _handle_unexpected(request: Request, exc: Exception) -> ProblemRespons
     return problem_response(500, title="Internal server error", instance=request.url.path)
 
 
+def _document_problem_media_type(app: FastAPI) -> None:
+    """Error responses are documented as `application/problem+json`, which is what they are sent as."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[:1] in {"4", "5"} and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    _document_problem_media_type(app)
     app.add_exception_handler(Problem, _handle_problem)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)

@@ -59,6 +59,13 @@ class PlatformSettings(BaseSettings):
         }
     )
 
+    # Values that must be configured explicitly anywhere but in development.
+    REQUIRED_OUTSIDE_DEVELOPMENT: ClassVar[tuple[str, ...]] = (
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_jwks_url",
+    )
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     app_env: Environment = Environment.development
@@ -108,11 +115,7 @@ class PlatformSettings(BaseSettings):
             for name, value in updates.items():
                 object.__setattr__(self, name, value)
             return self
-        missing = [
-            name.upper()
-            for name in ("database_url", "oidc_issuer", "oidc_audience", "oidc_jwks_url")
-            if not getattr(self, name)
-        ]
+        missing = [name.upper() for name in self.REQUIRED_OUTSIDE_DEVELOPMENT if not getattr(self, name)]
         if missing:
             raise ValueError(f"{', '.join(missing)} must be set when APP_ENV={self.app_env.value}")
         return self
@@ -122,6 +125,7 @@ class ServiceSettings(PlatformSettings):
     """Settings of one domain service. Subclasses set `env_prefix` and the defaults that differ."""
 
     service_name: ClassVar[str]
+    REQUIRED_OUTSIDE_DEVELOPMENT = (*PlatformSettings.REQUIRED_OUTSIDE_DEVELOPMENT, "database_url")
 
     host: str = "127.0.0.1"
     port: int

@@ -7,7 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import DateTime, func
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from services.kernel.models import TableBase
 
 
 class BookingUnit(StrEnum):
@@ -21,7 +23,7 @@ class OfferingStatus(StrEnum):
     archived = "archived"
 
 
-class OfferingKind(SQLModel, table=True):
+class OfferingKind(TableBase, table=True):
     __tablename__ = "offering_kinds"
     __table_args__ = {"schema": "catalog"}
 
@@ -33,7 +35,7 @@ class OfferingKind(SQLModel, table=True):
     sort_order: int = 0
 
 
-class Offering(SQLModel, table=True):
+class Offering(TableBase, table=True):
     __tablename__ = "offerings"
     __table_args__ = {"schema": "catalog"}
     __mapper_args__ = {"eager_defaults": True}

@@ -7,7 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, func
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from services.kernel.models import TableBase
 
 
 class SessionStatus(StrEnum):
@@ -16,7 +18,7 @@ class SessionStatus(StrEnum):
     completed = "completed"
 
 
-class CourseSession(SQLModel, table=True):
+class CourseSession(TableBase, table=True):
     __tablename__ = "sessions"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from services.kernel.models import TableBase
 
 
 class OrgUnitKind(StrEnum):
@@ -16,7 +18,7 @@ class OrgUnitKind(StrEnum):
     other = "other"
 
 
-class OrgUnit(SQLModel, table=True):
+class OrgUnit(TableBase, table=True):
     __tablename__ = "org_units"
     __table_args__ = {"schema": "enrollment"}
 
@@ -29,7 +31,7 @@ class OrgUnit(SQLModel, table=True):
     active: bool = True
 
 
-class Person(SQLModel, table=True):
+class Person(TableBase, table=True):
     __tablename__ = "people"
     __table_args__ = {"schema": "enrollment"}
 
@@ -42,7 +44,7 @@ class Person(SQLModel, table=True):
     active: bool = True
 
 
-class LeaderGroup(SQLModel, table=True):
+class LeaderGroup(TableBase, table=True):
     """A top-leader group: the leader group of one org unit, led by its top leader."""
 
     __tablename__ = "leader_groups"
@@ -56,7 +58,7 @@ class LeaderGroup(SQLModel, table=True):
     active: bool = True
 
 
-class LeaderGroupMember(SQLModel, table=True):
+class LeaderGroupMember(TableBase, table=True):
     __tablename__ = "leader_group_members"
     __table_args__ = {"schema": "enrollment"}
 

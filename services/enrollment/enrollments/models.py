@@ -7,7 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import DateTime, Index, func, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from services.kernel.models import TableBase
 
 
 class EnrollmentStatus(StrEnum):
@@ -15,7 +17,7 @@ class EnrollmentStatus(StrEnum):
     cancelled = "cancelled"
 
 
-class Enrollment(SQLModel, table=True):
+class Enrollment(TableBase, table=True):
     __tablename__ = "enrollments"
     __table_args__ = (
         # One active enrolment per person and session.

@@ -6,10 +6,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from services.kernel.models import TableBase
 
 
-class SessionView(SQLModel, table=True):
+class SessionView(TableBase, table=True):
     __tablename__ = "sessions"
     __table_args__ = {"schema": "enrollment"}
 

@@ -6,10 +6,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import DateTime
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from services.kernel.models import TableBase
 
 
-class Participant(SQLModel, table=True):
+class Participant(TableBase, table=True):
     __tablename__ = "participants"
     __table_args__ = {"schema": "feedback"}
 

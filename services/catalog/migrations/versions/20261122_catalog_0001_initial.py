@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offerings")),
         schema="catalog",
     )
-    op.create_index(op.f("ix_catalog_offerings_kind_code"), "offerings", ["kind_code"], schema="catalog")
+    op.create_index(op.f("ix_offerings_kind_code"), "offerings", ["kind_code"], schema="catalog")
     op.create_table(
         "sessions",
         sa.Column("id", sa.Uuid(), nullable=False),

@@ -1,0 +1,15 @@
+"""Base class of every table model: importing it installs the naming convention before any table exists.
+
+SQLAlchemy names an index or constraint when it is attached to its table, so the convention must be on
+the shared metadata before the first model class is defined, whatever the import order.
+"""
+
+from sqlmodel import SQLModel
+
+from services.kernel.database import NAMING_CONVENTION
+
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+class TableBase(SQLModel):
+    """Subclass with `table=True` for a table; the schema goes in `__table_args__`."""

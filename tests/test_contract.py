@@ -1,0 +1,58 @@
+"""The committed contract in openapi/ matches the code, and reads well in Swagger UI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from services.contract import OPENAPI_DIR, check_openapi
+
+
+def test_committed_openapi_matches_the_code() -> None:
+    assert check_openapi() == [], "run `make openapi` and commit the result"
+
+
+def merged() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((OPENAPI_DIR / "openapi.json").read_text())
+    return document
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in merged()["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+def test_every_operation_has_summary_description_and_unique_id() -> None:
+    ids = [operation["operationId"] for _, _, operation in operations()]
+    assert len(ids) == len(set(ids))
+    for path, method, operation in operations():
+        assert operation.get("summary"), f"{method} {path} has no summary"
+        assert operation.get("description"), f"{method} {path} has no docstring"
+
+
+def test_every_api_operation_requires_the_bearer_token_and_documents_401() -> None:
+    for path, method, operation in operations():
+        if not path.startswith("/api/v1/"):
+            continue
+        assert operation.get("security") == [{"bearerAuth": []}], f"{method} {path}"
+        assert "401" in operation["responses"], f"{method} {path}"
+
+
+def test_errors_are_documented_as_problem_details() -> None:
+    for path, method, operation in operations():
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ProblemDetails"}, f"{method} {path} {status}"
+
+
+def test_event_payloads_are_published() -> None:
+    events = json.loads((OPENAPI_DIR / "events.json").read_text())
+    assert set(events["topics"]) >= {"catalog.session_scheduled", "enrollment.confirmed"}
+    confirmed = events["topics"]["enrollment.confirmed"]
+    assert confirmed["payload_version"] == 1
+    assert "session_seats_version" in confirmed["payload_schema"]["properties"]
