@@ -1,0 +1,116 @@
+"""Starting the real processes for end-to-end tests: three uvicorn services and the gateway."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from services.kernel.settings import REPO_ROOT
+
+FACTORIES = {
+    "catalog": "services.catalog.app:create_app",
+    "enrollment": "services.enrollment.app:create_app",
+    "feedback": "services.feedback.app:create_app",
+    "gateway": "gateway.app:create_app",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Stack:
+    ports: dict[str, int]
+    logs: dict[str, Path]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    files: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def log(self, name: str) -> str:
+        return self.logs[name].read_text(errors="replace")
+
+
+def stack_environment(database_url: str, auth: dict[str, str], ports: dict[str, int]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CATALOG_", "ENROLLMENT_", "FEEDBACK_"))}
+    env.update({key.upper(): value for key, value in auth.items()})
+    env["DATABASE_URL"] = database_url
+    for name in ("catalog", "enrollment", "feedback"):
+        env[f"{name.upper()}_PORT"] = str(ports[name])
+        env[f"{name.upper()}_MIGRATE_ON_START"] = "false"
+        env[f"{name.upper()}_EVENT_POLL_INTERVAL_SECONDS"] = "5"
+        env[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+    env["GATEWAY_PORT"] = str(ports["gateway"])
+    env["LOG_FORMAT"] = "json"
+    return env
+
+
+def wait_ready(url: str, processes: dict[str, subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [name for name, p in processes.items() if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{dead} exited during start-up")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready within {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+
+
+@contextmanager
+def running_stack(database_url: str, auth: dict[str, str], log_dir: Path) -> Iterator[Stack]:
+    ports = {name: free_port() for name in FACTORIES}
+    stack = Stack(ports=ports, logs={name: log_dir / f"{name}.log" for name in FACTORIES})
+    env = stack_environment(database_url, auth, ports)
+    try:
+        for name, factory in FACTORIES.items():
+            command = [
+                sys.executable, "-m", "uvicorn", "--factory", factory,
+                "--host", "127.0.0.1", "--port", str(ports[name]),
+            ]  # fmt: skip
+            log = stack.logs[name].open("wb")
+            stack.files.append(log)
+            stack.processes[name] = subprocess.Popen(  # noqa: S603
+                command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        wait_ready(f"{stack.gateway}/readyz", stack.processes)
+        yield stack
+    finally:
+        for process in stack.processes.values():
+            stop(process)
+        for file in stack.files:
+            file.close()

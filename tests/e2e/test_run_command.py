@@ -1,0 +1,113 @@
+"""`make run` as a newcomer meets it: demo data, printed URLs and token, and Ctrl-C leaving nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import asyncpg
+import httpx
+import psutil
+import pytest
+from sqlalchemy.engine import make_url
+
+from services.kernel import database
+from services.kernel.auth import devkeys
+from services.kernel.settings import REPO_ROOT
+from tests.e2e.stack import free_port, stack_environment
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    admin = await asyncpg.connect(database.libpq_dsn(server_url))
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def fresh_database(server_url: str) -> Iterator[str]:
+    """An empty database: `make run` migrates it and loads the demo data itself."""
+    name = f"ledelse_run_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 120) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                raise AssertionError("make run exited early:\n" + "".join(lines[-30:]))
+            continue
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"{marker!r} not printed within {timeout}s")
+
+
+def test_run_starts_everything_prints_a_token_and_stops_cleanly(fresh_database: str) -> None:
+    ports = {name: free_port() for name in ("catalog", "enrollment", "feedback", "gateway")}
+    env = stack_environment(fresh_database, {}, ports)
+    env["APP_ENV"] = "development"  # as `make run`: the local identity provider under .data/dev-keys
+    for key in ("OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL"):
+        env.pop(key, None)
+    env["LOG_FORMAT"] = "text"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "run"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = read_until(process, "Other roles:")
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{ports['gateway']}/docs" in output
+        token = lines[lines.index(next(line for line in lines if "Coordinator token" in line)) + 1].strip()
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert len(children) >= 4
+
+        base = f"http://127.0.0.1:{ports['gateway']}"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+            sessions = client.get("/api/v1/catalog/sessions", params={"limit": 200}).json()
+            kinds = {o["kind_code"] for o in client.get("/api/v1/catalog/offerings").json()}
+            units = client.get("/api/v1/enrollment/org-units", params={"limit": 500}).json()
+            user = devkeys.mint_token(oid=devkeys.person_oid(devkeys.DEFAULT_USER_EMAIL))
+            me = client.get("/api/v1/enrollment/people/me", headers={"Authorization": f"Bearer {user}"})
+        assert len(sessions) >= 10
+        assert kinds == {
+            "theme-gathering",
+            "reflection-group",
+            "leader-group-development",
+            "leader-group-workshop",
+            "coaching",
+            "professional-day",
+        }
+        assert len(units) == 54
+        assert {u["kind"] for u in units} == {"city-district", "agency", "department", "enterprise"}
+        assert me.json()["name"] == "Ola Hansen"
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        time.sleep(0.5)
+        survivors = [
+            child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+        ]
+        assert survivors == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stdout is not None
+        process.stdout.close()

@@ -1,0 +1,179 @@
+"""End to end: the real processes behind the gateway, as a user, a coordinator and ops meet them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.contract import OPENAPI_DIR
+from services.kernel import database
+from tests.e2e.stack import Stack, running_stack
+from tests.support import TokenFactory, create_person, eventually
+
+
+@pytest.fixture(scope="module")
+def stack(
+    database_url: str, auth_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
+    with running_stack(database_url, auth, tmp_path_factory.mktemp("stack-logs")) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=10) as client:
+        yield client
+
+
+async def test_cross_service_flow_through_the_gateway(
+    client: httpx.AsyncClient, engine: AsyncEngine, tokens: TokenFactory, stack: Stack
+) -> None:
+    email = f"leder-{uuid.uuid4().hex[:6]}@bydel-grorud.oslo.kommune.no"
+    async with database.create_sessionmaker(engine)() as session, session.begin():
+        person = await create_person(session, email, name="Åse Ødegård")
+    coordinator = tokens.header("coordinator")
+    offering = await client.post(
+        "/api/v1/catalog/offerings",
+        json={"kind_code": "professional-day", "title": "Fagdag: Tillitsbasert ledelse"},
+        headers=coordinator,
+    )
+    assert offering.status_code == 201, offering.text
+    session_response = await client.post(
+        "/api/v1/catalog/sessions",
+        json={
+            "offering_id": offering.json()["id"],
+            "starts_at": "2027-01-19T09:00:00+01:00",
+            "ends_at": "2027-01-19T16:00:00+01:00",
+            "capacity": 400,
+        },
+        headers={**coordinator, "X-Request-ID": "e2e-schedule-1"},
+    )
+    assert session_response.status_code == 201
+    session_id = session_response.json()["id"]
+
+    user = tokens.header(email=email)
+
+    async def enrolled() -> httpx.Response | None:
+        response = await client.post(
+            "/api/v1/enrollment/enrollments", json={"session_id": session_id}, headers=user
+        )
+        return None if response.status_code == 404 else response
+
+    enrolment = await eventually(enrolled, within=5)
+    assert enrolment.status_code == 201, enrolment.text
+
+    async def seat_counted() -> bool:
+        body = (await client.get(f"/api/v1/catalog/sessions/{session_id}", headers=user)).json()
+        return bool(body["seats_taken"] == 1)
+
+    async def participant_recorded() -> list[dict[str, Any]] | None:
+        response = await client.get(
+            f"/api/v1/feedback/sessions/{session_id}/participants", headers=coordinator
+        )
+        body: list[dict[str, Any]] = response.json()
+        return body or None
+
+    await eventually(seat_counted, within=5)
+    [participant] = await eventually(participant_recorded, within=5)
+    assert participant["person_id"] == str(person.id)
+
+    # The request id travelled from the gateway into the event and the consumer's log context.
+    async with database.create_sessionmaker(engine)() as session:
+        from sqlalchemy import text
+
+        request_ids = (
+            (
+                await session.execute(
+                    text("SELECT request_id FROM eventbus.events WHERE aggregate_id = :id"),
+                    {"id": session_id},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert request_ids == ["e2e-schedule-1"]
+    access_lines = [json.loads(line) for line in stack.log("catalog").splitlines() if line.startswith("{")]
+    assert any(line.get("request_id") == "e2e-schedule-1" for line in access_lines)
+
+
+async def test_docs_load_from_local_assets_only(client: httpx.AsyncClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    references = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(r"url: ?'([^']+)'", page.text)
+    assert references
+    for reference in references:
+        assert not reference.startswith(("http:", "https:", "//")), reference
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        response = await client.get(asset)
+        assert response.status_code == 200
+        assert len(response.content) > 10_000
+    assert "cdn" not in page.text.lower()
+
+
+async def test_published_openapi_is_the_committed_contract(client: httpx.AsyncClient) -> None:
+    live = (await client.get("/openapi.json")).json()
+    assert live == json.loads((OPENAPI_DIR / "openapi.json").read_text())
+
+
+async def test_readyz_reports_every_service(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"catalog": "ok", "enrollment": "ok", "feedback": "ok", "signing-keys": "ok"},
+    }
+
+
+async def test_services_verify_tokens_themselves(stack: Stack, tokens: TokenFactory, tmp_path: Path) -> None:
+    """Calling a service directly, around the gateway, still needs a token the service trusts."""
+    from services.kernel.auth import devkeys
+
+    async with httpx.AsyncClient(base_url=stack.url("enrollment")) as direct:
+        assert (await direct.get("/enrollments/mine")).status_code == 401
+        spoofed = {"X-Forwarded-User": "admin", "X-Request-ID": "x"}
+        assert (await direct.get("/enrollments/mine", headers=spoofed)).status_code == 401
+        foreign = devkeys.mint_token(
+            oid="x", roles=["ops"], directory=devkeys.ensure_dev_keys(tmp_path / "evil")
+        )
+        response = await direct.get("/eventbus/dead-letters", headers={"Authorization": f"Bearer {foreign}"})
+        assert response.status_code == 401
+        assert (await direct.get("/eventbus/dead-letters", headers=tokens.header("ops"))).status_code == 200
+
+
+async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tokens: TokenFactory) -> None:
+    """Down is 503, too slow is 504, both as problem details (a real gateway, real sockets)."""
+    from gateway.app import create_app
+    from gateway.settings import GatewaySettings
+    from tests.e2e.stack import free_port
+    from tests.support import running
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+        writer.close()
+
+    slow = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    slow_port = slow.sockets[0].getsockname()[1]
+    settings = GatewaySettings(
+        **auth_settings,
+        catalog_url=f"http://127.0.0.1:{free_port()}",
+        enrollment_url=f"http://127.0.0.1:{slow_port}",
+        read_timeout_seconds=0.5,
+    )
+    try:
+        async with running(create_app(settings)) as gateway:
+            down = await gateway.get("/api/v1/catalog/sessions", headers=tokens.header())
+            timed_out = await gateway.get("/api/v1/enrollment/enrollments/mine", headers=tokens.header())
+    finally:
+        slow.close()
+    assert (down.status_code, down.json()["type"]) == (503, "urn:problem:service-unavailable")
+    assert (timed_out.status_code, timed_out.json()["type"]) == (504, "urn:problem:upstream-timeout")
+    assert down.headers["content-type"] == timed_out.headers["content-type"] == "application/problem+json"
