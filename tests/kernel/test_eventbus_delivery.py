@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kernel import database
-from services.kernel.eventbus import publish
+from services.kernel.eventbus import publish, repository
 from services.kernel.eventbus.consumer import DeliveryPolicy, Outcome, run_pass
 from tests.kernel.eventbus_support import (
     FAST,
@@ -148,3 +148,43 @@ async def test_failed_attempt_is_recorded_and_not_retried_before_its_backoff(
         row = (await session.execute(text("SELECT attempts, last_error FROM eventbus.subscriptions"))).one()
     assert row.attempts == 1
     assert "RuntimeError: boom on 1" in row.last_error
+
+
+async def test_order_is_numeric_when_transaction_ids_gain_a_digit(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """xid 10 comes after xid 9 and 100 after 99 (a textual sort once skipped events at 999 -> 1000)."""
+    recorder = Recorder()
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+    async with sessionmaker() as session, session.begin():
+        # Pinned transaction ids, far below any live transaction: the fence lets them all through.
+        for n, xid in enumerate([9, 9, 10, 10, 99, 100, 100, 101]):
+            await session.execute(
+                text(
+                    "INSERT INTO eventbus.events (xid, event_id, topic, source, aggregate_type, "
+                    "aggregate_id, payload_version, payload) VALUES (CAST(CAST(:xid AS text) AS xid8), "
+                    "gen_random_uuid(), 'test.ping', 'tests', 'ping', :n, 1, CAST(:payload AS jsonb))"
+                ),
+                {"xid": str(xid), "n": str(n), "payload": f'{{"n": {n}}}'},
+            )
+    small_batches = DeliveryPolicy(batch_size=3, max_attempts=3, retry_base_seconds=0.01)
+
+    await drain(sessionmaker, subscription, small_batches)
+
+    async with sessionmaker() as session:
+        order = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT e.xid::text FROM bus_test.handled h JOIN eventbus.events e USING (event_id) "
+                        "ORDER BY h.handled_seq"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        end = await repository.end_position(session)
+    assert order == ["9", "9", "10", "10", "99", "100", "100", "101"]
+    assert end.xid == "101"

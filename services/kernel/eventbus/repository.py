@@ -94,6 +94,10 @@ async def read_after(
 ) -> list[Event]:
     """Events after `position` whose transactions are all finished: the ordering fence.
 
+    The ordering columns are qualified on purpose: the select list exposes `xid` as text, and a bare
+    `ORDER BY xid` would sort by that output column, putting xid 1000 before xid 999 and skipping events
+    each time transaction ids gain a digit.
+
     Only rows with `xid < pg_snapshot_xmin(pg_current_snapshot())` are read. Every transaction below
     that bound has ended, so no event can later appear behind the position we store; a transaction still
     running (even one that took a lower `id`) is simply read on a later pass.
@@ -101,11 +105,11 @@ async def read_after(
     rows = await session.execute(
         text(
             f"""
-            SELECT {EVENT_COLUMNS} FROM eventbus.events
-            WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :id)
-              AND xid < pg_snapshot_xmin(pg_current_snapshot())
-              AND topic = ANY(:topics)
-            ORDER BY xid, id
+            SELECT {EVENT_COLUMNS} FROM eventbus.events AS e
+            WHERE (e.xid, e.id) > (CAST(CAST(:xid AS text) AS xid8), :id)
+              AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+              AND e.topic = ANY(:topics)
+            ORDER BY e.xid, e.id
             LIMIT :limit
             """
         ),
@@ -276,9 +280,9 @@ async def end_position(session: AsyncSession) -> Position:
         await session.execute(
             text(
                 """
-                SELECT xid::text AS xid, id FROM eventbus.events
-                WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-                ORDER BY xid DESC, id DESC LIMIT 1
+                SELECT e.xid::text AS xid, e.id FROM eventbus.events AS e
+                WHERE e.xid < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY e.xid DESC, e.id DESC LIMIT 1
                 """
             )
         )
