@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.kernel.requestid import current_request_id
@@ -130,6 +131,7 @@ class GatewayTimeout(Problem):
 def problem_response(
     status: int,
     *,
+    request_id: str | None = None,
     type_: str = "about:blank",
     title: str | None = None,
     detail: str | None = None,
@@ -138,19 +140,23 @@ def problem_response(
     extra: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProblemResponse:
-    """Render one problem document; the request id is taken from the current request's context."""
+    """Render one problem document; the request id defaults to the current request's."""
+    request_id = request_id or current_request_id()
     body = ProblemDetails(
         type=type_,
         title=title or HTTPStatus(status).phrase,
         status=status,
         detail=detail,
         instance=instance,
-        request_id=current_request_id(),
+        request_id=request_id,
         errors=list(errors) if errors is not None else None,
         **dict(extra or {}),
     )
+    response_headers = dict(headers or {})
+    if request_id:
+        response_headers.setdefault("X-Request-ID", request_id)
     return ProblemResponse(
-        body.model_dump(mode="json", exclude_none=True), status_code=status, headers=dict(headers or {})
+        body.model_dump(mode="json", exclude_none=True), status_code=status, headers=response_headers
     )
 
 
@@ -199,9 +205,32 @@ async def _handle_http(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+# SQLSTATE class 22 ("data exception"): a value from the request that PostgreSQL cannot store or compare
+# (out of range, NUL character, invalid encoding...). That is the client's input, so 400, never 500.
+_DATA_EXCEPTION_CLASS = "22"
+
+
+async def _handle_database_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, DBAPIError)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if not sqlstate.startswith(_DATA_EXCEPTION_CLASS):
+        return await _handle_unexpected(request, exc)
+    log.info("refused a value PostgreSQL cannot take (SQLSTATE %s) on %s", sqlstate, request.url.path)
+    return problem_response(
+        400,
+        type_=problem_type("invalid-value"),
+        title="Invalid value",
+        detail="A value in the request is out of range or contains characters that cannot be stored.",
+        instance=request.url.path,
+    )
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> ProblemResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(500, title="Internal server error", instance=request.url.path)
+    request_id = getattr(request.state, "request_id", None)
+    return problem_response(
+        500, request_id=request_id, title="Internal server error", instance=request.url.path
+    )
 
 
 def _document_problem_media_type(app: FastAPI) -> None:
@@ -229,6 +258,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _handle_problem)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(DBAPIError, _handle_database_error)
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

@@ -56,6 +56,8 @@ class RequestIdMiddleware:
                 break
         request_id = accept_request_id(incoming)
         token = _request_id.set(request_id)
+        # Also on the scope: the last-resort 500 handler runs outside this middleware's context.
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -6,15 +6,37 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
+from fastapi import Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 OSLO = ZoneInfo("Europe/Oslo")
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+def _contains_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 class WriteModel(BaseModel):
-    """Request bodies: unknown fields are refused (422), strings are trimmed."""
+    """Request bodies: unknown fields are refused (422), strings are trimmed, NUL characters refused
+    (PostgreSQL text cannot hold them)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: object) -> object:
+        if _contains_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class ReadModel(BaseModel):
@@ -29,3 +51,10 @@ def _to_oslo(value: datetime) -> str:
 
 # Stored in UTC; shown with the municipality's offset (Europe/Oslo), e.g. 2026-09-14T09:00:00+02:00.
 OsloDatetime = Annotated[AwareDatetime, PlainSerializer(_to_oslo, return_type=str, when_used="json")]
+
+
+# Paging, the same everywhere: at most 500 rows a page, offsets within what a person could page through.
+PageLimit = Annotated[int, Query(ge=1, le=500, description="Rows per page (at most 500).")]
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")]
+# A bigint key as it may appear in a path or body: larger numbers are refused (422), not passed to SQL.
+BigIntId = Annotated[int, Field(ge=0, le=BIGINT_MAX)]

@@ -110,3 +110,66 @@ async def test_health_and_docs_need_no_token(catalog: httpx.AsyncClient) -> None
     docs = await catalog.get("/docs")
     assert docs.status_code == 200
     assert "/docs-assets/swagger-ui-bundle.js" in docs.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/offerings?offset=99999999999999999999", None, 422),
+        ("GET", "/offerings?limit=501", None, 422),
+        ("GET", "/offerings?kind=a%00b", None, 400),
+        ("POST", "/offerings", {"kind_code": "coaching", "title": "a\u0000b"}, 422),
+        ("POST", "/offerings", {"kind_code": "coaching", "title": "x", "summary": ["not", "text"]}, 422),
+        ("POST", "/offerings", [], 422),
+        ("POST", "/eventbus/dead-letters/99999999999999999999/retry", None, 422),
+        ("POST", "/eventbus/subscriptions/catalog.seats/reset", {"position": {"xid": "1", "id": 2**63}}, 422),
+        (
+            "POST",
+            "/eventbus/subscriptions/catalog.seats/reset",
+            {"position": {"xid": str(2**63), "id": 1}},
+            422,
+        ),
+        (
+            "POST",
+            "/sessions",
+            {"offering_id": "x", "starts_at": "yesterday", "ends_at": 5, "capacity": 1},
+            422,
+        ),
+        (
+            "POST",
+            "/sessions",
+            {
+                "offering_id": "00000000-0000-0000-0000-000000000000",
+                "starts_at": "2027-01-01T10:00:00",  # no offset: ambiguous in Europe/Oslo
+                "ends_at": "2027-01-01T12:00:00+01:00",
+                "capacity": 1,
+            },
+            422,
+        ),
+    ],
+)
+async def test_hostile_input_is_refused_without_a_500(
+    catalog: httpx.AsyncClient,
+    tokens: TokenFactory,
+    method: str,
+    path: str,
+    body: object,
+    status: int,
+) -> None:
+    response = await catalog.request(method, path, json=body, headers=tokens.header("coordinator", "ops"))
+    assert_problem(response, status)
+
+
+async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.catalog.offerings import repository
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(repository, "list_kinds", broken)
+    response = await catalog.get("/offering-kinds", headers={**tokens.header(), "X-Request-ID": "trace-500"})
+    body = assert_problem(response, 500)
+    assert body["request_id"] == "trace-500"
+    assert "bug" not in response.text

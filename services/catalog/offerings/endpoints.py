@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from services.catalog.offerings import repository, service
 from services.catalog.offerings.schemas import OfferingCreate, OfferingKindPublic, OfferingPublic
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
+from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["offerings"], responses=COMMON_RESPONSES)
 
@@ -28,8 +28,8 @@ async def list_offerings(
     session: SessionDep,
     _: CurrentPrincipal,
     kind: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> list[OfferingPublic]:
     """Offerings, newest first, optionally of one kind."""
     offerings = await repository.list_offerings(session, kind_code=kind, limit=limit, offset=offset)

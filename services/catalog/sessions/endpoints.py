@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from services.catalog.sessions import repository, service
 from services.catalog.sessions.schemas import SessionCreate, SessionPublic
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
+from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["sessions"], responses=COMMON_RESPONSES)
 
@@ -32,8 +32,8 @@ async def list_sessions(
     session: SessionDep,
     _: CurrentPrincipal,
     offering_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> list[SessionPublic]:
     """Sessions in date order, optionally of one offering, with seats taken and available."""
     rows = await repository.list_sessions(session, offering_id=offering_id, limit=limit, offset=offset)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.enrollment.directory import repository, service
 from services.enrollment.directory.schemas import OrgUnitPublic, PersonPublic
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep
 from services.kernel.problems import COMMON_RESPONSES
+from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["directory"], responses=COMMON_RESPONSES)
 
@@ -25,8 +24,8 @@ async def get_me(session: SessionDep, principal: CurrentPrincipal) -> PersonPubl
 async def list_org_units(
     session: SessionDep,
     _: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[OrgUnitPublic]:
     """Agencies, city districts, departments and enterprises, by name."""
     units = await repository.list_org_units(session, limit=limit, offset=offset)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from services.enrollment.directory.service import NotInDirectory, person_for
 from services.enrollment.enrollments import repository, service
@@ -13,6 +12,7 @@ from services.enrollment.enrollments.schemas import EnrollmentCreate, Enrollment
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
+from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["enrollments"], responses=COMMON_RESPONSES)
 
@@ -38,8 +38,8 @@ async def create_enrollment(
 async def list_my_enrollments(
     session: SessionDep,
     principal: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> list[EnrollmentPublic]:
     """The signed-in person's enrolments, newest first."""
     me = await person_for(session, principal)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from services.feedback.participants import repository
 from services.feedback.participants.schemas import ParticipantPublic
 from services.kernel.auth.tokens import CoordinatorOnly
 from services.kernel.database import SessionDep
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["participants"], responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
 
@@ -21,8 +21,8 @@ async def list_participants(
     session: SessionDep,
     _: CoordinatorOnly,
     session_id: uuid.UUID,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[ParticipantPublic]:
     """Who the feedback service will invite to evaluate the session (coordinators)."""
     rows = await repository.list_for_session(session, session_id, limit=limit, offset=offset)

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.kernel.auth.tokens import OpsOnly
 from services.kernel.database import SessionDep
@@ -25,6 +25,7 @@ from services.kernel.problems import (
     problem_response,
     problem_type,
 )
+from services.kernel.schemas import BIGINT_MAX, BigIntId, PageLimit, PageOffset, WriteModel
 
 router = APIRouter(
     prefix="/eventbus",
@@ -33,11 +34,16 @@ router = APIRouter(
 )
 
 
-class PositionModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PositionModel(WriteModel):
+    xid: str = Field(pattern=r"^\d{1,19}$", description="Transaction id (xid8) of the last event handled.")
+    id: BigIntId = Field(description="Event id of the last event handled.")
 
-    xid: str = Field(pattern=r"^\d{1,20}$", description="Transaction id (xid8) of the last event handled.")
-    id: int = Field(ge=0, description="Event id of the last event handled.")
+    @field_validator("xid")
+    @classmethod
+    def _xid_in_range(cls, value: str) -> str:
+        if int(value) > BIGINT_MAX:
+            raise ValueError("xid is out of range")
+        return value
 
 
 class SubscriptionPublic(BaseModel):
@@ -75,10 +81,8 @@ class DeadLetterPublic(BaseModel):
     event: EventPublic
 
 
-class ResetRequest(BaseModel):
+class ResetRequest(WriteModel):
     """Where to move the subscription: exactly one of `to`, `position`, `from_event_id`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     to: Literal["beginning", "end"] | None = Field(
         default=None, description="`beginning` replays all history; `end` skips everything published so far."
@@ -174,8 +178,8 @@ async def list_dead_letters(
     session: SessionDep,
     _: OpsOnly,
     include_resolved: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[DeadLetterPublic]:
     """Events this service's consumers gave up on, with the error of the last attempt."""
     letters = await repository.list_dead_letters(
@@ -195,7 +199,10 @@ async def list_dead_letters(
     responses={404: NotFound.openapi(), 409: Conflict.openapi()},
 )
 async def retry_dead_letter(
-    dead_letter_id: int, request: Request, session: SessionDep, _: OpsOnly
+    dead_letter_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+    request: Request,
+    session: SessionDep,
+    _: OpsOnly,
 ) -> DeadLetterPublic | ProblemResponse:
     """Handle the event now; on success it is marked resolved, on failure the new error is returned (409)."""
     runtime = _runtime(request)
