@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	scripts/install-system-packages.sh
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools

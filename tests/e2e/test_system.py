@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contract import OPENAPI_DIR
 from services.kernel import database
-from tests.e2e.stack import Stack, running_stack
+from tests.e2e.stack import Stack
 from tests.support import TokenFactory, create_person, eventually
-
-
-@pytest.fixture(scope="module")
-def stack(
-    database_url: str, auth_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
-    with running_stack(database_url, auth, tmp_path_factory.mktemp("stack-logs")) as stack:
-        yield stack
 
 
 @pytest.fixture
