@@ -33,7 +33,7 @@ class Child:
 def _uvicorn(factory: str, port: int, host: str) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "10",
+        "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "10", "--log-level", "warning",
     ]  # fmt: skip
 
 

@@ -53,7 +53,10 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root.addHandler(handler)
     root.setLevel(level.upper())
     logging.getLogger("alembic.runtime.migration").setLevel(max(root.level, logging.WARNING))
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # Processes start uvicorn with --log-level warning, so nothing is printed before this handler exists;
+    # from here on its loggers follow ours and write JSON like everything else.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
         uv = logging.getLogger(name)
         uv.handlers.clear()
+        uv.setLevel(logging.NOTSET)
         uv.propagate = True

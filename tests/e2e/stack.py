@@ -100,7 +100,7 @@ def running_stack(database_url: str, auth: dict[str, str], log_dir: Path) -> Ite
         for name, factory in FACTORIES.items():
             command = [
                 sys.executable, "-m", "uvicorn", "--factory", factory,
-                "--host", "127.0.0.1", "--port", str(ports[name]),
+                "--host", "127.0.0.1", "--port", str(ports[name]), "--log-level", "warning",
             ]  # fmt: skip
             log = stack.logs[name].open("wb")
             stack.files.append(log)

@@ -93,8 +93,10 @@ async def test_cross_service_flow_through_the_gateway(
             .all()
         )
     assert request_ids == ["e2e-schedule-1"]
-    access_lines = [json.loads(line) for line in stack.log("catalog").splitlines() if line.startswith("{")]
-    assert any(line.get("request_id") == "e2e-schedule-1" for line in access_lines)
+    # Every line a service writes is JSON, and the request's lines carry its id.
+    lines = [json.loads(line) for line in stack.log("catalog").splitlines()]
+    assert {line["service"] for line in lines} == {"catalog"}
+    assert any(line["request_id"] == "e2e-schedule-1" for line in lines)
 
 
 async def test_docs_load_from_local_assets_only(client: httpx.AsyncClient) -> None:
