@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -13,6 +13,7 @@ from services.kernel.auth.tokens import OpsOnly
 from services.kernel.database import SessionDep
 from services.kernel.eventbus import repository
 from services.kernel.eventbus.consumer import describe_error, handle_one
+from services.kernel.eventbus.envelope import Event
 from services.kernel.eventbus.repository import Position
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.eventbus.subscriptions import Subscription
@@ -56,21 +57,6 @@ class SubscriptionPublic(BaseModel):
     updated_at: datetime
 
 
-class EventPublic(BaseModel):
-    id: int
-    xid: str
-    event_id: uuid.UUID
-    topic: str
-    source: str
-    aggregate_type: str
-    aggregate_id: str
-    aggregate_version: int | None
-    occurred_at: datetime
-    request_id: str | None
-    payload_version: int
-    payload: dict[str, Any]
-
-
 class DeadLetterPublic(BaseModel):
     id: int
     subscription: str
@@ -78,7 +64,7 @@ class DeadLetterPublic(BaseModel):
     error: str
     dead_at: datetime
     resolved_at: datetime | None
-    event: EventPublic
+    event: Event
 
 
 class ResetRequest(WriteModel):
@@ -132,7 +118,7 @@ def _public_dead_letter(letter: repository.DeadLetter) -> DeadLetterPublic:
         error=letter.error,
         dead_at=letter.dead_at,
         resolved_at=letter.resolved_at,
-        event=EventPublic.model_validate(letter.event, from_attributes=True),
+        event=letter.event,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -31,9 +30,10 @@ class ConsumedPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-@dataclass(frozen=True)
-class Event:
-    """A delivered event, as a handler receives it."""
+class Event(BaseModel):
+    """A delivered event, as a handler receives it and as the ops API shows it."""
+
+    model_config = ConfigDict(frozen=True)
 
     id: int
     xid: str
