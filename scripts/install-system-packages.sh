@@ -11,7 +11,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian's chromium for the browser test"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    apt-get install -y -qq chromium >/dev/null
 else
     echo "note: chromium is not installed; the Swagger UI browser test is skipped outside CI" >&2
     echo "      (Debian/Ubuntu: sudo apt-get install chromium)" >&2
