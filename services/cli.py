@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from services.kernel.settings import PlatformSettings
 
@@ -95,7 +96,7 @@ def cmd_openapi(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from services.supervisor import run
 
-    return run(seed=not args.no_seed)
+    return run(seed=not args.no_seed, pg_dir=args.pg_dir)
 
 
 def cmd_db_url(args: argparse.Namespace) -> int:
@@ -130,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     run = sub.add_parser("run", help="start PostgreSQL, the services and the gateway")
     run.add_argument("--no-seed", action="store_true")
+    run.add_argument(
+        "--pg-dir", type=Path, help="data directory of the embedded PostgreSQL (default .data/pg)"
+    )
     run.set_defaults(func=cmd_run)
 
     sub.add_parser("db-url", help="print the database URL (starts the embedded server)").set_defaults(

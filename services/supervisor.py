@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -69,7 +70,8 @@ def _wait_ready(url: str, children: list[Child], timeout: float = 90.0) -> bool:
     return False
 
 
-def run(*, seed: bool = True) -> int:
+def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
+    """Run everything until SIGINT/SIGTERM. `pg_dir`: where the embedded server keeps its data."""
     from services.cli import _migrate
     from services.demo import load_demo_data
     from services.kernel.devdb import DEFAULT_DATABASE, EmbeddedPostgres
@@ -79,7 +81,7 @@ def run(*, seed: bool = True) -> int:
     if settings.database_url:
         database_url = settings.database_url
     else:
-        embedded = EmbeddedPostgres()
+        embedded = EmbeddedPostgres(pg_dir)
         database_url = embedded.ensure_database(DEFAULT_DATABASE)
     children: list[Child] = []
     stopping = False

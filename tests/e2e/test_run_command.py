@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -105,6 +106,46 @@ def test_run_starts_everything_prints_a_token_and_stops_cleanly(fresh_database: 
             child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
         ]
         assert survivors == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_run_on_a_fresh_machine_starts_and_stops_its_own_postgresql(tmp_path: Path) -> None:
+    """No DATABASE_URL: `make run` creates the embedded cluster, and Ctrl-C stops it with everything else."""
+    pg_dir = tmp_path / "pg"
+    ports = {name: free_port() for name in ("catalog", "enrollment", "feedback", "gateway")}
+    env = stack_environment("unused", {}, ports)
+    env.pop("DATABASE_URL")
+    env["APP_ENV"] = "development"
+    for key in ("OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL"):
+        env.pop(key, None)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and a temporary path
+        [sys.executable, "-m", "services.cli", "run", "--no-seed", "--pg-dir", str(pg_dir)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = "".join(read_until(process, "Other roles:"))
+        assert f"host={pg_dir}" in output
+        assert (pg_dir / "PG_VERSION").exists()
+        postgres = [
+            p for p in psutil.process_iter(["cmdline"]) if str(pg_dir) in " ".join(p.info["cmdline"] or [])
+        ]
+        assert postgres, "the embedded server should be running"
+        ready = httpx.get(f"http://127.0.0.1:{ports['gateway']}/readyz", timeout=5)
+        assert ready.status_code == 200
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        time.sleep(0.5)
+        assert [p for p in postgres if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
     finally:
         if process.poll() is None:
             process.kill()
