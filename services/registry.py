@@ -31,10 +31,3 @@ SERVICES = (
     RegisteredService(FEEDBACK, FeedbackSettings, "services.feedback.app:create_app"),
 )
 MIGRATION_SETS = (EVENTBUS_MIGRATIONS, *(s.definition.migrations for s in SERVICES))
-
-
-def by_name(name: str) -> RegisteredService:
-    for service in SERVICES:
-        if service.name == name:
-            return service
-    raise KeyError(name)

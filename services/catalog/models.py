@@ -5,7 +5,6 @@ from sqlmodel import SQLModel
 from services.catalog.offerings.models import Offering, OfferingKind
 from services.catalog.sessions.models import CourseSession
 
-SCHEMA = "catalog"
 metadata = SQLModel.metadata
 
-__all__ = ["SCHEMA", "CourseSession", "Offering", "OfferingKind", "metadata"]
+__all__ = ["CourseSession", "Offering", "OfferingKind", "metadata"]

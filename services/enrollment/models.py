@@ -6,11 +6,9 @@ from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember,
 from services.enrollment.enrollments.models import Enrollment
 from services.enrollment.sessions.models import SessionView
 
-SCHEMA = "enrollment"
 metadata = SQLModel.metadata
 
 __all__ = [
-    "SCHEMA",
     "Enrollment",
     "LeaderGroup",
     "LeaderGroupMember",

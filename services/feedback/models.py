@@ -4,7 +4,6 @@ from sqlmodel import SQLModel
 
 from services.feedback.participants.models import Participant
 
-SCHEMA = "feedback"
 metadata = SQLModel.metadata
 
-__all__ = ["SCHEMA", "Participant", "metadata"]
+__all__ = ["Participant", "metadata"]

@@ -11,7 +11,6 @@ import logging
 import warnings
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 from services.kernel.settings import DATA_DIR
 
@@ -45,11 +44,6 @@ class EmbeddedPostgres:
     def uri(self, database: str = "postgres") -> str:
         uri: str = self._server.get_uri(database)
         return uri
-
-    @property
-    def socket_dir(self) -> str:
-        query = parse_qs(urlparse(self.uri()).query)
-        return query["host"][0]
 
     def ensure_database(self, name: str) -> str:
         """Create `name` unless it exists; returns its URL."""

@@ -33,10 +33,6 @@ def jwks_path() -> Path:
     return keys_dir() / "jwks.json"
 
 
-def private_key_path() -> Path:
-    return keys_dir() / "private.pem"
-
-
 def person_oid(email: str) -> str:
     """The Entra object id a demo person's token carries."""
     return str(uuid.uuid5(PERSON_NAMESPACE, email.strip().lower()))
