@@ -36,7 +36,7 @@ format: $(STAMP) ## apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 
 typecheck: $(STAMP) ## mypy --strict
-	$(VENV)/bin/mypy services gateway tests
+	$(VENV)/bin/mypy services gateway tests bench
 
 pytest: $(STAMP) ## the test suite only (TEST_DATABASE_URL selects a server; default: embedded)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,1 @@
+"""Measurements (the benchmark suite and `make bench` come with the benchmarks issue)."""
