@@ -1,5 +1,5 @@
-"""Demo data drawn from the domain: Oslo's 54 top-leader groups, UKE's coordinators, and one offering of
-each kind with sessions in 2027. Loading is idempotent: records are keyed by external id or title.
+"""Demo data drawn from the domain: Oslo's 54 top-leader groups, UKE's coordinators, and every offering
+kind over the programme year 2026/27. Loading is idempotent: records are keyed by external id or title.
 
 Sessions are scheduled through the catalogue's own service code, so they publish
 `catalog.session_scheduled` and the enrolment service learns of them exactly as in production.
@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
-from services.catalog.offerings.models import Offering, OfferingStatus
+from services.catalog.offerings import service as offerings_service
+from services.catalog.offerings.models import Format, Offering
+from services.catalog.offerings.schemas import Facilitator, FacilitatorKind, OfferingCreate
 from services.catalog.sessions import service as sessions_service
-from services.catalog.sessions.schemas import SessionCreate
+from services.catalog.sessions.models import CourseSession, SessionStatus
+from services.catalog.sessions.schemas import SeriesCreate, SessionCreate
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
 from services.kernel import database
 from services.kernel.auth.devkeys import DEFAULT_EMAILS, DEFAULT_USER_EMAIL, person_oid
+from services.kernel.auth.tokens import Principal
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -269,88 +275,244 @@ def _at(day: str, hour: int, minute: int = 0) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=OSLO)
 
 
-OFFERINGS: list[tuple[str, str, str, str, list[tuple[datetime, datetime, int]]]] = [
-    (
+# The programme year 2026/27: offerings launched in June, enrolment open from 15 August, sessions from
+# September to June. Sessions already over are marked completed.
+ENROLMENT_OPENS = _at("2026-08-15", 9)
+DEMO_COORDINATOR = Principal(oid=person_oid(DEFAULT_EMAILS["coordinator"]), roles=frozenset({"coordinator"}))
+UKE = "Utviklings- og kompetanseetaten, Grensen 13"
+TEAMS = "https://teams.microsoft.com/l/meetup-join/ledelsesutvikling-demo"
+CONSULTANTS = [
+    Facilitator(
+        name="Kari Nordmann", kind=FacilitatorKind.internal, organisation="UKE", role="Organisasjonskonsulent"
+    ),
+    Facilitator(
+        name="Jon Berg", kind=FacilitatorKind.internal, organisation="UKE", role="Organisasjonskonsulent"
+    ),
+]
+RESEARCHER = Facilitator(
+    name="Professor Anne Lie",
+    kind=FacilitatorKind.external,
+    organisation="Handelshøyskolen BI",
+    role="Forsker",
+)
+
+
+@dataclass(frozen=True)
+class DemoOffering:
+    kind: str
+    title: str
+    summary: str
+    themes: list[str]
+    format: Format
+    sessions: list[tuple[datetime, datetime]]
+    capacity: int
+    venue: str | None
+    room: str | None = None
+    meeting_url: str | None = None
+    facilitators: tuple[Facilitator, ...] = tuple(CONSULTANTS)
+    programme_every_days: int | None = None
+    publish: bool = True
+
+
+def _half_days(first: str, count: int, every_days: int) -> list[tuple[datetime, datetime]]:
+    start = _at(first, 8, 30)
+    return [
+        (start + timedelta(days=every_days * i), start + timedelta(days=every_days * i, hours=4))
+        for i in range(count)
+    ]
+
+
+OFFERINGS = [
+    DemoOffering(
         "theme-gathering",
         "Temasamling: Effektive ledergrupper",
-        "Felles arena for alle toppledergruppene i Rådhusets kongressal, med eksterne fagpersoner.",
-        "Rådhuset, kongressalen",
-        [(_at("2027-02-04", 9), _at("2027-02-04", 15, 30), 300)],
+        "Felles arena for alle toppledergruppene i Rådhusets kongressal, med eksterne fagpersoner om hva som "
+        "kjennetegner effektive ledergrupper.",
+        ["effektive-ledergrupper", "strategisk-samhandling"],
+        Format.physical,
+        [
+            (_at("2026-09-24", 9), _at("2026-09-24", 15, 30)),
+            (_at("2027-05-20", 9), _at("2027-05-20", 15, 30)),
+        ],
+        300,
+        "Oslo rådhus",
+        "Kongressalen",
+        facilitators=(*CONSULTANTS, RESEARCHER),
     ),
-    (
+    DemoOffering(
         "theme-gathering",
         "Temasamling: Risikostyring i tillitsbasert styring",
-        "Dilemmaer i styringsdialogen og risikostyring når styringen bygger på tillit.",
-        "Rådhuset, kongressalen",
-        [(_at("2027-04-15", 9), _at("2027-04-15", 15), 300)],
+        "Dilemmaer i styringsdialogen og risikostyring når styringen bygger på tillit. Fysisk i Rådhuset og "
+        "digitalt for dem som ikke kan møte.",
+        ["risikostyring", "tillitsbasert-styring", "styringsdialog"],
+        Format.hybrid,
+        [(_at("2027-02-04", 9), _at("2027-02-04", 15))],
+        300,
+        "Oslo rådhus",
+        "Kongressalen",
+        meeting_url=TEAMS,
     ),
-    (
+    DemoOffering(
         "reflection-group",
-        "Refleksjonsgruppe for toppledere 2027",
-        "Små grupper satt sammen på tvers av virksomheter og sektorer; dilemmaer i topplederrollen.",
-        "Utviklings- og kompetanseetaten, Grensen 13",
-        [(_at("2027-03-02", 13), _at("2027-03-02", 16), 42)],
+        "Refleksjonsgrupper for toppledere 2026/27",
+        "Små grupper satt sammen på tvers av virksomheter og sektorer, som utforsker dilemmaer i "
+        "topplederrollen og bygger nettverk.",
+        ["strategisk-samhandling", "endringsledelse"],
+        Format.physical,
+        [(_at(day, 13), _at(day, 16)) for day in ("2026-10-20", "2026-12-08", "2027-02-23", "2027-04-27")],
+        42,
+        UKE,
+        "Møterom Akerselva",
     ),
-    (
+    DemoOffering(
         "leader-group-development",
-        "Ledergruppeutvikling 2027",
-        "Forskningsbasert program for effektive ledergrupper: seks halvdagssamlinger med hjemmelekse.",
-        "Utviklings- og kompetanseetaten, Grensen 13",
-        [
-            (_at(day, 8, 30), _at(day, 12, 30), 60)
-            for day in ("2027-01-21", "2027-03-04", "2027-04-15", "2027-05-27", "2027-06-10", "2027-08-26")
-        ],
+        "Ledergruppeutvikling 2026/27",
+        "Forskningsbasert program for effektive ledergrupper: seks halvdagssamlinger, én hver sjette uke, "
+        "med hjemmelekse mellom samlingene og en egenevaluering av ledergruppen før start.",
+        ["effektive-ledergrupper"],
+        Format.physical,
+        _half_days("2026-09-03", 6, 42),
+        60,
+        UKE,
+        "Store sal",
+        programme_every_days=42,
     ),
-    (
+    DemoOffering(
         "leader-group-workshop",
         "Workshop: Krisehåndtering og beredskap i hverdagen",
-        "Skreddersydd workshop for én toppledergruppe: balansen mellom beredskap og daglig drift.",
-        "Etter avtale",
-        [(_at("2027-02-18", 9), _at("2027-02-18", 12), 1)],
+        "Skreddersydd workshop for én toppledergruppe om balansen mellom beredskap og daglig drift.",
+        ["krisehandtering"],
+        Format.physical,
+        [(_at(day, 9), _at(day, 12)) for day in ("2027-02-18", "2027-03-11")],
+        1,
+        "Hos virksomheten",
     ),
-    (
+    DemoOffering(
+        "leader-group-workshop",
+        "Workshop: Ledelse på avstand",
+        "Digital workshop for én toppledergruppe om ledelse på avstand og hjemmekontor.",
+        ["ledelse-pa-avstand"],
+        Format.digital,
+        [(_at("2027-03-25", 9), _at("2027-03-25", 11, 30))],
+        1,
+        None,
+        meeting_url=TEAMS,
+    ),
+    DemoOffering(
         "coaching",
         "Individuell veiledning for toppledere",
-        "Individuell veiledning etter forespørsel.",
-        "Etter avtale",
+        "Individuell veiledning etter forespørsel, med en av UKEs organisasjonskonsulenter.",
+        ["endringsledelse"],
+        Format.hybrid,
         [],
+        1,
+        None,
     ),
-    (
+    DemoOffering(
         "professional-day",
         "Fagdag: Tillitsbasert ledelse",
-        "Endagsarrangement for alle ledere om tillitsbasert styring og ledelse.",
+        "Endagsarrangement for alle ledere om tillitsbasert styring og ledelse. Rekordmange påmeldte i fjor, "
+        "men fortsatt plass til flere.",
+        ["tillitsbasert-styring"],
+        Format.physical,
+        [(_at("2027-01-19", 9), _at("2027-01-19", 16))],
+        400,
         "Oslo Kongressenter",
-        [(_at("2027-01-19", 9), _at("2027-01-19", 16), 400)],
+        "Plenumssalen",
+    ),
+    DemoOffering(
+        "theme-gathering",
+        "Temasamling: Topplederens rolle i endring",
+        "Under planlegging: hvordan toppledere leder endring i komplekse samfunnsutfordringer.",
+        ["endringsledelse", "komplekse-samfunnsutfordringer"],
+        Format.physical,
+        [(_at("2027-06-10", 9), _at("2027-06-10", 15))],
+        300,
+        "Oslo rådhus",
+        "Kongressalen",
+        publish=False,
     ),
 ]
 
 
+def _window(starts_at: datetime) -> dict[str, datetime]:
+    return {
+        "enrolment_opens_at": ENROLMENT_OPENS,
+        "enrolment_closes_at": starts_at - timedelta(days=1),
+        "cancellation_deadline": starts_at - timedelta(days=7),
+    }
+
+
+async def _schedule(session: AsyncSession, offering: Offering, demo: DemoOffering) -> None:
+    if demo.programme_every_days:
+        first_start, first_end = demo.sessions[0]
+        await sessions_service.schedule_series(
+            session,
+            DEMO_COORDINATOR,
+            offering.id,
+            SeriesCreate(
+                first_starts_at=first_start,
+                duration_minutes=int((first_end - first_start).total_seconds() // 60),
+                interval_days=demo.programme_every_days,
+                count=len(demo.sessions),
+                capacity=demo.capacity,
+                venue=demo.venue,
+                room=demo.room,
+                **_window(first_start),
+            ),
+        )
+        return
+    for starts_at, ends_at in demo.sessions:
+        await sessions_service.schedule(
+            session,
+            DEMO_COORDINATOR,
+            SessionCreate.model_validate(
+                {
+                    "offering_id": offering.id,
+                    "starts_at": starts_at,
+                    "ends_at": ends_at,
+                    "capacity": demo.capacity,
+                    "venue": demo.venue,
+                    "room": demo.room,
+                    "meeting_url": demo.meeting_url,
+                    **_window(starts_at),
+                }
+            ),
+        )
+
+
 async def load_catalog(session: AsyncSession) -> int:
+    """Each demo offering through the catalogue's own service code: draft, sessions, publish."""
     created = 0
-    for kind, title, summary, venue, dates in OFFERINGS:
-        exists = (await session.execute(select(Offering).where(Offering.title == title))).scalar_one_or_none()
+    now = datetime.now(UTC)
+    for demo in OFFERINGS:
+        exists = (
+            await session.execute(select(Offering).where(Offering.title == demo.title))
+        ).scalar_one_or_none()
         if exists is not None:
             continue
-        offering = Offering(
-            kind_code=kind,
-            title=title,
-            summary=summary,
-            booking_unit="group" if kind == "leader-group-workshop" else "person",
-            status=OfferingStatus.published.value,
+        offering = await offerings_service.create_offering(
+            session,
+            DEMO_COORDINATOR,
+            OfferingCreate(
+                kind_code=demo.kind,
+                title=demo.title,
+                summary=demo.summary,
+                description=demo.summary,
+                format=demo.format,
+                themes=demo.themes,
+                facilitators=list(demo.facilitators),
+            ),
         )
-        session.add(offering)
-        await session.flush()
-        for starts_at, ends_at, capacity in dates:
-            await sessions_service.schedule(
-                session,
-                SessionCreate(
-                    offering_id=offering.id,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    capacity=capacity,
-                    venue=venue,
-                ),
-            )
+        await _schedule(session, offering, demo)
+        if demo.publish:
+            await offerings_service.publish_offering(session, DEMO_COORDINATOR, offering)
+        # Sessions already over in this demo year are marked completed (attendance belongs to enrolment).
+        await session.execute(
+            update(CourseSession)
+            .where(col(CourseSession.offering_id) == offering.id, col(CourseSession.ends_at) < now)
+            .values(status=SessionStatus.completed.value)
+        )
         created += 1
     return created
 

@@ -35,6 +35,14 @@ async def schedule_session(
         headers=coordinator,
     )
     assert session.status_code == 201, session.text
+    offering = await catalog.patch(
+        f"/offerings/{offering.json()['id']}",
+        json={"summary": "Felles arena for toppledergruppene."},
+        headers={**coordinator, "If-Match": offering.headers["etag"]},
+    )
+    assert offering.status_code == 200, offering.text
+    published = await catalog.post(f"/offerings/{offering.json()['id']}/publish", headers=coordinator)
+    assert published.status_code == 200, published.text
     body: dict[str, Any] = session.json()
     return body
 

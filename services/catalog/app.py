@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.catalog.offerings.endpoints import router as offerings_router
+from services.catalog.search.endpoints import router as search_router
 from services.catalog.sessions.consumers import SEATS
 from services.catalog.sessions.endpoints import router as sessions_router
 from services.catalog.settings import CatalogSettings
@@ -18,7 +19,7 @@ DEFINITION = ServiceDefinition(
     title="Catalogue",
     description="Offerings, their dated sessions and the seats taken in them.",
     migrations=MigrationSet(schema="catalog", directory=Path(__file__).parent / "migrations"),
-    routers=(offerings_router, sessions_router),
+    routers=(search_router, offerings_router, sessions_router),
     subscriptions=(SEATS,),
 )
 

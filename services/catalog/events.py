@@ -11,10 +11,47 @@ from services.kernel.eventbus import EventPayload
 SOURCE = "catalog"
 
 
-class SessionScheduled(EventPayload):
-    """A session was scheduled: enrolment learns its time and capacity from this."""
+class OfferingSnapshot(EventPayload):
+    """The facts other services keep about an offering (audience rules, booking unit, programme)."""
 
-    topic: ClassVar[str] = "catalog.session_scheduled"
+    aggregate_type: ClassVar[str] = "offering"
+
+    offering_id: uuid.UUID
+    kind_code: str
+    title: str
+    audience: str
+    audience_org_unit_ids: list[uuid.UUID]
+    booking_unit: str
+    format: str
+    is_programme: bool
+    themes: list[str]
+    status: str
+    offering_version: int
+
+
+class OfferingPublished(OfferingSnapshot):
+    """An offering became visible to every employee."""
+
+    topic: ClassVar[str] = "catalog.offering_published"
+
+
+class OfferingUpdated(OfferingSnapshot):
+    """A published offering changed; `changed` names the fields."""
+
+    topic: ClassVar[str] = "catalog.offering_updated"
+
+    changed: list[str]
+
+
+class OfferingArchived(OfferingSnapshot):
+    """An offering was archived: no new sessions or enrolments; it stays readable with its history."""
+
+    topic: ClassVar[str] = "catalog.offering_archived"
+
+
+class SessionFacts(EventPayload):
+    """Where and when a session is, and the rules of signing up for it."""
+
     aggregate_type: ClassVar[str] = "session"
 
     session_id: uuid.UUID
@@ -22,10 +59,69 @@ class SessionScheduled(EventPayload):
     offering_title: str
     offering_kind: str
     booking_unit: str
+    position: int | None
     starts_at: datetime
     ends_at: datetime
     capacity: int
     venue: str | None
+    room: str | None
+    meeting_url: str | None
+    enrolment_opens_at: datetime | None
+    enrolment_closes_at: datetime | None
+    cancellation_deadline: datetime | None
+    status: str
+    sequence: int
 
 
-PUBLISHED = (SessionScheduled,)
+class SessionScheduled(SessionFacts):
+    """A session was scheduled: enrolment learns its time, capacity and window from this."""
+
+    topic: ClassVar[str] = "catalog.session_scheduled"
+
+
+class SessionUpdated(SessionFacts):
+    """Place, link, enrolment window or cancellation deadline of a session changed."""
+
+    topic: ClassVar[str] = "catalog.session_updated"
+
+
+class SessionRescheduled(SessionFacts):
+    """A session moved: old and new times, and why. Participants keep their seats and are told."""
+
+    topic: ClassVar[str] = "catalog.session_rescheduled"
+
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    reason: str
+
+
+class SessionCancelled(SessionFacts):
+    """A session was cancelled, with the reason; its enrolments are cancelled by the enrolment service."""
+
+    topic: ClassVar[str] = "catalog.session_cancelled"
+
+    reason: str
+
+
+class SessionCapacityChanged(SessionFacts):
+    """A session's capacity changed (seats or group slots)."""
+
+    topic: ClassVar[str] = "catalog.session_capacity_changed"
+
+    previous_capacity: int
+
+
+PUBLISHED: tuple[type[EventPayload], ...] = (
+    OfferingPublished,
+    OfferingUpdated,
+    OfferingArchived,
+    SessionScheduled,
+    SessionUpdated,
+    SessionRescheduled,
+    SessionCancelled,
+    SessionCapacityChanged,
+)
+SESSION_TOPICS = tuple(
+    p.topic
+    for p in (SessionScheduled, SessionUpdated, SessionRescheduled, SessionCancelled, SessionCapacityChanged)
+)

@@ -2,9 +2,10 @@
 
 from sqlmodel import SQLModel
 
-from services.catalog.offerings.models import Offering, OfferingKind
+from services.catalog.history.models import Change
+from services.catalog.offerings.models import Offering, OfferingKind, OfferingTheme, Theme
 from services.catalog.sessions.models import CourseSession
 
 metadata = SQLModel.metadata
 
-__all__ = ["CourseSession", "Offering", "OfferingKind", "metadata"]
+__all__ = ["Change", "CourseSession", "Offering", "OfferingKind", "OfferingTheme", "Theme", "metadata"]

@@ -83,6 +83,12 @@ class Problem(Exception):
         return {"model": ProblemDetails, "description": f"{cls.title} (`{problem_type(cls.slug)}`)"}
 
 
+class BadRequestProblem(Problem):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
 class Unauthorized(Problem):
     status = 401
     slug = "unauthorized"

@@ -66,7 +66,9 @@ async def test_swagger_ui_loads_offline_and_authorize_sends_the_token(
             await page.locator(".modal-ux button.btn-done").click()
 
             await page.locator("h3.opblock-tag[data-tag='catalog · offerings']").click()
-            operation = page.locator(".opblock-summary-path[data-path='/api/v1/catalog/offering-kinds']")
+            operation = page.locator(
+                ".opblock-get .opblock-summary-path[data-path='/api/v1/catalog/offering-kinds']"
+            )
             await operation.scroll_into_view_if_needed()
             await operation.click()
             block = page.locator(".opblock.is-open")

@@ -35,7 +35,11 @@ async def test_cross_service_flow_through_the_gateway(
     coordinator = tokens.header("coordinator")
     offering = await client.post(
         "/api/v1/catalog/offerings",
-        json={"kind_code": "professional-day", "title": "Fagdag: Tillitsbasert ledelse"},
+        json={
+            "kind_code": "professional-day",
+            "title": "Fagdag: Tillitsbasert ledelse",
+            "summary": "For alle ledere.",
+        },
         headers=coordinator,
     )
     assert offering.status_code == 201, offering.text
@@ -46,11 +50,16 @@ async def test_cross_service_flow_through_the_gateway(
             "starts_at": "2027-01-19T09:00:00+01:00",
             "ends_at": "2027-01-19T16:00:00+01:00",
             "capacity": 400,
+            "venue": "Oslo Kongressenter",
         },
         headers={**coordinator, "X-Request-ID": "e2e-schedule-1"},
     )
     assert session_response.status_code == 201
     session_id = session_response.json()["id"]
+    published = await client.post(
+        f"/api/v1/catalog/offerings/{offering.json()['id']}/publish", headers=coordinator
+    )
+    assert published.status_code == 200, published.text
 
     user = tokens.header(email=email)
 
@@ -163,7 +172,7 @@ async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tok
     )
     try:
         async with running(create_app(settings)) as gateway:
-            down = await gateway.get("/api/v1/catalog/sessions", headers=tokens.header())
+            down = await gateway.get("/api/v1/catalog/offerings", headers=tokens.header())
             timed_out = await gateway.get("/api/v1/enrollment/enrollments/mine", headers=tokens.header())
     finally:
         slow.close()

@@ -27,7 +27,7 @@ async def test_wrong_method_is_a_405_problem(catalog: httpx.AsyncClient, tokens:
 
 
 async def test_missing_token_is_a_401_problem(catalog: httpx.AsyncClient) -> None:
-    response = await catalog.get("/sessions")
+    response = await catalog.get("/offerings")
     body = assert_problem(response, 401)
     assert body["type"] == "urn:problem:unauthorized"
     assert response.headers["www-authenticate"].startswith("Bearer")
@@ -35,12 +35,12 @@ async def test_missing_token_is_a_401_problem(catalog: httpx.AsyncClient) -> Non
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer not-a-jwt", "Token abc"])
 async def test_bad_authorization_is_a_401_problem(catalog: httpx.AsyncClient, header: str) -> None:
-    assert_problem(await catalog.get("/sessions", headers={"Authorization": header}), 401)
+    assert_problem(await catalog.get("/offerings", headers={"Authorization": header}), 401)
 
 
 async def test_identity_headers_are_not_trusted(catalog: httpx.AsyncClient) -> None:
     headers = {"X-User-Oid": "someone", "X-Roles": "coordinator", "X-Forwarded-User": "admin"}
-    assert_problem(await catalog.get("/sessions", headers=headers), 401)
+    assert_problem(await catalog.get("/offerings", headers=headers), 401)
 
 
 async def test_wrong_role_is_a_403_problem(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
@@ -84,7 +84,16 @@ async def test_invalid_fields_are_named_in_a_422_problem(
 
 
 @pytest.mark.parametrize(
-    "path", ["/sessions/not-a-uuid", "/sessions?limit=0", "/sessions?limit=100000", "/sessions?offset=-1"]
+    "path",
+    [
+        "/sessions/not-a-uuid",
+        "/offerings?limit=0",
+        "/offerings?limit=101",
+        "/offerings?open_now=perhaps",
+        "/offerings?starts_from=2027-01-01T10:00:00",
+        "/offerings?format=paper",
+        "/offerings?sort=random",
+    ],
 )
 async def test_bad_path_and_query_parameters_are_422(
     catalog: httpx.AsyncClient, tokens: TokenFactory, path: str
@@ -115,9 +124,15 @@ async def test_health_and_docs_need_no_token(catalog: httpx.AsyncClient) -> None
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
-        ("GET", "/offerings?offset=99999999999999999999", None, 422),
-        ("GET", "/offerings?limit=501", None, 422),
-        ("GET", "/offerings?kind=a%00b", None, 400),
+        (
+            "GET",
+            "/offerings/00000000-0000-0000-0000-000000000000/history?offset=99999999999999999999",
+            None,
+            422,
+        ),
+        ("GET", "/offerings/00000000-0000-0000-0000-000000000000/history?limit=501", None, 422),
+        ("GET", "/offerings?cursor=not-a-cursor", None, 400),
+        ("GET", "/offerings?q=a%00b", None, 400),
         ("POST", "/offerings", {"kind_code": "coaching", "title": "a\u0000b"}, 422),
         ("POST", "/offerings", {"kind_code": "coaching", "title": "x", "summary": ["not", "text"]}, 422),
         ("POST", "/offerings", [], 422),

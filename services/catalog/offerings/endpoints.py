@@ -1,54 +1,212 @@
-"""HTTP endpoints for offering kinds and offerings."""
+"""HTTP endpoints for offering kinds, themes, offerings, their lifecycle and their history."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
 
+from services.catalog.history import repository as history
+from services.catalog.history.schemas import ChangePublic
 from services.catalog.offerings import repository, service
-from services.catalog.offerings.schemas import OfferingCreate, OfferingKindPublic, OfferingPublic
+from services.catalog.offerings.schemas import (
+    OfferingCreate,
+    OfferingKindCreate,
+    OfferingKindPublic,
+    OfferingPublic,
+    OfferingUpdate,
+    ThemeCreate,
+    ThemePublic,
+)
+from services.catalog.sessions import repository as sessions_repository
+from services.catalog.sessions.schemas import SessionPublic
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep
-from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
+from services.kernel.etags import (
+    PreconditionFailed,
+    PreconditionRequired,
+    conditional_json,
+    require_if_match,
+    version_etag,
+)
+from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["offerings"], responses=COMMON_RESPONSES)
+ETAG_HEADER = {"ETag": {"description": "Strong tag of this version; send it back in If-Match to edit."}}
+WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
+    403: Forbidden.openapi(),
+    404: service.OfferingNotFound.openapi(),
+    409: service.OfferingArchivedProblem.openapi(),
+}
+
+
+def offering_response(request: Request, offering: OfferingPublic, status_code: int = 200) -> Response:
+    response = conditional_json(
+        request, offering.model_dump(mode="json"), etag=version_etag(offering.version)
+    )
+    if response.status_code == 200:
+        response.status_code = status_code
+    return response
 
 
 @router.get("/offering-kinds", summary="List offering kinds")
 async def list_offering_kinds(session: SessionDep, _: CurrentPrincipal) -> list[OfferingKindPublic]:
     """The kinds of offering the programme runs (theme gathering, reflection group, ...)."""
-    kinds = await repository.list_kinds(session)
-    return [OfferingKindPublic.model_validate(kind) for kind in kinds]
+    return [OfferingKindPublic.model_validate(kind) for kind in await repository.list_kinds(session)]
 
 
-@router.get("/offerings", summary="List offerings")
-async def list_offerings(
-    session: SessionDep,
-    _: CurrentPrincipal,
-    kind: str | None = None,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
-) -> list[OfferingPublic]:
-    """Offerings, newest first, optionally of one kind."""
-    offerings = await repository.list_offerings(session, kind_code=kind, limit=limit, offset=offset)
-    return [OfferingPublic.model_validate(offering) for offering in offerings]
+@router.post(
+    "/offering-kinds",
+    summary="Add an offering kind",
+    status_code=status.HTTP_201_CREATED,
+    responses={403: Forbidden.openapi(), 409: service.AlreadyExists.openapi()},
+)
+async def create_offering_kind(
+    session: SessionDep, _: CoordinatorOnly, body: OfferingKindCreate
+) -> OfferingKindPublic:
+    """A new kind of offering is data, not code (coordinators)."""
+    return OfferingKindPublic.model_validate(await service.create_kind(session, body))
+
+
+@router.get("/themes", summary="List themes")
+async def list_themes(session: SessionDep, _: CurrentPrincipal) -> list[ThemePublic]:
+    """Themes offerings are tagged with (trust-based governance, crisis leadership, ...)."""
+    return [ThemePublic.model_validate(theme) for theme in await repository.list_themes(session)]
+
+
+@router.post(
+    "/themes",
+    summary="Add a theme",
+    status_code=status.HTTP_201_CREATED,
+    responses={403: Forbidden.openapi(), 409: service.AlreadyExists.openapi()},
+)
+async def create_theme(session: SessionDep, _: CoordinatorOnly, body: ThemeCreate) -> ThemePublic:
+    """A new theme offerings can be tagged with (coordinators)."""
+    return ThemePublic.model_validate(await service.create_theme(session, body))
 
 
 @router.post(
     "/offerings",
-    summary="Create an offering",
+    summary="Create an offering (draft)",
     status_code=status.HTTP_201_CREATED,
-    responses={403: Forbidden.openapi(), 422: service.UnknownOfferingKind.openapi()},
+    response_model=OfferingPublic,
+    responses={
+        403: Forbidden.openapi(),
+        422: service.UnknownOfferingKind.openapi(),
+        201: {"headers": ETAG_HEADER},
+    },
 )
-async def create_offering(session: SessionDep, _: CoordinatorOnly, body: OfferingCreate) -> OfferingPublic:
-    """Add an offering to the catalogue (coordinators)."""
-    offering = await service.create_offering(session, body)
-    return OfferingPublic.model_validate(offering)
+async def create_offering(
+    request: Request, session: SessionDep, principal: CoordinatorOnly, body: OfferingCreate
+) -> Response:
+    """Add an offering as a draft, visible to coordinators until it is published."""
+    offering = await service.create_offering(session, principal, body)
+    return offering_response(request, await service.to_public(session, offering), status.HTTP_201_CREATED)
 
 
-@router.get("/offerings/{offering_id}", summary="Get an offering", responses={404: NotFound.openapi()})
-async def get_offering(session: SessionDep, _: CurrentPrincipal, offering_id: uuid.UUID) -> OfferingPublic:
-    """One offering."""
-    return OfferingPublic.model_validate(await service.get_offering(session, offering_id))
+@router.get(
+    "/offerings/{offering_id}",
+    summary="Get an offering",
+    response_model=OfferingPublic,
+    responses={404: service.OfferingNotFound.openapi(), 304: {"description": "Not modified"}},
+)
+async def get_offering(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID
+) -> Response:
+    """One offering; drafts and archived ones only for coordinators. Answers If-None-Match with 304."""
+    offering = await service.get_visible(session, principal, offering_id)
+    return offering_response(request, await service.to_public(session, offering))
+
+
+@router.patch(
+    "/offerings/{offering_id}",
+    summary="Edit an offering",
+    response_model=OfferingPublic,
+    responses={
+        **WRITE_RESPONSES,
+        412: PreconditionFailed.openapi(),
+        428: PreconditionRequired.openapi(),
+        422: service.UnknownTheme.openapi(),
+    },
+)
+async def update_offering(
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    offering_id: uuid.UUID,
+    body: OfferingUpdate,
+) -> Response:
+    """Change some fields. Needs If-Match with the ETag you read: 412 when someone else changed it since."""
+    offering = await service.lock_for_change(session, offering_id)
+    require_if_match(request, version_etag(offering.version))
+    offering = await service.update_offering(session, principal, offering, body)
+    return offering_response(request, await service.to_public(session, offering))
+
+
+@router.post(
+    "/offerings/{offering_id}/publish",
+    summary="Publish an offering",
+    response_model=OfferingPublic,
+    responses={**WRITE_RESPONSES, 412: PreconditionFailed.openapi()},
+)
+async def publish_offering(
+    request: Request, session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID
+) -> Response:
+    """Make a draft visible to every employee; 409 `not-publishable` names what is missing."""
+    offering = await service.lock_for_change(session, offering_id)
+    if "if-match" in request.headers:
+        require_if_match(request, version_etag(offering.version))
+    offering = await service.publish_offering(session, principal, offering)
+    return offering_response(request, await service.to_public(session, offering))
+
+
+@router.post(
+    "/offerings/{offering_id}/archive",
+    summary="Archive an offering",
+    response_model=OfferingPublic,
+    responses={**WRITE_RESPONSES, 412: PreconditionFailed.openapi()},
+)
+async def archive_offering(
+    request: Request, session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID
+) -> Response:
+    """Retire an offering: it stays readable to coordinators with its history and takes no more changes."""
+    offering = await service.lock_for_change(session, offering_id)
+    if "if-match" in request.headers:
+        require_if_match(request, version_etag(offering.version))
+    offering = await service.archive_offering(session, principal, offering)
+    return offering_response(request, await service.to_public(session, offering))
+
+
+@router.get(
+    "/offerings/{offering_id}/sessions",
+    summary="List an offering's sessions",
+    response_model=list[SessionPublic],
+    responses={404: service.OfferingNotFound.openapi()},
+)
+async def list_offering_sessions(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID
+) -> Response:
+    """All sessions of the offering in date order (a programme's in its order), with free seats."""
+    offering = await service.get_visible(session, principal, offering_id)
+    rows = await sessions_repository.for_offering(session, offering.id)
+    return conditional_json(request, [SessionPublic.model_validate(r).model_dump(mode="json") for r in rows])
+
+
+@router.get(
+    "/offerings/{offering_id}/history",
+    summary="Change history of an offering",
+    responses={403: Forbidden.openapi(), 404: service.OfferingNotFound.openapi()},
+)
+async def offering_history(
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    offering_id: uuid.UUID,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
+) -> list[ChangePublic]:
+    """Who changed what and when, newest first (coordinators)."""
+    offering = await service.get_visible(session, principal, offering_id)
+    rows = await history.for_offering(session, offering.id, limit=limit, offset=offset)
+    return [ChangePublic.model_validate(row) for row in rows]

@@ -1,15 +1,24 @@
-"""Offering kinds (data, not code) and offerings."""
+"""Offering kinds and themes (data, not code), offerings and the themes they carry."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import DateTime, func
+from sqlalchemy import Column, Computed, DateTime, Index, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlmodel import Field
 
 from services.kernel.models import TableBase
+
+# Norwegian stemming: "ledergrupper" matches "ledergruppe". Title weighs most, then summary, description.
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector('norwegian', coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('norwegian', coalesce(summary, '')), 'B') || "
+    "setweight(to_tsvector('norwegian', coalesce(description, '')), 'C')"
+)
 
 
 class BookingUnit(StrEnum):
@@ -23,6 +32,19 @@ class OfferingStatus(StrEnum):
     archived = "archived"
 
 
+class Audience(StrEnum):
+    top_leaders = "top-leaders"  # top leaders individually (reflection groups)
+    top_leader_groups = "top-leader-groups"  # whole top-leader groups, booked by their top leader
+    all_leaders = "all-leaders"
+    org_units = "org-units"  # the org units the offering names
+
+
+class Format(StrEnum):
+    physical = "physical"
+    digital = "digital"
+    hybrid = "hybrid"
+
+
 class OfferingKind(TableBase, table=True):
     __tablename__ = "offering_kinds"
     __table_args__ = {"schema": "catalog"}
@@ -32,23 +54,74 @@ class OfferingKind(TableBase, table=True):
     name_en: str
     description: str = ""
     default_booking_unit: str = Field(default=BookingUnit.person.value)
+    default_audience: str = Field(default=Audience.all_leaders.value)
+    # A programme's ordered sessions are taken together (leader-group development).
+    is_programme: bool = False
+    # Coaching is arranged on request: it can be published without dated sessions.
+    requires_sessions: bool = True
     sort_order: int = 0
+
+
+class Theme(TableBase, table=True):
+    __tablename__ = "themes"
+    __table_args__ = {"schema": "catalog"}
+
+    code: str = Field(primary_key=True, max_length=64)
+    name_nb: str
+    name_en: str
 
 
 class Offering(TableBase, table=True):
     __tablename__ = "offerings"
-    __table_args__ = {"schema": "catalog"}
+    __table_args__ = (
+        Index("ix_offerings_search_vector", "search_vector", postgresql_using="gin"),
+        {"schema": "catalog"},
+    )
     __mapper_args__ = {"eager_defaults": True}
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     kind_code: str = Field(foreign_key="catalog.offering_kinds.code", index=True)
     title: str
     summary: str = ""
+    description: str = ""
+    audience: str = Field(default=Audience.all_leaders.value)
+    audience_org_unit_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
+    )
     booking_unit: str = Field(default=BookingUnit.person.value)
-    status: str = Field(default=OfferingStatus.draft.value)
+    format: str = Field(default=Format.physical.value)
+    facilitators: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
+    funded_by: str = "Byrådslederens kontor"
+    is_programme: bool = False
+    status: str = Field(default=OfferingStatus.draft.value, index=True)
+    version: int = 1
+    created_by_oid: str = ""
+    updated_by_oid: str = ""
     created_at: datetime | None = Field(
         default=None,
         sa_type=DateTime(timezone=True),
         nullable=False,
         sa_column_kwargs={"server_default": func.now()},
     )
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )
+    published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    archived_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    search_vector: str | None = Field(
+        default=None, sa_column=Column(TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True))
+    )
+
+
+class OfferingTheme(TableBase, table=True):
+    __tablename__ = "offering_themes"
+    __table_args__ = {"schema": "catalog"}
+
+    offering_id: uuid.UUID = Field(foreign_key="catalog.offerings.id", primary_key=True, ondelete="CASCADE")
+    theme_code: str = Field(foreign_key="catalog.themes.code", primary_key=True, index=True)

@@ -1,14 +1,17 @@
-"""API schemas of offering kinds and offerings."""
+"""API schemas of offering kinds, themes and offerings."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from enum import StrEnum
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from services.catalog.offerings.models import BookingUnit, OfferingStatus
-from services.kernel.schemas import ReadModel, WriteModel
+from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
+from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
 class OfferingKindPublic(ReadModel):
@@ -17,13 +20,95 @@ class OfferingKindPublic(ReadModel):
     name_en: str
     description: str
     default_booking_unit: BookingUnit
+    default_audience: Audience
+    is_programme: bool
+    requires_sessions: bool
 
 
-class OfferingCreate(WriteModel):
+class OfferingKindCreate(WriteModel):
+    code: str = Field(pattern=CODE_PATTERN, examples=["mentoring"])
+    name_nb: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    default_booking_unit: BookingUnit = BookingUnit.person
+    default_audience: Audience = Audience.all_leaders
+    is_programme: bool = False
+    requires_sessions: bool = True
+    sort_order: int = Field(default=100, ge=0, le=10_000)
+
+
+class ThemePublic(ReadModel):
+    code: str
+    name_nb: str
+    name_en: str
+
+
+class ThemeCreate(WriteModel):
+    code: str = Field(pattern=CODE_PATTERN, examples=["baerekraft"])
+    name_nb: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+
+
+class FacilitatorKind(StrEnum):
+    internal = "internal"  # an organisational consultant in UKE
+    external = "external"  # an external expert or researcher
+
+
+class Facilitator(WriteModel):
+    name: str = Field(min_length=1, max_length=200)
+    kind: FacilitatorKind
+    organisation: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=200, examples=["Organisasjonskonsulent"])
+
+
+class _OfferingFields(WriteModel):
+    @model_validator(mode="after")
+    def _org_units_named_when_needed(self) -> Self:
+        audience = getattr(self, "audience", None)
+        units = getattr(self, "audience_org_unit_ids", None)
+        if audience == Audience.org_units and not units:
+            raise ValueError("audience 'org-units' needs audience_org_unit_ids")
+        if audience not in (None, Audience.org_units) and units:
+            raise ValueError("audience_org_unit_ids is only for audience 'org-units'")
+        return self
+
+
+class OfferingCreate(_OfferingFields):
     kind_code: str = Field(min_length=1, max_length=64, examples=["theme-gathering"])
-    title: str = Field(min_length=1, max_length=300, examples=["Tillitsbasert styring i praksis"])
+    title: str = Field(min_length=1, max_length=300, examples=["Temasamling: Effektive ledergrupper"])
     summary: str = Field(default="", max_length=2000)
+    description: str = Field(default="", max_length=50_000)
+    audience: Audience | None = Field(default=None, description="Defaults to the kind's audience.")
+    audience_org_unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     booking_unit: BookingUnit | None = Field(default=None, description="Defaults to the kind's booking unit.")
+    format: Format = Format.physical
+    themes: list[str] = Field(default_factory=list, max_length=20, description="Theme codes (GET /themes).")
+    facilitators: list[Facilitator] = Field(default_factory=list, max_length=50)
+    funded_by: str = Field(default="Byrådslederens kontor", min_length=1, max_length=200)
+    is_programme: bool | None = Field(default=None, description="Defaults to the kind's setting.")
+
+
+class OfferingUpdate(_OfferingFields):
+    """Fields to change; those left out stay as they are. Needs `If-Match` with the offering's ETag."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    summary: str | None = Field(default=None, max_length=2000)
+    description: str | None = Field(default=None, max_length=50_000)
+    audience: Audience | None = None
+    audience_org_unit_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
+    booking_unit: BookingUnit | None = None
+    format: Format | None = None
+    themes: list[str] | None = Field(default=None, max_length=20)
+    facilitators: list[Facilitator] | None = Field(default=None, max_length=50)
+    funded_by: str | None = Field(default=None, min_length=1, max_length=200)
+    is_programme: bool | None = None
+
+
+class FacilitatorPublic(ReadModel):
+    name: str
+    kind: FacilitatorKind
+    organisation: str | None = None
+    role: str | None = None
 
 
 class OfferingPublic(ReadModel):
@@ -31,6 +116,18 @@ class OfferingPublic(ReadModel):
     kind_code: str
     title: str
     summary: str
+    description: str
+    audience: Audience
+    audience_org_unit_ids: list[uuid.UUID]
     booking_unit: BookingUnit
+    format: Format
+    themes: list[str]
+    facilitators: list[FacilitatorPublic]
+    funded_by: str
+    is_programme: bool
     status: OfferingStatus
-    created_at: datetime
+    version: int = Field(description="Rises with every change; the ETag is derived from it.")
+    created_at: OsloDatetime
+    updated_at: OsloDatetime
+    published_at: OsloDatetime | None
+    archived_at: OsloDatetime | None

@@ -1,15 +1,41 @@
-"""Rules for offerings."""
+"""Rules for offerings: who sees what, the draft -> published -> archived lifecycle, and versioned edits.
+
+Publishing needs what a participant needs to sign up: a summary, a resolvable audience, and (for kinds
+that run on dated sessions; coaching is arranged on request) at least one scheduled session in the
+future. Archived offerings stay readable by coordinators with their history, but take no more changes.
+Every write bumps `version` (the ETag), records who did it in the change history, and, once the offering
+is public, publishes an event in the same transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.catalog.events import (
+    SOURCE,
+    OfferingArchived,
+    OfferingPublished,
+    OfferingSnapshot,
+    OfferingUpdated,
+)
+from services.catalog.history import repository as history
 from services.catalog.offerings import repository
-from services.catalog.offerings.models import Offering, OfferingStatus
-from services.catalog.offerings.schemas import OfferingCreate
-from services.kernel.problems import NotFound, Problem
+from services.catalog.offerings.models import Offering, OfferingKind, OfferingStatus, Theme
+from services.catalog.offerings.schemas import (
+    OfferingCreate,
+    OfferingKindCreate,
+    OfferingPublic,
+    OfferingUpdate,
+    ThemeCreate,
+)
+from services.catalog.sessions import repository as sessions
+from services.kernel.auth.tokens import Principal, Role
+from services.kernel.eventbus import publish
+from services.kernel.problems import Conflict, NotFound, Problem
 
 
 class UnknownOfferingKind(Problem):
@@ -18,22 +44,208 @@ class UnknownOfferingKind(Problem):
     title = "Unknown offering kind"
 
 
-async def create_offering(session: AsyncSession, data: OfferingCreate) -> Offering:
-    kind = await repository.get_kind(session, data.kind_code)
+class UnknownTheme(Problem):
+    status = 422
+    slug = "unknown-theme"
+    title = "Unknown theme"
+
+
+class OfferingNotFound(NotFound):
+    slug = "offering-not-found"
+    title = "Offering not found"
+
+
+class OfferingArchivedProblem(Conflict):
+    slug = "offering-archived"
+    title = "Offering is archived"
+
+
+class NotPublishable(Conflict):
+    slug = "not-publishable"
+    title = "Offering cannot be published yet"
+
+
+class InvalidTransition(Conflict):
+    slug = "invalid-transition"
+    title = "Not possible in the offering's current state"
+
+
+class AlreadyExists(Conflict):
+    slug = "already-exists"
+    title = "Already exists"
+
+
+def can_see(principal: Principal, offering: Offering) -> bool:
+    """Published offerings for every employee; drafts and archived ones for coordinators."""
+    return offering.status == OfferingStatus.published.value or principal.has_role(Role.coordinator)
+
+
+async def get_visible(session: AsyncSession, principal: Principal, offering_id: uuid.UUID) -> Offering:
+    offering = await repository.get_offering(session, offering_id)
+    if offering is None or not can_see(principal, offering):
+        raise OfferingNotFound(f"No offering {offering_id}.")
+    return offering
+
+
+async def to_public(session: AsyncSession, offering: Offering) -> OfferingPublic:
+    themes = (await repository.themes_of(session, [offering.id])).get(offering.id, [])
+    return OfferingPublic.model_validate({**offering.model_dump(), "themes": themes})
+
+
+async def _check_themes(session: AsyncSession, codes: list[str]) -> None:
+    unknown = sorted(set(codes) - await repository.known_theme_codes(session, codes))
+    if unknown:
+        raise UnknownTheme(
+            f"Unknown theme {', '.join(unknown)}; see GET /themes.", extra={"unknown": unknown}
+        )
+
+
+async def _kind(session: AsyncSession, code: str) -> OfferingKind:
+    kind = await repository.get_kind(session, code)
     if kind is None:
-        raise UnknownOfferingKind(f"No offering kind {data.kind_code!r}; see GET /offering-kinds.")
+        raise UnknownOfferingKind(f"No offering kind {code!r}; see GET /offering-kinds.")
+    return kind
+
+
+async def _snapshot(session: AsyncSession, offering: Offering) -> dict[str, Any]:
+    themes = (await repository.themes_of(session, [offering.id])).get(offering.id, [])
+    return {
+        "offering_id": offering.id,
+        "kind_code": offering.kind_code,
+        "title": offering.title,
+        "audience": offering.audience,
+        "audience_org_unit_ids": offering.audience_org_unit_ids,
+        "booking_unit": offering.booking_unit,
+        "format": offering.format,
+        "is_programme": offering.is_programme,
+        "themes": themes,
+        "status": offering.status,
+        "offering_version": offering.version,
+    }
+
+
+async def _publish_event(session: AsyncSession, payload: OfferingSnapshot, offering: Offering) -> None:
+    await publish(
+        session, payload, source=SOURCE, aggregate_id=offering.id, aggregate_version=offering.version
+    )
+
+
+async def create_offering(session: AsyncSession, principal: Principal, data: OfferingCreate) -> Offering:
+    kind = await _kind(session, data.kind_code)
+    await _check_themes(session, data.themes)
     offering = Offering(
         kind_code=kind.code,
         title=data.title,
         summary=data.summary,
+        description=data.description,
+        audience=(data.audience or kind.default_audience),
+        audience_org_unit_ids=data.audience_org_unit_ids,
         booking_unit=(data.booking_unit or kind.default_booking_unit),
-        status=OfferingStatus.published.value,
+        format=data.format,
+        facilitators=[f.model_dump(mode="json") for f in data.facilitators],
+        funded_by=data.funded_by,
+        is_programme=kind.is_programme if data.is_programme is None else data.is_programme,
+        created_by_oid=principal.oid,
+        updated_by_oid=principal.oid,
     )
-    return await repository.add(session, offering)
-
-
-async def get_offering(session: AsyncSession, offering_id: uuid.UUID) -> Offering:
-    offering = await repository.get_offering(session, offering_id)
-    if offering is None:
-        raise NotFound(f"No offering {offering_id}.")
+    await repository.add(session, offering)
+    await repository.set_themes(session, offering.id, data.themes)
+    await history.record(session, offering_id=offering.id, action="created", actor_oid=principal.oid)
     return offering
+
+
+def _touch(offering: Offering, principal: Principal) -> None:
+    offering.version += 1
+    offering.updated_by_oid = principal.oid
+    offering.updated_at = datetime.now(UTC)
+
+
+async def lock_for_change(session: AsyncSession, offering_id: uuid.UUID) -> Offering:
+    offering = await repository.get_offering(session, offering_id, lock=True)
+    if offering is None:
+        raise OfferingNotFound(f"No offering {offering_id}.")
+    if offering.status == OfferingStatus.archived.value:
+        raise OfferingArchivedProblem("An archived offering takes no more changes.")
+    return offering
+
+
+async def update_offering(
+    session: AsyncSession, principal: Principal, offering: Offering, data: OfferingUpdate
+) -> Offering:
+    """Apply the fields sent; the caller has locked the offering and checked If-Match."""
+    changes = data.model_dump(exclude_unset=True)
+    themes = changes.pop("themes", None)
+    if themes is not None:
+        await _check_themes(session, themes)
+        await repository.set_themes(session, offering.id, themes)
+    if "facilitators" in changes:
+        changes["facilitators"] = [f.model_dump(mode="json") for f in data.facilitators or []]
+    audience = changes.get("audience", offering.audience)
+    units = changes.get("audience_org_unit_ids", offering.audience_org_unit_ids)
+    if audience == "org-units" and not units:
+        raise NotPublishable("Audience 'org-units' needs audience_org_unit_ids.")
+    if audience != "org-units":
+        changes["audience_org_unit_ids"] = []
+    for field, value in changes.items():
+        setattr(offering, field, value)
+    changed = sorted({*changes, *(["themes"] if themes is not None else [])})
+    _touch(offering, principal)
+    await session.flush()
+    await history.record(
+        session,
+        offering_id=offering.id,
+        action="updated",
+        actor_oid=principal.oid,
+        details={"fields": changed},
+    )
+    if offering.status == OfferingStatus.published.value:
+        await _publish_event(
+            session, OfferingUpdated(**await _snapshot(session, offering), changed=changed), offering
+        )
+    return offering
+
+
+async def publish_offering(session: AsyncSession, principal: Principal, offering: Offering) -> Offering:
+    if offering.status != OfferingStatus.draft.value:
+        raise InvalidTransition(f"Only a draft can be published; this offering is {offering.status}.")
+    kind = await _kind(session, offering.kind_code)
+    missing = []
+    if not offering.summary.strip():
+        missing.append("a summary")
+    if kind.requires_sessions and not await sessions.has_upcoming(session, offering.id, datetime.now(UTC)):
+        missing.append("at least one scheduled session in the future")
+    if missing:
+        raise NotPublishable(f"Publishing needs {' and '.join(missing)}.", extra={"missing": missing})
+    offering.status = OfferingStatus.published.value
+    offering.published_at = datetime.now(UTC)
+    _touch(offering, principal)
+    await session.flush()
+    await history.record(session, offering_id=offering.id, action="published", actor_oid=principal.oid)
+    await _publish_event(session, OfferingPublished(**await _snapshot(session, offering)), offering)
+    return offering
+
+
+async def archive_offering(session: AsyncSession, principal: Principal, offering: Offering) -> Offering:
+    offering.status = OfferingStatus.archived.value
+    offering.archived_at = datetime.now(UTC)
+    _touch(offering, principal)
+    await session.flush()
+    await history.record(session, offering_id=offering.id, action="archived", actor_oid=principal.oid)
+    await _publish_event(session, OfferingArchived(**await _snapshot(session, offering)), offering)
+    return offering
+
+
+async def create_kind(session: AsyncSession, data: OfferingKindCreate) -> OfferingKind:
+    if await repository.get_kind(session, data.code) is not None:
+        raise AlreadyExists(f"An offering kind {data.code!r} exists.")
+    kind = OfferingKind(**data.model_dump(mode="json"))
+    await repository.add(session, kind)
+    return kind
+
+
+async def create_theme(session: AsyncSession, data: ThemeCreate) -> Theme:
+    if await repository.get_theme(session, data.code) is not None:
+        raise AlreadyExists(f"A theme {data.code!r} exists.")
+    theme = Theme(**data.model_dump())
+    await repository.add(session, theme)
+    return theme

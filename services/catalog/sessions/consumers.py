@@ -27,4 +27,10 @@ async def on_seat_count_changed(session: AsyncSession, event: Event) -> None:
     )
 
 
-SEATS = Subscription(name="catalog.seats", topics=("enrollment.confirmed",), handler=on_seat_count_changed)
+# Every enrolment event that moves a session's seat count carries the new total (cancellations come with
+# the enrolment issue).
+SEATS = Subscription(
+    name="catalog.seats",
+    topics=("enrollment.confirmed", "enrollment.cancelled"),
+    handler=on_seat_count_changed,
+)

@@ -1,46 +1,153 @@
-"""HTTP endpoints for sessions."""
+"""HTTP endpoints for sessions: schedule one or a series, edit, reschedule, cancel, read."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
 
-from services.catalog.sessions import repository, service
-from services.catalog.sessions.schemas import SessionCreate, SessionPublic
+from services.catalog.offerings.service import OfferingArchivedProblem, OfferingNotFound
+from services.catalog.sessions import service
+from services.catalog.sessions.models import CourseSession
+from services.catalog.sessions.schemas import (
+    SeriesCreate,
+    SessionCancel,
+    SessionCreate,
+    SessionPublic,
+    SessionReschedule,
+    SessionUpdate,
+)
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep
-from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
-from services.kernel.schemas import PageLimit, PageOffset
+from services.kernel.etags import PreconditionFailed, PreconditionRequired, conditional_json, require_if_match
+from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
 router = APIRouter(tags=["sessions"], responses=COMMON_RESPONSES)
+WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
+    403: Forbidden.openapi(),
+    404: service.SessionNotFound.openapi(),
+    409: service.SessionNotScheduled.openapi(),
+}
+
+
+def session_etag(course_session: CourseSession) -> str:
+    """Changes with the session's own version and with its seat count."""
+    return f'"v{course_session.version}.{course_session.seats_version}"'
+
+
+def session_response(request: Request, course_session: CourseSession, status_code: int = 200) -> Response:
+    body = SessionPublic.model_validate(course_session).model_dump(mode="json")
+    response = conditional_json(request, body, etag=session_etag(course_session))
+    if response.status_code == 200:
+        response.status_code = status_code
+    return response
 
 
 @router.post(
     "/sessions",
     summary="Schedule a session",
     status_code=status.HTTP_201_CREATED,
-    responses={403: Forbidden.openapi(), 404: NotFound.openapi(), 409: service.OfferingArchived.openapi()},
+    response_model=SessionPublic,
+    responses={
+        403: Forbidden.openapi(),
+        404: OfferingNotFound.openapi(),
+        409: OfferingArchivedProblem.openapi(),
+    },
 )
-async def schedule_session(session: SessionDep, _: CoordinatorOnly, body: SessionCreate) -> SessionPublic:
+async def schedule_session(
+    request: Request, session: SessionDep, principal: CoordinatorOnly, body: SessionCreate
+) -> Response:
     """Schedule a dated session of an offering (coordinators); enrolment learns of it by event."""
-    return SessionPublic.model_validate(await service.schedule(session, body))
+    created = await service.schedule(session, principal, body)
+    return session_response(request, created, status.HTTP_201_CREATED)
 
 
-@router.get("/sessions", summary="List sessions")
-async def list_sessions(
-    session: SessionDep,
-    _: CurrentPrincipal,
-    offering_id: uuid.UUID | None = None,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
+@router.post(
+    "/offerings/{offering_id}/sessions/series",
+    summary="Schedule a programme's series of sessions",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        403: Forbidden.openapi(),
+        404: OfferingNotFound.openapi(),
+        409: OfferingArchivedProblem.openapi(),
+    },
+)
+async def schedule_series(
+    session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID, body: SeriesCreate
 ) -> list[SessionPublic]:
-    """Sessions in date order, optionally of one offering, with seats taken and available."""
-    rows = await repository.list_sessions(session, offering_id=offering_id, limit=limit, offset=offset)
-    return [SessionPublic.model_validate(row) for row in rows]
+    """Generate `count` sessions `interval_days` apart from a first date; adjust single dates afterwards."""
+    created = await service.schedule_series(session, principal, offering_id, body)
+    return [SessionPublic.model_validate(row) for row in created]
 
 
-@router.get("/sessions/{session_id}", summary="Get a session", responses={404: NotFound.openapi()})
-async def get_session(session: SessionDep, _: CurrentPrincipal, session_id: uuid.UUID) -> SessionPublic:
-    """One session with its current seat count."""
-    return SessionPublic.model_validate(await service.get(session, session_id))
+@router.get(
+    "/sessions/{session_id}",
+    summary="Get a session",
+    response_model=SessionPublic,
+    responses={404: service.SessionNotFound.openapi(), 304: {"description": "Not modified"}},
+)
+async def get_session(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, session_id: uuid.UUID
+) -> Response:
+    """One session with its free seats. Answers If-None-Match with 304."""
+    return session_response(request, await service.get_visible(session, principal, session_id))
+
+
+@router.patch(
+    "/sessions/{session_id}",
+    summary="Edit a session",
+    response_model=SessionPublic,
+    responses={
+        **WRITE_RESPONSES,
+        412: PreconditionFailed.openapi(),
+        428: PreconditionRequired.openapi(),
+        422: service.InvalidSessionTimes.openapi(),
+    },
+)
+async def update_session(
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    session_id: uuid.UUID,
+    body: SessionUpdate,
+) -> Response:
+    """Change place, link, capacity, enrolment window or cancellation deadline. Needs If-Match."""
+    offering, course_session = await service.lock_for_change(session, session_id)
+    require_if_match(request, session_etag(course_session))
+    updated = await service.update(session, principal, offering, course_session, body)
+    return session_response(request, updated)
+
+
+@router.post(
+    "/sessions/{session_id}/reschedule",
+    summary="Reschedule a session",
+    response_model=SessionPublic,
+    responses={**WRITE_RESPONSES, 422: service.InvalidSessionTimes.openapi()},
+)
+async def reschedule_session(
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    session_id: uuid.UUID,
+    body: SessionReschedule,
+) -> Response:
+    """Move a session to new times, with a reason; enrolments are kept and participants are told."""
+    return session_response(request, await service.reschedule(session, principal, session_id, body))
+
+
+@router.post(
+    "/sessions/{session_id}/cancel",
+    summary="Cancel a session",
+    response_model=SessionPublic,
+    responses=WRITE_RESPONSES,
+)
+async def cancel_session(
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    session_id: uuid.UUID,
+    body: SessionCancel,
+) -> Response:
+    """Cancel a session with a reason; its enrolments are cancelled and the people affected are told."""
+    return session_response(request, await service.cancel(session, principal, session_id, body))

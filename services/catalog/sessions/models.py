@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, func
 from sqlmodel import Field
 
 from services.kernel.models import TableBase
@@ -23,21 +23,51 @@ class CourseSession(TableBase, table=True):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint(
+            "enrolment_closes_at IS NULL OR enrolment_closes_at <= starts_at",
+            name="window_closes_before_start",
+        ),
+        CheckConstraint(
+            "enrolment_opens_at IS NULL OR enrolment_closes_at IS NULL "
+            "OR enrolment_opens_at < enrolment_closes_at",
+            name="window_opens_before_close",
+        ),
+        CheckConstraint(
+            "cancellation_deadline IS NULL OR cancellation_deadline <= starts_at",
+            name="deadline_before_start",
+        ),
+        Index("ix_sessions_starts_at", "starts_at"),
         {"schema": "catalog"},
     )
     __mapper_args__ = {"eager_defaults": True}
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     offering_id: uuid.UUID = Field(foreign_key="catalog.offerings.id", index=True)
+    position: int | None = Field(default=None, description="Order within a programme (1, 2, ...).")
     starts_at: datetime = Field(sa_type=DateTime(timezone=True))
     ends_at: datetime = Field(sa_type=DateTime(timezone=True))
     venue: str | None = None
+    room: str | None = None
+    meeting_url: str | None = None
     capacity: int
+    enrolment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrolment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancellation_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     status: str = Field(default=SessionStatus.scheduled.value)
+    status_reason: str | None = None
+    # RFC 5545 SEQUENCE: rises on every reschedule and on cancellation, so calendars update in place.
+    sequence: int = 0
+    version: int = 1
     # Read model fed by enrollment events: confirmed seats and the version of the count we hold.
     seats_taken: int = 0
     seats_version: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime | None = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )
+    updated_at: datetime | None = Field(
         default=None,
         sa_type=DateTime(timezone=True),
         nullable=False,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.catalog.sessions.models import CourseSession
+from services.catalog.sessions.models import CourseSession, SessionStatus
 
 
 async def add(session: AsyncSession, course_session: CourseSession) -> CourseSession:
@@ -18,18 +19,41 @@ async def add(session: AsyncSession, course_session: CourseSession) -> CourseSes
     return course_session
 
 
-async def get(session: AsyncSession, session_id: uuid.UUID) -> CourseSession | None:
-    return await session.get(CourseSession, session_id)
+async def get(session: AsyncSession, session_id: uuid.UUID, *, lock: bool = False) -> CourseSession | None:
+    query = select(CourseSession).where(CourseSession.id == session_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
 
 
-async def list_sessions(
-    session: AsyncSession, *, offering_id: uuid.UUID | None, limit: int, offset: int
-) -> Sequence[CourseSession]:
-    query = select(CourseSession).order_by(col(CourseSession.starts_at), col(CourseSession.id))
-    if offering_id is not None:
-        query = query.where(CourseSession.offering_id == offering_id)
-    result = await session.execute(query.limit(limit).offset(offset))
+async def for_offering(session: AsyncSession, offering_id: uuid.UUID) -> Sequence[CourseSession]:
+    result = await session.execute(
+        select(CourseSession)
+        .where(CourseSession.offering_id == offering_id)
+        .order_by(col(CourseSession.starts_at), col(CourseSession.id))
+    )
     return result.scalars().all()
+
+
+async def has_upcoming(session: AsyncSession, offering_id: uuid.UUID, now: datetime) -> bool:
+    query = select(
+        exists().where(
+            col(CourseSession.offering_id) == offering_id,
+            col(CourseSession.status) == SessionStatus.scheduled.value,
+            col(CourseSession.starts_at) > now,
+        )
+    )
+    return bool((await session.execute(query)).scalar())
+
+
+async def next_position(session: AsyncSession, offering_id: uuid.UUID) -> int:
+    result = await session.execute(
+        select(col(CourseSession.position))
+        .where(CourseSession.offering_id == offering_id)
+        .order_by(col(CourseSession.position).desc().nulls_last())
+    )
+    highest = result.scalars().first()
+    return (highest or 0) + 1
 
 
 async def set_seats_taken(session: AsyncSession, session_id: uuid.UUID, seats: int, version: int) -> bool:

@@ -1,38 +1,147 @@
-"""API schemas of sessions."""
+"""API schemas of sessions: scheduling, series, edits, reschedule and cancellation."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Self
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import AnyHttpUrl, Field, computed_field, model_validator
 
 from services.catalog.sessions.models import SessionStatus
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
 
+MAX_SESSION_LENGTH = timedelta(days=14)
+# A cancellation deadline further ahead than this is a typo (a year off), not a rule.
+MAX_DEADLINE_LEAD = timedelta(days=180)
 
-class SessionCreate(WriteModel):
+
+def check_times(
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    opens: datetime | None,
+    closes: datetime | None,
+    deadline: datetime | None,
+) -> None:
+    """The rules every session obeys; raises ValueError naming the broken one."""
+    if starts_at is not None and ends_at is not None:
+        if ends_at <= starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if ends_at - starts_at > MAX_SESSION_LENGTH:
+            raise ValueError("a session lasts at most 14 days")
+    if opens is not None and closes is not None and opens >= closes:
+        raise ValueError("enrolment_opens_at must be before enrolment_closes_at")
+    if starts_at is not None and closes is not None and closes > starts_at:
+        raise ValueError("enrolment_closes_at must not be after the session starts")
+    if starts_at is not None and deadline is not None:
+        if deadline > starts_at:
+            raise ValueError("cancellation_deadline must not be after the session starts")
+        if starts_at - deadline > MAX_DEADLINE_LEAD:
+            raise ValueError("cancellation_deadline must be within 180 days before the session")
+    if opens is not None and deadline is not None and deadline < opens:
+        raise ValueError("cancellation_deadline must not be before enrolment opens")
+
+
+class _Place(WriteModel):
+    venue: str | None = Field(default=None, max_length=300, examples=["Oslo rådhus"])
+    room: str | None = Field(default=None, max_length=200, examples=["Bystyresalen"])
+    meeting_url: AnyHttpUrl | None = Field(default=None, description="Teams or other meeting link.")
+
+
+class _Window(WriteModel):
+    enrolment_opens_at: OsloDatetime | None = Field(
+        default=None, description="Unset: open as soon as the offering is published."
+    )
+    enrolment_closes_at: OsloDatetime | None = Field(default=None, description="Unset: open until the start.")
+    cancellation_deadline: OsloDatetime | None = Field(
+        default=None, description="Participants cancel themselves until then. Unset: until the start."
+    )
+
+
+class SessionCreate(_Place, _Window):
     offering_id: uuid.UUID
-    starts_at: OsloDatetime = Field(description="With an offset, e.g. 2026-09-14T09:00:00+02:00.")
+    starts_at: OsloDatetime = Field(description="With an offset, e.g. 2027-09-14T09:00:00+02:00.")
     ends_at: OsloDatetime
     capacity: int = Field(ge=1, le=10_000, description="People, or slots for group-booked offerings.")
-    venue: str | None = Field(default=None, max_length=300, examples=["Oslo rådhus, Bystyresalen"])
+    position: int | None = Field(default=None, ge=1, le=100, description="Order within a programme.")
 
     @model_validator(mode="after")
-    def _ends_after_start(self) -> Self:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
+    def _rules(self) -> Self:
+        check_times(
+            self.starts_at,
+            self.ends_at,
+            self.enrolment_opens_at,
+            self.enrolment_closes_at,
+            self.cancellation_deadline,
+        )
+        if self.venue is None and self.meeting_url is None:
+            raise ValueError("give a venue, a meeting_url, or both")
         return self
+
+
+class SeriesCreate(_Place, _Window):
+    """A programme's sessions: `count` sessions, `interval_days` apart, each `duration_minutes` long."""
+
+    first_starts_at: OsloDatetime = Field(description="Start of session 1, e.g. 2027-09-02T08:30:00+02:00.")
+    duration_minutes: int = Field(ge=15, le=24 * 60, examples=[240])
+    interval_days: int = Field(ge=1, le=365, examples=[42])
+    count: int = Field(ge=1, le=52, examples=[6])
+    capacity: int = Field(ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        # The window and deadline apply to the programme as a whole: they end before session 1.
+        first_end = self.first_starts_at + timedelta(minutes=self.duration_minutes)
+        check_times(
+            self.first_starts_at,
+            first_end,
+            self.enrolment_opens_at,
+            self.enrolment_closes_at,
+            self.cancellation_deadline,
+        )
+        if self.venue is None and self.meeting_url is None:
+            raise ValueError("give a venue, a meeting_url, or both")
+        return self
+
+
+class SessionUpdate(_Place, _Window):
+    """Fields to change; those left out stay. Times change only by rescheduling. Needs `If-Match`."""
+
+    capacity: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class SessionReschedule(WriteModel):
+    starts_at: OsloDatetime
+    ends_at: OsloDatetime
+    reason: str = Field(min_length=1, max_length=1000, examples=["Kollisjon med bystyremøte"])
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        check_times(self.starts_at, self.ends_at, None, None, None)
+        return self
+
+
+class SessionCancel(WriteModel):
+    reason: str = Field(min_length=1, max_length=1000, examples=["For få påmeldte"])
 
 
 class SessionPublic(ReadModel):
     id: uuid.UUID
     offering_id: uuid.UUID
+    position: int | None
     starts_at: OsloDatetime
     ends_at: OsloDatetime
     venue: str | None
+    room: str | None
+    meeting_url: str | None
     capacity: int
+    enrolment_opens_at: OsloDatetime | None
+    enrolment_closes_at: OsloDatetime | None
+    cancellation_deadline: OsloDatetime | None
     status: SessionStatus
+    status_reason: str | None
+    sequence: int = Field(description="iCalendar SEQUENCE: rises on reschedule and cancellation.")
+    version: int
     seats_taken: int = Field(description="Confirmed seats, as last reported by the enrolment service.")
 
     @computed_field  # type: ignore[prop-decorator]

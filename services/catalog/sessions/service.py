@@ -1,62 +1,301 @@
-"""Rules for scheduling sessions; scheduling publishes `catalog.session_scheduled` in the same transaction."""
+"""Rules for sessions: scheduling (one or a programme's series), edits, rescheduling and cancellation.
+
+Each write records who did it, bumps the session's `version`, and publishes its event in the same
+transaction. Rescheduling and cancelling raise the RFC 5545 `SEQUENCE`, so calendars that imported the
+session update the entry instead of adding a second one. When a reschedule moves a session earlier than
+its enrolment window's close or its cancellation deadline, those are pulled back to the new start (and
+the history says so).
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.catalog.events import SOURCE, SessionScheduled
+from services.catalog.events import (
+    SOURCE,
+    SessionCancelled,
+    SessionCapacityChanged,
+    SessionFacts,
+    SessionRescheduled,
+    SessionScheduled,
+    SessionUpdated,
+)
+from services.catalog.history import repository as history
 from services.catalog.offerings import service as offerings
-from services.catalog.offerings.models import OfferingStatus
+from services.catalog.offerings.models import Offering
 from services.catalog.sessions import repository
-from services.catalog.sessions.models import CourseSession
-from services.catalog.sessions.schemas import SessionCreate
+from services.catalog.sessions.models import CourseSession, SessionStatus
+from services.catalog.sessions.schemas import (
+    SeriesCreate,
+    SessionCancel,
+    SessionCreate,
+    SessionReschedule,
+    SessionUpdate,
+    check_times,
+)
+from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
-from services.kernel.problems import Conflict, NotFound
+from services.kernel.problems import Conflict, NotFound, Problem
 
 
-class OfferingArchived(Conflict):
-    slug = "offering-archived"
-    title = "Offering is archived"
+class SessionNotFound(NotFound):
+    slug = "session-not-found"
+    title = "Session not found"
 
 
-async def schedule(session: AsyncSession, data: SessionCreate) -> CourseSession:
-    offering = await offerings.get_offering(session, data.offering_id)
-    if offering.status == OfferingStatus.archived.value:
-        raise OfferingArchived("Sessions cannot be added to an archived offering.")
-    course_session = await repository.add(
-        session,
-        CourseSession(
-            offering_id=offering.id,
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
-            capacity=data.capacity,
-            venue=data.venue,
-        ),
-    )
+class SessionNotScheduled(Conflict):
+    slug = "session-not-scheduled"
+    title = "Session is cancelled or completed"
+
+
+class InvalidSessionTimes(Problem):
+    status = 422
+    slug = "invalid-session-times"
+    title = "Invalid session times"
+
+
+def _facts(offering: Offering, course_session: CourseSession) -> dict[str, Any]:
+    return {
+        "session_id": course_session.id,
+        "offering_id": offering.id,
+        "offering_title": offering.title,
+        "offering_kind": offering.kind_code,
+        "booking_unit": offering.booking_unit,
+        "position": course_session.position,
+        "starts_at": course_session.starts_at,
+        "ends_at": course_session.ends_at,
+        "capacity": course_session.capacity,
+        "venue": course_session.venue,
+        "room": course_session.room,
+        "meeting_url": course_session.meeting_url,
+        "enrolment_opens_at": course_session.enrolment_opens_at,
+        "enrolment_closes_at": course_session.enrolment_closes_at,
+        "cancellation_deadline": course_session.cancellation_deadline,
+        "status": course_session.status,
+        "sequence": course_session.sequence,
+    }
+
+
+async def _emit(session: AsyncSession, payload: SessionFacts, course_session: CourseSession) -> None:
     await publish(
         session,
-        SessionScheduled(
-            session_id=course_session.id,
-            offering_id=offering.id,
-            offering_title=offering.title,
-            offering_kind=offering.kind_code,
-            booking_unit=offering.booking_unit,
-            starts_at=course_session.starts_at,
-            ends_at=course_session.ends_at,
-            capacity=course_session.capacity,
-            venue=course_session.venue,
-        ),
+        payload,
         source=SOURCE,
         aggregate_id=course_session.id,
-        aggregate_version=1,
+        aggregate_version=course_session.version,
+    )
+
+
+def _new_session(offering: Offering, data: SessionCreate | SeriesCreate, **times: Any) -> CourseSession:
+    return CourseSession(
+        offering_id=offering.id,
+        capacity=data.capacity,
+        venue=data.venue,
+        room=data.room,
+        meeting_url=str(data.meeting_url) if data.meeting_url else None,
+        enrolment_opens_at=data.enrolment_opens_at,
+        enrolment_closes_at=data.enrolment_closes_at,
+        cancellation_deadline=data.cancellation_deadline,
+        **times,
+    )
+
+
+async def schedule(session: AsyncSession, principal: Principal, data: SessionCreate) -> CourseSession:
+    offering = await offerings.lock_for_change(session, data.offering_id)
+    position = data.position
+    if position is None and offering.is_programme:
+        position = await repository.next_position(session, offering.id)
+    course_session = await repository.add(
+        session,
+        _new_session(offering, data, starts_at=data.starts_at, ends_at=data.ends_at, position=position),
+    )
+    await history.record(
+        session,
+        offering_id=offering.id,
+        session_id=course_session.id,
+        action="session-scheduled",
+        actor_oid=principal.oid,
+        details={"starts_at": course_session.starts_at.isoformat()},
+    )
+    await _emit(session, SessionScheduled(**_facts(offering, course_session)), course_session)
+    return course_session
+
+
+async def schedule_series(
+    session: AsyncSession, principal: Principal, offering_id: uuid.UUID, data: SeriesCreate
+) -> list[CourseSession]:
+    """Generate a programme's sessions; single dates can then be rescheduled one by one."""
+    offering = await offerings.lock_for_change(session, offering_id)
+    first_position = await repository.next_position(session, offering.id)
+    created = []
+    for index in range(data.count):
+        starts_at = data.first_starts_at + timedelta(days=data.interval_days * index)
+        course_session = await repository.add(
+            session,
+            _new_session(
+                offering,
+                data,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=data.duration_minutes),
+                position=first_position + index,
+            ),
+        )
+        await _emit(session, SessionScheduled(**_facts(offering, course_session)), course_session)
+        created.append(course_session)
+    await history.record(
+        session,
+        offering_id=offering.id,
+        action="series-scheduled",
+        actor_oid=principal.oid,
+        details={"count": data.count, "first_starts_at": data.first_starts_at.isoformat()},
+    )
+    return created
+
+
+async def get_visible(session: AsyncSession, principal: Principal, session_id: uuid.UUID) -> CourseSession:
+    course_session = await repository.get(session, session_id)
+    if course_session is None:
+        raise SessionNotFound(f"No session {session_id}.")
+    await offerings.get_visible(session, principal, course_session.offering_id)
+    return course_session
+
+
+async def lock_for_change(session: AsyncSession, session_id: uuid.UUID) -> tuple[Offering, CourseSession]:
+    course_session = await repository.get(session, session_id, lock=True)
+    if course_session is None:
+        raise SessionNotFound(f"No session {session_id}.")
+    offering = await offerings.lock_for_change(session, course_session.offering_id)
+    return offering, course_session
+
+
+def _require_scheduled(course_session: CourseSession) -> None:
+    if course_session.status != SessionStatus.scheduled.value:
+        raise SessionNotScheduled(f"The session is {course_session.status}.")
+
+
+def _touch(course_session: CourseSession) -> None:
+    course_session.version += 1
+    course_session.updated_at = datetime.now(UTC)
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    offering: Offering,
+    course_session: CourseSession,
+    data: SessionUpdate,
+) -> CourseSession:
+    """Apply an edit; the caller has locked the session and checked If-Match."""
+    _require_scheduled(course_session)
+    changes = data.model_dump(exclude_unset=True)
+    if "meeting_url" in changes and changes["meeting_url"] is not None:
+        changes["meeting_url"] = str(data.meeting_url)
+    merged = {**course_session.model_dump(), **changes}
+    try:
+        check_times(
+            merged["starts_at"],
+            merged["ends_at"],
+            merged["enrolment_opens_at"],
+            merged["enrolment_closes_at"],
+            merged["cancellation_deadline"],
+        )
+    except ValueError as exc:
+        raise InvalidSessionTimes(str(exc)) from exc
+    if merged["venue"] is None and merged["meeting_url"] is None:
+        raise InvalidSessionTimes("A session needs a venue, a meeting_url, or both.")
+    previous_capacity = course_session.capacity
+    for field, value in changes.items():
+        setattr(course_session, field, value)
+    _touch(course_session)
+    await session.flush()
+    await history.record(
+        session,
+        offering_id=offering.id,
+        session_id=course_session.id,
+        action="session-updated",
+        actor_oid=principal.oid,
+        details={"fields": sorted(changes)},
+    )
+    facts = _facts(offering, course_session)
+    if course_session.capacity != previous_capacity:
+        await _emit(
+            session, SessionCapacityChanged(**facts, previous_capacity=previous_capacity), course_session
+        )
+    if set(changes) - {"capacity"}:
+        await _emit(session, SessionUpdated(**facts), course_session)
+    return course_session
+
+
+async def reschedule(
+    session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: SessionReschedule
+) -> CourseSession:
+    offering, course_session = await lock_for_change(session, session_id)
+    _require_scheduled(course_session)
+    previous_starts_at, previous_ends_at = course_session.starts_at, course_session.ends_at
+    course_session.starts_at, course_session.ends_at = data.starts_at, data.ends_at
+    pulled_back = []
+    for field in ("enrolment_closes_at", "cancellation_deadline"):
+        value = getattr(course_session, field)
+        if value is not None and value > data.starts_at:
+            setattr(course_session, field, data.starts_at)
+            pulled_back.append(field)
+    opens = course_session.enrolment_opens_at
+    if opens is not None and opens >= data.starts_at:
+        raise InvalidSessionTimes(
+            "The new start is before the enrolment window opens; change the window first."
+        )
+    course_session.sequence += 1
+    _touch(course_session)
+    await session.flush()
+    await history.record(
+        session,
+        offering_id=offering.id,
+        session_id=course_session.id,
+        action="session-rescheduled",
+        actor_oid=principal.oid,
+        details={
+            "from": previous_starts_at.isoformat(),
+            "to": data.starts_at.isoformat(),
+            "reason": data.reason,
+            "pulled_back_to_start": pulled_back,
+        },
+    )
+    await _emit(
+        session,
+        SessionRescheduled(
+            **_facts(offering, course_session),
+            previous_starts_at=previous_starts_at,
+            previous_ends_at=previous_ends_at,
+            reason=data.reason,
+        ),
+        course_session,
     )
     return course_session
 
 
-async def get(session: AsyncSession, session_id: uuid.UUID) -> CourseSession:
-    course_session = await repository.get(session, session_id)
-    if course_session is None:
-        raise NotFound(f"No session {session_id}.")
+async def cancel(
+    session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: SessionCancel
+) -> CourseSession:
+    offering, course_session = await lock_for_change(session, session_id)
+    _require_scheduled(course_session)
+    course_session.status = SessionStatus.cancelled.value
+    course_session.status_reason = data.reason
+    course_session.sequence += 1
+    _touch(course_session)
+    await session.flush()
+    await history.record(
+        session,
+        offering_id=offering.id,
+        session_id=course_session.id,
+        action="session-cancelled",
+        actor_oid=principal.oid,
+        details={"reason": data.reason},
+    )
+    await _emit(
+        session, SessionCancelled(**_facts(offering, course_session), reason=data.reason), course_session
+    )
     return course_session

@@ -36,6 +36,11 @@ class SessionFull(Conflict):
     title = "Session is full"
 
 
+class SessionNotOpen(Conflict):
+    slug = "session-not-open"
+    title = "Session is cancelled or completed"
+
+
 class SessionStarted(Conflict):
     slug = "session-started"
     title = "Session has started"
@@ -66,6 +71,8 @@ async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCr
     course_session = await repository.lock_session(session, data.session_id)
     if course_session is None:
         raise SessionNotFound(f"No session {data.session_id} is known to enrolment.")
+    if course_session.status != "scheduled":
+        raise SessionNotOpen(f"The session is {course_session.status}.")
     if course_session.starts_at <= datetime.now(UTC):
         raise SessionStarted("Enrolment closed when the session started.")
     if await repository.active_for(session, course_session.id, person.id) is not None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.enrollment.sessions.models import SessionView
 from services.kernel.eventbus import Event, Subscription
@@ -23,9 +24,24 @@ class ScheduledSession(ConsumedPayload):
     ends_at: datetime
     capacity: int
     venue: str | None = None
+    status: str = "scheduled"
+    enrolment_opens_at: datetime | None = None
+    enrolment_closes_at: datetime | None = None
+    cancellation_deadline: datetime | None = None
+    sequence: int = 0
 
 
-async def on_session_scheduled(session: AsyncSession, event: Event) -> None:
+SESSION_TOPICS = (
+    "catalog.session_scheduled",
+    "catalog.session_updated",
+    "catalog.session_rescheduled",
+    "catalog.session_cancelled",
+    "catalog.session_capacity_changed",
+)
+
+
+async def on_session_event(session: AsyncSession, event: Event) -> None:
+    """Every session event carries the session's full facts: upsert them."""
     payload = ScheduledSession.model_validate(event.payload)
     values = {
         "offering_id": payload.offering_id,
@@ -36,12 +52,22 @@ async def on_session_scheduled(session: AsyncSession, event: Event) -> None:
         "ends_at": payload.ends_at,
         "capacity": payload.capacity,
         "venue": payload.venue,
+        "status": payload.status,
+        "enrolment_opens_at": payload.enrolment_opens_at,
+        "enrolment_closes_at": payload.enrolment_closes_at,
+        "cancellation_deadline": payload.cancellation_deadline,
+        "catalog_sequence": payload.sequence,
     }
-    # Upsert: a replay rewrites the same facts; seat counts, owned here, are left alone.
+    # Upsert: a replay rewrites the same facts; seat counts, owned here, are left alone. Events arrive in
+    # commit order, so the last one wins; the sequence guard only protects against replays of older ones.
     statement = insert(SessionView).values(id=payload.session_id, **values)
-    await session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_=values,
+            where=col(SessionView.catalog_sequence) <= statement.excluded.catalog_sequence,
+        )
+    )
 
 
-SESSIONS = Subscription(
-    name="enrollment.sessions", topics=("catalog.session_scheduled",), handler=on_session_scheduled
-)
+SESSIONS = Subscription(name="enrollment.sessions", topics=SESSION_TOPICS, handler=on_session_event)

@@ -24,6 +24,12 @@ class SessionView(TableBase, table=True):
     ends_at: datetime = Field(sa_type=DateTime(timezone=True))
     capacity: int
     venue: str | None = None
+    status: str = "scheduled"
+    enrolment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrolment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancellation_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The catalogue's iCalendar SEQUENCE of the facts held here: older events never overwrite newer ones.
+    catalog_sequence: int = 0
     # Owned here: confirmed seats, and a counter bumped on every change, sent with each event.
     seats_confirmed: int = 0
     seats_version: int = Field(default=0, sa_type=BigInteger)

@@ -1,0 +1,18 @@
+"""API schema of change-history entries."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.kernel.schemas import OsloDatetime, ReadModel
+
+
+class ChangePublic(ReadModel):
+    id: int
+    offering_id: uuid.UUID
+    session_id: uuid.UUID | None
+    action: str
+    actor_oid: str
+    at: OsloDatetime
+    details: dict[str, Any]

@@ -1,0 +1,63 @@
+"""Entity tags: conditional reads (`If-None-Match` -> 304) and optimistic concurrency (`If-Match` -> 412).
+
+Versioned resources use a strong tag derived from their version (`"v7"`); lists and other computed
+representations use a hash of the body. Writes to a versioned resource require `If-Match`, so one
+coordinator never silently overwrites another's change (428 when it is missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from services.kernel.problems import Problem
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    slug = "stale-etag"
+    title = "The resource has changed"
+
+
+class PreconditionRequired(Problem):
+    status = 428
+    slug = "if-match-required"
+    title = "If-Match is required"
+
+
+def version_etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def body_etag(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def _listed(header: str) -> list[str]:
+    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+
+
+def require_if_match(request: Request, current: str) -> None:
+    """Refuse a write unless `If-Match` names the current tag (or `*`)."""
+    header = request.headers.get("if-match")
+    if header is None:
+        raise PreconditionRequired("Send If-Match with the ETag of the version you edited.")
+    tags = _listed(header)
+    if "*" not in tags and current not in tags:
+        raise PreconditionFailed(
+            "Someone changed this since you read it; fetch it again and reapply your change.",
+            extra={"current_etag": current},
+        )
+
+
+def conditional_json(request: Request, content: Any, *, etag: str | None = None) -> Response:
+    """A JSON response with an ETag, or 304 when the client already holds this representation."""
+    response = JSONResponse(content)
+    tag = etag or body_etag(bytes(response.body))
+    if tag in _listed(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return response
