@@ -36,7 +36,14 @@ BUS_TEST_DDL = [
     )
     """,
 ]
-KEEP_TABLES = {"alembic_version", "offering_kinds"}
+KEEP_TABLES = {"alembic_version"}
+# Rows the migrations seed: restored after every truncation, so a test that adds a kind or theme
+# leaves nothing behind for the next one.
+REFERENCE_TABLES = ("catalog.offering_kinds", "catalog.themes")
+
+
+def _snapshot_name(table: str) -> str:
+    return "bus_test.seed_" + table.replace(".", "_")
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +86,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     async with engine.begin() as conn:
         for statement in BUS_TEST_DDL:
             await conn.execute(text(statement))
+        for table in REFERENCE_TABLES:
+            await conn.execute(text(f"CREATE TABLE {_snapshot_name(table)} AS TABLE {table}"))
     yield engine
     await engine.dispose()
 
@@ -91,8 +100,14 @@ async def _truncate_all(engine: AsyncEngine) -> None:
                 "WHERE schemaname IN ('eventbus', 'catalog', 'enrollment', 'feedback', 'bus_test')"
             )
         )
-        tables = [f'"{r.schemaname}"."{r.tablename}"' for r in rows if r.tablename not in KEEP_TABLES]
+        tables = [
+            f'"{r.schemaname}"."{r.tablename}"'
+            for r in rows
+            if r.tablename not in KEEP_TABLES and not r.tablename.startswith("seed_")
+        ]
         await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table in REFERENCE_TABLES:
+            await conn.execute(text(f"INSERT INTO {table} SELECT * FROM {_snapshot_name(table)}"))
 
 
 @pytest.fixture

@@ -184,8 +184,8 @@ async def update_offering(
     units = changes.get("audience_org_unit_ids", offering.audience_org_unit_ids)
     if audience == "org-units" and not units:
         raise NotPublishable("Audience 'org-units' needs audience_org_unit_ids.")
-    if audience != "org-units":
-        changes["audience_org_unit_ids"] = []
+    if audience != "org-units" and offering.audience_org_unit_ids:
+        changes["audience_org_unit_ids"] = []  # the named units go with the org-units audience
     for field, value in changes.items():
         setattr(offering, field, value)
     changed = sorted({*changes, *(["themes"] if themes is not None else [])})

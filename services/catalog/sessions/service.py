@@ -40,6 +40,7 @@ from services.catalog.sessions.schemas import (
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
 from services.kernel.problems import Conflict, NotFound, Problem
+from services.kernel.schemas import OSLO
 
 
 class SessionNotFound(NotFound):
@@ -131,9 +132,11 @@ async def schedule_series(
     """Generate a programme's sessions; single dates can then be rescheduled one by one."""
     offering = await offerings.lock_for_change(session, offering_id)
     first_position = await repository.next_position(session, offering.id)
+    # Wall-clock arithmetic in Europe/Oslo: 08:30 stays 08:30 across the switch to and from summer time.
+    first_local = data.first_starts_at.astimezone(OSLO)
     created = []
     for index in range(data.count):
-        starts_at = data.first_starts_at + timedelta(days=data.interval_days * index)
+        starts_at = first_local + timedelta(days=data.interval_days * index)
         course_session = await repository.add(
             session,
             _new_session(
