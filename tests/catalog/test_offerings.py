@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -16,7 +18,7 @@ LONG_NORWEGIAN = (
 
 
 async def test_every_field_round_trips_untouched(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
-    body = {
+    body: dict[str, Any] = {
         "title": "Ledergruppeutvikling for bydelene – høsten 2027",
         "summary": "Seks halvdagssamlinger med hjemmelekse.",
         "description": LONG_NORWEGIAN,
