@@ -53,11 +53,20 @@ def require_if_match(request: Request, current: str) -> None:
         )
 
 
-def conditional_json(request: Request, content: Any, *, etag: str | None = None) -> Response:
-    """A JSON response with an ETag, or 304 when the client already holds this representation."""
-    response = JSONResponse(content)
+def client_has(request: Request, tag: str) -> bool:
+    """True when If-None-Match names `tag` (or `*`): the client's copy is current."""
+    listed = _listed(request.headers.get("if-none-match", ""))
+    return tag in listed or "*" in listed
+
+
+def conditional(request: Request, response: Response, *, etag: str | None = None) -> Response:
+    """`response` with an ETag, or 304 when the client already holds this representation."""
     tag = etag or body_etag(bytes(response.body))
-    if tag in _listed(request.headers.get("if-none-match", "")):
+    if client_has(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
     response.headers["ETag"] = tag
     return response
+
+
+def conditional_json(request: Request, content: Any, *, etag: str | None = None) -> Response:
+    return conditional(request, JSONResponse(content), etag=etag)

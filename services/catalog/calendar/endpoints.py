@@ -1,0 +1,74 @@
+"""iCalendar downloads: one session, or every session of an offering."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.catalog.calendar.ics import calendar_for
+from services.catalog.offerings import service as offerings
+from services.catalog.offerings.models import Offering
+from services.catalog.sessions import repository as sessions_repository
+from services.catalog.sessions import service as sessions
+from services.catalog.sessions.models import CourseSession
+from services.kernel.auth.tokens import CurrentPrincipal
+from services.kernel.database import SessionDep
+from services.kernel.etags import conditional
+from services.kernel.problems import COMMON_RESPONSES
+
+router = APIRouter(tags=["calendar"], responses=COMMON_RESPONSES)
+ICS = {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An RFC 5545 calendar."}
+
+
+def _filename(title: str) -> str:
+    return (re.sub(r"[^A-Za-z0-9æøåÆØÅ]+", "-", title).strip("-") or "kalender")[:80]
+
+
+def _ics_response(request: Request, body: bytes, title: str) -> Response:
+    ascii_name = _filename(title).encode("ascii", "ignore").decode() or "kalender"
+    response = Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{ascii_name}.ics"'},
+    )
+    return conditional(request, response)
+
+
+async def _calendar(session: AsyncSession, offering: Offering, only: CourseSession | None) -> bytes:
+    all_sessions = await sessions_repository.for_offering(session, offering.id)
+    programme_size = sum(1 for s in all_sessions if s.position is not None)
+    chosen = [only] if only is not None else all_sessions
+    return calendar_for(offering, chosen, name=offering.title, programme_size=programme_size)
+
+
+@router.get(
+    "/sessions/{session_id}/calendar.ics",
+    summary="Download a session as iCalendar",
+    response_class=Response,
+    responses={200: ICS, 404: sessions.SessionNotFound.openapi()},
+)
+async def session_calendar(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, session_id: uuid.UUID
+) -> Response:
+    """One VEVENT with a stable UID; re-import after a change and the calendar updates the same entry."""
+    course_session = await sessions.get_visible(session, principal, session_id)
+    offering = await offerings.get_visible(session, principal, course_session.offering_id)
+    return _ics_response(request, await _calendar(session, offering, course_session), offering.title)
+
+
+@router.get(
+    "/offerings/{offering_id}/calendar.ics",
+    summary="Download an offering's sessions as iCalendar",
+    response_class=Response,
+    responses={200: ICS, 404: offerings.OfferingNotFound.openapi()},
+)
+async def offering_calendar(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID
+) -> Response:
+    """Every session of the offering, cancelled ones with STATUS:CANCELLED so calendars drop them."""
+    offering = await offerings.get_visible(session, principal, offering_id)
+    return _ics_response(request, await _calendar(session, offering, None), offering.title)

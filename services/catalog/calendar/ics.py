@@ -1,0 +1,80 @@
+"""RFC 5545 calendars of sessions, built with the `icalendar` library.
+
+Each session is one VEVENT whose UID never changes, so a calendar that imported it (Outlook, Google,
+Apple) updates the entry in place: SEQUENCE rises on every reschedule and cancellation, and a cancelled
+session is sent with STATUS:CANCELLED instead of disappearing. Times carry TZID=Europe/Oslo with the
+VTIMEZONE definition included, so clients need no time-zone database of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+
+from icalendar import Calendar, Event
+
+from services.catalog.offerings.models import Offering
+from services.catalog.sessions.models import CourseSession, SessionStatus
+from services.kernel.schemas import OSLO
+
+PRODID = "-//Oslo kommune//Ledelsesutvikling//NO"
+UID_DOMAIN = "ledelsesutvikling.oslo.kommune.no"
+
+
+def session_uid(course_session: CourseSession) -> str:
+    return f"session-{course_session.id}@{UID_DOMAIN}"
+
+
+def _summary(offering: Offering, course_session: CourseSession, count: int) -> str:
+    if offering.is_programme and course_session.position is not None and count > 1:
+        return f"{offering.title} – samling {course_session.position} av {count}"
+    return offering.title
+
+
+def _event(offering: Offering, course_session: CourseSession, count: int) -> Event:
+    event = Event()
+    event.add("uid", session_uid(course_session))
+    event.add("dtstamp", (course_session.updated_at or course_session.starts_at).astimezone(UTC))
+    if course_session.created_at is not None:
+        event.add("created", course_session.created_at.astimezone(UTC))
+    if course_session.updated_at is not None:
+        event.add("last-modified", course_session.updated_at.astimezone(UTC))
+    event.add("sequence", course_session.sequence)
+    event.add("summary", _summary(offering, course_session, count))
+    event.add("dtstart", course_session.starts_at.astimezone(OSLO))
+    event.add("dtend", course_session.ends_at.astimezone(OSLO))
+    cancelled = course_session.status == SessionStatus.cancelled.value
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    location = ", ".join(part for part in (course_session.venue, course_session.room) if part)
+    if location:
+        event.add("location", location)
+    elif course_session.meeting_url:
+        event.add("location", course_session.meeting_url)
+    if course_session.meeting_url:
+        event.add("url", course_session.meeting_url)
+    lines = [offering.summary]
+    if cancelled and course_session.status_reason:
+        lines.insert(0, f"AVLYST: {course_session.status_reason}")
+    if course_session.meeting_url:
+        lines.append(f"Digital deltakelse: {course_session.meeting_url}")
+    event.add("description", "\n\n".join(line for line in lines if line))
+    event.add("categories", [offering.kind_code])
+    return event
+
+
+def calendar_for(
+    offering: Offering, sessions: Sequence[CourseSession], *, name: str, programme_size: int
+) -> bytes:
+    """A calendar of `sessions`; `programme_size` numbers a programme's sessions ("samling 3 av 6")."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", "Europe/Oslo")
+    for course_session in sessions:
+        calendar.add_component(_event(offering, course_session, programme_size))
+    calendar.add_missing_timezones()
+    data: bytes = calendar.to_ical()
+    return data
