@@ -51,10 +51,13 @@ def offering_response(request: Request, offering: OfferingPublic, status_code: i
     return response
 
 
-@router.get("/offering-kinds", summary="List offering kinds")
-async def list_offering_kinds(session: SessionDep, _: CurrentPrincipal) -> list[OfferingKindPublic]:
+@router.get("/offering-kinds", summary="List offering kinds", response_model=list[OfferingKindPublic])
+async def list_offering_kinds(request: Request, session: SessionDep, _: CurrentPrincipal) -> Response:
     """The kinds of offering the programme runs (theme gathering, reflection group, ...)."""
-    return [OfferingKindPublic.model_validate(kind) for kind in await repository.list_kinds(session)]
+    kinds = await repository.list_kinds(session)
+    return conditional_json(
+        request, [OfferingKindPublic.model_validate(k).model_dump(mode="json") for k in kinds]
+    )
 
 
 @router.post(
@@ -70,10 +73,11 @@ async def create_offering_kind(
     return OfferingKindPublic.model_validate(await service.create_kind(session, body))
 
 
-@router.get("/themes", summary="List themes")
-async def list_themes(session: SessionDep, _: CurrentPrincipal) -> list[ThemePublic]:
+@router.get("/themes", summary="List themes", response_model=list[ThemePublic])
+async def list_themes(request: Request, session: SessionDep, _: CurrentPrincipal) -> Response:
     """Themes offerings are tagged with (trust-based governance, crisis leadership, ...)."""
-    return [ThemePublic.model_validate(theme) for theme in await repository.list_themes(session)]
+    themes = await repository.list_themes(session)
+    return conditional_json(request, [ThemePublic.model_validate(t).model_dump(mode="json") for t in themes])
 
 
 @router.post(
