@@ -142,7 +142,7 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
                     "Coordinator token (Kari Nordmann, UKE); paste into Authorize in Swagger UI:",
                     token,
                     "",
-                    "Try: curl -H \"Authorization: Bearer $TOKEN\" "
+                    'Try: curl -H "Authorization: Bearer $TOKEN" '
                     f'"{base}/api/v1/catalog/offerings?q=ledergrupper"',
                     "Other roles: make token ROLE=ops (or hr-integration, user). Ctrl-C stops everything.",
                 ]
