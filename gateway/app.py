@@ -217,7 +217,6 @@ def create_app(
             request.app.state.http,
             request,
             upstream_url=upstream,
-            path="/" + request.path_params["path"],
             prefix=f"{settings.public_prefix}/{service}",
             service=service,
         )

@@ -90,16 +90,37 @@ async def _body(upstream: httpx.Response) -> AsyncIterator[bytes]:
         yield chunk
 
 
+class InvalidTarget(Problem):
+    status = 400
+    slug = "invalid-url"
+    title = "Invalid request target"
+
+
+def upstream_target(request: Request, upstream_url: str, prefix: str) -> httpx.URL:
+    """The upstream URL: the request's path after `prefix`, byte for byte as the client sent it.
+
+    The raw (still percent-encoded) path is used, never the decoded one: decoding and re-encoding would
+    change what the service sees, and a decoded control character is not a valid URL at all.
+    """
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    tail = raw_path[len(prefix) :] if raw_path.startswith(prefix.encode()) else raw_path
+    query: bytes = request.scope.get("query_string", b"")
+    try:
+        return httpx.URL(upstream_url).copy_with(raw_path=(tail or b"/") + (b"?" + query if query else b""))
+    except httpx.InvalidURL as exc:
+        raise InvalidTarget("The request path or query cannot be forwarded.") from exc
+
+
 async def forward(
-    client: httpx.AsyncClient, request: Request, *, upstream_url: str, path: str, prefix: str, service: str
+    client: httpx.AsyncClient, request: Request, *, upstream_url: str, prefix: str, service: str
 ) -> Response:
-    """Send `request` to `upstream_url + path` and stream the upstream's response back."""
+    """Send `request` to the upstream below `prefix` and stream the upstream's response back."""
     has_body = (
         request.method not in {"GET", "HEAD", "OPTIONS", "DELETE"} or "content-length" in request.headers
     )
     outgoing = client.build_request(
         request.method,
-        httpx.URL(upstream_url + path, query=request.url.query.encode("latin-1")),
+        upstream_target(request, upstream_url, prefix),
         headers=request_headers(request, prefix),
         content=request.stream() if has_body else None,
     )

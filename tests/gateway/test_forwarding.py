@@ -179,3 +179,15 @@ async def test_readyz_reports_each_service(gateway: httpx.AsyncClient, upstream:
         "feedback": "not ready (503)",
         "signing-keys": "ok",
     }
+
+
+async def test_the_raw_path_is_forwarded_byte_for_byte(
+    gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory
+) -> None:
+    """Percent-encoded bytes (even control characters) reach the service as sent, never as a 500."""
+    response = await gateway.get(
+        "/api/v1/catalog/offerings/%3A%C2%95%0F%2Fx/calendar.ics?q=%00%C3%A6", headers=tokens.header()
+    )
+    assert response.status_code == 200
+    sent: httpx.Request = upstream["seen"][0]
+    assert sent.url.raw_path == b"/offerings/%3A%C2%95%0F%2Fx/calendar.ics?q=%00%C3%A6"
