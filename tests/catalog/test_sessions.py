@@ -246,3 +246,26 @@ async def test_sessions_of_drafts_are_hidden_from_employees(
     assert (
         await catalog.get(f"/sessions/{session['id']}", headers=tokens.header("coordinator"))
     ).status_code == 200
+
+
+async def test_a_session_is_marked_completed_only_after_it_ended(
+    catalog: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    coordinator = tokens.header("coordinator")
+    offering = (await create_offering(catalog, tokens)).json()
+    future = await schedule(catalog, tokens, offering["id"])
+    past = await schedule(
+        catalog,
+        tokens,
+        offering["id"],
+        starts_at="2026-01-08T09:00:00+01:00",
+        ends_at="2026-01-08T12:00:00+01:00",
+    )
+    early = await catalog.post(f"/sessions/{future['id']}/complete", headers=coordinator)
+    assert (early.status_code, early.json()["type"]) == (409, "urn:problem:session-not-over")
+    done = await catalog.post(f"/sessions/{past['id']}/complete", headers=coordinator)
+    assert (done.status_code, done.json()["status"]) == (200, "completed")
+    assert (await catalog.post(f"/sessions/{past['id']}/complete", headers=coordinator)).status_code == 409
+    assert (
+        await catalog.post(f"/sessions/{past['id']}/complete", headers=tokens.header())
+    ).status_code == 403

@@ -151,3 +151,16 @@ async def cancel_session(
 ) -> Response:
     """Cancel a session with a reason; its enrolments are cancelled and the people affected are told."""
     return session_response(request, await service.cancel(session, principal, session_id, body))
+
+
+@router.post(
+    "/sessions/{session_id}/complete",
+    summary="Mark a session completed",
+    response_model=SessionPublic,
+    responses={**WRITE_RESPONSES, 409: service.SessionNotOver.openapi()},
+)
+async def complete_session(
+    request: Request, session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID
+) -> Response:
+    """Mark a session that has ended as held (status `completed`)."""
+    return session_response(request, await service.complete(session, principal, session_id))

@@ -302,3 +302,28 @@ async def cancel(
         session, SessionCancelled(**_facts(offering, course_session), reason=data.reason), course_session
     )
     return course_session
+
+
+class SessionNotOver(Conflict):
+    slug = "session-not-over"
+    title = "Session has not ended"
+
+
+async def complete(session: AsyncSession, principal: Principal, session_id: uuid.UUID) -> CourseSession:
+    """Mark a held session completed once it has ended (attendance itself belongs to enrolment)."""
+    offering, course_session = await lock_for_change(session, session_id)
+    _require_scheduled(course_session)
+    if course_session.ends_at > datetime.now(UTC):
+        raise SessionNotOver("A session can be marked completed once it has ended.")
+    course_session.status = SessionStatus.completed.value
+    _touch(course_session)
+    await session.flush()
+    await history.record(
+        session,
+        offering_id=offering.id,
+        session_id=course_session.id,
+        action="session-completed",
+        actor_oid=principal.oid,
+    )
+    await _emit(session, SessionUpdated(**_facts(offering, course_session)), course_session)
+    return course_session
