@@ -40,10 +40,16 @@ def _listed(header: str) -> list[str]:
     return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
 
 
-def require_if_match(request: Request, current: str) -> None:
-    """Refuse a write unless `If-Match` names the current tag (or `*`)."""
+def require_if_match(request: Request, current: str, *, required: bool = True) -> None:
+    """Refuse a write unless `If-Match` names the current tag (or `*`).
+
+    With `required=False` (state transitions such as publish) a missing header is accepted, but a stale
+    one is still refused.
+    """
     header = request.headers.get("if-match")
     if header is None:
+        if not required:
+            return
         raise PreconditionRequired("Send If-Match with the ETag of the version you edited.")
     tags = _listed(header)
     if "*" not in tags and current not in tags:

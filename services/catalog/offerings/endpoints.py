@@ -160,8 +160,7 @@ async def publish_offering(
 ) -> Response:
     """Make a draft visible to every employee; 409 `not-publishable` names what is missing."""
     offering = await service.lock_for_change(session, offering_id)
-    if "if-match" in request.headers:
-        require_if_match(request, version_etag(offering.version))
+    require_if_match(request, version_etag(offering.version), required=False)
     offering = await service.publish_offering(session, principal, offering)
     return offering_response(request, await service.to_public(session, offering))
 
@@ -177,8 +176,7 @@ async def archive_offering(
 ) -> Response:
     """Retire an offering: it stays readable to coordinators with its history and takes no more changes."""
     offering = await service.lock_for_change(session, offering_id)
-    if "if-match" in request.headers:
-        require_if_match(request, version_etag(offering.version))
+    require_if_match(request, version_etag(offering.version), required=False)
     offering = await service.archive_offering(session, principal, offering)
     return offering_response(request, await service.to_public(session, offering))
 

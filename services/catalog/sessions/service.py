@@ -180,9 +180,30 @@ def _require_scheduled(course_session: CourseSession) -> None:
         raise SessionNotScheduled(f"The session is {course_session.status}.")
 
 
-def _touch(course_session: CourseSession) -> None:
+async def _changed(
+    session: AsyncSession,
+    principal: Principal,
+    offering: Offering,
+    course_session: CourseSession,
+    action: str,
+    *payloads: SessionFacts,
+    details: dict[str, Any] | None = None,
+) -> CourseSession:
+    """After a change: bump the version, record who did what, publish the events (one transaction)."""
     course_session.version += 1
     course_session.updated_at = datetime.now(UTC)
+    await session.flush()
+    await history.record(
+        session,
+        offering_id=offering.id,
+        session_id=course_session.id,
+        action=action,
+        actor_oid=principal.oid,
+        details=details,
+    )
+    for payload in payloads:
+        await _emit(session, payload, course_session)
+    return course_session
 
 
 async def update(
@@ -213,24 +234,21 @@ async def update(
     previous_capacity = course_session.capacity
     for field, value in changes.items():
         setattr(course_session, field, value)
-    _touch(course_session)
-    await session.flush()
-    await history.record(
+    facts = _facts(offering, course_session)
+    payloads: list[SessionFacts] = []
+    if course_session.capacity != previous_capacity:
+        payloads.append(SessionCapacityChanged(**facts, previous_capacity=previous_capacity))
+    if set(changes) - {"capacity"}:
+        payloads.append(SessionUpdated(**facts))
+    return await _changed(
         session,
-        offering_id=offering.id,
-        session_id=course_session.id,
-        action="session-updated",
-        actor_oid=principal.oid,
+        principal,
+        offering,
+        course_session,
+        "session-updated",
+        *payloads,
         details={"fields": sorted(changes)},
     )
-    facts = _facts(offering, course_session)
-    if course_session.capacity != previous_capacity:
-        await _emit(
-            session, SessionCapacityChanged(**facts, previous_capacity=previous_capacity), course_session
-        )
-    if set(changes) - {"capacity"}:
-        await _emit(session, SessionUpdated(**facts), course_session)
-    return course_session
 
 
 async def reschedule(
@@ -252,32 +270,21 @@ async def reschedule(
             "The new start is before the enrolment window opens; change the window first."
         )
     course_session.sequence += 1
-    _touch(course_session)
-    await session.flush()
-    await history.record(
-        session,
-        offering_id=offering.id,
-        session_id=course_session.id,
-        action="session-rescheduled",
-        actor_oid=principal.oid,
-        details={
-            "from": previous_starts_at.isoformat(),
-            "to": data.starts_at.isoformat(),
-            "reason": data.reason,
-            "pulled_back_to_start": pulled_back,
-        },
+    moved = SessionRescheduled(
+        **_facts(offering, course_session),
+        previous_starts_at=previous_starts_at,
+        previous_ends_at=previous_ends_at,
+        reason=data.reason,
     )
-    await _emit(
-        session,
-        SessionRescheduled(
-            **_facts(offering, course_session),
-            previous_starts_at=previous_starts_at,
-            previous_ends_at=previous_ends_at,
-            reason=data.reason,
-        ),
-        course_session,
+    details = {
+        "from": previous_starts_at.isoformat(),
+        "to": data.starts_at.isoformat(),
+        "reason": data.reason,
+        "pulled_back_to_start": pulled_back,
+    }
+    return await _changed(
+        session, principal, offering, course_session, "session-rescheduled", moved, details=details
     )
-    return course_session
 
 
 async def cancel(
@@ -288,20 +295,16 @@ async def cancel(
     course_session.status = SessionStatus.cancelled.value
     course_session.status_reason = data.reason
     course_session.sequence += 1
-    _touch(course_session)
-    await session.flush()
-    await history.record(
+    cancelled = SessionCancelled(**_facts(offering, course_session), reason=data.reason)
+    return await _changed(
         session,
-        offering_id=offering.id,
-        session_id=course_session.id,
-        action="session-cancelled",
-        actor_oid=principal.oid,
+        principal,
+        offering,
+        course_session,
+        "session-cancelled",
+        cancelled,
         details={"reason": data.reason},
     )
-    await _emit(
-        session, SessionCancelled(**_facts(offering, course_session), reason=data.reason), course_session
-    )
-    return course_session
 
 
 class SessionNotOver(Conflict):
@@ -316,14 +319,5 @@ async def complete(session: AsyncSession, principal: Principal, session_id: uuid
     if course_session.ends_at > datetime.now(UTC):
         raise SessionNotOver("A session can be marked completed once it has ended.")
     course_session.status = SessionStatus.completed.value
-    _touch(course_session)
-    await session.flush()
-    await history.record(
-        session,
-        offering_id=offering.id,
-        session_id=course_session.id,
-        action="session-completed",
-        actor_oid=principal.oid,
-    )
-    await _emit(session, SessionUpdated(**_facts(offering, course_session)), course_session)
-    return course_session
+    updated = SessionUpdated(**_facts(offering, course_session))
+    return await _changed(session, principal, offering, course_session, "session-completed", updated)
