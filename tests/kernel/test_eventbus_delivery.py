@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kernel import database
-from services.kernel.eventbus import publish, repository
+from services.kernel.eventbus import publish, publish_many, repository
 from services.kernel.eventbus.consumer import DeliveryPolicy, Outcome, run_pass
 from tests.kernel.eventbus_support import (
     FAST,
@@ -188,3 +188,31 @@ async def test_order_is_numeric_when_transaction_ids_gain_a_digit(
         end = await repository.end_position(session)
     assert order == ["9", "9", "10", "10", "99", "100", "100", "101"]
     assert end.xid == "101"
+
+
+async def test_publish_many_adds_every_event_in_order_in_one_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    recorder = Recorder()
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+    async with sessionmaker() as session, session.begin():
+        count = await publish_many(session, [(Ping(n=n), f"agg-{n}") for n in range(2000)], source="tests")
+    assert count == 2000
+    await drain(sessionmaker, subscription, DeliveryPolicy(batch_size=500, max_attempts=3))
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT e.payload->>'n' AS n, e.aggregate_id FROM bus_test.handled h "
+                    "JOIN eventbus.events e USING (event_id) ORDER BY h.handled_seq"
+                )
+            )
+        ).all()
+    assert [int(r.n) for r in rows] == list(range(2000))
+    assert rows[5].aggregate_id == "agg-5"
+    async with sessionmaker() as session:
+        await session.begin()
+        await publish_many(session, [(Ping(n=1), "x")], source="tests")
+        await session.rollback()
+        assert (await session.execute(text("SELECT count(*) FROM eventbus.events"))).scalar_one() == 2000

@@ -6,7 +6,7 @@ order, so an event committed late with a low id is never skipped. See `consumer.
 """
 
 from services.kernel.eventbus.envelope import Event, EventPayload
-from services.kernel.eventbus.publish import publish
+from services.kernel.eventbus.publish import publish, publish_many
 from services.kernel.eventbus.subscriptions import Handler, Subscription
 
-__all__ = ["Event", "EventPayload", "Handler", "Subscription", "publish"]
+__all__ = ["Event", "EventPayload", "Handler", "Subscription", "publish", "publish_many"]

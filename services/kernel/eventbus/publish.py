@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,3 +56,46 @@ async def publish(
         },
     )
     return event_id
+
+
+_INSERT_MANY = text(
+    f"""
+    WITH wake AS (SELECT pg_notify('{NOTIFY_CHANNEL}', ''))
+    INSERT INTO eventbus.events (
+        event_id, topic, source, aggregate_type, aggregate_id, aggregate_version,
+        request_id, payload_version, payload
+    )
+    SELECT e.event_id, e.topic, :source, e.aggregate_type, e.aggregate_id, NULL,
+           :request_id, e.payload_version, e.payload
+    FROM wake, unnest(
+        CAST(:event_ids AS uuid[]), CAST(:topics AS text[]), CAST(:aggregate_types AS text[]),
+        CAST(:aggregate_ids AS text[]), CAST(:payload_versions AS int[]), CAST(:payloads AS jsonb[])
+    ) AS e(event_id, topic, aggregate_type, aggregate_id, payload_version, payload)
+    """
+)
+
+
+async def publish_many(
+    session: AsyncSession, items: Sequence[tuple[EventPayload, str | uuid.UUID]], *, source: str
+) -> int:
+    """Add many events (payload, aggregate id) to the caller's transaction in one statement.
+
+    For bulk work such as an HR sync of thousands of records, where one round trip per event would
+    dominate. Order within the call is kept (ids are assigned in array order).
+    """
+    if not items:
+        return 0
+    await session.execute(
+        _INSERT_MANY,
+        {
+            "source": source,
+            "request_id": current_request_id(),
+            "event_ids": [uuid.uuid4() for _ in items],
+            "topics": [payload.topic for payload, _ in items],
+            "aggregate_types": [payload.aggregate_type for payload, _ in items],
+            "aggregate_ids": [str(aggregate_id) for _, aggregate_id in items],
+            "payload_versions": [payload.version for payload, _ in items],
+            "payloads": [payload.model_dump_json() for payload, _ in items],
+        },
+    )
+    return len(items)
