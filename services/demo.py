@@ -211,7 +211,12 @@ async def _upsert_person(
     if existing is not None:
         return existing
     person = Person(
-        external_id=external_id, name=name, email=email, entra_oid=person_oid(email), org_unit_id=unit.id
+        external_id=external_id,
+        name=name,
+        email=email,
+        entra_oid=person_oid(email),
+        org_unit_id=unit.id,
+        org_unit_external_id=unit.external_id,
     )
     session.add(person)
     await session.flush()

@@ -93,6 +93,7 @@ async def create_person(
         email=email,
         entra_oid=fields.pop("entra_oid", devkeys.person_oid(email)),
         org_unit_id=org_unit.id if org_unit else None,
+        org_unit_external_id=org_unit.external_id if org_unit else None,
         **fields,
     )
     session.add(person)

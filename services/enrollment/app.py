@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.enrollment.directory.endpoints import router as directory_router
 from services.enrollment.enrollments.endpoints import router as enrollments_router
+from services.enrollment.hrsync.endpoints import router as hrsync_router
 from services.enrollment.sessions.consumers import SESSIONS
 from services.enrollment.settings import EnrollmentSettings
 from services.kernel.migrations import MigrationSet
@@ -18,7 +19,7 @@ DEFINITION = ServiceDefinition(
     title="Enrolment",
     description="The HR directory (org units, people, leader groups) and enrolments in sessions.",
     migrations=MigrationSet(schema="enrollment", directory=Path(__file__).parent / "migrations"),
-    routers=(directory_router, enrollments_router),
+    routers=(directory_router, hrsync_router, enrollments_router),
     subscriptions=(SESSIONS,),
 )
 

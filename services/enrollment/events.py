@@ -26,4 +26,51 @@ class EnrollmentConfirmed(EventPayload):
     session_seats_version: int
 
 
-PUBLISHED = (EnrollmentConfirmed,)
+class OrgUnitFacts(EventPayload):
+    """An org unit as the directory holds it now (feedback aggregates by unit and sector)."""
+
+    aggregate_type: ClassVar[str] = "org-unit"
+
+    org_unit_id: uuid.UUID
+    external_id: str
+    name: str
+    kind: str
+    sector: str | None
+    parent_id: uuid.UUID | None
+    active: bool
+
+
+class OrgUnitUpserted(OrgUnitFacts):
+    topic: ClassVar[str] = "enrollment.org_unit_upserted"
+
+
+class OrgUnitDeactivated(OrgUnitFacts):
+    topic: ClassVar[str] = "enrollment.org_unit_deactivated"
+
+
+class PersonFacts(EventPayload):
+    """Where a person belongs (no names or e-mail addresses travel in events)."""
+
+    aggregate_type: ClassVar[str] = "person"
+
+    person_id: uuid.UUID
+    org_unit_id: uuid.UUID | None
+    manager_id: uuid.UUID | None
+    active: bool
+
+
+class PersonUpserted(PersonFacts):
+    topic: ClassVar[str] = "enrollment.person_upserted"
+
+
+class PersonDeactivated(PersonFacts):
+    topic: ClassVar[str] = "enrollment.person_deactivated"
+
+
+PUBLISHED: tuple[type[EventPayload], ...] = (
+    EnrollmentConfirmed,
+    OrgUnitUpserted,
+    OrgUnitDeactivated,
+    PersonUpserted,
+    PersonDeactivated,
+)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import DateTime, func
 from sqlmodel import Field
 
 from services.kernel.models import TableBase
@@ -27,8 +29,17 @@ class OrgUnit(TableBase, table=True):
     name: str
     kind: str
     sector: str | None = None
+    # References are kept as HR sent them (external id) and resolved to a key when the record exists;
+    # an external id without a key is a pending reference (GET /directory/pending-references).
+    parent_external_id: str | None = Field(default=None, max_length=100)
     parent_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.org_units.id")
     active: bool = True
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )
 
 
 class Person(TableBase, table=True):
@@ -40,8 +51,17 @@ class Person(TableBase, table=True):
     name: str
     email: str
     entra_oid: str | None = Field(default=None, unique=True, max_length=64)
+    org_unit_external_id: str | None = Field(default=None, max_length=100, index=True)
     org_unit_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.org_units.id", index=True)
+    manager_external_id: str | None = Field(default=None, max_length=100)
+    manager_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id")
     active: bool = True
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )
 
 
 class LeaderGroup(TableBase, table=True):

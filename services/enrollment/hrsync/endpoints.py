@@ -1,0 +1,50 @@
+"""Sync API for the HR integration (role `hr-integration`), and pending references for ops."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from services.enrollment.hrsync import repository, service
+from services.enrollment.hrsync.schemas import SyncRequest, SyncResult
+from services.kernel.auth.tokens import HrIntegrationOnly, Principal, Role, require_role
+from services.kernel.database import SessionDep
+from services.kernel.problems import COMMON_RESPONSES, Forbidden
+
+router = APIRouter(
+    prefix="/directory", tags=["directory sync"], responses={**COMMON_RESPONSES, 403: Forbidden.openapi()}
+)
+
+
+def _max_share(request: Request) -> float:
+    share: float = request.app.state.settings.directory_max_deactivate_share
+    return share
+
+
+@router.post(
+    "/sync/org-units", summary="Sync org units from HR", responses={409: service.FullSyncGuard.openapi()}
+)
+async def sync_org_units(
+    request: Request, session: SessionDep, _: HrIntegrationOnly, body: SyncRequest
+) -> SyncResult:
+    """Upsert org units by external id (any order, safe to repeat); `full` also deactivates the missing."""
+    return await service.sync_org_units(session, body, _max_share(request))
+
+
+@router.post("/sync/people", summary="Sync people from HR", responses={409: service.FullSyncGuard.openapi()})
+async def sync_people(
+    request: Request, session: SessionDep, _: HrIntegrationOnly, body: SyncRequest
+) -> SyncResult:
+    """Upsert people by external id (employee number); `full` also deactivates the missing."""
+    return await service.sync_people(session, body, _max_share(request))
+
+
+@router.get("/pending-references", summary="References waiting for their target")
+async def pending_references(
+    session: SessionDep,
+    _: Annotated[Principal, require_role(Role.ops, Role.hr_integration)],
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[dict[str, Any]]:
+    """Records whose parent, org unit or manager has not arrived from HR yet (resolved when it does)."""
+    return await repository.pending_references(session, limit)

@@ -1,0 +1,63 @@
+"""What the HR integration sends and what a sync answers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import Field
+
+from services.enrollment.directory.models import OrgUnitKind
+from services.kernel.problems import FieldError
+from services.kernel.schemas import WriteModel
+
+EXTERNAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$"
+MAX_RECORDS = 100_000
+
+
+class OrgUnitRecord(WriteModel):
+    external_id: str = Field(pattern=EXTERNAL_ID, examples=["bydel-alna"])
+    name: str = Field(min_length=1, max_length=300, examples=["Bydel Alna"])
+    kind: OrgUnitKind
+    sector: str | None = Field(default=None, max_length=200, examples=["Bydel"])
+    parent_external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
+    active: bool = True
+
+
+class PersonRecord(WriteModel):
+    external_id: str = Field(pattern=EXTERNAL_ID, description="Employee number.", examples=["E100234"])
+    name: str = Field(min_length=1, max_length=300)
+    email: str = Field(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$", max_length=254)
+    entra_oid: uuid.UUID | None = Field(default=None, description="The `oid` in the person's tokens.")
+    org_unit_external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
+    manager_external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
+    active: bool = True
+
+
+class SyncRequest(WriteModel):
+    """A batch of records. Each is validated on its own: valid ones are applied, the rest are reported."""
+
+    records: list[dict[str, Any]] = Field(max_length=MAX_RECORDS)
+    full: bool = Field(
+        default=False,
+        description="These records are the complete set: active records missing from it are deactivated.",
+    )
+    force: bool = Field(
+        default=False, description="Allow a full sync that deactivates more than the guard share."
+    )
+
+
+class RejectedRecord(WriteModel):
+    position: int = Field(description="0-based index in `records`.")
+    external_id: str | None
+    errors: list[FieldError]
+
+
+class SyncResult(WriteModel):
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    deactivated: int = Field(description="Deactivated because a full sync did not include them.")
+    rejected: list[RejectedRecord]
+    pending_references: int = Field(description="References (parent, org unit, manager) not yet resolvable.")

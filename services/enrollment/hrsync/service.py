@@ -1,0 +1,200 @@
+"""Keeping the directory in step with the HR system: batches in any order, safe to repeat.
+
+A batch is validated record by record; valid records are applied in one statement per resource and the
+rest come back with their position and errors. References (a unit's parent, a person's unit and manager)
+are stored as the HR external ids and resolved after every batch, so records may arrive in any order:
+until its target arrives a reference is *pending* (listed by GET /directory/pending-references).
+A full sync also deactivates (never deletes) active records missing from the set; if that would
+deactivate more than `directory_max_deactivate_share` of them it is refused, before anything is
+written, unless `force` is set. Every created, changed or deactivated record is published as an event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.enrollment.directory.models import OrgUnit, Person
+from services.enrollment.events import (
+    SOURCE,
+    OrgUnitDeactivated,
+    OrgUnitUpserted,
+    PersonDeactivated,
+    PersonUpserted,
+)
+from services.enrollment.hrsync import repository
+from services.enrollment.hrsync.schemas import (
+    OrgUnitRecord,
+    PersonRecord,
+    RejectedRecord,
+    SyncRequest,
+    SyncResult,
+)
+from services.kernel.eventbus import EventPayload, publish_many
+from services.kernel.problems import Conflict, FieldError
+
+R = TypeVar("R", bound=BaseModel)
+
+
+class FullSyncGuard(Conflict):
+    slug = "full-sync-guard"
+    title = "Full sync would deactivate too much"
+
+
+def _validate(
+    records: Sequence[dict[str, Any]], model: type[R]
+) -> tuple[list[tuple[int, R]], list[RejectedRecord], list[str]]:
+    """Valid records with their positions (later duplicates rejected), rejections, and every id seen."""
+    valid: list[tuple[int, R]] = []
+    rejected: list[RejectedRecord] = []
+    seen: set[str] = set()
+    all_ids: list[str] = []
+    for position, raw in enumerate(records):
+        external_id = raw.get("external_id") if isinstance(raw, dict) else None
+        external_id = external_id if isinstance(external_id, str) else None
+        if external_id:
+            all_ids.append(external_id)
+        try:
+            record = model.model_validate(raw)
+        except ValidationError as exc:
+            errors = [
+                FieldError(loc=[str(p) for p in e["loc"]], msg=e["msg"], type=e["type"]) for e in exc.errors()
+            ]
+            rejected.append(RejectedRecord(position=position, external_id=external_id, errors=errors))
+            continue
+        key = getattr(record, "external_id")  # noqa: B009 - both record models have it
+        if key in seen:
+            rejected.append(
+                RejectedRecord(
+                    position=position,
+                    external_id=key,
+                    errors=[
+                        FieldError(loc=["external_id"], msg="appears twice in this batch", type="duplicate")
+                    ],
+                )
+            )
+            continue
+        seen.add(key)
+        valid.append((position, record))
+    return valid, rejected, all_ids
+
+
+async def _guard(
+    session: AsyncSession, table: repository.Table, request: SyncRequest, ids: list[str], share: float
+) -> None:
+    if not request.full or request.force:
+        return
+    missing, active = await repository.missing_from(session, table, ids)
+    if active and missing / active > share:
+        raise FullSyncGuard(
+            f"This full sync would deactivate {missing} of {active} active records "
+            f"(more than {share:.0%}); send force=true if that is intended.",
+            extra={"would_deactivate": missing, "active": active},
+        )
+
+
+async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
+    rows = (
+        await session.execute(
+            select(OrgUnit).where(col(OrgUnit.id).in_(ids)).order_by(col(OrgUnit.external_id))
+        )
+    ).scalars()
+    events: list[tuple[EventPayload, uuid.UUID]] = []
+    for unit in rows:
+        facts = {
+            "org_unit_id": unit.id,
+            "external_id": unit.external_id,
+            "name": unit.name,
+            "kind": unit.kind,
+            "sector": unit.sector,
+            "parent_id": unit.parent_id,
+            "active": unit.active,
+        }
+        events.append((OrgUnitUpserted(**facts) if unit.active else OrgUnitDeactivated(**facts), unit.id))
+    return events
+
+
+async def _person_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
+    rows = (
+        await session.execute(select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.external_id)))
+    ).scalars()
+    events: list[tuple[EventPayload, uuid.UUID]] = []
+    for person in rows:
+        facts = {
+            "person_id": person.id,
+            "org_unit_id": person.org_unit_id,
+            "manager_id": person.manager_id,
+            "active": person.active,
+        }
+        events.append((PersonUpserted(**facts) if person.active else PersonDeactivated(**facts), person.id))
+    return events
+
+
+async def _finish(
+    session: AsyncSession,
+    upserted: list[repository.Upserted],
+    deactivated: list[uuid.UUID],
+    received: int,
+    valid: int,
+    rejected: list[RejectedRecord],
+    own: str,
+) -> SyncResult:
+    resolved = await repository.resolve_references(session)
+    resolved[own].update(u.id for u in upserted)
+    resolved[own].update(deactivated)
+    events = await _unit_events(session, resolved["org_units"]) + await _person_events(
+        session, resolved["people"]
+    )
+    await publish_many(session, events, source=SOURCE)
+    created = sum(1 for u in upserted if u.inserted)
+    return SyncResult(
+        received=received,
+        created=created,
+        updated=len(upserted) - created,
+        unchanged=valid - len(upserted),
+        deactivated=len(deactivated),
+        rejected=rejected,
+        pending_references=await repository.pending_counts(session),
+    )
+
+
+async def sync_org_units(session: AsyncSession, request: SyncRequest, max_share: float) -> SyncResult:
+    validated, rejected, ids = _validate(request.records, OrgUnitRecord)
+    records = [record for _, record in validated]
+    await _guard(session, "org_units", request, ids, max_share)
+    upserted = await repository.upsert_org_units(session, records) if records else []
+    deactivated = await repository.deactivate_missing(session, "org_units", ids) if request.full else []
+    return await _finish(
+        session, upserted, deactivated, len(request.records), len(records), rejected, "org_units"
+    )
+
+
+async def sync_people(session: AsyncSession, request: SyncRequest, max_share: float) -> SyncResult:
+    validated, rejected, ids = _validate(request.records, PersonRecord)
+    # Two people cannot sign in as one: an oid held by someone else (or twice in the batch) is refused;
+    # when HR moves an oid between people, the release must arrive in an earlier batch.
+    holders = await repository.oid_holders(session, [str(r.entra_oid) for _, r in validated if r.entra_oid])
+    claimed: dict[str, str] = {}
+    accepted: list[PersonRecord] = []
+    for position, record in validated:
+        oid = str(record.entra_oid) if record.entra_oid else None
+        owner = (claimed.get(oid) or holders.get(oid)) if oid else None
+        if oid and owner and owner != record.external_id:
+            error = FieldError(loc=["entra_oid"], msg=f"already belongs to {owner}", type="conflict")
+            rejected.append(RejectedRecord(position=position, external_id=record.external_id, errors=[error]))
+            continue
+        if oid:
+            claimed[oid] = record.external_id
+        accepted.append(record)
+    await _guard(session, "people", request, ids, max_share)
+    upserted = await repository.upsert_people(session, accepted) if accepted else []
+    deactivated = await repository.deactivate_missing(session, "people", ids) if request.full else []
+    return await _finish(
+        session, upserted, deactivated, len(request.records), len(accepted), rejected, "people"
+    )

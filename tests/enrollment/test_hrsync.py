@@ -1,0 +1,206 @@
+"""HR sync: idempotent bulk upserts, any order, per-record errors, guarded full sync, events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.support import TokenFactory
+
+
+def unit(external_id: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "name": f"Enhet {external_id}",
+        "kind": "agency",
+        "sector": "Finans",
+        **fields,
+    }
+
+
+def person(n: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "external_id": f"E{n:05d}",
+        "name": f"Ansatt {n}",
+        "email": f"ansatt{n}@oslo.kommune.no",
+        **fields,
+    }
+
+
+async def sync(
+    enrollment: httpx.AsyncClient,
+    tokens: TokenFactory,
+    resource: str,
+    records: list[dict[str, Any]],
+    **flags: Any,
+) -> httpx.Response:
+    return await enrollment.post(
+        f"/directory/sync/{resource}",
+        json={"records": records, **flags},
+        headers=tokens.header("hr-integration"),
+    )
+
+
+async def test_sending_the_same_batch_twice_changes_nothing_and_says_so(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    units = [unit(f"u{n}") for n in range(50)]
+    first = (await sync(enrollment, tokens, "org-units", units)).json()
+    assert (first["created"], first["updated"], first["unchanged"], first["rejected"]) == (50, 0, 0, [])
+    again = (await sync(enrollment, tokens, "org-units", units)).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 50)
+    units[7]["name"] = "Bydel Grünerløkka"
+    changed = (await sync(enrollment, tokens, "org-units", units)).json()
+    assert (changed["created"], changed["updated"], changed["unchanged"]) == (0, 1, 49)
+
+
+async def test_records_may_arrive_in_any_order(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # An employee before their manager and before their unit; a unit before its parent.
+    early = (
+        await sync(
+            enrollment,
+            tokens,
+            "people",
+            [person(2, org_unit_external_id="alna", manager_external_id="E00001")],
+        )
+    ).json()
+    assert early["pending_references"] == 2
+    await sync(
+        enrollment, tokens, "org-units", [unit("alna", kind="city-district", parent_external_id="oslo")]
+    )
+    pending = await enrollment.get("/directory/pending-references", headers=tokens.header("ops"))
+    assert sorted((p["record"], p["reference"], p["missing"]) for p in pending.json()) == [
+        ("org-unit", "parent", "oslo"),
+        ("person", "manager", "E00001"),
+    ]
+    await sync(enrollment, tokens, "people", [person(1, org_unit_external_id="alna")])
+    done = (await sync(enrollment, tokens, "org-units", [unit("oslo", kind="other")])).json()
+    assert done["pending_references"] == 0
+    async with sessionmaker() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT u.external_id AS unit, m.external_id AS manager, parent.external_id AS parent "
+                    "FROM enrollment.people p JOIN enrollment.org_units u ON u.id = p.org_unit_id "
+                    "JOIN enrollment.people m ON m.id = p.manager_id "
+                    "JOIN enrollment.org_units parent ON parent.id = u.parent_id "
+                    "WHERE p.external_id = 'E00002'"
+                )
+            )
+        ).one()
+    assert (row.unit, row.manager, row.parent) == ("alna", "E00001", "oslo")
+
+
+async def test_a_malformed_record_is_reported_and_the_rest_applied(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    records = [person(n) for n in range(1000)]
+    records[417]["email"] = "not an address"
+    records[900] = {"external_id": "E00900", "name": ""}
+    records.append(person(5))  # the same employee twice in one batch
+    result = (await sync(enrollment, tokens, "people", records)).json()
+    assert result["created"] == 998
+    assert [(r["position"], r["external_id"]) for r in result["rejected"]] == [
+        (417, "E00417"),
+        (900, "E00900"),
+        (1000, "E00005"),
+    ]
+    assert result["rejected"][0]["errors"][0]["loc"] == ["email"]
+    assert {e["loc"][0] for e in result["rejected"][1]["errors"]} == {"name", "email"}
+    assert result["rejected"][2]["errors"][0]["msg"] == "appears twice in this batch"
+    async with sessionmaker() as session:
+        count = (await session.execute(text("SELECT count(*) FROM enrollment.people"))).scalar_one()
+    assert count == 998
+
+
+async def test_one_sign_in_belongs_to_one_person(enrollment: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    oid = str(uuid.uuid4())
+    await sync(enrollment, tokens, "people", [person(1, entra_oid=oid)])
+    result = (
+        await sync(enrollment, tokens, "people", [person(2, entra_oid=oid), person(1, entra_oid=oid)])
+    ).json()
+    assert [(r["external_id"], r["errors"][0]["msg"]) for r in result["rejected"]] == [
+        ("E00002", "already belongs to E00001")
+    ]
+    assert result["unchanged"] == 1
+
+
+async def test_full_sync_deactivates_the_missing_and_is_guarded(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    everyone = [person(n) for n in range(20)]
+    await sync(enrollment, tokens, "people", everyone)
+
+    async def active() -> int:
+        async with sessionmaker() as session:
+            return int(
+                (
+                    await session.execute(text("SELECT count(*) FROM enrollment.people WHERE active"))
+                ).scalar_one()
+            )
+
+    left = (await sync(enrollment, tokens, "people", everyone[:18], full=True)).json()
+    assert (left["deactivated"], left["unchanged"]) == (2, 18)
+    assert await active() == 18
+
+    wipe = await sync(enrollment, tokens, "people", everyone[:5], full=True)
+    assert wipe.status_code == 409
+    assert wipe.json()["type"] == "urn:problem:full-sync-guard"
+    assert (wipe.json()["would_deactivate"], wipe.json()["active"]) == (13, 18)
+    assert await active() == 18  # refused before anything was written
+
+    # A record rejected for a validation error is still part of the full set: it is not deactivated.
+    broken = [*everyone[:17], {**everyone[17], "email": "broken"}]
+    kept = (await sync(enrollment, tokens, "people", broken, full=True)).json()
+    assert (kept["deactivated"], len(kept["rejected"])) == (0, 1)
+
+    forced = (await sync(enrollment, tokens, "people", everyone[:5], full=True, force=True)).json()
+    assert forced["deactivated"] == 13
+    assert await active() == 5
+    back = (await sync(enrollment, tokens, "people", everyone)).json()
+    assert back["updated"] == 15  # the deactivated come back as HR sends them again
+    async with sessionmaker() as session:
+        total = (await session.execute(text("SELECT count(*) FROM enrollment.people"))).scalar_one()
+    assert total == 20  # deactivated, never deleted
+
+
+async def test_changes_are_published_without_personal_data(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sync(enrollment, tokens, "org-units", [unit("alna", kind="city-district", sector="Bydel")])
+    await sync(enrollment, tokens, "people", [person(1, org_unit_external_id="alna"), person(2)])
+    await sync(enrollment, tokens, "people", [person(1, org_unit_external_id="alna"), person(2)])  # no change
+    await sync(enrollment, tokens, "people", [person(1, org_unit_external_id="alna")], full=True, force=True)
+    async with sessionmaker() as session:
+        rows = (await session.execute(text("SELECT topic, payload FROM eventbus.events ORDER BY id"))).all()
+    topics = [row.topic for row in rows]
+    assert topics == [
+        "enrollment.org_unit_upserted",
+        "enrollment.person_upserted",
+        "enrollment.person_upserted",
+        "enrollment.person_deactivated",
+    ]
+    unit_payload = rows[0].payload
+    assert (unit_payload["external_id"], unit_payload["sector"], unit_payload["kind"]) == (
+        "alna",
+        "Bydel",
+        "city-district",
+    )
+    for row in rows[1:]:
+        assert set(row.payload) == {"person_id", "org_unit_id", "manager_id", "active"}
+
+
+async def test_only_the_hr_integration_syncs(enrollment: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    for roles in ((), ("coordinator",), ("ops",)):
+        response = await enrollment.post(
+            "/directory/sync/people", json={"records": [person(1)]}, headers=tokens.header(*roles)
+        )
+        assert response.status_code == 403
+    plain = await enrollment.get("/directory/pending-references", headers=tokens.header())
+    assert plain.status_code == 403
