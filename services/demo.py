@@ -257,13 +257,18 @@ async def load_directory(session: AsyncSession) -> int:
             group = LeaderGroup(
                 external_id=group_external,
                 org_unit_id=unit.id,
+                org_unit_external_id=unit.external_id,
                 leader_id=leader.id,
+                leader_external_id=leader.external_id,
                 name=f"Toppledergruppen, {name}",
             )
             session.add(group)
             await session.flush()
             session.add_all(
-                LeaderGroupMember(group_id=group.id, person_id=p.id, role_title=role) for p, role in members
+                LeaderGroupMember(
+                    group_id=group.id, person_id=p.id, person_external_id=p.external_id, role_title=role
+                )
+                for p, role in members
             )
             await session.flush()
     uke = (

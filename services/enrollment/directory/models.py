@@ -72,16 +72,27 @@ class LeaderGroup(TableBase, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     external_id: str = Field(unique=True, max_length=100)
-    org_unit_id: uuid.UUID = Field(foreign_key="enrollment.org_units.id", unique=True)
-    leader_id: uuid.UUID = Field(foreign_key="enrollment.people.id", index=True)
+    org_unit_external_id: str | None = Field(default=None, max_length=100)
+    org_unit_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.org_units.id", index=True)
+    leader_external_id: str | None = Field(default=None, max_length=100)
+    leader_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id", index=True)
     name: str
     active: bool = True
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_type=DateTime(timezone=True),
+        nullable=False,
+        sa_column_kwargs={"server_default": func.now()},
+    )
 
 
 class LeaderGroupMember(TableBase, table=True):
     __tablename__ = "leader_group_members"
     __table_args__ = {"schema": "enrollment"}
 
-    group_id: uuid.UUID = Field(foreign_key="enrollment.leader_groups.id", primary_key=True)
-    person_id: uuid.UUID = Field(foreign_key="enrollment.people.id", primary_key=True, index=True)
+    group_id: uuid.UUID = Field(
+        foreign_key="enrollment.leader_groups.id", primary_key=True, ondelete="CASCADE"
+    )
+    person_external_id: str = Field(primary_key=True, max_length=100)
+    person_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id", index=True)
     role_title: str | None = None
