@@ -67,10 +67,32 @@ class PersonDeactivated(PersonFacts):
     topic: ClassVar[str] = "enrollment.person_deactivated"
 
 
+class LeaderGroupFacts(EventPayload):
+    """A top-leader group: its unit, its top leader and its members (people ids, once resolved)."""
+
+    aggregate_type: ClassVar[str] = "leader-group"
+
+    leader_group_id: uuid.UUID
+    org_unit_id: uuid.UUID | None
+    leader_id: uuid.UUID | None
+    member_ids: list[uuid.UUID]
+    active: bool
+
+
+class LeaderGroupUpserted(LeaderGroupFacts):
+    topic: ClassVar[str] = "enrollment.leader_group_upserted"
+
+
+class LeaderGroupDeactivated(LeaderGroupFacts):
+    topic: ClassVar[str] = "enrollment.leader_group_deactivated"
+
+
 PUBLISHED: tuple[type[EventPayload], ...] = (
     EnrollmentConfirmed,
     OrgUnitUpserted,
     OrgUnitDeactivated,
     PersonUpserted,
     PersonDeactivated,
+    LeaderGroupUpserted,
+    LeaderGroupDeactivated,
 )

@@ -204,3 +204,78 @@ async def test_only_the_hr_integration_syncs(enrollment: httpx.AsyncClient, toke
         assert response.status_code == 403
     plain = await enrollment.get("/directory/pending-references", headers=tokens.header())
     assert plain.status_code == 403
+
+
+def group(external_id: str, unit_id: str, leader: str, *members: tuple[str, str | None]) -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "name": f"Toppledergruppen {unit_id}",
+        "org_unit_external_id": unit_id,
+        "leader_external_id": leader,
+        "members": [{"person_external_id": p, "role_title": title} for p, title in members],
+    }
+
+
+async def test_leader_groups_any_order_and_membership_replaced(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The group first; its unit, leader and members arrive afterwards.
+    first = await sync(
+        enrollment,
+        tokens,
+        "leader-groups",
+        [group("tlg-alna", "alna", "E00001", ("E00001", "Bydelsdirektør"), ("E00002", "Økonomisjef"))],
+    )
+    assert (first.json()["created"], first.json()["pending_references"]) == (1, 4)
+    await sync(enrollment, tokens, "org-units", [unit("alna", kind="city-district")])
+    people = await sync(
+        enrollment, tokens, "people", [person(n, org_unit_external_id="alna") for n in (1, 2, 3)]
+    )
+    assert people.json()["pending_references"] == 0
+
+    async def members() -> list[tuple[str, str | None]]:
+        async with sessionmaker() as session:
+            rows = await session.execute(
+                text(
+                    "SELECT p.external_id, m.role_title FROM enrollment.leader_group_members m "
+                    "JOIN enrollment.people p ON p.id = m.person_id ORDER BY 1"
+                )
+            )
+            return [(r.external_id, r.role_title) for r in rows]
+
+    assert await members() == [("E00001", "Bydelsdirektør"), ("E00002", "Økonomisjef")]
+    same = (
+        await sync(
+            enrollment,
+            tokens,
+            "leader-groups",
+            [group("tlg-alna", "alna", "E00001", ("E00001", "Bydelsdirektør"), ("E00002", "Økonomisjef"))],
+        )
+    ).json()
+    assert (same["created"], same["updated"], same["unchanged"]) == (0, 0, 1)
+    # E00002 leaves, E00003 joins: only the membership changed, and that counts as an update.
+    moved = (
+        await sync(
+            enrollment,
+            tokens,
+            "leader-groups",
+            [group("tlg-alna", "alna", "E00001", ("E00001", "Bydelsdirektør"), ("E00003", None))],
+        )
+    ).json()
+    assert (moved["updated"], moved["unchanged"]) == (1, 0)
+    assert await members() == [("E00001", "Bydelsdirektør"), ("E00003", None)]
+    async with sessionmaker() as session:
+        payloads = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT payload FROM eventbus.events "
+                        "WHERE topic = 'enrollment.leader_group_upserted' ORDER BY id"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(payloads[-1]["member_ids"]) == 2
+    assert payloads[-1]["leader_id"] is not None

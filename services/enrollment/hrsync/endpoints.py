@@ -40,6 +40,18 @@ async def sync_people(
     return await service.sync_people(session, body, _max_share(request))
 
 
+@router.post(
+    "/sync/leader-groups",
+    summary="Sync top-leader groups from HR",
+    responses={409: service.FullSyncGuard.openapi()},
+)
+async def sync_leader_groups(
+    request: Request, session: SessionDep, _: HrIntegrationOnly, body: SyncRequest
+) -> SyncResult:
+    """Upsert leader groups by external id; each group's `members` replaces its membership."""
+    return await service.sync_leader_groups(session, body, _max_share(request))
+
+
 @router.get("/pending-references", summary="References waiting for their target")
 async def pending_references(
     session: SessionDep,

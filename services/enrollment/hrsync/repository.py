@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.enrollment.hrsync.schemas import OrgUnitRecord, PersonRecord
+from services.enrollment.hrsync.schemas import LeaderGroupRecord, OrgUnitRecord, PersonRecord
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,90 @@ async def upsert_people(session: AsyncSession, records: Sequence[PersonRecord]) 
     return [Upserted(row.id, row.external_id, row.inserted) for row in rows]
 
 
+async def upsert_leader_groups(session: AsyncSession, records: Sequence[LeaderGroupRecord]) -> list[Upserted]:
+    """Upsert the groups, then make each group's membership exactly the one sent."""
+    rows = await session.execute(
+        text(
+            """
+            INSERT INTO enrollment.leader_groups
+                (id, external_id, name, org_unit_external_id, leader_external_id, active)
+            SELECT gen_random_uuid(), r.external_id, r.name, r.org_unit_external_id, r.leader_external_id,
+                   r.active
+            FROM unnest(
+                CAST(:external_ids AS text[]), CAST(:names AS text[]), CAST(:units AS text[]),
+                CAST(:leaders AS text[]), CAST(:actives AS boolean[])
+            ) AS r(external_id, name, org_unit_external_id, leader_external_id, active)
+            ON CONFLICT (external_id) DO UPDATE SET
+                name = EXCLUDED.name, org_unit_external_id = EXCLUDED.org_unit_external_id,
+                leader_external_id = EXCLUDED.leader_external_id, active = EXCLUDED.active, updated_at = now()
+            WHERE (leader_groups.name, leader_groups.org_unit_external_id, leader_groups.leader_external_id,
+                   leader_groups.active)
+                IS DISTINCT FROM
+                  (EXCLUDED.name, EXCLUDED.org_unit_external_id, EXCLUDED.leader_external_id, EXCLUDED.active)
+            RETURNING id, external_id, (xmax = 0) AS inserted
+            """
+        ),
+        {
+            "external_ids": [r.external_id for r in records],
+            "names": [r.name for r in records],
+            "units": [r.org_unit_external_id for r in records],
+            "leaders": [r.leader_external_id for r in records],
+            "actives": [r.active for r in records],
+        },
+    )
+    upserted = [Upserted(row.id, row.external_id, row.inserted) for row in rows]
+    members = [(r.external_id, m.person_external_id, m.role_title) for r in records for m in r.members]
+    # Memberships that differ from what was sent: removed, added, or with another role title.
+    changed = await session.execute(
+        text(
+            """
+            WITH wanted AS (
+                SELECT g.id AS group_id, w.person_external_id, w.role_title
+                FROM unnest(CAST(:groups AS text[]), CAST(:people AS text[]), CAST(:titles AS text[]))
+                     AS w(group_external_id, person_external_id, role_title)
+                JOIN enrollment.leader_groups g ON g.external_id = w.group_external_id
+            ),
+            removed AS (
+                DELETE FROM enrollment.leader_group_members m
+                USING enrollment.leader_groups g
+                WHERE g.id = m.group_id AND g.external_id = ANY(CAST(:batch AS text[]))
+                  AND NOT EXISTS (
+                      SELECT 1 FROM wanted w WHERE w.group_id = m.group_id
+                        AND w.person_external_id = m.person_external_id
+                  )
+                RETURNING m.group_id
+            ),
+            added AS (
+                INSERT INTO enrollment.leader_group_members (group_id, person_external_id, role_title)
+                SELECT group_id, person_external_id, role_title FROM wanted
+                ON CONFLICT (group_id, person_external_id) DO UPDATE SET role_title = EXCLUDED.role_title
+                WHERE leader_group_members.role_title IS DISTINCT FROM EXCLUDED.role_title
+                RETURNING group_id
+            )
+            SELECT group_id FROM removed UNION SELECT group_id FROM added
+            """
+        ),
+        {
+            "groups": [g for g, _, _ in members],
+            "people": [p for _, p, _ in members],
+            "titles": [t for _, _, t in members],
+            "batch": [r.external_id for r in records],
+        },
+    )
+    seen = {u.id for u in upserted}
+    external = {row.id: row.external_id for row in await _group_ids(session, changed.scalars().all())}
+    upserted += [Upserted(gid, external[gid], False) for gid in external if gid not in seen]
+    return upserted
+
+
+async def _group_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Any]:
+    rows = await session.execute(
+        text("SELECT id, external_id FROM enrollment.leader_groups WHERE id = ANY(CAST(:ids AS uuid[]))"),
+        {"ids": list(ids)},
+    )
+    return rows.all()
+
+
 async def oid_holders(session: AsyncSession, oids: Sequence[str]) -> dict[str, str]:
     """entra_oid -> external id of the person holding it now."""
     rows = await session.execute(
@@ -111,34 +195,73 @@ async def oid_holders(session: AsyncSession, oids: Sequence[str]) -> dict[str, s
 
 # Each resolves one kind of reference for every row whose key differs from what its external id names
 # now (set when the target exists, cleared when the reference is gone), and returns the rows it changed.
-_RESOLVE = {
-    "org_unit_parents": """
+_RESOLVE: dict[str, tuple[str, str]] = {
+    "org_unit_parents": (
+        "org_units",
+        """
         UPDATE enrollment.org_units c SET parent_id = t.id, updated_at = now()
         FROM enrollment.org_units c2 LEFT JOIN enrollment.org_units t ON t.external_id = c2.parent_external_id
         WHERE c2.id = c.id AND c.parent_id IS DISTINCT FROM t.id
         RETURNING c.id
     """,
-    "person_units": """
+    ),
+    "person_units": (
+        "people",
+        """
         UPDATE enrollment.people p SET org_unit_id = t.id, updated_at = now()
         FROM enrollment.people p2 LEFT JOIN enrollment.org_units t ON t.external_id = p2.org_unit_external_id
         WHERE p2.id = p.id AND p.org_unit_id IS DISTINCT FROM t.id
         RETURNING p.id
     """,
-    "person_managers": """
+    ),
+    "group_units": (
+        "leader_groups",
+        """
+        UPDATE enrollment.leader_groups g SET org_unit_id = t.id, updated_at = now()
+        FROM enrollment.leader_groups g2
+        LEFT JOIN enrollment.org_units t ON t.external_id = g2.org_unit_external_id
+        WHERE g2.id = g.id AND g.org_unit_id IS DISTINCT FROM t.id
+        RETURNING g.id
+    """,
+    ),
+    "group_leaders": (
+        "leader_groups",
+        """
+        UPDATE enrollment.leader_groups g SET leader_id = t.id, updated_at = now()
+        FROM enrollment.leader_groups g2
+        LEFT JOIN enrollment.people t ON t.external_id = g2.leader_external_id
+        WHERE g2.id = g.id AND g.leader_id IS DISTINCT FROM t.id
+        RETURNING g.id
+    """,
+    ),
+    "group_members": (
+        "leader_groups",
+        """
+        UPDATE enrollment.leader_group_members m SET person_id = t.id
+        FROM enrollment.leader_group_members m2
+        LEFT JOIN enrollment.people t ON t.external_id = m2.person_external_id
+        WHERE m2.group_id = m.group_id AND m2.person_external_id = m.person_external_id
+          AND m.person_id IS DISTINCT FROM t.id
+        RETURNING m.group_id
+    """,
+    ),
+    "person_managers": (
+        "people",
+        """
         UPDATE enrollment.people p SET manager_id = t.id, updated_at = now()
         FROM enrollment.people p2 LEFT JOIN enrollment.people t ON t.external_id = p2.manager_external_id
         WHERE p2.id = p.id AND p.manager_id IS DISTINCT FROM t.id
         RETURNING p.id
     """,
+    ),
 }
 
 
 async def resolve_references(session: AsyncSession) -> dict[str, set[uuid.UUID]]:
     """Resolve every reference that can be resolved now; which org units and people changed."""
-    changed: dict[str, set[uuid.UUID]] = {"org_units": set(), "people": set()}
-    for name, statement in _RESOLVE.items():
-        ids = (await session.execute(text(statement))).scalars().all()
-        changed["org_units" if name.startswith("org_unit") else "people"].update(ids)
+    changed: dict[str, set[uuid.UUID]] = {"org_units": set(), "people": set(), "leader_groups": set()}
+    for owner, statement in _RESOLVE.values():
+        changed[owner].update((await session.execute(text(statement))).scalars().all())
     return changed
 
 
@@ -153,6 +276,9 @@ async def pending_counts(session: AsyncSession) -> int:
                         WHERE org_unit_external_id IS NOT NULL AND org_unit_id IS NULL)
                      + (SELECT count(*) FROM enrollment.people
                         WHERE manager_external_id IS NOT NULL AND manager_id IS NULL)
+                     + (SELECT count(*) FROM enrollment.leader_groups WHERE org_unit_id IS NULL)
+                     + (SELECT count(*) FROM enrollment.leader_groups WHERE leader_id IS NULL)
+                     + (SELECT count(*) FROM enrollment.leader_group_members WHERE person_id IS NULL)
                 """
             )
         )
@@ -172,6 +298,16 @@ async def pending_references(session: AsyncSession, limit: int) -> list[dict[str
             UNION ALL
             SELECT 'person', external_id, 'manager', manager_external_id
             FROM enrollment.people WHERE manager_external_id IS NOT NULL AND manager_id IS NULL
+            UNION ALL
+            SELECT 'leader-group', external_id, 'org-unit', org_unit_external_id
+            FROM enrollment.leader_groups WHERE org_unit_id IS NULL
+            UNION ALL
+            SELECT 'leader-group', external_id, 'leader', leader_external_id
+            FROM enrollment.leader_groups WHERE leader_id IS NULL
+            UNION ALL
+            SELECT 'leader-group', g.external_id, 'member', m.person_external_id
+            FROM enrollment.leader_group_members m JOIN enrollment.leader_groups g ON g.id = m.group_id
+            WHERE m.person_id IS NULL
             ORDER BY 1, 2, 3 LIMIT :limit
             """
         ),
@@ -180,7 +316,7 @@ async def pending_references(session: AsyncSession, limit: int) -> list[dict[str
     return [dict(row._mapping) for row in rows]
 
 
-Table = Literal["org_units", "people"]
+Table = Literal["org_units", "people", "leader_groups"]
 
 
 async def missing_from(session: AsyncSession, table: Table, external_ids: Sequence[str]) -> tuple[int, int]:

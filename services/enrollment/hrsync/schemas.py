@@ -34,6 +34,24 @@ class PersonRecord(WriteModel):
     active: bool = True
 
 
+class MemberRecord(WriteModel):
+    person_external_id: str = Field(pattern=EXTERNAL_ID)
+    role_title: str | None = Field(default=None, max_length=200, examples=["Økonomisjef"])
+
+
+class LeaderGroupRecord(WriteModel):
+    """A top-leader group; `members` is the whole membership and replaces what was there."""
+
+    external_id: str = Field(pattern=EXTERNAL_ID, examples=["tlg-bydel-alna"])
+    name: str = Field(min_length=1, max_length=300)
+    org_unit_external_id: str = Field(pattern=EXTERNAL_ID)
+    leader_external_id: str = Field(
+        pattern=EXTERNAL_ID, description="The top leader (a person's external id)."
+    )
+    members: list[MemberRecord] = Field(default_factory=list, max_length=200)
+    active: bool = True
+
+
 class SyncRequest(WriteModel):
     """A batch of records. Each is validated on its own: valid ones are applied, the rest are reported."""
 

@@ -20,9 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.enrollment.directory.models import OrgUnit, Person
+from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
 from services.enrollment.events import (
     SOURCE,
+    LeaderGroupDeactivated,
+    LeaderGroupUpserted,
     OrgUnitDeactivated,
     OrgUnitUpserted,
     PersonDeactivated,
@@ -30,6 +32,7 @@ from services.enrollment.events import (
 )
 from services.enrollment.hrsync import repository
 from services.enrollment.hrsync.schemas import (
+    LeaderGroupRecord,
     OrgUnitRecord,
     PersonRecord,
     RejectedRecord,
@@ -136,6 +139,40 @@ async def _person_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tup
     return events
 
 
+async def _group_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
+    groups = (
+        (
+            await session.execute(
+                select(LeaderGroup).where(col(LeaderGroup.id).in_(ids)).order_by(col(LeaderGroup.external_id))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    members = await session.execute(
+        select(col(LeaderGroupMember.group_id), col(LeaderGroupMember.person_id)).where(
+            col(LeaderGroupMember.group_id).in_(ids), col(LeaderGroupMember.person_id).is_not(None)
+        )
+    )
+    member_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for group_id, person_id in members.all():
+        if person_id is not None:  # pending members are not members yet
+            member_ids.setdefault(group_id, []).append(person_id)
+    events: list[tuple[EventPayload, uuid.UUID]] = []
+    for group in groups:
+        facts = {
+            "leader_group_id": group.id,
+            "org_unit_id": group.org_unit_id,
+            "leader_id": group.leader_id,
+            "member_ids": sorted(member_ids.get(group.id, []), key=str),
+            "active": group.active,
+        }
+        events.append(
+            (LeaderGroupUpserted(**facts) if group.active else LeaderGroupDeactivated(**facts), group.id)
+        )
+    return events
+
+
 async def _finish(
     session: AsyncSession,
     upserted: list[repository.Upserted],
@@ -143,13 +180,15 @@ async def _finish(
     received: int,
     valid: int,
     rejected: list[RejectedRecord],
-    own: str,
+    own: repository.Table,
 ) -> SyncResult:
     resolved = await repository.resolve_references(session)
     resolved[own].update(u.id for u in upserted)
     resolved[own].update(deactivated)
-    events = await _unit_events(session, resolved["org_units"]) + await _person_events(
-        session, resolved["people"]
+    events = (
+        await _unit_events(session, resolved["org_units"])
+        + await _person_events(session, resolved["people"])
+        + await _group_events(session, resolved["leader_groups"])
     )
     await publish_many(session, events, source=SOURCE)
     created = sum(1 for u in upserted if u.inserted)
@@ -197,4 +236,16 @@ async def sync_people(session: AsyncSession, request: SyncRequest, max_share: fl
     deactivated = await repository.deactivate_missing(session, "people", ids) if request.full else []
     return await _finish(
         session, upserted, deactivated, len(request.records), len(accepted), rejected, "people"
+    )
+
+
+async def sync_leader_groups(session: AsyncSession, request: SyncRequest, max_share: float) -> SyncResult:
+    validated, rejected, ids = _validate(request.records, LeaderGroupRecord)
+    records = [record for _, record in validated]
+    await _guard(session, "leader_groups", request, ids, max_share)
+    upserted = await repository.upsert_leader_groups(session, records) if records else []
+    deactivated = await repository.deactivate_missing(session, "leader_groups", ids) if request.full else []
+    # A group whose only change was its membership is in `upserted` too, and so counts as updated.
+    return await _finish(
+        session, upserted, deactivated, len(request.records), len(records), rejected, "leader_groups"
     )
