@@ -93,6 +93,43 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_directory(args: argparse.Namespace) -> int:
+    """Stream an HR export (CSV) into the directory; rejected rows are listed with their line numbers."""
+    from services.enrollment.hrsync.csvimport import CsvFormatError, import_csv
+    from services.enrollment.settings import EnrollmentSettings
+    from services.kernel import database
+    from services.kernel.problems import Problem
+
+    async def run() -> int:
+        engine = database.create_engine(_database_url(), application_name="import-directory")
+        try:
+            report = await import_csv(
+                database.create_sessionmaker(engine),
+                args.file,
+                args.resource,
+                full=args.full,
+                force=args.force,
+                max_share=EnrollmentSettings().directory_max_deactivate_share,
+                batch_size=args.batch_size,
+                show_progress=not args.quiet,
+            )
+        except (CsvFormatError, OSError, Problem) as exc:
+            print(f"import refused: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+        for line, rejected in report.rejected:
+            reasons = "; ".join(f"{'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in rejected.errors)
+            print(f"line {line} ({rejected.external_id or '?'}): {reasons}", file=sys.stderr)
+        print(
+            f"{report.rows} rows: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.deactivated} deactivated, {len(report.rejected)} rejected"
+        )
+        return 1 if report.rejected else 0
+
+    return asyncio.run(run())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from services.supervisor import run
 
@@ -124,6 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.set_defaults(func=cmd_token)
 
     sub.add_parser("seed", help="load the demo data (idempotent)").set_defaults(func=cmd_seed)
+
+    imp = sub.add_parser("import-directory", help="import org units or people from an HR export (CSV)")
+    imp.add_argument("resource", choices=["org-units", "people"])
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--full", action="store_true", help="the file is the complete set: deactivate the rest")
+    imp.add_argument("--force", action="store_true", help="allow a full import past the deactivation guard")
+    imp.add_argument("--batch-size", type=int, default=5000)
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import_directory)
 
     openapi = sub.add_parser("openapi", help="write openapi/ from the code (or --check for drift)")
     openapi.add_argument("--check", action="store_true")

@@ -91,7 +91,15 @@ def _validate(
 async def _guard(
     session: AsyncSession, table: repository.Table, request: SyncRequest, ids: list[str], share: float
 ) -> None:
-    if not request.full or request.force:
+    if request.full:
+        await guard_full_sync(session, table, ids, share, force=request.force)
+
+
+async def guard_full_sync(
+    session: AsyncSession, table: repository.Table, ids: list[str], share: float, *, force: bool
+) -> None:
+    """Refuse a full sync that would deactivate more than `share` of the active records (unless forced)."""
+    if force:
         return
     missing, active = await repository.missing_from(session, table, ids)
     if active and missing / active > share:
@@ -249,3 +257,10 @@ async def sync_leader_groups(session: AsyncSession, request: SyncRequest, max_sh
     return await _finish(
         session, upserted, deactivated, len(request.records), len(records), rejected, "leader_groups"
     )
+
+
+async def deactivate_missing(session: AsyncSession, table: repository.Table, ids: list[str]) -> int:
+    """Deactivate active records not in `ids` (after a full import) and publish their events."""
+    deactivated = await repository.deactivate_missing(session, table, ids)
+    result = await _finish(session, [], deactivated, 0, 0, [], table)
+    return result.deactivated
