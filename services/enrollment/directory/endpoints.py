@@ -1,17 +1,22 @@
-"""HTTP endpoints of the directory."""
+"""HTTP endpoints of the directory (reads; the HR integration writes through /directory/sync)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from services.enrollment.directory import repository, service
-from services.enrollment.directory.schemas import OrgUnitPublic, PersonPublic
-from services.kernel.auth.tokens import CurrentPrincipal
+from services.enrollment.directory.models import OrgUnitKind
+from services.enrollment.directory.schemas import LeaderGroupPublic, OrgUnitPublic, PersonPublic
+from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep
-from services.kernel.problems import COMMON_RESPONSES
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
 from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["directory"], responses=COMMON_RESPONSES)
+Search = Annotated[str | None, Query(max_length=200, description="Part of a name, e-mail or external id.")]
 
 
 @router.get("/people/me", summary="My directory record", responses={403: service.NotInDirectory.openapi()})
@@ -20,13 +25,96 @@ async def get_me(session: SessionDep, principal: CurrentPrincipal) -> PersonPubl
     return PersonPublic.model_validate(await service.person_for(session, principal))
 
 
-@router.get("/org-units", summary="List org units")
-async def list_org_units(
+@router.get("/people", summary="Find people", responses={403: Forbidden.openapi()})
+async def find_people(
+    session: SessionDep,
+    _: CoordinatorOnly,
+    q: Search = None,
+    org_unit_id: uuid.UUID | None = None,
+    active: bool | None = None,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
+) -> list[PersonPublic]:
+    """People by name, e-mail or employee number (coordinators)."""
+    rows = await repository.search_people(
+        session, q=q, org_unit_id=org_unit_id, active=active, limit=limit, offset=offset
+    )
+    return [PersonPublic.model_validate(row) for row in rows]
+
+
+@router.get("/people/{person_id}", summary="Get a person", responses={404: service.PersonNotFound.openapi()})
+async def get_person(session: SessionDep, principal: CurrentPrincipal, person_id: uuid.UUID) -> PersonPublic:
+    """Your own record, or anyone's as a coordinator; otherwise 404 (never 403)."""
+    return PersonPublic.model_validate(await service.readable_person(session, principal, person_id))
+
+
+@router.get("/org-units", summary="Find org units")
+async def find_org_units(
     session: SessionDep,
     _: CurrentPrincipal,
+    q: Search = None,
+    kind: OrgUnitKind | None = None,
+    sector: Annotated[str | None, Query(max_length=200)] = None,
+    active: bool | None = None,
     limit: PageLimit = 100,
     offset: PageOffset = 0,
 ) -> list[OrgUnitPublic]:
     """Agencies, city districts, departments and enterprises, by name."""
-    units = await repository.list_org_units(session, limit=limit, offset=offset)
-    return [OrgUnitPublic.model_validate(unit) for unit in units]
+    rows = await repository.search_org_units(
+        session,
+        q=q,
+        kind=kind.value if kind else None,
+        sector=sector,
+        active=active,
+        limit=limit,
+        offset=offset,
+    )
+    return [OrgUnitPublic.model_validate(row) for row in rows]
+
+
+@router.get("/org-units/{org_unit_id}", summary="Get an org unit", responses={404: NotFound.openapi()})
+async def get_org_unit(session: SessionDep, _: CurrentPrincipal, org_unit_id: uuid.UUID) -> OrgUnitPublic:
+    """One org unit."""
+    unit = await repository.get_org_unit(session, org_unit_id)
+    if unit is None:
+        raise NotFound(f"No org unit {org_unit_id}.")
+    return OrgUnitPublic.model_validate(unit)
+
+
+@router.get("/leader-groups", summary="Find leader groups", responses={403: Forbidden.openapi()})
+async def find_leader_groups(
+    session: SessionDep,
+    _: CoordinatorOnly,
+    q: Search = None,
+    org_unit_id: uuid.UUID | None = None,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
+) -> list[LeaderGroupPublic]:
+    """Top-leader groups with their members (coordinators)."""
+    groups = await repository.search_groups(session, q=q, org_unit_id=org_unit_id, limit=limit, offset=offset)
+    return await service.with_members(session, groups)
+
+
+@router.get(
+    "/leader-groups/mine",
+    summary="The leader groups I lead",
+    responses={403: service.NotInDirectory.openapi()},
+)
+async def my_leader_groups(session: SessionDep, principal: CurrentPrincipal) -> list[LeaderGroupPublic]:
+    """For a top leader: their own group(s) with members; empty for everyone else."""
+    me = await service.person_for(session, principal)
+    return await service.with_members(session, await repository.groups_led_by(session, me.id))
+
+
+@router.get(
+    "/leader-groups/{group_id}",
+    summary="Get a leader group",
+    responses={404: service.LeaderGroupNotFound.openapi()},
+)
+async def get_leader_group(
+    session: SessionDep, principal: CurrentPrincipal, group_id: uuid.UUID
+) -> LeaderGroupPublic:
+    """A group you lead, or any as a coordinator; otherwise 404 (never 403)."""
+    group = await service.readable_group(session, principal, group_id)
+    [public] = await service.with_members(session, [group])
+    return public

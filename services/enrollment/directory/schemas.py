@@ -24,4 +24,21 @@ class PersonPublic(ReadModel):
     name: str
     email: str
     org_unit_id: uuid.UUID | None
+    manager_id: uuid.UUID | None
     active: bool
+
+
+class MemberPublic(ReadModel):
+    person_id: uuid.UUID
+    name: str
+    role_title: str | None
+
+
+class LeaderGroupPublic(ReadModel):
+    id: uuid.UUID
+    external_id: str
+    name: str
+    org_unit_id: uuid.UUID | None
+    leader_id: uuid.UUID | None
+    active: bool
+    members: list[MemberPublic]

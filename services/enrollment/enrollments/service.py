@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.directory.models import Person
-from services.enrollment.directory.service import person_for
+from services.enrollment.directory.service import PersonNotFound, person_for
 from services.enrollment.enrollments import repository
 from services.enrollment.enrollments.models import Enrollment
 from services.enrollment.enrollments.schemas import EnrollmentCreate
@@ -24,11 +24,6 @@ from services.kernel.problems import Conflict, Forbidden, NotFound
 class SessionNotFound(NotFound):
     slug = "session-not-found"
     title = "Session not found"
-
-
-class PersonNotFound(NotFound):
-    slug = "person-not-found"
-    title = "Person not found"
 
 
 class SessionFull(Conflict):
