@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import any_, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,6 +44,11 @@ from services.kernel.eventbus import EventPayload, publish_many
 from services.kernel.problems import Conflict, FieldError
 
 R = TypeVar("R", bound=BaseModel)
+
+
+def _uuids(ids: set[uuid.UUID]) -> Any:
+    """One array parameter: `IN (...)` binds one parameter per id, and a statement takes at most 32,767."""
+    return literal(list(ids), ARRAY(UUID(as_uuid=True)))
 
 
 class FullSyncGuard(Conflict):
@@ -113,7 +119,7 @@ async def guard_full_sync(
 async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
     rows = (
         await session.execute(
-            select(OrgUnit).where(col(OrgUnit.id).in_(ids)).order_by(col(OrgUnit.external_id))
+            select(OrgUnit).where(col(OrgUnit.id) == any_(_uuids(ids))).order_by(col(OrgUnit.external_id))
         )
     ).scalars()
     events: list[tuple[EventPayload, uuid.UUID]] = []
@@ -133,7 +139,9 @@ async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple
 
 async def _person_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
     rows = (
-        await session.execute(select(Person).where(col(Person.id).in_(ids)).order_by(col(Person.external_id)))
+        await session.execute(
+            select(Person).where(col(Person.id) == any_(_uuids(ids))).order_by(col(Person.external_id))
+        )
     ).scalars()
     events: list[tuple[EventPayload, uuid.UUID]] = []
     for person in rows:
@@ -151,7 +159,9 @@ async def _group_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tupl
     groups = (
         (
             await session.execute(
-                select(LeaderGroup).where(col(LeaderGroup.id).in_(ids)).order_by(col(LeaderGroup.external_id))
+                select(LeaderGroup)
+                .where(col(LeaderGroup.id) == any_(_uuids(ids)))
+                .order_by(col(LeaderGroup.external_id))
             )
         )
         .scalars()
@@ -159,7 +169,8 @@ async def _group_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tupl
     )
     members = await session.execute(
         select(col(LeaderGroupMember.group_id), col(LeaderGroupMember.person_id)).where(
-            col(LeaderGroupMember.group_id).in_(ids), col(LeaderGroupMember.person_id).is_not(None)
+            col(LeaderGroupMember.group_id) == any_(_uuids(ids)),
+            col(LeaderGroupMember.person_id).is_not(None),
         )
     )
     member_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
