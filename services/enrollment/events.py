@@ -26,6 +26,22 @@ class EnrollmentConfirmed(EventPayload):
     session_seats_version: int
 
 
+class EnrollmentCancelled(EventPayload):
+    """An enrolment was cancelled, with the reason. Carries the session's new seat total, versioned."""
+
+    topic: ClassVar[str] = "enrollment.cancelled"
+    aggregate_type: ClassVar[str] = "enrollment"
+
+    enrollment_id: uuid.UUID
+    session_id: uuid.UUID
+    offering_id: uuid.UUID
+    person_id: uuid.UUID
+    seats: int
+    reason: str
+    session_seats_confirmed: int
+    session_seats_version: int
+
+
 class OrgUnitFacts(EventPayload):
     """An org unit as the directory holds it now (feedback aggregates by unit and sector)."""
 
@@ -89,6 +105,7 @@ class LeaderGroupDeactivated(LeaderGroupFacts):
 
 PUBLISHED: tuple[type[EventPayload], ...] = (
     EnrollmentConfirmed,
+    EnrollmentCancelled,
     OrgUnitUpserted,
     OrgUnitDeactivated,
     PersonUpserted,

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.support import TokenFactory
@@ -279,3 +279,76 @@ async def test_leader_groups_any_order_and_membership_replaced(
         )
     assert len(payloads[-1]["member_ids"]) == 2
     assert payloads[-1]["leader_id"] is not None
+
+
+async def test_a_person_hr_deactivates_loses_future_enrolments_with_a_reason(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.enrollment.directory.models import Person
+    from services.enrollment.enrollments.models import Enrollment
+    from services.enrollment.sessions.models import SessionView
+
+    await sync(enrollment, tokens, "people", [person(1), person(2)])
+    now = datetime.now(UTC)
+    async with sessionmaker() as session, session.begin():
+        people = {p.external_id: p.id for p in (await session.execute(select(Person))).scalars()}
+        future, past = uuid.uuid4(), uuid.uuid4()
+        for session_id, starts in ((future, now + timedelta(days=30)), (past, now - timedelta(days=30))):
+            session.add(
+                SessionView(
+                    id=session_id,
+                    offering_id=uuid.uuid4(),
+                    offering_title="Fagdag",
+                    offering_kind="professional-day",
+                    booking_unit="person",
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=6),
+                    capacity=10,
+                    seats_confirmed=2,
+                    seats_version=2,
+                )
+            )
+        await session.flush()
+        for session_id in (future, past):
+            for external_id in ("E00001", "E00002"):
+                session.add(
+                    Enrollment(session_id=session_id, person_id=people[external_id], enrolled_by_oid="x")
+                )
+
+    result = (await sync(enrollment, tokens, "people", [person(2)], full=True, force=True)).json()
+    assert (result["deactivated"], result["enrolments_cancelled"]) == (1, 1)
+
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT p.external_id, e.session_id, e.status, e.cancel_reason "
+                    "FROM enrollment.enrollments e JOIN enrollment.people p ON p.id = e.person_id "
+                    "ORDER BY 1, 2"
+                )
+            )
+        ).all()
+        seats = (
+            await session.execute(
+                text("SELECT seats_confirmed, seats_version FROM enrollment.sessions WHERE id = :id"),
+                {"id": future},
+            )
+        ).one()
+        [event] = (
+            (
+                await session.execute(
+                    text("SELECT payload FROM eventbus.events WHERE topic = 'enrollment.cancelled'")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    statuses = {(r.external_id, r.session_id == future): (r.status, r.cancel_reason) for r in rows}
+    assert statuses[("E00001", True)][0] == "cancelled"
+    assert "no longer active" in statuses[("E00001", True)][1]
+    assert statuses[("E00001", False)] == ("confirmed", None)  # the past stays as history
+    assert statuses[("E00002", True)] == ("confirmed", None)
+    assert (seats.seats_confirmed, seats.seats_version) == (1, 3)
+    assert (event["session_seats_confirmed"], event["session_seats_version"]) == (1, 3)

@@ -38,6 +38,8 @@ class Enrollment(TableBase, table=True):
     status: str = Field(default=EnrollmentStatus.confirmed.value)
     seats: int = 1
     enrolled_by_oid: str
+    cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancel_reason: str | None = None
     created_at: datetime | None = Field(
         default=None,
         sa_type=DateTime(timezone=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -53,5 +54,22 @@ async def list_for_person(
         .order_by(col(Enrollment.created_at).desc(), col(Enrollment.id))
         .limit(limit)
         .offset(offset)
+    )
+    return result.scalars().all()
+
+
+async def future_confirmed_for(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID], now: datetime
+) -> Sequence[Enrollment]:
+    """Confirmed enrolments of these people in sessions that have not started."""
+    result = await session.execute(
+        select(Enrollment)
+        .join(SessionView, col(SessionView.id) == col(Enrollment.session_id))
+        .where(
+            col(Enrollment.person_id).in_(person_ids),
+            Enrollment.status == EnrollmentStatus.confirmed.value,
+            col(SessionView.starts_at) > now,
+        )
+        .order_by(col(Enrollment.session_id), col(Enrollment.id))
     )
     return result.scalars().all()

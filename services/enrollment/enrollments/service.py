@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.enrollment.directory.models import Person
 from services.enrollment.directory.service import PersonNotFound, person_for
 from services.enrollment.enrollments import repository
-from services.enrollment.enrollments.models import Enrollment
+from services.enrollment.enrollments.models import Enrollment, EnrollmentStatus
 from services.enrollment.enrollments.schemas import EnrollmentCreate
-from services.enrollment.events import SOURCE, EnrollmentConfirmed
+from services.enrollment.events import SOURCE, EnrollmentCancelled, EnrollmentConfirmed
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.eventbus import publish
 from services.kernel.problems import Conflict, Forbidden, NotFound
@@ -116,4 +116,34 @@ async def get_visible(session: AsyncSession, principal: Principal, enrollment_id
         if enrollment.person_id != me.id:
             # Same answer as a missing one: do not reveal that someone else's enrolment exists.
             raise NotFound(f"No enrolment {enrollment_id}.")
+    return enrollment
+
+
+async def cancel(session: AsyncSession, enrollment: Enrollment, *, reason: str) -> Enrollment:
+    """Cancel a confirmed enrolment: its seats are freed under the session's row lock, and the new total
+    goes out with `enrollment.cancelled` in the same transaction."""
+    course_session = await repository.lock_session(session, enrollment.session_id)
+    assert course_session is not None  # an enrolment's session is in the read model (foreign key)
+    enrollment.status = EnrollmentStatus.cancelled.value
+    enrollment.cancelled_at = datetime.now(UTC)
+    enrollment.cancel_reason = reason
+    course_session.seats_confirmed -= enrollment.seats
+    course_session.seats_version += 1
+    await session.flush()
+    await publish(
+        session,
+        EnrollmentCancelled(
+            enrollment_id=enrollment.id,
+            session_id=course_session.id,
+            offering_id=course_session.offering_id,
+            person_id=enrollment.person_id,
+            seats=enrollment.seats,
+            reason=reason,
+            session_seats_confirmed=course_session.seats_confirmed,
+            session_seats_version=course_session.seats_version,
+        ),
+        source=SOURCE,
+        aggregate_id=enrollment.id,
+        aggregate_version=2,
+    )
     return enrollment

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
+from services.enrollment.enrollments import repository as enrollments_repository
+from services.enrollment.enrollments import service as enrollments_service
 from services.enrollment.events import (
     SOURCE,
     LeaderGroupDeactivated,
@@ -192,6 +195,20 @@ async def _group_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tupl
     return events
 
 
+INACTIVE_REASON = "Personen er ikke lenger aktiv i HR-systemet (no longer active in the HR system)."
+
+
+async def _cancel_for_inactive(session: AsyncSession, person_ids: list[uuid.UUID]) -> int:
+    """The stated rule: a person HR deactivates loses their future enrolments, cancelled with a reason
+    (their seats go to others; the catalogue's free seats follow). Past enrolments stay as history."""
+    if not person_ids:
+        return 0
+    enrollments = await enrollments_repository.future_confirmed_for(session, person_ids, datetime.now(UTC))
+    for enrollment in enrollments:
+        await enrollments_service.cancel(session, enrollment, reason=INACTIVE_REASON)
+    return len(enrollments)
+
+
 async def _finish(
     session: AsyncSession,
     upserted: list[repository.Upserted],
@@ -210,6 +227,8 @@ async def _finish(
         + await _group_events(session, resolved["leader_groups"])
     )
     await publish_many(session, events, source=SOURCE)
+    inactive = [payload.person_id for payload, _ in events if isinstance(payload, PersonDeactivated)]
+    cancelled = await _cancel_for_inactive(session, inactive)
     created = sum(1 for u in upserted if u.inserted)
     return SyncResult(
         received=received,
@@ -219,6 +238,7 @@ async def _finish(
         deactivated=len(deactivated),
         rejected=rejected,
         pending_references=await repository.pending_counts(session),
+        enrolments_cancelled=cancelled,
     )
 
 
