@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, func
+from sqlalchemy import BigInteger, Column, Identity
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from services.kernel.models import TableBase
+from services.kernel.models import TableBase, server_timestamp
 
 
 class Change(TableBase, table=True):
@@ -22,12 +22,7 @@ class Change(TableBase, table=True):
     session_id: uuid.UUID | None = None
     action: str
     actor_oid: str
-    at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
+    at: datetime | None = server_timestamp()
     details: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}")
     )

@@ -7,11 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Computed, DateTime, Index, func
+from sqlalchemy import Column, Computed, DateTime, Index
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlmodel import Field
 
-from services.kernel.models import TableBase
+from services.kernel.models import TableBase, server_timestamp
 
 # Norwegian stemming: "ledergrupper" matches "ledergruppe". Title weighs most, then summary, description.
 SEARCH_VECTOR_SQL = (
@@ -100,18 +100,8 @@ class Offering(TableBase, table=True):
     version: int = 1
     created_by_oid: str = ""
     updated_by_oid: str = ""
-    created_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
-    updated_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
+    created_at: datetime | None = server_timestamp()
+    updated_at: datetime | None = server_timestamp()
     published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     archived_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     search_vector: str | None = Field(

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index
 from sqlmodel import Field
 
-from services.kernel.models import TableBase
+from services.kernel.models import TableBase, server_timestamp
 
 
 class SessionStatus(StrEnum):
@@ -61,15 +61,5 @@ class CourseSession(TableBase, table=True):
     # Read model fed by enrollment events: confirmed seats and the version of the count we hold.
     seats_taken: int = 0
     seats_version: int = Field(default=0, sa_type=BigInteger)
-    created_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
-    updated_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
+    created_at: datetime | None = server_timestamp()
+    updated_at: datetime | None = server_timestamp()

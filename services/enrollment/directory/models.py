@@ -6,10 +6,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, func
 from sqlmodel import Field
 
-from services.kernel.models import TableBase
+from services.kernel.models import TableBase, server_timestamp
 
 
 class OrgUnitKind(StrEnum):
@@ -34,12 +33,7 @@ class OrgUnit(TableBase, table=True):
     parent_external_id: str | None = Field(default=None, max_length=100)
     parent_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.org_units.id")
     active: bool = True
-    updated_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
+    updated_at: datetime | None = server_timestamp()
 
 
 class Person(TableBase, table=True):
@@ -56,12 +50,7 @@ class Person(TableBase, table=True):
     manager_external_id: str | None = Field(default=None, max_length=100)
     manager_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id")
     active: bool = True
-    updated_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
+    updated_at: datetime | None = server_timestamp()
 
 
 class LeaderGroup(TableBase, table=True):
@@ -78,12 +67,7 @@ class LeaderGroup(TableBase, table=True):
     leader_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id", index=True)
     name: str
     active: bool = True
-    updated_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
+    updated_at: datetime | None = server_timestamp()
 
 
 class LeaderGroupMember(TableBase, table=True):

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Index, func, text
+from sqlalchemy import DateTime, Index, text
 from sqlmodel import Field
 
-from services.kernel.models import TableBase
+from services.kernel.models import TableBase, server_timestamp
 
 
 class EnrollmentStatus(StrEnum):
@@ -40,9 +40,4 @@ class Enrollment(TableBase, table=True):
     enrolled_by_oid: str
     cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     cancel_reason: str | None = None
-    created_at: datetime | None = Field(
-        default=None,
-        sa_type=DateTime(timezone=True),
-        nullable=False,
-        sa_column_kwargs={"server_default": func.now()},
-    )
+    created_at: datetime | None = server_timestamp()
