@@ -7,11 +7,13 @@ plus outgoing event in one transaction" the natural shape of every write.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -23,6 +25,15 @@ NAMING_CONVENTION: dict[str, str] = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def uuid_in(column: Any, ids: Iterable[uuid.UUID]) -> Any:
+    """`column = ANY(:ids)` with the ids as one array parameter.
+
+    `column.in_(ids)` binds one parameter per id, and asyncpg refuses a statement with more than 32,767:
+    an HR sync of 60,000 people reaches that. Use this wherever the number of ids is not bounded.
+    """
+    return column == any_(literal(list(ids), ARRAY(UUID(as_uuid=True))))
 
 
 def schema_metadata(schema: str) -> MetaData:

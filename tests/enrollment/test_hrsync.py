@@ -352,3 +352,16 @@ async def test_a_person_hr_deactivates_loses_future_enrolments_with_a_reason(
     assert statuses[("E00002", True)] == ("confirmed", None)
     assert (seats.seats_confirmed, seats.seats_version) == (1, 3)
     assert (event["session_seats_confirmed"], event["session_seats_version"]) == (1, 3)
+
+
+async def test_looking_up_enrolments_of_40000_deactivated_people_fits_in_one_statement(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """More ids than the 32,767 parameters a PostgreSQL statement can carry: one array parameter instead."""
+    from datetime import UTC, datetime
+
+    from services.enrollment.enrollments.repository import future_confirmed_for
+
+    async with sessionmaker() as session:
+        found = await future_confirmed_for(session, [uuid.uuid4() for _ in range(40_000)], datetime.now(UTC))
+    assert list(found) == []

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
+from services.kernel.database import uuid_in
 
 
 def _like(text: str) -> str:
@@ -116,7 +117,7 @@ async def members_of(
             col(LeaderGroupMember.role_title),
         )
         .join(Person, col(Person.id) == col(LeaderGroupMember.person_id))
-        .where(col(LeaderGroupMember.group_id).in_(group_ids))
+        .where(uuid_in(col(LeaderGroupMember.group_id), group_ids))
         .order_by(col(Person.name))
     )
     members: dict[uuid.UUID, list[dict[str, Any]]] = {}

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from services.enrollment.directory.models import Person
 from services.enrollment.enrollments.models import Enrollment, EnrollmentStatus
 from services.enrollment.sessions.models import SessionView
+from services.kernel.database import uuid_in
 
 
 async def lock_session(session: AsyncSession, session_id: uuid.UUID) -> SessionView | None:
@@ -66,7 +67,7 @@ async def future_confirmed_for(
         select(Enrollment)
         .join(SessionView, col(SessionView.id) == col(Enrollment.session_id))
         .where(
-            col(Enrollment.person_id).in_(person_ids),
+            uuid_in(col(Enrollment.person_id), person_ids),
             Enrollment.status == EnrollmentStatus.confirmed.value,
             col(SessionView.starts_at) > now,
         )

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import any_, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
+from services.enrollment.directory import repository as directory_repository
+from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
 from services.enrollment.enrollments import repository as enrollments_repository
 from services.enrollment.enrollments import service as enrollments_service
 from services.enrollment.events import (
@@ -43,15 +43,11 @@ from services.enrollment.hrsync.schemas import (
     SyncRequest,
     SyncResult,
 )
+from services.kernel.database import uuid_in
 from services.kernel.eventbus import EventPayload, publish_many
 from services.kernel.problems import Conflict, FieldError
 
 R = TypeVar("R", bound=BaseModel)
-
-
-def _uuids(ids: set[uuid.UUID]) -> Any:
-    """One array parameter: `IN (...)` binds one parameter per id, and a statement takes at most 32,767."""
-    return literal(list(ids), ARRAY(UUID(as_uuid=True)))
 
 
 class FullSyncGuard(Conflict):
@@ -122,7 +118,7 @@ async def guard_full_sync(
 async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
     rows = (
         await session.execute(
-            select(OrgUnit).where(col(OrgUnit.id) == any_(_uuids(ids))).order_by(col(OrgUnit.external_id))
+            select(OrgUnit).where(uuid_in(col(OrgUnit.id), ids)).order_by(col(OrgUnit.external_id))
         )
     ).scalars()
     events: list[tuple[EventPayload, uuid.UUID]] = []
@@ -143,7 +139,7 @@ async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple
 async def _person_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
     rows = (
         await session.execute(
-            select(Person).where(col(Person.id) == any_(_uuids(ids))).order_by(col(Person.external_id))
+            select(Person).where(uuid_in(col(Person.id), ids)).order_by(col(Person.external_id))
         )
     ).scalars()
     events: list[tuple[EventPayload, uuid.UUID]] = []
@@ -163,30 +159,21 @@ async def _group_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tupl
         (
             await session.execute(
                 select(LeaderGroup)
-                .where(col(LeaderGroup.id) == any_(_uuids(ids)))
+                .where(uuid_in(col(LeaderGroup.id), ids))
                 .order_by(col(LeaderGroup.external_id))
             )
         )
         .scalars()
         .all()
     )
-    members = await session.execute(
-        select(col(LeaderGroupMember.group_id), col(LeaderGroupMember.person_id)).where(
-            col(LeaderGroupMember.group_id) == any_(_uuids(ids)),
-            col(LeaderGroupMember.person_id).is_not(None),
-        )
-    )
-    member_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for group_id, person_id in members.all():
-        if person_id is not None:  # pending members are not members yet
-            member_ids.setdefault(group_id, []).append(person_id)
+    members = await directory_repository.members_of(session, list(ids))
     events: list[tuple[EventPayload, uuid.UUID]] = []
     for group in groups:
         facts = {
             "leader_group_id": group.id,
             "org_unit_id": group.org_unit_id,
             "leader_id": group.leader_id,
-            "member_ids": sorted(member_ids.get(group.id, []), key=str),
+            "member_ids": sorted((m["person_id"] for m in members.get(group.id, [])), key=str),
             "active": group.active,
         }
         events.append(
