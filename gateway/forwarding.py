@@ -60,7 +60,9 @@ def _connection_listed(headers: list[tuple[str, str]]) -> set[str]:
     return listed
 
 
-def request_headers(request: Request, prefix: str) -> list[tuple[str, str]]:
+def request_headers(request: Request, prefix: str) -> list[tuple[bytes, bytes]]:
+    """The headers to send upstream, as bytes: a value outside ASCII (HTTP allows obs-text) is passed on
+    byte for byte instead of failing to encode."""
     raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw]
     drop = HOP_BY_HOP | GATEWAY_OWNED | _connection_listed(raw)
     headers = [(k, v) for k, v in raw if k not in drop]
@@ -72,7 +74,7 @@ def request_headers(request: Request, prefix: str) -> list[tuple[str, str]]:
         ("x-forwarded-prefix", prefix),
         ("x-request-id", current_request_id() or ""),
     ]
-    return headers
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
 def response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:

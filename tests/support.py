@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +14,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.enrollment.directory.models import OrgUnit, Person
+from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
 from services.kernel.auth import devkeys
 
 T = TypeVar("T")
@@ -99,3 +99,26 @@ async def create_person(
     session.add(person)
     await session.flush()
     return person
+
+
+async def create_leader(
+    session: AsyncSession, email: str, *, members: Sequence[Person] = (), **fields: Any
+) -> Person:
+    """A top leader: a person who leads an active leader group (with these members), so every leader
+    audience admits them."""
+    leader = await create_person(session, email, **fields)
+    group = LeaderGroup(
+        external_id=f"LG-{email}",
+        name=f"Ledergruppen til {leader.name}",
+        org_unit_id=leader.org_unit_id,
+        leader_id=leader.id,
+        leader_external_id=leader.external_id,
+    )
+    session.add(group)
+    await session.flush()
+    for person in (leader, *members):
+        session.add(
+            LeaderGroupMember(group_id=group.id, person_external_id=person.external_id, person_id=person.id)
+        )
+    await session.flush()
+    return leader

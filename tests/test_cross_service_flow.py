@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.support import TokenFactory, create_org_unit, create_person, eventually
+from tests.support import TokenFactory, create_leader, create_org_unit, create_person, eventually
 
 FUTURE = {"starts_at": "2027-02-04T09:00:00+01:00", "ends_at": "2027-02-04T15:30:00+01:00"}
 
@@ -68,7 +68,7 @@ async def test_session_enrolment_seats_and_participants_flow_through_events(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         alna = await create_org_unit(session, "Bydel Alna")
-        ola = await create_person(session, "ola@bydel-alna.oslo.kommune.no", org_unit=alna, name="Ola Hansen")
+        ola = await create_leader(session, "ola@bydel-alna.oslo.kommune.no", org_unit=alna, name="Ola Hansen")
     scheduled = await schedule_session(catalog, tokens)
     assert scheduled["starts_at"] == "2027-02-04T09:00:00+01:00"
     assert scheduled["seats_taken"] == 0
@@ -107,7 +107,7 @@ async def test_session_enrolment_seats_and_participants_flow_through_events(
     assert again.json()["type"] == "urn:problem:already-enrolled"
 
 
-async def test_simultaneous_enrolments_never_overbook(
+async def test_simultaneous_enrolments_never_overbook_and_the_rest_wait_in_line(
     catalog: httpx.AsyncClient,
     enrollment: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -116,7 +116,7 @@ async def test_simultaneous_enrolments_never_overbook(
     emails = [f"leader{n}@etat.oslo.kommune.no" for n in range(12)]
     async with sessionmaker() as session, session.begin():
         for email in emails:
-            await create_person(session, email)
+            await create_leader(session, email)
     scheduled = await schedule_session(catalog, tokens, capacity=5)
     first = await enrol_when_known(enrollment, scheduled["id"], tokens.header(email=emails[0]))
     assert first.status_code == 201
@@ -129,10 +129,11 @@ async def test_simultaneous_enrolments_never_overbook(
             for e in emails[1:]
         )
     )
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [201] * 4 + [409] * 7
-    refused = [r.json() for r in responses if r.status_code == 409]
-    assert {r["type"] for r in refused} == {"urn:problem:session-full"}
+    assert sorted(r.status_code for r in responses) == [201] * 11
+    outcomes = sorted(r.json()["status"] for r in responses)
+    assert outcomes == ["confirmed"] * 4 + ["waitlisted"] * 7
+    positions = sorted(r.json()["waitlist_position"] for r in responses if r.json()["status"] == "waitlisted")
+    assert positions == list(range(1, 8))
 
     async def full() -> bool:
         body = (await catalog.get(f"/sessions/{scheduled['id']}", headers=tokens.header())).json()
@@ -148,7 +149,7 @@ async def test_enrolment_refusals(
     tokens: TokenFactory,
 ) -> None:
     async with sessionmaker() as session, session.begin():
-        kari = await create_person(session, "kari@etat.oslo.kommune.no")
+        kari = await create_leader(session, "kari@etat.oslo.kommune.no")
         await create_person(session, "inactive@etat.oslo.kommune.no", active=False)
     scheduled = await schedule_session(catalog, tokens)
     await enrol_when_known(enrollment, scheduled["id"], tokens.header(email="kari@etat.oslo.kommune.no"))
@@ -183,7 +184,7 @@ async def test_enrolment_refusals(
         await enrollment.get("/enrollments/mine", headers=tokens.header(email="kari@etat.oslo.kommune.no"))
     ).json()
     async with sessionmaker() as session, session.begin():
-        await create_person(session, "per@etat.oslo.kommune.no")
+        await create_leader(session, "per@etat.oslo.kommune.no")
     peek = await enrollment.get(
         f"/enrollments/{kari_enrolment['id']}", headers=tokens.header(email="per@etat.oslo.kommune.no")
     )

@@ -24,6 +24,7 @@ class OfferingSnapshot(EventPayload):
     booking_unit: str
     format: str
     is_programme: bool
+    completion_min_sessions: int | None
     themes: list[str]
     status: str
     offering_version: int

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.enrollment.completions.endpoints import router as completions_router
 from services.enrollment.directory.endpoints import router as directory_router
 from services.enrollment.enrollments.endpoints import router as enrollments_router
 from services.enrollment.hrsync.endpoints import router as hrsync_router
+from services.enrollment.notifications.mailer import mail_subscription
+from services.enrollment.offerings.consumers import OFFERINGS
 from services.enrollment.sessions.consumers import SESSIONS
 from services.enrollment.settings import EnrollmentSettings
 from services.kernel.migrations import MigrationSet
@@ -19,10 +23,13 @@ DEFINITION = ServiceDefinition(
     title="Enrolment",
     description="The HR directory (org units, people, leader groups) and enrolments in sessions.",
     migrations=MigrationSet(schema="enrollment", directory=Path(__file__).parent / "migrations"),
-    routers=(directory_router, hrsync_router, enrollments_router),
-    subscriptions=(SESSIONS,),
+    routers=(directory_router, hrsync_router, enrollments_router, completions_router),
+    subscriptions=(OFFERINGS, SESSIONS),
 )
 
 
 def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
-    return create_service_app(DEFINITION, settings or EnrollmentSettings())
+    settings = settings or EnrollmentSettings()
+    # The mailer needs the settings (SMTP server or .eml directory), so it joins here.
+    definition = replace(DEFINITION, subscriptions=(*DEFINITION.subscriptions, mail_subscription(settings)))
+    return create_service_app(definition, settings)

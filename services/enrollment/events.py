@@ -3,43 +3,123 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
 
 from services.kernel.eventbus import EventPayload
 
 SOURCE = "enrollment"
 
 
-class EnrollmentConfirmed(EventPayload):
-    """A person holds a confirmed seat in a session. Carries the session's new seat total, versioned."""
+class ParticipationFacts(EventPayload):
+    """One person's place in one session under an enrolment, with the session's seat total (versioned)."""
 
-    topic: ClassVar[str] = "enrollment.confirmed"
     aggregate_type: ClassVar[str] = "enrollment"
 
     enrollment_id: uuid.UUID
+    participation_id: uuid.UUID
     session_id: uuid.UUID
     offering_id: uuid.UUID
     person_id: uuid.UUID
     org_unit_id: uuid.UUID | None
-    seats: int
+    leader_group_id: uuid.UUID | None
+    seats: int = Field(description="Seats the whole enrolment takes in the session.")
     session_seats_confirmed: int
     session_seats_version: int
 
 
-class EnrollmentCancelled(EventPayload):
-    """An enrolment was cancelled, with the reason. Carries the session's new seat total, versioned."""
+class EnrollmentConfirmed(ParticipationFacts):
+    """A person holds a confirmed seat in a session (enrolled with room to spare)."""
+
+    topic: ClassVar[str] = "enrollment.confirmed"
+
+
+class EnrollmentWaitlisted(ParticipationFacts):
+    """The session was full: the person waits, at `position` on the session's (or programme's) list."""
+
+    topic: ClassVar[str] = "enrollment.waitlisted"
+
+    position: int
+
+
+class EnrollmentPromoted(ParticipationFacts):
+    """A waiting person got a seat (freed seats, raised capacity, or a coordinator's override)."""
+
+    topic: ClassVar[str] = "enrollment.promoted"
+
+    by_coordinator: bool
+
+
+class EnrollmentCancelled(ParticipationFacts):
+    """A person's place (confirmed or waiting) was cancelled, with the reason."""
 
     topic: ClassVar[str] = "enrollment.cancelled"
-    aggregate_type: ClassVar[str] = "enrollment"
 
-    enrollment_id: uuid.UUID
+    previous_status: str
+    reason: str
+
+
+class AttendanceRecord(BaseModel):
+    participation_id: uuid.UUID
+    person_id: uuid.UUID
+    org_unit_id: uuid.UUID | None
+    attendance: str
+
+
+class AttendanceRecorded(EventPayload):
+    """A coordinator marked attendance for some participants of a session (feedback invites attendees)."""
+
+    topic: ClassVar[str] = "enrollment.attendance_recorded"
+    aggregate_type: ClassVar[str] = "session"
+
     session_id: uuid.UUID
     offering_id: uuid.UUID
+    records: list[AttendanceRecord]
+
+
+class CompletionFacts(EventPayload):
+    aggregate_type: ClassVar[str] = "completion"
+
+    completion_id: uuid.UUID
     person_id: uuid.UUID
-    seats: int
-    reason: str
-    session_seats_confirmed: int
-    session_seats_version: int
+    offering_id: uuid.UUID
+    leader_group_id: uuid.UUID | None
+    attended_sessions: int
+    required_sessions: int
+
+
+class ParticipationCompleted(CompletionFacts):
+    """A person met the offering's completion rule."""
+
+    topic: ClassVar[str] = "enrollment.participation_completed"
+
+
+class CompletionWithdrawn(CompletionFacts):
+    """A completion no longer holds (a coordinator corrected attendance)."""
+
+    topic: ClassVar[str] = "enrollment.completion_withdrawn"
+
+
+class NotificationKind(StrEnum):
+    confirmed = "enrollment-confirmed"
+    waitlisted = "enrollment-waitlisted"
+    promoted = "enrollment-promoted"
+    cancelled = "enrollment-cancelled"
+    session_cancelled = "session-cancelled"
+    session_rescheduled = "session-rescheduled"
+
+
+class NotificationRequested(EventPayload):
+    """Someone should be told something; the mailer sends it (no address travels in the event)."""
+
+    topic: ClassVar[str] = "enrollment.notification_requested"
+    aggregate_type: ClassVar[str] = "person"
+
+    recipient_person_id: uuid.UUID
+    kind: NotificationKind
+    data: dict[str, Any]
 
 
 class OrgUnitFacts(EventPayload):
@@ -105,7 +185,13 @@ class LeaderGroupDeactivated(LeaderGroupFacts):
 
 PUBLISHED: tuple[type[EventPayload], ...] = (
     EnrollmentConfirmed,
+    EnrollmentWaitlisted,
+    EnrollmentPromoted,
     EnrollmentCancelled,
+    AttendanceRecorded,
+    ParticipationCompleted,
+    CompletionWithdrawn,
+    NotificationRequested,
     OrgUnitUpserted,
     OrgUnitDeactivated,
     PersonUpserted,

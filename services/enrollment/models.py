@@ -2,17 +2,28 @@
 
 from sqlmodel import SQLModel
 
+from services.enrollment.completions.models import Completion, CompletionFeedEntry
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
-from services.enrollment.enrollments.models import Enrollment
+from services.enrollment.enrollments.models import Enrollment, EnrollmentAudit, Participation
+from services.enrollment.idempotency.models import IdempotencyKey
+from services.enrollment.notifications.models import MailDelivery
+from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Completion",
+    "CompletionFeedEntry",
     "Enrollment",
+    "EnrollmentAudit",
+    "IdempotencyKey",
     "LeaderGroup",
     "LeaderGroupMember",
+    "MailDelivery",
+    "OfferingView",
     "OrgUnit",
+    "Participation",
     "Person",
     "SessionView",
     "metadata",

@@ -1,11 +1,19 @@
 """Enrolment settings (env prefix `ENROLLMENT_`)."""
 
+from enum import StrEnum
+from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from services.kernel.settings import ServiceSettings
+from services.kernel.settings import DATA_DIR, ServiceSettings
+
+
+class MailSecurity(StrEnum):
+    starttls = "starttls"
+    tls = "tls"
+    none = "none"
 
 
 class EnrollmentSettings(ServiceSettings):
@@ -18,4 +26,18 @@ class EnrollmentSettings(ServiceSettings):
         gt=0,
         le=1,
         description="A full HR sync deactivating a larger share is refused unless forced.",
+    )
+    mail_smtp_host: str | None = Field(
+        default=None, description="SMTP server; unset: mails are written as .eml files to mail_directory."
+    )
+    mail_smtp_port: int = Field(default=587, ge=1, le=65535)
+    mail_smtp_security: MailSecurity = Field(
+        default=MailSecurity.starttls, description="starttls (port 587), tls (implicit, 465) or none."
+    )
+    mail_smtp_username: str | None = None
+    mail_smtp_password: SecretStr | None = None
+    mail_smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_sender: str = "Lederutvikling i Oslo kommune <lederutvikling@oslo.kommune.no>"
+    mail_directory: Path = Field(
+        default=DATA_DIR / "mail", description="Where .eml files go when no SMTP server is set."
     )

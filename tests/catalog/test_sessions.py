@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.catalog.support import SESSION, create_offering, published_offering, schedule
-from tests.support import TokenFactory, create_person, eventually
+from tests.support import TokenFactory, create_leader, eventually
 
 
 async def events_of(
@@ -164,7 +164,7 @@ async def test_cancel_with_a_reason_and_enrolment_follows(
 ) -> None:
     coordinator = tokens.header("coordinator")
     async with sessionmaker() as db, db.begin():
-        await create_person(db, "leder@bydel-alna.oslo.kommune.no")
+        await create_leader(db, "leder@bydel-alna.oslo.kommune.no")
     _, [session] = await published_offering(catalog, tokens)
     missing_reason = await catalog.post(f"/sessions/{session['id']}/cancel", json={}, headers=coordinator)
     assert missing_reason.status_code == 422

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.contract import OPENAPI_DIR
 from services.kernel import database
 from tests.e2e.stack import Stack
-from tests.support import TokenFactory, create_person, eventually
+from tests.support import TokenFactory, create_leader, eventually
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ async def test_cross_service_flow_through_the_gateway(
 ) -> None:
     email = f"leder-{uuid.uuid4().hex[:6]}@bydel-grorud.oslo.kommune.no"
     async with database.create_sessionmaker(engine)() as session, session.begin():
-        person = await create_person(session, email, name="Åse Ødegård")
+        person = await create_leader(session, email, name="Åse Ødegård")
     coordinator = tokens.header("coordinator")
     offering = await client.post(
         "/api/v1/catalog/offerings",

@@ -284,38 +284,19 @@ async def test_leader_groups_any_order_and_membership_replaced(
 async def test_a_person_hr_deactivates_loses_future_enrolments_with_a_reason(
     enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
     from services.enrollment.directory.models import Person
-    from services.enrollment.enrollments.models import Enrollment
-    from services.enrollment.sessions.models import SessionView
+    from tests.enrollment.support import add_offering, add_session, coordinator, enrol, move_to_past, payloads
 
     await sync(enrollment, tokens, "people", [person(1), person(2)])
-    now = datetime.now(UTC)
     async with sessionmaker() as session, session.begin():
         people = {p.external_id: p.id for p in (await session.execute(select(Person))).scalars()}
-        future, past = uuid.uuid4(), uuid.uuid4()
-        for session_id, starts in ((future, now + timedelta(days=30)), (past, now - timedelta(days=30))):
-            session.add(
-                SessionView(
-                    id=session_id,
-                    offering_id=uuid.uuid4(),
-                    offering_title="Fagdag",
-                    offering_kind="professional-day",
-                    booking_unit="person",
-                    starts_at=starts,
-                    ends_at=starts + timedelta(hours=6),
-                    capacity=10,
-                    seats_confirmed=2,
-                    seats_version=2,
-                )
-            )
-        await session.flush()
-        for session_id in (future, past):
-            for external_id in ("E00001", "E00002"):
-                session.add(
-                    Enrollment(session_id=session_id, person_id=people[external_id], enrolled_by_oid="x")
-                )
+        offering = await add_offering(session, title="Fagdag")
+        future = (await add_session(session, offering, days=30)).id
+        past = (await add_session(session, offering, days=20)).id
+    for session_id in (future, past):
+        for external_id in ("E00001", "E00002"):
+            await enrol(enrollment, coordinator(tokens), session_id=session_id, person_id=people[external_id])
+    await move_to_past(sessionmaker, past)
 
     result = (await sync(enrollment, tokens, "people", [person(2)], full=True, force=True)).json()
     assert (result["deactivated"], result["enrolments_cancelled"]) == (1, 1)
@@ -336,18 +317,10 @@ async def test_a_person_hr_deactivates_loses_future_enrolments_with_a_reason(
                 {"id": future},
             )
         ).one()
-        [event] = (
-            (
-                await session.execute(
-                    text("SELECT payload FROM eventbus.events WHERE topic = 'enrollment.cancelled'")
-                )
-            )
-            .scalars()
-            .all()
-        )
+    [event] = await payloads(sessionmaker, "enrollment.cancelled")
     statuses = {(r.external_id, r.session_id == future): (r.status, r.cancel_reason) for r in rows}
     assert statuses[("E00001", True)][0] == "cancelled"
-    assert "no longer active" in statuses[("E00001", True)][1]
+    assert "ikke lenger aktiv" in statuses[("E00001", True)][1]
     assert statuses[("E00001", False)] == ("confirmed", None)  # the past stays as history
     assert statuses[("E00002", True)] == ("confirmed", None)
     assert (seats.seats_confirmed, seats.seats_version) == (1, 3)
@@ -360,8 +333,9 @@ async def test_looking_up_enrolments_of_40000_deactivated_people_fits_in_one_sta
     """More ids than the 32,767 parameters a PostgreSQL statement can carry: one array parameter instead."""
     from datetime import UTC, datetime
 
-    from services.enrollment.enrollments.repository import future_confirmed_for
+    from services.enrollment.enrollments.repository import future_active_participations
 
     async with sessionmaker() as session:
-        found = await future_confirmed_for(session, [uuid.uuid4() for _ in range(40_000)], datetime.now(UTC))
-    assert list(found) == []
+        ids = [uuid.uuid4() for _ in range(40_000)]
+        found = await future_active_participations(session, datetime.now(UTC), person_ids=ids)
+    assert found == []

@@ -76,6 +76,19 @@ async def test_headers_forwarded_hop_by_hop_stripped_forwarded_set(
         assert hop not in sent.headers
 
 
+async def test_a_header_value_outside_ascii_is_forwarded_byte_for_byte(
+    gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory
+) -> None:
+    """HTTP allows obs-text (bytes above 0x7f) in a value; the gateway passes it on, never a 500."""
+    headers = [(k.encode(), v.encode()) for k, v in tokens.header().items()]
+    headers.append((b"Idempotency-Key", "nøkkel-æøå".encode("latin-1")))
+    response = await gateway.post("/api/v1/enrollment/enrollments", json={}, headers=headers)
+    assert response.status_code == 200
+    assert (b"idempotency-key", "nøkkel-æøå".encode("latin-1")) in [
+        (k.lower(), v) for k, v in upstream["seen"][0].headers.raw
+    ]
+
+
 async def test_request_and_response_bodies_stream_through_unchanged(
     gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory
 ) -> None:

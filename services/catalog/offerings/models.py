@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Computed, DateTime, Index
+from sqlalchemy import CheckConstraint, Column, Computed, DateTime, Index
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlmodel import Field
 
@@ -75,6 +75,10 @@ class Offering(TableBase, table=True):
     __tablename__ = "offerings"
     __table_args__ = (
         Index("ix_offerings_search_vector", "search_vector", postgresql_using="gin"),
+        CheckConstraint(
+            "completion_min_sessions IS NULL OR completion_min_sessions > 0",
+            name="completion_min_sessions_positive",
+        ),
         {"schema": "catalog"},
     )
     __mapper_args__ = {"eager_defaults": True}
@@ -96,6 +100,8 @@ class Offering(TableBase, table=True):
     )
     funded_by: str = "Byrådslederens kontor"
     is_programme: bool = False
+    # Sessions a participant must attend to complete; None: every session of a programme, else one.
+    completion_min_sessions: int | None = None
     status: str = Field(default=OfferingStatus.draft.value, index=True)
     version: int = 1
     created_by_oid: str = ""

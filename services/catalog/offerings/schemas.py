@@ -12,6 +12,10 @@ from services.catalog.offerings.models import Audience, BookingUnit, Format, Off
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+COMPLETION_DESCRIPTION = (
+    "Sessions a participant must attend to complete the offering (e.g. 5 of a 6-session programme). "
+    "Default: every session of a programme; one session otherwise."
+)
 
 
 class OfferingKindPublic(ReadModel):
@@ -86,6 +90,9 @@ class OfferingCreate(_OfferingFields):
     facilitators: list[Facilitator] = Field(default_factory=list, max_length=50)
     funded_by: str = Field(default="Byrådslederens kontor", min_length=1, max_length=200)
     is_programme: bool | None = Field(default=None, description="Defaults to the kind's setting.")
+    completion_min_sessions: int | None = Field(
+        default=None, ge=1, le=100, description=COMPLETION_DESCRIPTION
+    )
 
 
 class OfferingUpdate(_OfferingFields):
@@ -102,6 +109,9 @@ class OfferingUpdate(_OfferingFields):
     facilitators: list[Facilitator] | None = Field(default=None, max_length=50)
     funded_by: str | None = Field(default=None, min_length=1, max_length=200)
     is_programme: bool | None = None
+    completion_min_sessions: int | None = Field(
+        default=None, ge=1, le=100, description=COMPLETION_DESCRIPTION
+    )
 
 
 class FacilitatorPublic(ReadModel):
@@ -125,6 +135,7 @@ class OfferingPublic(ReadModel):
     facilitators: list[FacilitatorPublic]
     funded_by: str
     is_programme: bool
+    completion_min_sessions: int | None = Field(description=COMPLETION_DESCRIPTION)
     status: OfferingStatus
     version: int = Field(description="Rises with every change; the ETag is derived from it.")
     created_at: OsloDatetime

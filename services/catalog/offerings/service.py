@@ -118,6 +118,7 @@ async def _snapshot(session: AsyncSession, offering: Offering) -> dict[str, Any]
         "booking_unit": offering.booking_unit,
         "format": offering.format,
         "is_programme": offering.is_programme,
+        "completion_min_sessions": offering.completion_min_sessions,
         "themes": themes,
         "status": offering.status,
         "offering_version": offering.version,
@@ -145,6 +146,7 @@ async def create_offering(session: AsyncSession, principal: Principal, data: Off
         facilitators=[f.model_dump(mode="json") for f in data.facilitators],
         funded_by=data.funded_by,
         is_programme=kind.is_programme if data.is_programme is None else data.is_programme,
+        completion_min_sessions=data.completion_min_sessions,
         created_by_oid=principal.oid,
         updated_by_oid=principal.oid,
     )

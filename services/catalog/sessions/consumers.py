@@ -27,10 +27,9 @@ async def on_seat_count_changed(session: AsyncSession, event: Event) -> None:
     )
 
 
-# Every enrolment event that moves a session's seat count carries the new total (cancellations come with
-# the enrolment issue).
+# Every enrolment event that moves a session's seat count carries the new total.
 SEATS = Subscription(
     name="catalog.seats",
-    topics=("enrollment.confirmed", "enrollment.cancelled"),
+    topics=("enrollment.confirmed", "enrollment.promoted", "enrollment.cancelled"),
     handler=on_seat_count_changed,
 )

@@ -1,37 +1,134 @@
-"""HTTP endpoints for enrolments."""
+"""HTTP endpoints for enrolments, waiting lists and rosters."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+from collections.abc import Sequence
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.enrollment.directory.service import NotInDirectory, person_for
-from services.enrollment.enrollments import repository, service
-from services.enrollment.enrollments.schemas import EnrollmentCreate, EnrollmentPublic
-from services.kernel.auth.tokens import CurrentPrincipal
+from services.enrollment.directory.service import (
+    LeaderGroupNotFound,
+    NotInDirectory,
+    person_for,
+    readable_group,
+)
+from services.enrollment.enrollments import repository, rules, service
+from services.enrollment.enrollments.models import Enrollment
+from services.enrollment.enrollments.schemas import (
+    AuditEntryPublic,
+    CancelRequest,
+    EnrollmentCreate,
+    EnrollmentPublic,
+    MoveRequest,
+    ParticipationPublic,
+    PromoteRequest,
+    RosterEntryPublic,
+    WaitingEntryPublic,
+)
+from services.enrollment.idempotency import service as idempotency
+from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
 from services.kernel.database import SessionDep
-from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
+from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(tags=["enrollments"], responses=COMMON_RESPONSES)
+CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The roster as CSV (UTF-8)."}
+
+
+async def present(
+    session: AsyncSession, enrollments: Sequence[Enrollment], *, only_person: uuid.UUID | None = None
+) -> list[EnrollmentPublic]:
+    """Enrolments with their places and waiting-list positions; `only_person` hides the other members."""
+    parts = await repository.participations(session, [e.id for e in enrollments])
+    places = await repository.positions(session, enrollments)
+    result = []
+    for e in enrollments:
+        mine = [
+            p
+            for p in parts
+            if p.enrollment_id == e.id and (only_person is None or p.person_id == only_person)
+        ]
+        result.append(
+            EnrollmentPublic.model_validate(
+                {
+                    **e.model_dump(),
+                    "waitlist_position": places.get(e.id),
+                    "participants": [ParticipationPublic.model_validate(p) for p in mine],
+                }
+            )
+        )
+    return result
+
+
+async def _present_for(
+    session: AsyncSession, principal: Principal, enrollment: Enrollment
+) -> EnrollmentPublic:
+    """A coordinator or the group's top leader sees every member; a member sees their own place."""
+    only: uuid.UUID | None = None
+    if not principal.has_role(Role.coordinator):
+        me = await person_for(session, principal)
+        if not await service.leads(session, enrollment, me):
+            only = me.id
+    [public] = await present(session, [enrollment], only_person=only)
+    return public
 
 
 @router.post(
     "/enrollments",
-    summary="Enrol in a session",
+    summary="Enrol a person or a leader group in a session or programme",
     status_code=status.HTTP_201_CREATED,
     responses={
-        403: NotInDirectory.openapi(),
+        403: rules.AudienceRefused.openapi(),
         404: service.SessionNotFound.openapi(),
-        409: service.SessionFull.openapi(),
+        409: service.AlreadyEnrolled.openapi(),
+        422: idempotency.KeyReused.openapi(),
     },
 )
 async def create_enrollment(
-    session: SessionDep, principal: CurrentPrincipal, body: EnrollmentCreate
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: EnrollmentCreate,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> EnrollmentPublic:
-    """Enrol yourself (or, as a coordinator, anyone) in a session with a free seat."""
-    return EnrollmentPublic.model_validate(await service.enroll(session, principal, body))
+    """Enrol yourself; your whole top-leader group (`leader_group_id`) if you are its top leader; or,
+    as a coordinator, anyone. `session_id` names a session; `offering_id` a programme taken whole.
+
+    With seats free the enrolment is `confirmed`; otherwise it joins the waiting list (`waitlisted`,
+    with its position). A group takes a seat per member (one slot where the offering is booked per
+    group) and is confirmed whole or waits whole. A refusal by an audience rule names the rule.
+
+    Send an `Idempotency-Key` to make retries safe: a repeat with the same key and body answers with
+    the first result (header `Idempotent-Replayed: true`)."""
+    claim: idempotency.Claim | None = None
+    if idempotency_key is not None:
+        outcome = await idempotency.claim(
+            idempotency.sessionmaker_of(request),
+            principal.oid,
+            "POST /enrollments",
+            idempotency_key,
+            body.model_dump(mode="json"),
+        )
+        if isinstance(outcome, JSONResponse):
+            return outcome  # type: ignore[return-value]  # a replay answers with the stored response
+        claim = outcome
+    try:
+        enrollment = await service.enroll(session, principal, body)
+        public = await _present_for(session, principal, enrollment)
+        if claim is not None:
+            await idempotency.complete(
+                session, claim, status.HTTP_201_CREATED, public.model_dump(mode="json")
+            )
+    except BaseException:
+        if claim is not None:
+            await idempotency.release(idempotency.sessionmaker_of(request), claim)
+        raise
+    return public
 
 
 @router.get("/enrollments/mine", summary="List my enrolments", responses={403: NotInDirectory.openapi()})
@@ -41,19 +138,191 @@ async def list_my_enrollments(
     limit: PageLimit = 50,
     offset: PageOffset = 0,
 ) -> list[EnrollmentPublic]:
-    """The signed-in person's enrolments, newest first."""
+    """The signed-in person's enrolments (own and through their group), newest first, with
+    waiting-list positions and cancelled ones as history."""
     me = await person_for(session, principal)
-    rows = await repository.list_for_person(session, me.id, limit=limit, offset=offset)
-    return [EnrollmentPublic.model_validate(row) for row in rows]
+    rows = await repository.for_person(session, me.id, limit=limit, offset=offset)
+    return await present(session, rows, only_person=me.id)
+
+
+@router.get(
+    "/leader-groups/{group_id}/enrollments",
+    summary="List a leader group's enrolments",
+    responses={404: LeaderGroupNotFound.openapi()},
+)
+async def list_group_enrollments(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    group_id: uuid.UUID,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
+) -> list[EnrollmentPublic]:
+    """The group's enrolments with every member's place: for its top leader and coordinators."""
+    group = await readable_group(session, principal, group_id)
+    return await present(session, await repository.for_group(session, group.id, limit=limit, offset=offset))
 
 
 @router.get(
     "/enrollments/{enrollment_id}",
     summary="Get an enrolment",
-    responses={403: Forbidden.openapi(), 404: NotFound.openapi()},
+    responses={404: service.EnrollmentNotFound.openapi()},
 )
 async def get_enrollment(
     session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID
 ) -> EnrollmentPublic:
-    """One enrolment: your own, or any as a coordinator."""
-    return EnrollmentPublic.model_validate(await service.get_visible(session, principal, enrollment_id))
+    """Your own, your group's as its top leader, or any as a coordinator."""
+    return await _present_for(session, principal, await service.visible(session, principal, enrollment_id))
+
+
+@router.get(
+    "/enrollments/{enrollment_id}/history",
+    summary="Get an enrolment's history",
+    responses={404: service.EnrollmentNotFound.openapi()},
+)
+async def get_enrollment_history(
+    session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID
+) -> list[AuditEntryPublic]:
+    """Every change, oldest first: who (`system` for automatic promotions), when, what and why."""
+    enrollment = await service.visible(session, principal, enrollment_id)
+    return [AuditEntryPublic.model_validate(a) for a in await repository.audit_of(session, enrollment.id)]
+
+
+@router.post(
+    "/enrollments/{enrollment_id}/cancel",
+    summary="Cancel an enrolment or one person's place in it",
+    responses={
+        400: service.ReasonRequired.openapi(),
+        403: Forbidden.openapi(),
+        404: service.EnrollmentNotFound.openapi(),
+        409: service.DeadlinePassed.openapi(),
+    },
+)
+async def cancel_enrollment(
+    session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID, body: CancelRequest
+) -> EnrollmentPublic:
+    """Participants cancel until the cancellation deadline and leave a waiting list until the start;
+    a group member cancels their own place, the top leader the group's (or one member's, `person_id`);
+    coordinators cancel or remove anything at any time, with a reason. Freed seats go to the waiting
+    list at once."""
+    enrollment = await service.cancel(
+        session, principal, enrollment_id, person_id=body.person_id, reason=body.reason
+    )
+    return await _present_for(session, principal, enrollment)
+
+
+@router.post(
+    "/enrollments/{enrollment_id}/promote",
+    summary="Promote a waiting enrolment (coordinators)",
+    responses={404: service.EnrollmentNotFound.openapi(), 409: service.NotWaiting.openapi()},
+)
+async def promote_enrollment(
+    session: SessionDep, principal: CoordinatorOnly, enrollment_id: uuid.UUID, body: PromoteRequest
+) -> EnrollmentPublic:
+    """Confirm it now, over capacity if need be; recorded with who, when and why."""
+    enrollment = await service.promote_by_hand(session, principal, enrollment_id, body.reason)
+    [public] = await present(session, [enrollment])
+    return public
+
+
+@router.post(
+    "/enrollments/{enrollment_id}/move",
+    summary="Move a waiting enrolment on its list (coordinators)",
+    responses={404: service.EnrollmentNotFound.openapi(), 409: service.NotWaiting.openapi()},
+)
+async def move_enrollment(
+    session: SessionDep, principal: CoordinatorOnly, enrollment_id: uuid.UUID, body: MoveRequest
+) -> EnrollmentPublic:
+    """Put it at `position` (1 = next in line); recorded with who, when and why."""
+    enrollment = await service.move(session, principal, enrollment_id, body.position, body.reason)
+    [public] = await present(session, [enrollment])
+    return public
+
+
+async def _known_session(session: AsyncSession, session_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID | None]:
+    course = await repository.get_session(session, session_id)
+    if course is None:
+        raise service.SessionNotFound(f"No session {session_id}.")
+    offering = await repository.get_offering(session, course.offering_id)
+    return course.offering_id, (None if offering is not None and offering.is_programme else course.id)
+
+
+@router.get(
+    "/sessions/{session_id}/waiting-list",
+    summary="Get a session's waiting list (coordinators)",
+    responses={404: service.SessionNotFound.openapi()},
+)
+async def get_waiting_list(
+    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
+) -> list[WaitingEntryPublic]:
+    """First in line first; for a session of a programme, the programme's list."""
+    offering_id, queue_session = await _known_session(session, session_id)
+    waiting = await repository.waiting(session, offering_id, queue_session)
+    public = await present(session, waiting)
+    return [WaitingEntryPublic(position=i, enrollment=e) for i, e in enumerate(public, start=1)]
+
+
+async def _roster(session: AsyncSession, session_id: uuid.UUID) -> list[RosterEntryPublic]:
+    await _known_session(session, session_id)
+    return [
+        RosterEntryPublic(
+            participation_id=p.id,
+            enrollment_id=e.id,
+            person_id=person.id,
+            name=person.name,
+            email=person.email,
+            org_unit_id=person.org_unit_id,
+            leader_group_id=e.leader_group_id,
+            status=p.status,
+            attendance=p.attendance,
+            enrolled_at=p.created_at,
+        )
+        for p, person, e in await repository.roster(session, session_id)
+    ]
+
+
+@router.get(
+    "/sessions/{session_id}/roster",
+    summary="Get a session's roster (coordinators)",
+    responses={404: service.SessionNotFound.openapi()},
+)
+async def get_roster(
+    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
+) -> list[RosterEntryPublic]:
+    """Everyone with a place: confirmed, then waiting, then cancelled; by name, with attendance."""
+    return await _roster(session, session_id)
+
+
+@router.get(
+    "/sessions/{session_id}/roster.csv",
+    summary="Export a session's roster as CSV (coordinators)",
+    response_class=Response,
+    responses={200: CSV, 404: service.SessionNotFound.openapi()},
+)
+async def export_roster(session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID) -> Response:
+    """The roster for a spreadsheet: UTF-8 with a byte-order mark so Excel reads æøå, `;`-separated as
+    Norwegian Excel expects."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["navn", "e-post", "status", "oppmøte", "person_id", "påmelding_id", "ledergruppe_id"])
+    for row in await _roster(session, session_id):
+        writer.writerow(
+            [
+                _cell(row.name),
+                _cell(row.email),
+                row.status.value,
+                row.attendance.value if row.attendance else "",
+                row.person_id,
+                row.enrollment_id,
+                row.leader_group_id or "",
+            ]
+        )
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="deltakerliste-{session_id}.csv"'},
+    )
+
+
+def _cell(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ is made literal."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

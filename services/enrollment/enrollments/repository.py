@@ -1,76 +1,328 @@
-"""SQL for enrolments and the session rows they lock."""
+"""SQL for enrolments, participations and the session rows they lock."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, exists, func, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.enrollment.directory.models import Person
-from services.enrollment.enrollments.models import Enrollment, EnrollmentStatus
+from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, Person
+from services.enrollment.enrollments.models import (
+    ACTIVE,
+    Enrollment,
+    EnrollmentAudit,
+    EnrollmentStatus,
+    Participation,
+)
+from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
 from services.kernel.database import uuid_in
 
 
-async def lock_session(session: AsyncSession, session_id: uuid.UUID) -> SessionView | None:
-    """Lock the session row: enrolments in one session are decided one at a time (no overbooking)."""
-    result = await session.execute(select(SessionView).where(SessionView.id == session_id).with_for_update())
-    return result.scalar_one_or_none()
+async def lock_sessions(session: AsyncSession, session_ids: Iterable[uuid.UUID]) -> list[SessionView]:
+    """Lock session rows, always in id order (two requests locking overlapping sets cannot deadlock).
 
-
-async def active_for(session: AsyncSession, session_id: uuid.UUID, person_id: uuid.UUID) -> Enrollment | None:
+    Every decision about seats in a session is taken under its row lock: no overbooking, ever. The rows
+    are re-read (`populate_existing`): a session loaded earlier in the transaction holds the counts from
+    before the lock, and deciding on those would overbook."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return []
     result = await session.execute(
-        select(Enrollment).where(
-            Enrollment.session_id == session_id,
-            Enrollment.person_id == person_id,
-            Enrollment.status == EnrollmentStatus.confirmed.value,
+        select(SessionView)
+        .where(uuid_in(col(SessionView.id), ids))
+        .order_by(col(SessionView.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars().all())
+
+
+async def offering_session_ids(session: AsyncSession, offering_id: uuid.UUID) -> list[uuid.UUID]:
+    """The scheduled sessions of an offering (a programme's sessions, taken together)."""
+    result = await session.execute(
+        select(SessionView.id).where(
+            SessionView.offering_id == offering_id, SessionView.status == "scheduled"
         )
     )
-    return result.scalar_one_or_none()
+    return list(result.scalars().all())
 
 
-async def add(session: AsyncSession, enrollment: Enrollment) -> Enrollment:
-    session.add(enrollment)
-    await session.flush()
-    return enrollment
+async def get_session(session: AsyncSession, session_id: uuid.UUID) -> SessionView | None:
+    return await session.get(SessionView, session_id)
 
 
-async def get(session: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment | None:
-    return await session.get(Enrollment, enrollment_id)
+async def get_offering(session: AsyncSession, offering_id: uuid.UUID) -> OfferingView | None:
+    return await session.get(OfferingView, offering_id)
+
+
+async def get(session: AsyncSession, enrollment_id: uuid.UUID, *, lock: bool = False) -> Enrollment | None:
+    return await session.get(Enrollment, enrollment_id, with_for_update=lock or None, populate_existing=lock)
 
 
 async def get_person(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
     return await session.get(Person, person_id)
 
 
-async def list_for_person(
-    session: AsyncSession, person_id: uuid.UUID, *, limit: int, offset: int
-) -> Sequence[Enrollment]:
+async def people(session: AsyncSession, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Person]:
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    result = await session.execute(select(Person).where(uuid_in(col(Person.id), ids)))
+    return {p.id: p for p in result.scalars().all()}
+
+
+async def get_group(session: AsyncSession, group_id: uuid.UUID) -> LeaderGroup | None:
+    return await session.get(LeaderGroup, group_id)
+
+
+async def group_people(session: AsyncSession, group: LeaderGroup) -> list[Person]:
+    """The active people of a group: its resolved members and its top leader, each once, by name."""
+    members = select(LeaderGroupMember.person_id).where(LeaderGroupMember.group_id == group.id)
+    result = await session.execute(
+        select(Person)
+        .where(
+            Person.active == True,  # noqa: E712
+            or_(col(Person.id).in_(members), col(Person.id) == group.leader_id),
+        )
+        .order_by(col(Person.name), col(Person.id))
+    )
+    return list(result.scalars().all())
+
+
+async def led_group(session: AsyncSession, person_id: uuid.UUID) -> LeaderGroup | None:
+    """The active top-leader group this person leads, if any."""
+    result = await session.execute(
+        select(LeaderGroup)
+        .where(LeaderGroup.leader_id == person_id, LeaderGroup.active == True)  # noqa: E712
+        .order_by(col(LeaderGroup.name))
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def is_leader(session: AsyncSession, person_id: uuid.UUID) -> bool:
+    """A leader: leads a top-leader group, sits in one, or is someone's manager in the directory."""
+    in_group = exists().where(
+        col(LeaderGroupMember.person_id) == person_id,
+        col(LeaderGroupMember.group_id) == col(LeaderGroup.id),
+        col(LeaderGroup.active).is_(True),
+    )
+    leads_group = exists().where(col(LeaderGroup.leader_id) == person_id, col(LeaderGroup.active).is_(True))
+    manages = exists().where(col(Person.manager_id) == person_id, col(Person.active).is_(True))
+    result = await session.execute(select(or_(in_group, leads_group, manages)))
+    return bool(result.scalar())
+
+
+async def unit_and_ancestors(session: AsyncSession, org_unit_id: uuid.UUID | None) -> set[uuid.UUID]:
+    """An org unit and every unit above it (an offering for a sector admits the units under it)."""
+    if org_unit_id is None:
+        return set()
+    result = await session.execute(
+        text(
+            """
+            WITH RECURSIVE up(id, parent_id, depth) AS (
+                SELECT id, parent_id, 0 FROM enrollment.org_units WHERE id = :id
+                UNION ALL
+                SELECT u.id, u.parent_id, up.depth + 1
+                FROM enrollment.org_units u JOIN up ON u.id = up.parent_id
+                WHERE up.depth < 50
+            )
+            SELECT id FROM up
+            """
+        ),
+        {"id": org_unit_id},
+    )
+    return set(result.scalars().all())
+
+
+async def active_conflicts(
+    session: AsyncSession, session_ids: Sequence[uuid.UUID], person_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """People who already hold or wait for a place in one of these sessions."""
+    result = await session.execute(
+        select(Participation.person_id)
+        .where(
+            uuid_in(col(Participation.session_id), session_ids),
+            uuid_in(col(Participation.person_id), person_ids),
+            col(Participation.status).in_(ACTIVE),
+        )
+        .distinct()
+    )
+    return list(result.scalars().all())
+
+
+async def add(session: AsyncSession, *rows: Enrollment | Participation | EnrollmentAudit) -> None:
+    session.add_all(rows)
+    await session.flush()
+
+
+async def participations(session: AsyncSession, enrollment_ids: Iterable[uuid.UUID]) -> list[Participation]:
+    ids = list(set(enrollment_ids))
+    if not ids:
+        return []
+    result = await session.execute(
+        select(Participation)
+        .where(uuid_in(col(Participation.enrollment_id), ids))
+        .order_by(
+            col(Participation.enrollment_id), col(Participation.person_id), col(Participation.session_id)
+        )
+    )
+    return list(result.scalars().all())
+
+
+async def enrollments(session: AsyncSession, enrollment_ids: Iterable[uuid.UUID]) -> list[Enrollment]:
+    ids = list(set(enrollment_ids))
+    if not ids:
+        return []
     result = await session.execute(
         select(Enrollment)
-        .where(Enrollment.person_id == person_id)
+        .where(uuid_in(col(Enrollment.id), ids))
+        .order_by(col(Enrollment.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars().all())
+
+
+def _queue(offering_id: uuid.UUID, session_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    return [
+        col(Enrollment.offering_id) == offering_id,
+        col(Enrollment.session_id).is_(None)
+        if session_id is None
+        else col(Enrollment.session_id) == session_id,
+        col(Enrollment.status) == EnrollmentStatus.waitlisted.value,
+    ]
+
+
+async def waiting(
+    session: AsyncSession, offering_id: uuid.UUID, session_id: uuid.UUID | None
+) -> list[Enrollment]:
+    """The waiting list of a session (or of a programme taken whole), first in line first."""
+    result = await session.execute(
+        select(Enrollment)
+        .where(*_queue(offering_id, session_id))
+        .order_by(col(Enrollment.queue_rank), col(Enrollment.id))
+    )
+    return list(result.scalars().all())
+
+
+async def position(session: AsyncSession, enrollment: Enrollment) -> int | None:
+    """1-based place on the waiting list; None unless waiting."""
+    if enrollment.status != EnrollmentStatus.waitlisted.value:
+        return None
+    result = await session.execute(
+        select(func.count())
+        .select_from(Enrollment)
+        .where(
+            *_queue(enrollment.offering_id, enrollment.session_id),
+            col(Enrollment.queue_rank) <= enrollment.queue_rank,
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def positions(session: AsyncSession, enrollments: Sequence[Enrollment]) -> dict[uuid.UUID, int]:
+    return {e.id: p for e in enrollments if (p := await position(session, e)) is not None}
+
+
+async def future_active_participations(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    person_ids: Sequence[uuid.UUID] | None = None,
+    group_ids: Sequence[uuid.UUID] | None = None,
+    session_id: uuid.UUID | None = None,
+) -> list[Participation]:
+    """Confirmed or waiting places in sessions that have not started, filtered by person, group or session."""
+    query = (
+        select(Participation)
+        .join(SessionView, col(SessionView.id) == col(Participation.session_id))
+        .join(Enrollment, col(Enrollment.id) == col(Participation.enrollment_id))
+        .where(col(Participation.status).in_(ACTIVE))
+        .order_by(col(Participation.enrollment_id), col(Participation.id))
+    )
+    if session_id is None:
+        query = query.where(col(SessionView.starts_at) > now)
+    else:
+        query = query.where(Participation.session_id == session_id)
+    if person_ids is not None:
+        query = query.where(uuid_in(col(Participation.person_id), person_ids))
+    if group_ids is not None:
+        query = query.where(uuid_in(col(Enrollment.leader_group_id), group_ids))
+    return list((await session.execute(query)).scalars().all())
+
+
+async def group_enrollment_ids(
+    session: AsyncSession, group_ids: Sequence[uuid.UUID], now: datetime
+) -> list[uuid.UUID]:
+    """Active enrolments of these groups in sessions that have not started."""
+    result = await session.execute(
+        select(Enrollment.id)
+        .join(Participation, col(Participation.enrollment_id) == col(Enrollment.id))
+        .join(SessionView, col(SessionView.id) == col(Participation.session_id))
+        .where(
+            uuid_in(col(Enrollment.leader_group_id), group_ids),
+            col(Enrollment.status).in_(ACTIVE),
+            col(SessionView.starts_at) > now,
+        )
+        .distinct()
+    )
+    return list(result.scalars().all())
+
+
+async def for_person(
+    session: AsyncSession, person_id: uuid.UUID, *, limit: int, offset: int
+) -> list[Enrollment]:
+    """Enrolments in which the person has a place (or had one), newest first."""
+    mine = select(Participation.enrollment_id).where(Participation.person_id == person_id)
+    result = await session.execute(
+        select(Enrollment)
+        .where(or_(col(Enrollment.id).in_(mine), col(Enrollment.person_id) == person_id))
         .order_by(col(Enrollment.created_at).desc(), col(Enrollment.id))
         .limit(limit)
         .offset(offset)
     )
-    return result.scalars().all()
+    return list(result.scalars().all())
 
 
-async def future_confirmed_for(
-    session: AsyncSession, person_ids: Sequence[uuid.UUID], now: datetime
-) -> Sequence[Enrollment]:
-    """Confirmed enrolments of these people in sessions that have not started."""
+async def for_group(
+    session: AsyncSession, group_id: uuid.UUID, *, limit: int, offset: int
+) -> list[Enrollment]:
     result = await session.execute(
         select(Enrollment)
-        .join(SessionView, col(SessionView.id) == col(Enrollment.session_id))
-        .where(
-            uuid_in(col(Enrollment.person_id), person_ids),
-            Enrollment.status == EnrollmentStatus.confirmed.value,
-            col(SessionView.starts_at) > now,
-        )
-        .order_by(col(Enrollment.session_id), col(Enrollment.id))
+        .where(Enrollment.leader_group_id == group_id)
+        .order_by(col(Enrollment.created_at).desc(), col(Enrollment.id))
+        .limit(limit)
+        .offset(offset)
     )
-    return result.scalars().all()
+    return list(result.scalars().all())
+
+
+async def audit_of(session: AsyncSession, enrollment_id: uuid.UUID) -> list[EnrollmentAudit]:
+    result = await session.execute(
+        select(EnrollmentAudit)
+        .where(EnrollmentAudit.enrollment_id == enrollment_id)
+        .order_by(col(EnrollmentAudit.id))
+    )
+    return list(result.scalars().all())
+
+
+async def roster(
+    session: AsyncSession, session_id: uuid.UUID
+) -> list[tuple[Participation, Person, Enrollment]]:
+    """Everyone with a place in the session, confirmed first, then waiting, then cancelled; by name."""
+    order = {"confirmed": 0, "waitlisted": 1, "cancelled": 2}
+    result = await session.execute(
+        select(Participation, Person, Enrollment)
+        .join(Person, col(Person.id) == col(Participation.person_id))
+        .join(Enrollment, col(Enrollment.id) == col(Participation.enrollment_id))
+        .where(Participation.session_id == session_id)
+    )
+    rows = [(p, person, e) for p, person, e in result.all()]
+    rows.sort(key=lambda r: (order.get(r[0].status, 3), r[1].name, str(r[1].id)))
+    return rows

@@ -3,24 +3,106 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from services.enrollment.enrollments.models import EnrollmentStatus
+from services.enrollment.enrollments.models import Attendance, EnrollmentKind, EnrollmentStatus
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
+
+Reason = Field(min_length=1, max_length=1000, examples=["Plass holdt av til Bydel Stovner etter avtale"])
 
 
 class EnrollmentCreate(WriteModel):
-    session_id: uuid.UUID
+    session_id: uuid.UUID | None = Field(default=None, description="The session to enrol in.")
+    offering_id: uuid.UUID | None = Field(
+        default=None,
+        description="A programme to enrol in as a whole (all its sessions); instead of session_id.",
+    )
     person_id: uuid.UUID | None = Field(
         default=None, description="Whom to enrol; only coordinators may name someone else. Default: yourself."
     )
+    leader_group_id: uuid.UUID | None = Field(
+        default=None, description="Enrol this whole top-leader group (its top leader, or a coordinator)."
+    )
+
+    @model_validator(mode="after")
+    def _one_target_one_who(self) -> Self:
+        if (self.session_id is None) == (self.offering_id is None):
+            raise ValueError("give exactly one of session_id and offering_id")
+        if self.person_id is not None and self.leader_group_id is not None:
+            raise ValueError("give person_id or leader_group_id, not both")
+        return self
 
 
-class EnrollmentPublic(ReadModel):
+class CancelRequest(WriteModel):
+    reason: str | None = Field(
+        default=None, min_length=1, max_length=1000, description="Required when a coordinator cancels."
+    )
+    person_id: uuid.UUID | None = Field(
+        default=None, description="Cancel only this person's place in a group enrolment."
+    )
+
+
+class PromoteRequest(WriteModel):
+    reason: str = Reason
+
+
+class MoveRequest(WriteModel):
+    position: int = Field(ge=1, le=100_000, description="New place on the waiting list; 1 is first in line.")
+    reason: str = Reason
+
+
+class ParticipationPublic(ReadModel):
     id: uuid.UUID
     session_id: uuid.UUID
     person_id: uuid.UUID
     status: EnrollmentStatus
-    seats: int
+    attendance: Attendance | None
+    cancel_reason: str | None
+
+
+class EnrollmentPublic(ReadModel):
+    id: uuid.UUID
+    offering_id: uuid.UUID
+    session_id: uuid.UUID | None = Field(description="None for a programme taken as a whole.")
+    kind: EnrollmentKind
+    person_id: uuid.UUID | None
+    leader_group_id: uuid.UUID | None
+    status: EnrollmentStatus
+    seats: int = Field(
+        description="Seats taken in each session when confirmed (one slot if booked per group)."
+    )
+    waitlist_position: int | None = Field(description="Place on the waiting list (1 = next), while waiting.")
+    confirmed_at: OsloDatetime | None
+    cancelled_at: OsloDatetime | None
+    cancel_reason: str | None
     created_at: OsloDatetime
+    participants: list[ParticipationPublic]
+
+
+class AuditEntryPublic(ReadModel):
+    action: str
+    actor_oid: str = Field(description="The oid of who did it, or `system` for automatic steps.")
+    reason: str | None
+    details: dict[str, Any]
+    at: OsloDatetime
+
+
+class WaitingEntryPublic(ReadModel):
+    position: int
+    enrollment: EnrollmentPublic
+
+
+class RosterEntryPublic(ReadModel):
+    participation_id: uuid.UUID
+    enrollment_id: uuid.UUID
+    person_id: uuid.UUID
+    name: str
+    email: str
+    org_unit_id: uuid.UUID | None
+    leader_group_id: uuid.UUID | None
+    status: EnrollmentStatus
+    attendance: Attendance | None
+    enrolled_at: datetime | None

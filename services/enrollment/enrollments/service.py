@@ -1,24 +1,64 @@
-"""Rules of enrolment: who may enrol whom, and capacity decided under a row lock.
+"""Rules of enrolment: capacity, the waiting list, cancellation, and what the catalogue's changes do.
 
-Waiting lists, windows and audience rules arrive with the enrolment issue; today a full session refuses.
+Seats are decided under the row locks of the sessions concerned (`repository.lock_sessions`, always in
+id order), so simultaneous requests are serialised per session and nothing is ever overbooked. Every
+change of seats publishes the session's new total with a rising version in the same transaction.
+
+The waiting list: a session's (or, for a programme taken whole, the offering's) waiting enrolments in
+`queue_rank` order, which is arrival order until a coordinator moves an entry. Whenever seats may have
+freed up (a cancellation, a raised capacity, a group that shrank, a session of a programme cancelled),
+`promote` walks the list in order and confirms each entry that fits in the seats left and is still
+eligible, skipping the others (a group is confirmed whole or not at all), until the session starts. A
+new enrolment takes a free seat directly: seats that stay free while people wait are seats no waiting
+entry fits into.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.enrollment.directory.models import Person
-from services.enrollment.directory.service import PersonNotFound, person_for
-from services.enrollment.enrollments import repository
-from services.enrollment.enrollments.models import Enrollment, EnrollmentStatus
+from services.enrollment.directory.models import LeaderGroup, Person
+from services.enrollment.directory.service import LeaderGroupNotFound, PersonNotFound, person_for
+from services.enrollment.enrollments import repository, rules
+from services.enrollment.enrollments.models import (
+    ACTIVE,
+    Enrollment,
+    EnrollmentAudit,
+    EnrollmentKind,
+    EnrollmentStatus,
+    Participation,
+)
 from services.enrollment.enrollments.schemas import EnrollmentCreate
-from services.enrollment.events import SOURCE, EnrollmentCancelled, EnrollmentConfirmed
+from services.enrollment.events import (
+    SOURCE,
+    EnrollmentCancelled,
+    EnrollmentConfirmed,
+    EnrollmentPromoted,
+    EnrollmentWaitlisted,
+    NotificationKind,
+    NotificationRequested,
+    ParticipationFacts,
+)
+from services.enrollment.offerings.models import OfferingView
+from services.enrollment.sessions.models import SessionView
 from services.kernel.auth.tokens import Principal, Role
-from services.kernel.eventbus import publish
-from services.kernel.problems import Conflict, Forbidden, NotFound
+from services.kernel.eventbus import EventPayload, publish_many
+from services.kernel.problems import BadRequestProblem, Conflict, Forbidden, NotFound
+
+SYSTEM = "system"
+INACTIVE_REASON = "Personen er ikke lenger aktiv i HR-systemet"
+LEFT_GROUP = "Har gått ut av ledergruppen"
+GROUP_ENDED = "Ledergruppen er avviklet i HR-systemet"
+CONFIRMED = EnrollmentStatus.confirmed.value
+WAITLISTED = EnrollmentStatus.waitlisted.value
+CANCELLED = EnrollmentStatus.cancelled.value
 
 
 class SessionNotFound(NotFound):
@@ -26,14 +66,24 @@ class SessionNotFound(NotFound):
     title = "Session not found"
 
 
-class SessionFull(Conflict):
-    slug = "session-full"
-    title = "Session is full"
+class OfferingNotFound(NotFound):
+    slug = "offering-not-found"
+    title = "Offering not found"
 
 
-class SessionNotOpen(Conflict):
+class EnrollmentNotFound(NotFound):
+    slug = "enrollment-not-found"
+    title = "Enrolment not found"
+
+
+class NotOpen(Conflict):
     slug = "session-not-open"
-    title = "Session is cancelled or completed"
+    title = "Not open for enrolment"
+
+
+class EnrolmentWindowClosed(Conflict):
+    slug = "enrolment-window-closed"
+    title = "Enrolment is not open now"
 
 
 class SessionStarted(Conflict):
@@ -41,9 +91,179 @@ class SessionStarted(Conflict):
     title = "Session has started"
 
 
+class ProgrammeTakenWhole(Conflict):
+    slug = "programme-taken-whole"
+    title = "A programme's sessions are taken together"
+
+
 class AlreadyEnrolled(Conflict):
     slug = "already-enrolled"
     title = "Already enrolled"
+
+
+class NoMembers(Conflict):
+    slug = "group-has-no-members"
+    title = "The leader group has no active members"
+
+
+class DeadlinePassed(Conflict):
+    slug = "cancellation-deadline-passed"
+    title = "The cancellation deadline has passed"
+
+
+class NotCancellable(Conflict):
+    slug = "enrollment-not-active"
+    title = "The enrolment is not active"
+
+
+class NotWaiting(Conflict):
+    slug = "enrollment-not-waitlisted"
+    title = "The enrolment is not on the waiting list"
+
+
+class ReasonRequired(BadRequestProblem):
+    slug = "reason-required"
+    title = "A reason is required"
+
+
+@dataclass
+class Target:
+    """The locked sessions an enrolment takes seats in: one session, or a programme's sessions."""
+
+    offering: OfferingView
+    session_id: uuid.UUID | None
+    sessions: list[SessionView]
+
+    @property
+    def scheduled(self) -> list[SessionView]:
+        return sorted((s for s in self.sessions if s.status == "scheduled"), key=lambda s: s.starts_at)
+
+    @property
+    def first(self) -> SessionView | None:
+        scheduled = self.scheduled
+        return scheduled[0] if scheduled else None
+
+    def room(self) -> int:
+        scheduled = self.scheduled
+        return min((s.capacity - s.seats_confirmed for s in scheduled), default=0)
+
+    def started(self, now: datetime) -> bool:
+        first = self.first
+        return first is None or first.starts_at <= now
+
+
+@dataclass
+class Changes:
+    """Events, notifications and audit lines gathered by one operation, written together at the end."""
+
+    events: list[tuple[EventPayload, uuid.UUID]] = field(default_factory=list)
+    audit: list[EnrollmentAudit] = field(default_factory=list)
+
+
+async def _target_for(session: AsyncSession, offering: OfferingView, session_id: uuid.UUID | None) -> Target:
+    ids = (
+        [session_id]
+        if session_id is not None
+        else await repository.offering_session_ids(session, offering.id)
+    )
+    return Target(offering, session_id, await repository.lock_sessions(session, ids))
+
+
+async def _offering(session: AsyncSession, offering_id: uuid.UUID) -> OfferingView:
+    offering = await repository.get_offering(session, offering_id)
+    if offering is None:
+        raise OfferingNotFound(f"No published offering {offering_id}.")
+    return offering
+
+
+def _seats_in(enrollment: Enrollment, parts: Sequence[Participation], session_id: uuid.UUID) -> int:
+    """Seats the enrolment holds in a session now: per person, or one slot for a group-booked offering."""
+    if enrollment.status != CONFIRMED:
+        return 0
+    holding = sum(1 for p in parts if p.session_id == session_id and p.status == CONFIRMED)
+    return min(holding, 1) if enrollment.booking_unit == "group" else holding
+
+
+def _holdings(enrollment: Enrollment, parts: Sequence[Participation]) -> dict[uuid.UUID, int]:
+    return {sid: _seats_in(enrollment, parts, sid) for sid in {p.session_id for p in parts}}
+
+
+def _settle(
+    sessions: dict[uuid.UUID, SessionView],
+    before: dict[uuid.UUID, int],
+    enrollment: Enrollment,
+    parts: Sequence[Participation],
+) -> None:
+    """Move each session's confirmed-seat total by what the enrolment's change did to it."""
+    after = _holdings(enrollment, parts)
+    for sid in before.keys() | after.keys():
+        delta = after.get(sid, 0) - before.get(sid, 0)
+        if delta and sid in sessions:
+            sessions[sid].seats_confirmed += delta
+            sessions[sid].seats_version += 1
+
+
+def _facts(
+    enrollment: Enrollment, part: Participation, person: Person | None, course: SessionView
+) -> dict[str, Any]:
+    return {
+        "enrollment_id": enrollment.id,
+        "participation_id": part.id,
+        "session_id": part.session_id,
+        "offering_id": enrollment.offering_id,
+        "person_id": part.person_id,
+        "org_unit_id": person.org_unit_id if person else None,
+        "leader_group_id": enrollment.leader_group_id,
+        "seats": enrollment.seats,
+        "session_seats_confirmed": course.seats_confirmed,
+        "session_seats_version": course.seats_version,
+    }
+
+
+def _notify(
+    changes: Changes, person_ids: set[uuid.UUID], kind: NotificationKind, target: Target, **data: Any
+) -> None:
+    first = target.first or (target.sessions[0] if target.sessions else None)
+    details: dict[str, Any] = {
+        "offering_id": str(target.offering.id),
+        "offering_title": target.offering.title,
+        "session_id": str(target.session_id) if target.session_id else None,
+        "starts_at": first.starts_at.isoformat() if first else None,
+        **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()},
+    }
+    for person_id in sorted(person_ids):
+        changes.events.append(
+            (NotificationRequested(recipient_person_id=person_id, kind=kind, data=details), person_id)
+        )
+
+
+async def _write(session: AsyncSession, changes: Changes) -> None:
+    await session.flush()
+    if changes.audit:
+        await repository.add(session, *changes.audit)
+    if changes.events:
+        await publish_many(session, changes.events, source=SOURCE)
+
+
+def _participation_events(
+    payload: type[ParticipationFacts],
+    enrollment: Enrollment,
+    parts: Sequence[Participation],
+    people: dict[uuid.UUID, Person],
+    sessions: dict[uuid.UUID, SessionView],
+    **extra: Any,
+) -> list[tuple[EventPayload, uuid.UUID]]:
+    return [
+        (
+            payload(**_facts(enrollment, p, people.get(p.person_id), sessions[p.session_id]), **extra),
+            enrollment.id,
+        )
+        for p in parts
+        if p.session_id in sessions
+    ]
+
+
+# --- enrolling -------------------------------------------------------------------------------------------
 
 
 async def _participant(session: AsyncSession, principal: Principal, person_id: uuid.UUID | None) -> Person:
@@ -61,89 +281,582 @@ async def _participant(session: AsyncSession, principal: Principal, person_id: u
     return person
 
 
-async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCreate) -> Enrollment:
-    person = await _participant(session, principal, data.person_id)
-    course_session = await repository.lock_session(session, data.session_id)
-    if course_session is None:
-        raise SessionNotFound(f"No session {data.session_id} is known to enrolment.")
-    if course_session.status != "scheduled":
-        raise SessionNotOpen(f"The session is {course_session.status}.")
-    if course_session.starts_at <= datetime.now(UTC):
-        raise SessionStarted("Enrolment closed when the session started.")
-    if await repository.active_for(session, course_session.id, person.id) is not None:
-        raise AlreadyEnrolled("This person already holds a seat in the session.")
-    seats = 1
-    if course_session.seats_confirmed + seats > course_session.capacity:
-        raise SessionFull(
-            f"All {course_session.capacity} seats are taken.",
-            extra={"capacity": course_session.capacity, "seats_confirmed": course_session.seats_confirmed},
-        )
-    enrollment = await repository.add(
-        session,
-        Enrollment(
-            session_id=course_session.id, person_id=person.id, seats=seats, enrolled_by_oid=principal.oid
-        ),
-    )
-    course_session.seats_confirmed += seats
-    course_session.seats_version += 1
-    await session.flush()
-    await publish(
-        session,
-        EnrollmentConfirmed(
-            enrollment_id=enrollment.id,
-            session_id=course_session.id,
-            offering_id=course_session.offering_id,
-            person_id=person.id,
-            org_unit_id=person.org_unit_id,
-            seats=seats,
-            session_seats_confirmed=course_session.seats_confirmed,
-            session_seats_version=course_session.seats_version,
-        ),
-        source=SOURCE,
-        aggregate_id=enrollment.id,
-        aggregate_version=1,
-    )
-    return enrollment
-
-
-async def get_visible(session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID) -> Enrollment:
-    """An enrolment, if it is the caller's own or the caller is a coordinator."""
-    enrollment = await repository.get(session, enrollment_id)
-    if enrollment is None:
-        raise NotFound(f"No enrolment {enrollment_id}.")
-    if not principal.has_role(Role.coordinator):
+async def _group_of(session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> LeaderGroup:
+    """The group a request enrols: its own top leader's, or any as a coordinator (404 otherwise)."""
+    group = await repository.get_group(session, group_id)
+    if group is not None and group.active and not principal.has_role(Role.coordinator):
         me = await person_for(session, principal)
-        if enrollment.person_id != me.id:
-            # Same answer as a missing one: do not reveal that someone else's enrolment exists.
-            raise NotFound(f"No enrolment {enrollment_id}.")
+        if group.leader_id != me.id:
+            group = None
+    if group is None or not group.active:
+        raise LeaderGroupNotFound(f"No active leader group {group_id} that you lead.")
+    return group
+
+
+def _check_window(target: Target, now: datetime) -> None:
+    first = target.first
+    if first is None:
+        raise NotOpen("No scheduled session is left to enrol in.")
+    if first.starts_at <= now:
+        raise SessionStarted("Enrolment closed when the session started.")
+    if first.enrolment_opens_at and now < first.enrolment_opens_at:
+        raise EnrolmentWindowClosed(
+            f"Enrolment opens {first.enrolment_opens_at.isoformat()}.",
+            extra={"opens_at": first.enrolment_opens_at.isoformat()},
+        )
+    if first.enrolment_closes_at and now >= first.enrolment_closes_at:
+        raise EnrolmentWindowClosed(
+            f"Enrolment closed {first.enrolment_closes_at.isoformat()}.",
+            extra={"closed_at": first.enrolment_closes_at.isoformat()},
+        )
+
+
+async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCreate) -> Enrollment:
+    now = datetime.now(UTC)
+    coordinator = principal.has_role(Role.coordinator)
+    group: LeaderGroup | None = None
+    person: Person | None = None
+    if data.leader_group_id is not None:
+        group = await _group_of(session, principal, data.leader_group_id)
+        people = await repository.group_people(session, group)
+        if not people:
+            raise NoMembers("The leader group has no active members to enrol.")
+    else:
+        person = await _participant(session, principal, data.person_id)
+        people = [person]
+    acting_for_others = coordinator and (group is not None or data.person_id is not None)
+
+    if data.session_id is not None:
+        course = await repository.get_session(session, data.session_id)
+        if course is None:
+            raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
+        offering = await repository.get_offering(session, course.offering_id)
+        if offering is None or offering.status == "draft":
+            raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
+        if offering.is_programme:
+            raise ProgrammeTakenWhole(
+                "This session belongs to a programme: enrol in the programme (offering_id).",
+                extra={"offering_id": str(offering.id)},
+            )
+    else:
+        assert data.offering_id is not None
+        offering = await _offering(session, data.offering_id)
+        if offering.status == "draft":
+            raise OfferingNotFound(f"No published offering {data.offering_id}.")
+        if not offering.is_programme:
+            raise BadRequestProblem("Only a programme is enrolled in as a whole; name a session_id.")
+    if offering.status != "published":
+        raise NotOpen(f"The offering is {offering.status}.")
+    if not acting_for_others:
+        refused = await rules.refusal(session, offering, person=person, group=group)
+        if refused is not None:
+            raise refused.problem()
+
+    target = await _target_for(session, offering, data.session_id)
+    if data.session_id is not None and target.sessions and target.sessions[0].status != "scheduled":
+        raise NotOpen(f"The session is {target.sessions[0].status}.")
+    _check_window(target, now)
+    scheduled = target.scheduled
+    session_ids = [s.id for s in scheduled]
+    taken = await repository.active_conflicts(session, session_ids, [p.id for p in people])
+    if taken:
+        raise AlreadyEnrolled(
+            "Already holding or waiting for a place here: " + ", ".join(sorted(str(t) for t in taken)),
+            extra={"person_ids": sorted(str(t) for t in taken)},
+        )
+
+    booking_unit = offering.booking_unit if group is not None else "person"
+    seats = 1 if booking_unit == "group" else len(people)
+    confirmed = seats <= target.room()
+    enrollment = Enrollment(
+        offering_id=offering.id,
+        session_id=data.session_id,
+        kind=EnrollmentKind.group.value if group else EnrollmentKind.person.value,
+        person_id=person.id if group is None and person is not None else None,
+        leader_group_id=group.id if group else None,
+        status=CONFIRMED if confirmed else WAITLISTED,
+        booking_unit=booking_unit,
+        seats=seats,
+        audience_checked=not acting_for_others,
+        enrolled_by_oid=principal.oid,
+        confirmed_at=now if confirmed else None,
+    )
+    await repository.add(session, enrollment)
+    parts = [
+        Participation(enrollment_id=enrollment.id, session_id=s.id, person_id=p.id, status=enrollment.status)
+        for s in scheduled
+        for p in people
+    ]
+    await repository.add(session, *parts)
+    sessions = {s.id: s for s in scheduled}
+    _settle(sessions, {}, enrollment, parts)
+    changes = Changes()
+    by_id = {p.id: p for p in people}
+    changes.audit.append(
+        EnrollmentAudit(
+            enrollment_id=enrollment.id,
+            action=enrollment.status,
+            actor_oid=principal.oid,
+            details={"seats": seats, "people": len(people)},
+        )
+    )
+    if confirmed:
+        changes.events += _participation_events(EnrollmentConfirmed, enrollment, parts, by_id, sessions)
+        _notify(changes, set(by_id), NotificationKind.confirmed, target)
+    else:
+        place = await repository.position(session, enrollment)
+        assert place is not None
+        changes.events += _participation_events(
+            EnrollmentWaitlisted, enrollment, parts, by_id, sessions, position=place
+        )
+        _notify(changes, set(by_id), NotificationKind.waitlisted, target, position=place)
+    await _write(session, changes)
     return enrollment
 
 
-async def cancel(session: AsyncSession, enrollment: Enrollment, *, reason: str) -> Enrollment:
-    """Cancel a confirmed enrolment: its seats are freed under the session's row lock, and the new total
-    goes out with `enrollment.cancelled` in the same transaction."""
-    course_session = await repository.lock_session(session, enrollment.session_id)
-    assert course_session is not None  # an enrolment's session is in the read model (foreign key)
-    enrollment.status = EnrollmentStatus.cancelled.value
-    enrollment.cancelled_at = datetime.now(UTC)
-    enrollment.cancel_reason = reason
-    course_session.seats_confirmed -= enrollment.seats
-    course_session.seats_version += 1
-    await session.flush()
-    await publish(
-        session,
-        EnrollmentCancelled(
-            enrollment_id=enrollment.id,
-            session_id=course_session.id,
-            offering_id=course_session.offering_id,
-            person_id=enrollment.person_id,
-            seats=enrollment.seats,
-            reason=reason,
-            session_seats_confirmed=course_session.seats_confirmed,
-            session_seats_version=course_session.seats_version,
-        ),
-        source=SOURCE,
-        aggregate_id=enrollment.id,
-        aggregate_version=2,
+# --- promotion -------------------------------------------------------------------------------------------
+
+
+async def _still_eligible(session: AsyncSession, enrollment: Enrollment, offering: OfferingView) -> bool:
+    if enrollment.kind == EnrollmentKind.group.value:
+        assert enrollment.leader_group_id is not None
+        group = await repository.get_group(session, enrollment.leader_group_id)
+        if group is None or not group.active:
+            return False
+        if enrollment.audience_checked:
+            return await rules.refusal(session, offering, group=group) is None
+        return True
+    assert enrollment.person_id is not None
+    person = await repository.get_person(session, enrollment.person_id)
+    if person is None or not person.active:
+        return False
+    if enrollment.audience_checked:
+        return await rules.refusal(session, offering, person=person) is None
+    return True
+
+
+async def _confirm(
+    session: AsyncSession,
+    changes: Changes,
+    target: Target,
+    enrollment: Enrollment,
+    *,
+    actor_oid: str,
+    reason: str | None,
+    action: str,
+) -> None:
+    parts = [p for p in await repository.participations(session, [enrollment.id]) if p.status == WAITLISTED]
+    before = _holdings(enrollment, parts)
+    enrollment.status = CONFIRMED
+    enrollment.confirmed_at = datetime.now(UTC)
+    enrollment.version += 1
+    for part in parts:
+        part.status = CONFIRMED
+    sessions = {s.id: s for s in target.sessions}
+    _settle(sessions, before, enrollment, parts)
+    people = await repository.people(session, [p.person_id for p in parts])
+    changes.events += _participation_events(
+        EnrollmentPromoted, enrollment, parts, people, sessions, by_coordinator=actor_oid != SYSTEM
     )
+    changes.audit.append(
+        EnrollmentAudit(
+            enrollment_id=enrollment.id,
+            action=action,
+            actor_oid=actor_oid,
+            reason=reason,
+            details={"seats": enrollment.seats, "room_before": target.room() + enrollment.seats},
+        )
+    )
+    _notify(changes, {p.person_id for p in parts}, NotificationKind.promoted, target)
+
+
+async def promote(session: AsyncSession, target: Target, changes: Changes) -> int:
+    """Fill free seats from the waiting list, in order; the target's sessions are locked."""
+    if target.started(datetime.now(UTC)):
+        return 0
+    room = target.room()
+    promoted = 0
+    for enrollment in await repository.waiting(session, target.offering.id, target.session_id):
+        if room <= 0:
+            break
+        if enrollment.seats > room or not await _still_eligible(session, enrollment, target.offering):
+            continue  # a group is never split; an entry no longer eligible waits for a coordinator
+        await _confirm(session, changes, target, enrollment, actor_oid=SYSTEM, reason=None, action="promoted")
+        room -= enrollment.seats
+        promoted += 1
+    return promoted
+
+
+# --- cancelling ------------------------------------------------------------------------------------------
+
+
+async def _cancel_parts(
+    session: AsyncSession,
+    changes: Changes,
+    target: Target,
+    enrollment: Enrollment,
+    doomed: Sequence[Participation],
+    *,
+    reason: str,
+    actor_oid: str,
+    notification: NotificationKind = NotificationKind.cancelled,
+) -> None:
+    """Cancel some places of an enrolment; the enrolment ends when no place is left (seats follow)."""
+    parts = await repository.participations(session, [enrollment.id])
+    doomed_ids = {p.id for p in doomed}
+    cancelling = [p for p in parts if p.id in doomed_ids and p.status in ACTIVE]
+    if not cancelling:
+        return
+    before = _holdings(enrollment, parts)
+    previous = {p.id: p.status for p in cancelling}
+    now = datetime.now(UTC)
+    for part in cancelling:
+        part.status = CANCELLED
+        part.cancelled_at = now
+        part.cancel_reason = reason
+    remaining = {p.person_id for p in parts if p.status in ACTIVE}
+    ended = not remaining
+    if ended:
+        enrollment.status = CANCELLED
+        enrollment.cancelled_at = now
+        enrollment.cancel_reason = reason
+    elif enrollment.booking_unit == "person":
+        enrollment.seats = len(remaining)
+    enrollment.version += 1
+    sessions = {s.id: s for s in target.sessions}
+    _settle(sessions, before, enrollment, parts)
+    people = await repository.people(session, [p.person_id for p in cancelling])
+    for part in cancelling:
+        changes.events += _participation_events(
+            EnrollmentCancelled,
+            enrollment,
+            [part],
+            people,
+            sessions,
+            previous_status=previous[part.id],
+            reason=reason,
+        )
+    changes.audit.append(
+        EnrollmentAudit(
+            enrollment_id=enrollment.id,
+            action="cancelled" if ended else "places-cancelled",
+            actor_oid=actor_oid,
+            reason=reason,
+            details={
+                "people": sorted(str(p) for p in {p.person_id for p in cancelling}),
+                "sessions": sorted(str(s) for s in {p.session_id for p in cancelling}),
+                "seats": enrollment.seats,
+            },
+        )
+    )
+    _notify(changes, {p.person_id for p in cancelling}, notification, target, reason=reason)
+
+
+async def _target_of(session: AsyncSession, enrollment: Enrollment) -> Target:
+    return await _target_for(session, await _offering(session, enrollment.offering_id), enrollment.session_id)
+
+
+async def withdraw(
+    session: AsyncSession,
+    doomed: Sequence[Participation],
+    *,
+    reason: str,
+    actor_oid: str = SYSTEM,
+    notification: NotificationKind = NotificationKind.cancelled,
+) -> int:
+    """Cancel these places across any enrolments, then promote where seats freed up. Returns places cut.
+
+    The HR sync (people deactivated, members leaving a group) and the catalogue's session cancellations
+    come through here."""
+    by_enrollment: dict[uuid.UUID, list[Participation]] = defaultdict(list)
+    for part in doomed:
+        by_enrollment[part.enrollment_id].append(part)
+    if not by_enrollment:
+        return 0
+    enrollments = await repository.enrollments(session, by_enrollment)
+    targets: list[Target] = []
+    offerings = {e.offering_id: await _offering(session, e.offering_id) for e in enrollments}
+    session_ids: set[uuid.UUID] = set()
+    for e in enrollments:
+        ids = (
+            [e.session_id] if e.session_id else await repository.offering_session_ids(session, e.offering_id)
+        )
+        session_ids.update(ids)
+        session_ids.update(p.session_id for p in by_enrollment[e.id])
+    locked = {s.id: s for s in await repository.lock_sessions(session, session_ids)}
+    changes = Changes()
+    for e in enrollments:
+        held = (
+            {e.session_id}
+            if e.session_id
+            else {s.id for s in locked.values() if s.offering_id == e.offering_id}
+        )
+        held.update(p.session_id for p in by_enrollment[e.id])
+        target = Target(
+            offerings[e.offering_id], e.session_id, [locked[i] for i in sorted(held) if i in locked]
+        )
+        await _cancel_parts(
+            session,
+            changes,
+            target,
+            e,
+            by_enrollment[e.id],
+            reason=reason,
+            actor_oid=actor_oid,
+            notification=notification,
+        )
+        targets.append(target)
+    seen: set[tuple[uuid.UUID, uuid.UUID | None]] = set()
+    for target in targets:
+        if (key := (target.offering.id, target.session_id)) not in seen:
+            seen.add(key)
+            await promote(session, target, changes)
+    await _write(session, changes)
+    return sum(1 for p in doomed if p.status == CANCELLED)
+
+
+def _deadline(target: Target) -> datetime | None:
+    first = target.first
+    if first is None:
+        return None
+    return first.cancellation_deadline or first.starts_at
+
+
+async def cancel(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: uuid.UUID,
+    *,
+    person_id: uuid.UUID | None,
+    reason: str | None,
+) -> Enrollment:
+    """Cancel an enrolment, or one person's place in a group enrolment.
+
+    Who: the enrolled person; a group's top leader for the group; a member for their own place; a
+    coordinator for anyone, with a reason. Participants may cancel a confirmed place until the
+    cancellation deadline (the session's start if none is set) and leave a waiting list until the
+    session starts; coordinators at any time.
+    """
+    enrollment = await visible(session, principal, enrollment_id, lock=True)
+    coordinator = principal.has_role(Role.coordinator)
+    me = None if coordinator else await person_for(session, principal)
+    leader = me is not None and await leads(session, enrollment, me)
+    if person_id is None and me is not None and not leader and enrollment.kind == EnrollmentKind.group.value:
+        person_id = me.id  # a member cancels their own place, not the group's
+    if me is not None and not leader and person_id not in (None, me.id):
+        raise Forbidden("Only the group's top leader or a coordinator may cancel another person's place.")
+    if coordinator and not reason:
+        raise ReasonRequired("A coordinator cancelling an enrolment gives a reason.")
+    if enrollment.status not in ACTIVE:
+        raise NotCancellable(f"The enrolment is {enrollment.status}.")
+    target = await _target_of(session, enrollment)
+    now = datetime.now(UTC)
+    if not coordinator:
+        if target.started(now):
+            raise SessionStarted("The session has started; ask a coordinator.")
+        deadline = _deadline(target)
+        if enrollment.status == CONFIRMED and deadline is not None and now >= deadline:
+            raise DeadlinePassed(
+                f"Cancellation closed {deadline.isoformat()}; ask a coordinator.",
+                extra={"deadline": deadline.isoformat()},
+            )
+    parts = [p for p in await repository.participations(session, [enrollment.id]) if p.status in ACTIVE]
+    if person_id is not None:
+        parts = [p for p in parts if p.person_id == person_id]
+        if not parts:
+            raise PersonNotFound(f"No active place for person {person_id} in this enrolment.")
+    changes = Changes()
+    await _cancel_parts(
+        session,
+        changes,
+        target,
+        enrollment,
+        parts,
+        reason=reason or "Avmeldt av deltakeren",
+        actor_oid=principal.oid,
+    )
+    await promote(session, target, changes)
+    await _write(session, changes)
+    return enrollment
+
+
+# --- what the catalogue's changes do ----------------------------------------------------------------------
+
+
+async def session_cancelled(session: AsyncSession, session_id: uuid.UUID, reason: str) -> int:
+    """A session cancelled in the catalogue cancels every place in it, with the catalogue's reason; a
+    programme's enrolments keep their places in its other sessions."""
+    doomed = await repository.future_active_participations(session, datetime.now(UTC), session_id=session_id)
+    return await withdraw(
+        session,
+        doomed,
+        reason=f"Samlingen er avlyst: {reason}" if reason else "Samlingen er avlyst",
+        notification=NotificationKind.session_cancelled,
+    )
+
+
+async def session_rescheduled(
+    session: AsyncSession, session_id: uuid.UUID, *, previous_starts_at: datetime | None, reason: str | None
+) -> None:
+    """A rescheduled session keeps its enrolments; everyone with a place (or waiting) is told."""
+    course = await repository.get_session(session, session_id)
+    if course is None:
+        return
+    offering = await repository.get_offering(session, course.offering_id)
+    if offering is None:
+        return
+    parts = await repository.future_active_participations(session, datetime.now(UTC), session_id=session_id)
+    changes = Changes()
+    target = Target(offering, session_id, [course])
+    _notify(
+        changes,
+        {p.person_id for p in parts},
+        NotificationKind.session_rescheduled,
+        target,
+        previous_starts_at=previous_starts_at,
+        reason=reason,
+    )
+    await _write(session, changes)
+
+
+async def seats_may_have_freed(session: AsyncSession, session_id: uuid.UUID) -> int:
+    """After a capacity change: promote from the session's (or its programme's) waiting list."""
+    course = await repository.get_session(session, session_id)
+    offering = await repository.get_offering(session, course.offering_id) if course else None
+    if course is None or offering is None:
+        return 0
+    target = await _target_for(session, offering, None if offering.is_programme else session_id)
+    changes = Changes()
+    promoted = await promote(session, target, changes)
+    await _write(session, changes)
+    return promoted
+
+
+async def group_changed(session: AsyncSession, group_ids: Sequence[uuid.UUID]) -> int:
+    """The stated rule when a leader group changes in HR: a member who left loses their places in the
+    group's enrolments in sessions that have not started, cancelled with a reason (the group shrinks,
+    freeing seats for the waiting list); a group deactivated loses them all. A member who joins later is
+    not added by itself: the top leader or a coordinator enrols them. Returns places cancelled."""
+    if not group_ids:
+        return 0
+    now = datetime.now(UTC)
+    parts = await repository.future_active_participations(session, now, group_ids=group_ids)
+    if not parts:
+        return 0
+    enrollments = {e.id: e for e in await repository.enrollments(session, {p.enrollment_id for p in parts})}
+    doomed: list[Participation] = []
+    reasons: dict[uuid.UUID, str] = {}
+    for group_id in set(group_ids):
+        group = await repository.get_group(session, group_id)
+        current = (
+            {p.id for p in await repository.group_people(session, group)} if group and group.active else set()
+        )
+        for part in parts:
+            if enrollments[part.enrollment_id].leader_group_id == group_id and part.person_id not in current:
+                doomed.append(part)
+                reasons[part.id] = LEFT_GROUP if current else GROUP_ENDED
+    cancelled = 0
+    for reason in (LEFT_GROUP, GROUP_ENDED):
+        cancelled += await withdraw(session, [p for p in doomed if reasons[p.id] == reason], reason=reason)
+    return cancelled
+
+
+async def people_deactivated(session: AsyncSession, person_ids: Sequence[uuid.UUID]) -> int:
+    """The stated rule for people HR deactivates: their places in sessions that have not started are
+    cancelled with a reason (seats go to the waiting list); past ones stay as history."""
+    if not person_ids:
+        return 0
+    parts = await repository.future_active_participations(session, datetime.now(UTC), person_ids=person_ids)
+    return await withdraw(session, parts, reason=INACTIVE_REASON)
+
+
+# --- coordinators on the waiting list --------------------------------------------------------------------
+
+
+async def promote_by_hand(
+    session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, reason: str
+) -> Enrollment:
+    """Confirm a waiting enrolment now, over capacity if need be."""
+    enrollment = await _waiting(session, enrollment_id)
+    target = await _target_of(session, enrollment)
+    over = enrollment.seats > target.room()
+    changes = Changes()
+    await _confirm(
+        session,
+        changes,
+        target,
+        enrollment,
+        actor_oid=principal.oid,
+        reason=reason,
+        action="promoted-over-capacity" if over else "promoted-by-coordinator",
+    )
+    await _write(session, changes)
+    return enrollment
+
+
+async def move(
+    session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, new_position: int, reason: str
+) -> Enrollment:
+    """Move a waiting enrolment to another place on its list (1 = first in line)."""
+    enrollment = await _waiting(session, enrollment_id)
+    target = await _target_of(session, enrollment)  # the lock serialises moves with promotions
+    queue = await repository.waiting(session, target.offering.id, target.session_id)
+    ranks = sorted(e.queue_rank for e in queue if e.queue_rank is not None)
+    old = next(i for i, e in enumerate(queue) if e.id == enrollment.id)
+    queue.insert(min(new_position, len(queue)) - 1, queue.pop(old))
+    for rank, entry in zip(ranks, queue, strict=True):
+        entry.queue_rank = rank
+    enrollment.version += 1
+    changes = Changes()
+    changes.audit.append(
+        EnrollmentAudit(
+            enrollment_id=enrollment.id,
+            action="moved",
+            actor_oid=principal.oid,
+            reason=reason,
+            details={"from": old + 1, "to": queue.index(enrollment) + 1},
+        )
+    )
+    # Moving an entry that fits to the front may let it take seats nobody ahead of it fitted into.
+    await promote(session, target, changes)
+    await _write(session, changes)
+    return enrollment
+
+
+async def _waiting(session: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment:
+    enrollment = await repository.get(session, enrollment_id, lock=True)
+    if enrollment is None:
+        raise EnrollmentNotFound(f"No enrolment {enrollment_id}.")
+    if enrollment.status != WAITLISTED:
+        raise NotWaiting(f"The enrolment is {enrollment.status}.")
+    return enrollment
+
+
+# --- reads -----------------------------------------------------------------------------------------------
+
+
+async def leads(session: AsyncSession, enrollment: Enrollment, me: Person) -> bool:
+    if enrollment.leader_group_id is None:
+        return False
+    group = await repository.get_group(session, enrollment.leader_group_id)
+    return group is not None and group.leader_id == me.id
+
+
+async def visible(
+    session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, *, lock: bool = False
+) -> Enrollment:
+    """An enrolment the caller may see: their own, their group's as its top leader, any as a coordinator.
+
+    Anyone else's answers 404, exactly like a missing one."""
+    enrollment = await repository.get(session, enrollment_id, lock=lock)
+    if enrollment is not None and not principal.has_role(Role.coordinator):
+        me = await person_for(session, principal)
+        mine = enrollment.person_id == me.id or await leads(session, enrollment, me)
+        if not mine:
+            parts = await repository.participations(session, [enrollment.id])
+            mine = any(p.person_id == me.id for p in parts)
+        if not mine:
+            enrollment = None
+    if enrollment is None:
+        raise EnrollmentNotFound(f"No enrolment {enrollment_id}.")
     return enrollment

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -23,7 +22,6 @@ from sqlmodel import col
 
 from services.enrollment.directory import repository as directory_repository
 from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
-from services.enrollment.enrollments import repository as enrollments_repository
 from services.enrollment.enrollments import service as enrollments_service
 from services.enrollment.events import (
     SOURCE,
@@ -182,20 +180,6 @@ async def _group_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tupl
     return events
 
 
-INACTIVE_REASON = "Personen er ikke lenger aktiv i HR-systemet (no longer active in the HR system)."
-
-
-async def _cancel_for_inactive(session: AsyncSession, person_ids: list[uuid.UUID]) -> int:
-    """The stated rule: a person HR deactivates loses their future enrolments, cancelled with a reason
-    (their seats go to others; the catalogue's free seats follow). Past enrolments stay as history."""
-    if not person_ids:
-        return 0
-    enrollments = await enrollments_repository.future_confirmed_for(session, person_ids, datetime.now(UTC))
-    for enrollment in enrollments:
-        await enrollments_service.cancel(session, enrollment, reason=INACTIVE_REASON)
-    return len(enrollments)
-
-
 async def _finish(
     session: AsyncSession,
     upserted: list[repository.Upserted],
@@ -214,8 +198,11 @@ async def _finish(
         + await _group_events(session, resolved["leader_groups"])
     )
     await publish_many(session, events, source=SOURCE)
+    # The stated rules (enrollments.service): places of people deactivated, and of members who left a
+    # group (or whose group ended), in sessions not yet started are cancelled with a reason.
     inactive = [payload.person_id for payload, _ in events if isinstance(payload, PersonDeactivated)]
-    cancelled = await _cancel_for_inactive(session, inactive)
+    cancelled = await enrollments_service.people_deactivated(session, inactive)
+    cancelled += await enrollments_service.group_changed(session, sorted(resolved["leader_groups"]))
     created = sum(1 for u in upserted if u.inserted)
     return SyncResult(
         received=received,

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import col, select
 
+from services.enrollment.enrollments import service as enrollments
 from services.enrollment.sessions.models import SessionView
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.eventbus.envelope import ConsumedPayload
@@ -29,6 +30,10 @@ class ScheduledSession(ConsumedPayload):
     enrolment_closes_at: datetime | None = None
     cancellation_deadline: datetime | None = None
     sequence: int = 0
+    # Only on some topics: why a session was cancelled or moved, and where from.
+    reason: str | None = None
+    previous_starts_at: datetime | None = None
+    previous_capacity: int | None = None
 
 
 SESSION_TOPICS = (
@@ -60,6 +65,9 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
     }
     # Upsert: a replay rewrites the same facts; seat counts, owned here, are left alone. Events arrive in
     # commit order, so the last one wins; the sequence guard only protects against replays of older ones.
+    known = await session.scalar(
+        select(SessionView.catalog_sequence).where(SessionView.id == payload.session_id)
+    )
     statement = insert(SessionView).values(id=payload.session_id, **values)
     await session.execute(
         statement.on_conflict_do_update(
@@ -68,6 +76,21 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
             where=col(SessionView.catalog_sequence) <= statement.excluded.catalog_sequence,
         )
     )
+    # A replayed reschedule (same sequence) must not tell people twice; the other effects are idempotent.
+    if event.topic != "catalog.session_rescheduled" or known is None or payload.sequence > known:
+        await _effects(session, event.topic, payload)
+
+
+async def _effects(session: AsyncSession, topic: str, payload: ScheduledSession) -> None:
+    """What a session's change does to its enrolments (see the enrolment service's rules)."""
+    if topic == "catalog.session_cancelled":
+        await enrollments.session_cancelled(session, payload.session_id, payload.reason or "")
+    elif topic == "catalog.session_rescheduled":
+        await enrollments.session_rescheduled(
+            session, payload.session_id, previous_starts_at=payload.previous_starts_at, reason=payload.reason
+        )
+    elif topic == "catalog.session_capacity_changed":
+        await enrollments.seats_may_have_freed(session, payload.session_id)
 
 
 SESSIONS = Subscription(name="enrollment.sessions", topics=SESSION_TOPICS, handler=on_session_event)

@@ -1,11 +1,13 @@
-"""Records participants from `enrollment.confirmed` (later: attendance, for session evaluations)."""
+"""Keeps who holds a confirmed place in which session, from the enrolment service's events."""
 
 from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.feedback.participants.models import Participant
 from services.kernel.eventbus import Event, Subscription
@@ -14,6 +16,8 @@ from services.kernel.eventbus.envelope import ConsumedPayload
 
 class ConfirmedEnrollment(ConsumedPayload):
     enrollment_id: uuid.UUID
+    # Events from before group enrolments carried no participation id: it equals the enrolment id.
+    participation_id: uuid.UUID | None = None
     session_id: uuid.UUID
     offering_id: uuid.UUID
     person_id: uuid.UUID
@@ -22,7 +26,15 @@ class ConfirmedEnrollment(ConsumedPayload):
 
 async def on_enrollment_confirmed(session: AsyncSession, event: Event) -> None:
     payload = ConfirmedEnrollment.model_validate(event.payload)
+    if event.topic == "enrollment.cancelled":
+        await session.execute(
+            delete(Participant).where(
+                col(Participant.participation_id) == (payload.participation_id or payload.enrollment_id)
+            )
+        )
+        return
     statement = insert(Participant).values(
+        participation_id=payload.participation_id or payload.enrollment_id,
         enrollment_id=payload.enrollment_id,
         session_id=payload.session_id,
         offering_id=payload.offering_id,
@@ -30,10 +42,12 @@ async def on_enrollment_confirmed(session: AsyncSession, event: Event) -> None:
         org_unit_id=payload.org_unit_id,
         confirmed_at=event.occurred_at,
     )
-    # Keyed by enrolment: a replayed event finds its row and changes nothing.
-    await session.execute(statement.on_conflict_do_nothing(index_elements=["enrollment_id"]))
+    # Keyed by participation: a replayed event finds its row and changes nothing.
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["participation_id"]))
 
 
 PARTICIPANTS = Subscription(
-    name="feedback.participants", topics=("enrollment.confirmed",), handler=on_enrollment_confirmed
+    name="feedback.participants",
+    topics=("enrollment.confirmed", "enrollment.promoted", "enrollment.cancelled"),
+    handler=on_enrollment_confirmed,
 )

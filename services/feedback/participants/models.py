@@ -15,7 +15,8 @@ class Participant(TableBase, table=True):
     __tablename__ = "participants"
     __table_args__ = {"schema": "feedback"}
 
-    enrollment_id: uuid.UUID = Field(primary_key=True)
+    participation_id: uuid.UUID = Field(primary_key=True)
+    enrollment_id: uuid.UUID
     session_id: uuid.UUID = Field(index=True)
     offering_id: uuid.UUID
     person_id: uuid.UUID

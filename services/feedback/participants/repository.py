@@ -17,7 +17,7 @@ async def list_for_session(
     result = await session.execute(
         select(Participant)
         .where(Participant.session_id == session_id)
-        .order_by(col(Participant.confirmed_at), col(Participant.enrollment_id))
+        .order_by(col(Participant.confirmed_at), col(Participant.participation_id))
         .limit(limit)
         .offset(offset)
     )

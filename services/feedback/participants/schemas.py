@@ -8,6 +8,7 @@ from services.kernel.schemas import OsloDatetime, ReadModel
 
 
 class ParticipantPublic(ReadModel):
+    participation_id: uuid.UUID
     enrollment_id: uuid.UUID
     session_id: uuid.UUID
     person_id: uuid.UUID

@@ -1,0 +1,79 @@
+"""HTTP endpoints for attendance, completions and the HR system's completions feed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import col, select
+
+from services.enrollment.completions import service
+from services.enrollment.completions.models import Completion
+from services.enrollment.completions.schemas import (
+    AttendancePublic,
+    AttendanceUpdate,
+    CompletionPublic,
+    FeedPage,
+)
+from services.enrollment.directory.service import NotInDirectory, person_for
+from services.enrollment.enrollments.service import SessionNotFound
+from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, HrIntegrationOnly
+from services.kernel.database import SessionDep
+from services.kernel.problems import COMMON_RESPONSES
+from services.kernel.schemas import PageLimit, PageOffset
+
+router = APIRouter(tags=["attendance and completions"], responses=COMMON_RESPONSES)
+
+
+@router.put(
+    "/sessions/{session_id}/attendance",
+    summary="Mark attendance in bulk (coordinators)",
+    responses={
+        400: service.NotOnRoster.openapi(),
+        404: SessionNotFound.openapi(),
+        409: service.SessionNotStarted.openapi(),
+    },
+)
+async def mark_attendance(
+    session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID, body: AttendanceUpdate
+) -> list[AttendancePublic]:
+    """`attended`, `absent` or `excused` for confirmed participants, once the session has started; all
+    or nothing. Marks may be corrected. Completions follow the offering's rule at once, and are
+    withdrawn again if a correction means the rule no longer holds."""
+    parts = await service.record_attendance(session, principal, session_id, body)
+    return [AttendancePublic.model_validate({**p.model_dump(), "participation_id": p.id}) for p in parts]
+
+
+@router.get(
+    "/completions/feed",
+    summary="Read the completions feed (HR integration)",
+    responses={400: service.InvalidCursor.openapi()},
+)
+async def completions_feed(
+    session: SessionDep,
+    _: HrIntegrationOnly,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="`next_cursor` of the last page.")
+    ] = None,
+    limit: PageLimit = 100,
+) -> FeedPage:
+    """Completions recorded and withdrawn, oldest first. Poll with the last `next_cursor`: no entry is
+    missed or repeated, even while new ones are being written."""
+    return await service.feed(session, cursor, limit)
+
+
+@router.get("/completions/mine", summary="List my completions", responses={403: NotInDirectory.openapi()})
+async def my_completions(
+    session: SessionDep, principal: CurrentPrincipal, limit: PageLimit = 50, offset: PageOffset = 0
+) -> list[CompletionPublic]:
+    """Offerings the signed-in person completed, newest first; withdrawn completions stay as history."""
+    me = await person_for(session, principal)
+    rows = await session.execute(
+        select(Completion)
+        .where(Completion.person_id == me.id)
+        .order_by(col(Completion.completed_at).desc(), col(Completion.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [CompletionPublic.model_validate(c) for c in rows.scalars()]

@@ -1,0 +1,138 @@
+"""`Idempotency-Key` for POSTs that create enrolments (IETF draft-ietf-httpapi-idempotency-key-header).
+
+A key belongs to the caller (the token's `oid`) and the route. The first request with a key claims it in
+a short transaction of its own, so a concurrent repeat sees the claim at once and gets 409. The result
+is stored in the request's own transaction, beside the enrolment it describes: either both are kept or
+neither. A repeat then gets the stored status and body; the same key with a different body gets 422.
+
+Decisions where the draft leaves room:
+- Only successful results are stored. A refused request changed nothing, so its key is released and a
+  retry is decided afresh (a full session may have a free seat by then).
+- A claim whose request died without answering (process killed) lapses after `LEASE`, so the key can be
+  used again; keys are kept for `RETENTION` (24 hours, as the issue asks) and purged lazily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import delete, func, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col, select
+
+from services.enrollment.idempotency.models import IdempotencyKey
+from services.kernel.problems import Conflict, Problem
+
+LEASE = timedelta(seconds=60)
+RETENTION = timedelta(hours=24)
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Makes a retry safe: a repeat with the same key and body returns the first result.",
+    ),
+]
+
+
+class KeyInUse(Conflict):
+    slug = "idempotency-key-in-use"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
+class KeyReused(Problem):
+    status = 422
+    slug = "idempotency-key-reused"
+    title = "This Idempotency-Key was used with a different request"
+
+
+@dataclass(frozen=True)
+class Claim:
+    owner_oid: str
+    route: str
+    key: str
+
+
+def request_hash(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def claim(
+    sessionmaker: async_sessionmaker[AsyncSession], owner_oid: str, route: str, key: str, body: Any
+) -> Claim | JSONResponse:
+    """Claim the key for this request, or answer from what an earlier request with it left."""
+    digest = request_hash(body)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < func.now() - RETENTION)
+        )
+        statement = insert(IdempotencyKey).values(
+            owner_oid=owner_oid, route=route, key=key, request_hash=digest, locked_until=func.now() + LEASE
+        )
+        # A lapsed claim (its request died unanswered) is taken over; anything else stays as it is.
+        taken = await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["owner_oid", "route", "key"],
+                set_={"request_hash": digest, "locked_until": func.now() + LEASE},
+                where=col(IdempotencyKey.status_code).is_(None)
+                & (col(IdempotencyKey.locked_until) < func.now()),
+            ).returning(text("1"))
+        )
+        if taken.first() is not None:
+            return Claim(owner_oid, route, key)
+        row = (
+            await session.execute(
+                select(IdempotencyKey).where(
+                    IdempotencyKey.owner_oid == owner_oid,
+                    IdempotencyKey.route == route,
+                    IdempotencyKey.key == key,
+                )
+            )
+        ).scalar_one()
+    if row.request_hash != digest:
+        raise KeyReused("The key was first used with a different body; use a new key for a new request.")
+    if row.status_code is None:
+        raise KeyInUse("Wait for the first request with this key to finish, then repeat it.")
+    return JSONResponse(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+async def complete(session: AsyncSession, held: Claim, status_code: int, response: Any) -> None:
+    """Store the result in the request's transaction: it is kept exactly when the enrolment is."""
+    await session.execute(
+        update(IdempotencyKey)
+        .where(
+            col(IdempotencyKey.owner_oid) == held.owner_oid,
+            col(IdempotencyKey.route) == held.route,
+            col(IdempotencyKey.key) == held.key,
+        )
+        .values(status_code=status_code, response=response)
+    )
+
+
+async def release(sessionmaker: async_sessionmaker[AsyncSession], held: Claim) -> None:
+    """Give the key back after a refused or failed request (nothing was changed)."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            delete(IdempotencyKey).where(
+                col(IdempotencyKey.owner_oid) == held.owner_oid,
+                col(IdempotencyKey.route) == held.route,
+                col(IdempotencyKey.key) == held.key,
+                col(IdempotencyKey.status_code).is_(None),
+            )
+        )
+
+
+def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker

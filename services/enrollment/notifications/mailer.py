@@ -1,0 +1,211 @@
+"""Telling people: notification events become e-mails, sent once.
+
+Enrolment publishes `enrollment.notification_requested` (recipient, kind, data) in the same transaction
+as the change it reports. The subscription `enrollment.mailer` turns each into a Norwegian e-mail and
+hands it to SMTP (aiosmtplib) or, with no SMTP server configured (development), writes it as an `.eml`
+file under `.data/mail/`.
+
+Sent once: before handing a mail over, the sender records a claim for the event in a transaction of its
+own; after the server accepts it, the claim becomes `sent` in the consumer's transaction, together with
+the subscription's new position. A consumer that restarts finds `sent` and skips the event. If the
+process dies in the instant between the server accepting a mail and that commit, the claim is left at
+`sending`: the outcome is unknown, and the sender marks it `uncertain` for ops instead of sending a
+second copy (at most once; the Message-ID is derived from the event id, so even a copy resent by hand
+is recognisable as the same message).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.enrollment.directory.models import Person
+from services.enrollment.events import NotificationKind, NotificationRequested
+from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
+from services.enrollment.settings import EnrollmentSettings, MailSecurity
+from services.kernel.eventbus import Event, Subscription
+
+log = logging.getLogger(__name__)
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmtpTransport:
+    host: str
+    port: int
+    security: MailSecurity
+    username: str | None
+    password: str | None
+    timeout: float
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(
+            message,
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.security is MailSecurity.tls,
+            start_tls=self.security is MailSecurity.starttls,
+            username=self.username,
+            password=self.password,
+            timeout=self.timeout,
+        )
+
+
+@dataclass(frozen=True)
+class FileTransport:
+    """Development: each mail is a file named by its Message-ID; writing is atomic (rename)."""
+
+    directory: Path
+
+    async def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
+        target = self.directory / f"{name}.eml"
+        partial = target.with_suffix(".eml.part")
+        partial.write_bytes(message.as_bytes())
+        partial.replace(target)
+
+
+def transport_for(settings: EnrollmentSettings) -> Transport:
+    if settings.mail_smtp_host:
+        password = settings.mail_smtp_password.get_secret_value() if settings.mail_smtp_password else None
+        return SmtpTransport(
+            host=settings.mail_smtp_host,
+            port=settings.mail_smtp_port,
+            security=settings.mail_smtp_security,
+            username=settings.mail_smtp_username,
+            password=password,
+            timeout=settings.mail_smtp_timeout_seconds,
+        )
+    return FileTransport(settings.mail_directory)
+
+
+def _when(value: Any) -> str:
+    moment = datetime.fromisoformat(str(value)).astimezone(OSLO)
+    return moment.strftime("%d.%m.%Y kl. %H:%M")
+
+
+def render(kind: NotificationKind, data: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body in Norwegian (bokmål)."""
+    title = data.get("offering_title", "")
+    when = f" {_when(data['starts_at'])}" if data.get("starts_at") else ""
+    subjects = {
+        NotificationKind.confirmed: f"Påmelding bekreftet: {title}",
+        NotificationKind.waitlisted: f"Du står på venteliste: {title}",
+        NotificationKind.promoted: f"Du har fått plass: {title}",
+        NotificationKind.cancelled: f"Påmelding avmeldt: {title}",
+        NotificationKind.session_cancelled: f"Avlyst: {title}",
+        NotificationKind.session_rescheduled: f"Nytt tidspunkt: {title}",
+    }
+    lines = {
+        NotificationKind.confirmed: f"Du er påmeldt {title}{when}.",
+        NotificationKind.waitlisted: (
+            f"{title}{when} er fullt. Du står som nummer {data.get('position')} på ventelisten, "
+            "og får beskjed hvis du får plass."
+        ),
+        NotificationKind.promoted: f"En plass ble ledig, og du er nå påmeldt {title}{when}.",
+        NotificationKind.cancelled: f"Påmeldingen din til {title}{when} er avmeldt.",
+        NotificationKind.session_cancelled: f"Samlingen {title}{when} er avlyst, og påmeldingen er avmeldt.",
+        NotificationKind.session_rescheduled: (
+            f"Samlingen {title} er flyttet fra {_when(data['previous_starts_at'])} til"
+            f"{when}. Du beholder plassen din."
+            if data.get("previous_starts_at")
+            else f"Samlingen {title} har fått nytt tidspunkt:{when}."
+        ),
+    }
+    body = lines[kind]
+    if data.get("reason"):
+        body += f"\n\nBegrunnelse: {data['reason']}"
+    return subjects[kind], body + "\n\nVennlig hilsen\nUtviklings- og kompetanseetaten\n"
+
+
+def compose(sender: str, person: Person, event: Event, payload: NotificationRequested) -> EmailMessage:
+    subject, body = render(payload.kind, payload.data)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((person.name, person.email))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id(event.event_id)
+    message.set_content(body)
+    return message
+
+
+def message_id(event_id: uuid.UUID) -> str:
+    return f"<{event_id}@lederutvikling.oslo.kommune.no>"
+
+
+async def _claim(session: AsyncSession, event: Event, payload: NotificationRequested) -> str | None:
+    """Record the claim in its own committed transaction; None if the event was claimed before."""
+    async with AsyncSession(bind=session.bind) as own, own.begin():
+        inserted = await own.execute(
+            insert(MailDelivery)
+            .values(
+                event_id=event.event_id,
+                kind=payload.kind.value,
+                recipient_person_id=payload.recipient_person_id,
+                status=DeliveryStatus.sending.value,
+                message_id=message_id(event.event_id),
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(col(MailDelivery.event_id))
+        )
+        if inserted.first() is not None:
+            return None
+        existing = await own.get(MailDelivery, event.event_id)
+        assert existing is not None
+        if existing.status == DeliveryStatus.sending.value:
+            existing.status = DeliveryStatus.uncertain.value
+            log.warning(
+                "mail for event %s may have been sent before a restart; not sent again", event.event_id
+            )
+        return existing.status
+
+
+async def _release(session: AsyncSession, event_id: uuid.UUID) -> None:
+    async with AsyncSession(bind=session.bind) as own, own.begin():
+        await own.execute(delete(MailDelivery).where(col(MailDelivery.event_id) == event_id))
+
+
+def mail_subscription(settings: EnrollmentSettings, transport: Transport | None = None) -> Subscription:
+    sender = transport or transport_for(settings)
+
+    async def on_notification(session: AsyncSession, event: Event) -> None:
+        payload = NotificationRequested.model_validate(event.payload)
+        if await _claim(session, event, payload) is not None:
+            return
+        delivery = await session.get(MailDelivery, event.event_id)
+        assert delivery is not None
+        person = await session.get(Person, payload.recipient_person_id)
+        if person is None or not person.email:
+            delivery.status = DeliveryStatus.skipped.value
+            return
+        try:
+            await sender.send(compose(settings.mail_sender, person, event, payload))
+        except Exception:
+            # Refused or unreachable: nothing was delivered, so the claim goes and the bus retries.
+            await _release(session, event.event_id)
+            raise
+        delivery.status = DeliveryStatus.sent.value
+        delivery.sent_at = datetime.now(UTC)
+
+    return Subscription(
+        name="enrollment.mailer", topics=(NotificationRequested.topic,), handler=on_notification
+    )

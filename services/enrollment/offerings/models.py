@@ -1,0 +1,31 @@
+"""The enrolment service's read model of catalogue offerings: the rules of who may enrol and how."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Column
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlmodel import Field
+
+from services.kernel.models import TableBase
+
+
+class OfferingView(TableBase, table=True):
+    __tablename__ = "offerings"
+    __table_args__ = {"schema": "enrollment"}
+
+    id: uuid.UUID = Field(primary_key=True)
+    kind_code: str
+    title: str
+    audience: str
+    audience_org_unit_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
+    )
+    booking_unit: str
+    is_programme: bool
+    completion_min_sessions: int | None = None
+    status: str
+    # The catalogue's version of these facts: an older event never overwrites a newer one.
+    offering_version: int
