@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,10 +28,17 @@ async def catalog(
 
 
 @pytest.fixture
+def mail_directory(tmp_path: Path) -> Path:
+    """Where the enrolment service under test writes its mails (no SMTP server configured)."""
+    return tmp_path / "mail"
+
+
+@pytest.fixture
 async def enrollment(
-    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]]
+    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]], mail_directory: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(create_enrollment(EnrollmentSettings(**service_settings()))) as client:
+    settings = EnrollmentSettings(**service_settings(mail_directory=mail_directory))
+    async with running(create_enrollment(settings)) as client:
         yield client
 
 

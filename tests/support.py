@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -66,9 +67,14 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+def hr_id(text: str) -> str:
+    """An external id as HR would send it (letters, digits and . _ : / - only)."""
+    return re.sub(r"[^A-Za-z0-9._:/-]", "-", text)
+
+
 async def create_org_unit(session: AsyncSession, name: str = "Bydel Alna", **fields: Any) -> OrgUnit:
     unit = OrgUnit(
-        external_id=fields.pop("external_id", f"ou-{name}"),
+        external_id=fields.pop("external_id", hr_id(f"ou-{name}")),
         name=name,
         kind=fields.pop("kind", "city-district"),
         sector=fields.pop("sector", "Bydel"),
@@ -88,7 +94,7 @@ async def create_person(
     **fields: Any,
 ) -> Person:
     person = Person(
-        external_id=fields.pop("external_id", f"E-{email}"),
+        external_id=fields.pop("external_id", hr_id(f"E-{email}")),
         name=name,
         email=email,
         entra_oid=fields.pop("entra_oid", devkeys.person_oid(email)),
@@ -108,7 +114,8 @@ async def create_leader(
     audience admits them."""
     leader = await create_person(session, email, **fields)
     group = LeaderGroup(
-        external_id=f"LG-{email}",
+        external_id=hr_id(f"LG-{email}"),
+        org_unit_external_id=leader.org_unit_external_id,
         name=f"Ledergruppen til {leader.name}",
         org_unit_id=leader.org_unit_id,
         leader_id=leader.id,
