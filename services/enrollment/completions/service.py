@@ -259,7 +259,7 @@ _FEED = text(
     JOIN enrollment.completions c ON c.id = f.completion_id
     JOIN enrollment.people p ON p.id = c.person_id
     LEFT JOIN enrollment.offerings o ON o.id = c.offering_id
-    WHERE (f.xid, f.position) > (CAST(:xid AS xid8), :position)
+    WHERE (f.xid, f.position) > (CAST(CAST(:xid AS text) AS xid8), :position)
       AND f.xid < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY f.xid, f.position
     LIMIT :limit

@@ -16,6 +16,7 @@ is recognisable as the same message).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -75,8 +76,11 @@ class FileTransport:
     directory: Path
 
     async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._write, message)
+
+    def _write(self, message: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = str(message["Message-ID"]).strip("<>").split("@", 1)[0]
+        name = str(message["Message-ID"]).strip().strip("<>").split("@", 1)[0]
         target = self.directory / f"{name}.eml"
         partial = target.with_suffix(".eml.part")
         partial.write_bytes(message.as_bytes())

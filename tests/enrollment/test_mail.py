@@ -1,0 +1,169 @@
+"""Telling people: notification events become mails, as .eml files in development or over SMTP, and
+each is sent once."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.enrollment.events import NotificationKind, NotificationRequested
+from services.enrollment.notifications.mailer import mail_subscription
+from services.enrollment.settings import EnrollmentSettings
+from services.kernel.eventbus import Event
+from tests.enrollment.conftest import World
+from tests.enrollment.support import add_offering, add_session, enrol
+from tests.support import eventually
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        if self.refuse:
+            return "451 Try again later"
+        self.messages.append(parse(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def parse(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def event_for(payload: NotificationRequested) -> Event:
+    return Event(
+        id=1,
+        xid="1",
+        event_id=uuid.uuid4(),
+        topic=payload.topic,
+        source="enrollment",
+        aggregate_type="person",
+        aggregate_id=str(payload.recipient_person_id),
+        aggregate_version=None,
+        occurred_at=datetime.now(UTC),
+        request_id=None,
+        payload_version=1,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+async def test_enrolling_writes_a_norwegian_mail_in_development(
+    enrollment: httpx.AsyncClient,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    mail_directory: Path,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        course = await add_session(session, await add_offering(session, title="Fagdag: Tillitsreformen"))
+    await enrol(enrollment, world.as_(world.leader), session_id=course.id)
+
+    async def written() -> list[Path] | None:
+        return sorted(await asyncio.to_thread(lambda: list(mail_directory.glob("*.eml")))) or None
+
+    [path] = await eventually(written)
+    message = parse(path.read_bytes())
+    assert message["Subject"] == "Påmelding bekreftet: Fagdag: Tillitsreformen"
+    assert world.leader.email in message["To"]
+    assert "Du er påmeldt Fagdag: Tillitsreformen" in message.get_content()
+    async with sessionmaker() as session:
+        status = await session.scalar(text("SELECT status FROM enrollment.mail_deliveries"))
+    assert status == "sent"
+
+
+async def test_smtp_sends_each_mail_once_and_retries_when_the_server_refuses(
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: tuple[Inbox, int],
+    service_settings: Callable[..., dict[str, Any]],
+) -> None:
+    inbox, port = smtp
+    settings = EnrollmentSettings(
+        **service_settings(mail_smtp_host="127.0.0.1", mail_smtp_port=port, mail_smtp_security="none")
+    )
+    handler = mail_subscription(settings).handler
+    event = event_for(
+        NotificationRequested(
+            recipient_person_id=world.leader.id,
+            kind=NotificationKind.waitlisted,
+            data={
+                "offering_title": "Refleksjonsgruppe",
+                "position": 3,
+                "starts_at": "2027-03-04T08:30:00+00:00",
+            },
+        )
+    )
+    inbox.refuse = True
+    with pytest.raises(Exception, match="451"):
+        async with sessionmaker() as session, session.begin():
+            await handler(session, event)
+    inbox.refuse = False
+    for _ in range(2):  # the retry sends; a replay of the same event (a consumer restart) does not
+        async with sessionmaker() as session, session.begin():
+            await handler(session, event)
+    [message] = inbox.messages
+    assert message["Subject"] == "Du står på venteliste: Refleksjonsgruppe"
+    assert message["Message-ID"].strip() == f"<{event.event_id}@lederutvikling.oslo.kommune.no>"
+    body = message.get_content()
+    assert "nummer 3 på ventelisten" in body
+    assert "04.03.2027 kl. 09:30" in body  # Oslo time
+
+
+async def test_a_mail_whose_outcome_is_unknown_is_not_sent_again(
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: tuple[Inbox, int],
+    service_settings: Callable[..., dict[str, Any]],
+) -> None:
+    """The process died after handing the mail over but before recording it: at most once, flagged."""
+    inbox, port = smtp
+    settings = EnrollmentSettings(
+        **service_settings(mail_smtp_host="127.0.0.1", mail_smtp_port=port, mail_smtp_security="none")
+    )
+    event = event_for(
+        NotificationRequested(recipient_person_id=world.leader.id, kind=NotificationKind.confirmed, data={})
+    )
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO enrollment.mail_deliveries "
+                "(event_id, kind, recipient_person_id, status, message_id) "
+                "VALUES (:id, 'enrollment-confirmed', :person, 'sending', 'x')"
+            ),
+            {"id": event.event_id, "person": world.leader.id},
+        )
+    async with sessionmaker() as session, session.begin():
+        await mail_subscription(settings).handler(session, event)
+    assert inbox.messages == []
+    async with sessionmaker() as session:
+        assert await session.scalar(text("SELECT status FROM enrollment.mail_deliveries")) == "uncertain"
