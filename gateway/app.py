@@ -167,6 +167,7 @@ def create_app(
             limits=httpx.Limits(
                 max_connections=settings.max_connections,
                 max_keepalive_connections=settings.max_keepalive_connections,
+                keepalive_expiry=settings.keepalive_expiry_seconds,
             ),
             follow_redirects=False,
             trust_env=False,

@@ -25,6 +25,13 @@ class GatewaySettings(PlatformSettings):
     pool_timeout_seconds: float = Field(default=5.0, gt=0)
     max_connections: int = Field(default=200, ge=1)
     max_keepalive_connections: int = Field(default=50, ge=0)
+    keepalive_expiry_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Idle upstream connections are dropped after this. Keep it below the services' "
+        "keep-alive timeout (uvicorn: 5 s), or the gateway may reuse a connection the service is closing "
+        "and answer 502.",
+    )
     openapi_cache_seconds: float = Field(default=30.0, ge=0)
 
     def upstreams(self) -> dict[str, str]:

@@ -92,10 +92,12 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: f
 
 
 @contextmanager
-def running_stack(database_url: str, auth: dict[str, str], log_dir: Path) -> Iterator[Stack]:
+def running_stack(
+    database_url: str, auth: dict[str, str], log_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     ports = {name: free_port() for name in FACTORIES}
     stack = Stack(ports=ports, logs={name: log_dir / f"{name}.log" for name in FACTORIES})
-    env = stack_environment(database_url, auth, ports)
+    env = {**stack_environment(database_url, auth, ports), **(extra_env or {})}
     try:
         for name, factory in FACTORIES.items():
             command = [
