@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.enrollment.completions.models import CompletionFeedEntry
 from tests.enrollment.conftest import World
 from tests.enrollment.support import add_offering, add_session, coordinator, enrol, move_to_past, payloads
+from tests.support import eventually
 
 
 async def mark(
@@ -36,6 +37,19 @@ async def feed(enrollment: httpx.AsyncClient, world: World, cursor: str | None =
     return body
 
 
+async def feed_when(
+    enrollment: httpx.AsyncClient, world: World, cursor: str | None = None, *, items: int
+) -> dict[str, Any]:
+    """The feed once it shows `items` entries: an entry waits below any older transaction still running
+    (the service's own consumers run beside the test), so it appears when that one ends."""
+
+    async def ready() -> dict[str, Any] | None:
+        page = await feed(enrollment, world, cursor)
+        return page if len(page["items"]) >= items else None
+
+    return await eventually(ready)
+
+
 async def test_attendance_leads_to_completion_by_the_rule_and_corrections_withdraw_it(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -54,7 +68,7 @@ async def test_attendance_leads_to_completion_by_the_rule_and_corrections_withdr
     assert {r["attendance"] for r in first.json()} == {"attended"}
     assert (await feed(enrollment, world))["items"] == []  # one of two sessions: not yet
     await mark(enrollment, world, sessions[1].id, {ola: "attended", kari: "excused"})
-    page = await feed(enrollment, world)
+    page = await feed_when(enrollment, world, items=1)
     assert [
         (i["person_id"], i["change"], i["attended_sessions"], i["required_sessions"]) for i in page["items"]
     ] == [(str(ola), "completed", 2, 2)]
@@ -66,7 +80,7 @@ async def test_attendance_leads_to_completion_by_the_rule_and_corrections_withdr
     await mark(enrollment, world, sessions[1].id, {ola: "attended"})
     # A correction: Ola was absent after all. The completion is withdrawn, and the feed says so.
     await mark(enrollment, world, sessions[1].id, {ola: "absent"})
-    later = await feed(enrollment, world, page["next_cursor"])
+    later = await feed_when(enrollment, world, page["next_cursor"], items=1)
     assert [(i["person_id"], i["change"]) for i in later["items"]] == [(str(ola), "withdrawn")]
     mine = (await enrollment.get("/completions/mine", headers=world.as_(world.leader))).json()
     assert [(c["status"], c["attended_sessions"]) for c in mine] == [("withdrawn", 1)]
@@ -92,7 +106,7 @@ async def test_a_gathering_completes_with_its_one_session(
     await enrol(enrollment, world.as_(world.leader), session_id=gathering.id)
     await move_to_past(sessionmaker, gathering.id)
     await mark(enrollment, world, gathering.id, {world.leader.id: "attended"})
-    [item] = (await feed(enrollment, world))["items"]
+    [item] = (await feed_when(enrollment, world, items=1))["items"]
     assert (item["change"], item["required_sessions"]) == ("completed", 1)
 
 
@@ -116,7 +130,7 @@ async def test_the_feed_never_skips_an_entry_that_commits_late(
                 await session.execute(text("SELECT id FROM enrollment.completions ORDER BY person_id"))
             ).scalars()
         )
-    seen = await feed(enrollment, world)
+    seen = await feed_when(enrollment, world, items=2)
     assert len(seen["items"]) == 2
 
     slow = sessionmaker()
@@ -130,7 +144,7 @@ async def test_the_feed_never_skips_an_entry_that_commits_late(
     assert held_back["next_cursor"] == seen["next_cursor"]
     await slow.commit()
     await slow.close()
-    both = await feed(enrollment, world, seen["next_cursor"])
+    both = await feed_when(enrollment, world, seen["next_cursor"], items=2)
     assert [i["completion_id"] for i in both["items"]] == [str(ids[0]), str(ids[1])]
     assert (await feed(enrollment, world, both["next_cursor"]))["items"] == []
 
