@@ -13,6 +13,7 @@ from services.catalog.offerings.service import UnknownOfferingKind
 from services.catalog.search import service
 from services.catalog.search.repository import Filters
 from services.catalog.search.schemas import OfferingPage, SortOrder, StatusFilter
+from services.kernel import cursors
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep
 from services.kernel.etags import conditional_json
@@ -28,7 +29,7 @@ CodeList = Annotated[list[Annotated[str, Query(max_length=64)]], Query(max_lengt
     response_model=OfferingPage,
     responses={
         304: {"description": "Not modified (If-None-Match)"},
-        400: service.InvalidCursor.openapi(),
+        400: cursors.InvalidCursor.openapi(),
         403: Forbidden.openapi(),
         422: UnknownOfferingKind.openapi(),
     },

@@ -7,8 +7,6 @@ from a different result set.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import uuid
@@ -31,15 +29,11 @@ from services.catalog.search.schemas import (
     SortOrder,
     StatusFilter,
 )
+from services.kernel import cursors
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.problems import BadRequestProblem, Forbidden
 
 MAX_PAGE = 100
-
-
-class InvalidCursor(BadRequestProblem):
-    slug = "invalid-cursor"
-    title = "Invalid cursor"
 
 
 class RelevanceNeedsQuery(BadRequestProblem):
@@ -55,14 +49,16 @@ def _fingerprint(filters: Filters, sort: SortOrder) -> str:
 def encode_cursor(filters: Filters, sort: SortOrder, hit: repository.Hit) -> str:
     key = hit.sort_key.isoformat() if isinstance(hit.sort_key, datetime) else hit.sort_key
     raw = json.dumps({"k": key, "i": str(hit.id), "f": _fingerprint(filters, sort)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.encode(raw)
 
 
 def decode_cursor(cursor: str, filters: Filters, sort: SortOrder) -> tuple[Any, uuid.UUID]:
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        data = json.loads(cursors.decode(cursor))
         if data["f"] != _fingerprint(filters, sort):
-            raise InvalidCursor("This cursor belongs to another search; start again without a cursor.")
+            raise cursors.InvalidCursor(
+                "This cursor belongs to another search; start again without a cursor."
+            )
         key = data["k"]
         if sort in (SortOrder.next_session, SortOrder.newest):
             key = datetime.fromisoformat(key)
@@ -71,10 +67,10 @@ def decode_cursor(cursor: str, filters: Filters, sort: SortOrder) -> tuple[Any, 
         elif not isinstance(key, str):
             raise TypeError
         return key, uuid.UUID(data["i"])
-    except InvalidCursor:
+    except cursors.InvalidCursor:
         raise
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("The cursor is malformed; use next_cursor from a previous page.") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise cursors.InvalidCursor("The cursor is malformed; use next_cursor from a previous page.") from exc
 
 
 def statuses_for(principal: Principal, wanted: StatusFilter) -> list[str]:

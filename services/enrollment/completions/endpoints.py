@@ -18,6 +18,7 @@ from services.enrollment.completions.schemas import (
 )
 from services.enrollment.directory.service import NotInDirectory, person_for
 from services.enrollment.enrollments.service import SessionNotFound
+from services.kernel import cursors
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, HrIntegrationOnly
 from services.kernel.database import SessionDep
 from services.kernel.problems import COMMON_RESPONSES
@@ -48,7 +49,7 @@ async def mark_attendance(
 @router.get(
     "/completions/feed",
     summary="Read the completions feed (HR integration)",
-    responses={400: service.InvalidCursor.openapi()},
+    responses={400: cursors.InvalidCursor.openapi()},
 )
 async def completions_feed(
     session: SessionDep,

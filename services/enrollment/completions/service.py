@@ -12,8 +12,6 @@ late and never sees one twice.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -24,7 +22,7 @@ from sqlmodel import col, func, select
 
 from services.enrollment.completions.models import Completion, CompletionFeedEntry, CompletionStatus
 from services.enrollment.completions.schemas import AttendanceUpdate, FeedEntryPublic, FeedPage
-from services.enrollment.directory.models import Person
+from services.enrollment.enrollments import repository as enrollments_repository
 from services.enrollment.enrollments.models import Enrollment, EnrollmentStatus, Participation
 from services.enrollment.enrollments.service import SessionNotFound
 from services.enrollment.events import (
@@ -37,6 +35,7 @@ from services.enrollment.events import (
 )
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
+from services.kernel import cursors
 from services.kernel.auth.tokens import Principal
 from services.kernel.database import uuid_in
 from services.kernel.eventbus import EventPayload, publish_many
@@ -51,11 +50,6 @@ class SessionNotStarted(Conflict):
 class NotOnRoster(BadRequestProblem):
     slug = "not-on-roster"
     title = "Some people hold no confirmed place in the session"
-
-
-class InvalidCursor(BadRequestProblem):
-    slug = "invalid-cursor"
-    title = "The cursor is not one this feed gave out"
 
 
 async def record_attendance(
@@ -93,14 +87,7 @@ async def record_attendance(
     await session.flush()
     if not changed:
         return parts
-    people = {
-        p.id: p
-        for p in (
-            await session.execute(
-                select(Person).where(uuid_in(col(Person.id), [c.person_id for c in changed]))
-            )
-        ).scalars()
-    }
+    people = await enrollments_repository.people(session, [c.person_id for c in changed])
     events: list[tuple[EventPayload, uuid.UUID]] = [
         (
             AttendanceRecorded(
@@ -235,18 +222,14 @@ async def _groups_of(
 
 
 def encode_cursor(xid: str, position: int) -> str:
-    return base64.urlsafe_b64encode(f"{xid}.{position}".encode()).decode().rstrip("=")
+    return cursors.encode(f"{xid}.{position}")
 
 
 def decode_cursor(cursor: str) -> tuple[str, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        xid, position = raw.split(".", 1)
-        if not xid.isdigit() or not position.isdigit() or len(xid) > 20 or len(position) > 20:
-            raise ValueError(raw)
-        return xid, int(position)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as error:
-        raise InvalidCursor("Start without a cursor, or pass `next_cursor` from the last page.") from error
+    xid, _, position = cursors.decode(cursor).partition(".")
+    if not (xid.isdigit() and position.isdigit() and len(xid) <= 20 and len(position) <= 20):
+        raise cursors.InvalidCursor("Start without a cursor, or pass `next_cursor` from the last page.")
+    return xid, int(position)
 
 
 _FEED = text(

@@ -18,7 +18,7 @@ from services.enrollment.directory.service import (
     readable_group,
 )
 from services.enrollment.enrollments import repository, rules, service
-from services.enrollment.enrollments.models import Enrollment
+from services.enrollment.enrollments.models import Enrollment, Participation
 from services.enrollment.enrollments.schemas import (
     AuditEntryPublic,
     CancelRequest,
@@ -46,23 +46,30 @@ async def present(
     """Enrolments with their places and waiting-list positions; `only_person` hides the other members."""
     parts = await repository.participations(session, [e.id for e in enrollments])
     places = await repository.positions(session, enrollments)
-    result = []
-    for e in enrollments:
-        mine = [
-            p
-            for p in parts
-            if p.enrollment_id == e.id and (only_person is None or p.person_id == only_person)
-        ]
-        result.append(
-            EnrollmentPublic.model_validate(
-                {
-                    **e.model_dump(),
-                    "waitlist_position": places.get(e.id),
-                    "participants": [ParticipationPublic.model_validate(p) for p in mine],
-                }
-            )
+    return [
+        to_public(
+            e,
+            [
+                p
+                for p in parts
+                if p.enrollment_id == e.id and (only_person is None or p.person_id == only_person)
+            ],
+            places.get(e.id),
         )
-    return result
+        for e in enrollments
+    ]
+
+
+def to_public(
+    enrollment: Enrollment, participants: Sequence[Participation], position: int | None
+) -> EnrollmentPublic:
+    return EnrollmentPublic.model_validate(
+        {
+            **enrollment.model_dump(),
+            "waitlist_position": position,
+            "participants": [ParticipationPublic.model_validate(p) for p in participants],
+        }
+    )
 
 
 async def _present_for(
@@ -118,17 +125,18 @@ async def create_enrollment(
             return outcome  # type: ignore[return-value]  # a replay answers with the stored response
         claim = outcome
     try:
-        enrollment = await service.enroll(session, principal, body)
-        public = await _present_for(session, principal, enrollment)
+        # Built from what the enrolment wrote: whoever made it (the person, the group's top leader or a
+        # coordinator) sees every place, and nothing is read again while the sessions are locked.
+        created = to_public(*await service.enroll(session, principal, body))
         if claim is not None:
             await idempotency.complete(
-                session, claim, status.HTTP_201_CREATED, public.model_dump(mode="json")
+                session, claim, status.HTTP_201_CREATED, created.model_dump(mode="json")
             )
     except BaseException:
         if claim is not None:
             await idempotency.release(idempotency.sessionmaker_of(request), claim)
         raise
-    return public
+    return created
 
 
 @router.get("/enrollments/mine", summary="List my enrolments", responses={403: NotInDirectory.openapi()})

@@ -211,23 +211,38 @@ async def waiting(
     return list(result.scalars().all())
 
 
+async def positions(session: AsyncSession, enrollments: Sequence[Enrollment]) -> dict[uuid.UUID, int]:
+    """1-based places on their waiting lists of those enrolments that wait, in one query.
+
+    A list is a session's, or a programme's (session_id NULL, which PARTITION BY groups as one)."""
+    waiting = [e for e in enrollments if e.status == EnrollmentStatus.waitlisted.value]
+    if not waiting:
+        return {}
+    place = (
+        func.row_number()
+        .over(
+            partition_by=(col(Enrollment.offering_id), col(Enrollment.session_id)),
+            order_by=(col(Enrollment.queue_rank), col(Enrollment.id)),
+        )
+        .label("place")
+    )
+    ranked = (
+        select(col(Enrollment.id).label("id"), place)
+        .where(
+            uuid_in(col(Enrollment.offering_id), {e.offering_id for e in waiting}),
+            col(Enrollment.status) == EnrollmentStatus.waitlisted.value,
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.id, ranked.c.place).where(uuid_in(ranked.c.id, [e.id for e in waiting]))
+    )
+    return {row.id: int(row.place) for row in rows}
+
+
 async def position(session: AsyncSession, enrollment: Enrollment) -> int | None:
     """1-based place on the waiting list; None unless waiting."""
-    if enrollment.status != EnrollmentStatus.waitlisted.value:
-        return None
-    result = await session.execute(
-        select(func.count())
-        .select_from(Enrollment)
-        .where(
-            *_queue(enrollment.offering_id, enrollment.session_id),
-            col(Enrollment.queue_rank) <= enrollment.queue_rank,
-        )
-    )
-    return int(result.scalar_one())
-
-
-async def positions(session: AsyncSession, enrollments: Sequence[Enrollment]) -> dict[uuid.UUID, int]:
-    return {e.id: p for e in enrollments if (p := await position(session, e)) is not None}
+    return (await positions(session, [enrollment])).get(enrollment.id)
 
 
 async def future_active_participations(

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -311,7 +311,13 @@ def _check_window(target: Target, now: datetime) -> None:
         )
 
 
-async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCreate) -> Enrollment:
+class Enrolled(NamedTuple):
+    enrollment: Enrollment
+    participations: list[Participation]
+    position: int | None
+
+
+async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCreate) -> Enrolled:
     now = datetime.now(UTC)
     coordinator = principal.has_role(Role.coordinator)
     group: LeaderGroup | None = None
@@ -400,6 +406,7 @@ async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCr
             details={"seats": seats, "people": len(people)},
         )
     )
+    place: int | None = None
     if confirmed:
         changes.events += _participation_events(EnrollmentConfirmed, enrollment, parts, by_id, sessions)
         _notify(changes, set(by_id), NotificationKind.confirmed, target)
@@ -411,7 +418,8 @@ async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCr
         )
         _notify(changes, set(by_id), NotificationKind.waitlisted, target, position=place)
     await _write(session, changes)
-    return enrollment
+    # In the order the reads give them (person, then session).
+    return Enrolled(enrollment, sorted(parts, key=lambda p: (p.person_id, p.session_id)), place)
 
 
 # --- promotion -------------------------------------------------------------------------------------------
