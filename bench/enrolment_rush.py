@@ -251,7 +251,11 @@ async def main(url: str) -> None:
         logs = Path(tempfile.mkdtemp(prefix="rush-logs-"))
         print(f"service logs: {logs}")
         with running_stack(url, auth, logs, extra_env=extra) as stack:
-            limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+            # Below uvicorn's 5 s keep-alive, like the gateway's pool: a connection the gateway is closing
+            # is never reused (that race failed a run with a ReadError).
+            limits = httpx.Limits(
+                max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS, keepalive_expiry=2.0
+            )
             async with httpx.AsyncClient(base_url=stack.gateway, limits=limits, timeout=120) as client:
                 health = [
                     ("GET", "/api/v1/enrollment/healthz", {"headers": {"Authorization": f"Bearer {t}"}})
