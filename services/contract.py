@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from gateway.app import merged_document
 from services.catalog import events as catalog_events
 from services.enrollment import events as enrollment_events
+from services.feedback import events as feedback_events
 from services.kernel.eventbus import EventPayload
 from services.kernel.settings import REPO_ROOT, Environment
 from services.registry import SERVICES
@@ -24,6 +25,7 @@ OPENAPI_DIR = REPO_ROOT / "openapi"
 PUBLISHERS: dict[str, tuple[type[EventPayload], ...]] = {
     "catalog": catalog_events.PUBLISHED,
     "enrollment": enrollment_events.PUBLISHED,
+    "feedback": feedback_events.PUBLISHED,
 }
 
 

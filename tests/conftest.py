@@ -39,7 +39,7 @@ BUS_TEST_DDL = [
 KEEP_TABLES = {"alembic_version"}
 # Rows the migrations seed: restored after every truncation, so a test that adds a kind or theme
 # leaves nothing behind for the next one.
-REFERENCE_TABLES = ("catalog.offering_kinds", "catalog.themes")
+REFERENCE_TABLES = ("catalog.offering_kinds", "catalog.themes", "feedback.survey_templates")
 
 
 def _snapshot_name(table: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,14 @@ async def enrollment(
 
 
 @pytest.fixture
-async def feedback(
-    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]]
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(create_feedback(FeedbackSettings(**service_settings()))) as client:
+def feedback_settings(service_settings: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """The feedback service's settings under test: its own ballot key, the default threshold."""
+    return service_settings(
+        ballot_key=base64.urlsafe_b64encode(os.urandom(32)).decode(), survey_sweep_seconds=0.3
+    )
+
+
+@pytest.fixture
+async def feedback(db: AsyncEngine, feedback_settings: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_feedback(FeedbackSettings(**feedback_settings))) as client:
         yield client

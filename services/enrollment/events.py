@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -26,6 +27,10 @@ class ParticipationFacts(EventPayload):
     org_unit_id: uuid.UUID | None
     leader_group_id: uuid.UUID | None
     seats: int = Field(description="Seats the whole enrolment takes in the session.")
+    programme: bool = Field(
+        default=False, description="The enrolment is for the whole programme (a place in each session)."
+    )
+    session_starts_at: datetime | None = None
     session_seats_confirmed: int
     session_seats_version: int
 
@@ -150,6 +155,9 @@ class PersonFacts(EventPayload):
     aggregate_type: ClassVar[str] = "person"
 
     person_id: uuid.UUID
+    entra_oid: str | None = Field(
+        default=None, description="The person's Entra ID object id: how services know a signed-in caller."
+    )
     org_unit_id: uuid.UUID | None
     manager_id: uuid.UUID | None
     active: bool

@@ -2,8 +2,22 @@
 
 from sqlmodel import SQLModel
 
+from services.feedback.directory.models import KnownLeaderGroup, KnownOffering, KnownOrgUnit, KnownPerson
 from services.feedback.participants.models import Participant
+from services.feedback.surveys.models import Invitation, Response, SealedBallot, Survey, SurveyTemplate
 
 metadata = SQLModel.metadata
 
-__all__ = ["Participant", "metadata"]
+__all__ = [
+    "Invitation",
+    "KnownLeaderGroup",
+    "KnownOffering",
+    "KnownOrgUnit",
+    "KnownPerson",
+    "Participant",
+    "Response",
+    "SealedBallot",
+    "Survey",
+    "SurveyTemplate",
+    "metadata",
+]

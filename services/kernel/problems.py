@@ -71,9 +71,11 @@ class Problem(Exception):
         *,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        errors: Sequence[FieldError] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail
+        self.errors = errors
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
 
@@ -176,6 +178,7 @@ async def _handle_problem(request: Request, exc: Exception) -> ProblemResponse:
         title=exc.title,
         detail=exc.detail,
         instance=request.url.path,
+        errors=exc.errors,
         extra=exc.extra,
         headers=exc.headers,
     )

@@ -20,6 +20,7 @@ from services.kernel.eventbus.consumer import DeliveryPolicy
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.eventbus.subscriptions import Subscription
 from services.kernel.logs import configure_logging
+from services.kernel.periodic import PeriodicJob, PeriodicRunner
 from services.kernel.problems import install_problem_handlers
 from services.kernel.requestid import RequestIdMiddleware
 from services.kernel.settings import Environment, PlatformSettings, ServiceSettings
@@ -41,6 +42,7 @@ class ServiceDefinition:
     migrations: migrations.MigrationSet
     routers: Sequence[APIRouter]
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
+    periodic: Sequence[PeriodicJob] = field(default_factory=tuple)
     version: str = "0.1.0"
 
 
@@ -126,11 +128,17 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         app.state.migration_sets = migration_sets
         app.state.verifier = verifier
         app.state.eventbus = runtime
+        # Periodic jobs run where the consumers run (`CONSUMERS_ENABLED=false` makes an API-only replica).
+        periodic = PeriodicRunner(
+            sessionmaker, settings, definition.periodic if settings.consumers_enabled else ()
+        )
         await runtime.start()
+        periodic.start()
         log.info("%s ready", definition.name)
         try:
             yield
         finally:
+            await periodic.stop()
             await runtime.stop()
             await engine.dispose()
             log.info("%s stopped", definition.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -62,6 +63,8 @@ def stack_environment(database_url: str, auth: dict[str, str], ports: dict[str, 
         env[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
     env["GATEWAY_PORT"] = str(ports["gateway"])
     env["LOG_FORMAT"] = "json"
+    # Outside development the feedback service needs the key that seals answers: one per stack.
+    env.setdefault("FEEDBACK_BALLOT_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     return env
 
 

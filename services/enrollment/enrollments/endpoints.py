@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 
@@ -35,9 +33,9 @@ from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Princ
 from services.kernel.database import SessionDep
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
+from services.kernel.spreadsheets import CSV, csv_response
 
 router = APIRouter(tags=["enrollments"], responses=COMMON_RESPONSES)
-CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The roster as CSV (UTF-8)."}
 
 
 async def present(
@@ -309,28 +307,19 @@ async def get_roster(
 async def export_roster(session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID) -> Response:
     """The roster for a spreadsheet: UTF-8 with a byte-order mark so Excel reads æøå, `;`-separated as
     Norwegian Excel expects."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["navn", "e-post", "status", "oppmøte", "person_id", "påmelding_id", "ledergruppe_id"])
-    for row in await _roster(session, session_id):
-        writer.writerow(
+    return csv_response(
+        f"deltakerliste-{session_id}.csv",
+        ["navn", "e-post", "status", "oppmøte", "person_id", "påmelding_id", "ledergruppe_id"],
+        (
             [
-                _cell(row.name),
-                _cell(row.email),
+                row.name,
+                row.email,
                 row.status.value,
                 row.attendance.value if row.attendance else "",
                 row.person_id,
                 row.enrollment_id,
-                row.leader_group_id or "",
+                row.leader_group_id,
             ]
-        )
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="deltakerliste-{session_id}.csv"'},
+            for row in await _roster(session, session_id)
+        ),
     )
-
-
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a leading = + - @ is made literal."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -215,6 +215,8 @@ def _facts(
         "org_unit_id": person.org_unit_id if person else None,
         "leader_group_id": enrollment.leader_group_id,
         "seats": enrollment.seats,
+        "programme": enrollment.session_id is None,
+        "session_starts_at": course.starts_at,
         "session_seats_confirmed": course.seats_confirmed,
         "session_seats_version": course.seats_version,
     }

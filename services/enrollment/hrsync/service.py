@@ -144,6 +144,7 @@ async def _person_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tup
     for person in rows:
         facts = {
             "person_id": person.id,
+            "entra_oid": person.entra_oid,
             "org_unit_id": person.org_unit_id,
             "manager_id": person.manager_id,
             "active": person.active,

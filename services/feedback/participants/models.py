@@ -18,7 +18,7 @@ class Participant(TableBase, table=True):
     participation_id: uuid.UUID = Field(primary_key=True)
     enrollment_id: uuid.UUID
     session_id: uuid.UUID = Field(index=True)
-    offering_id: uuid.UUID
+    offering_id: uuid.UUID = Field(index=True)
     person_id: uuid.UUID
     org_unit_id: uuid.UUID | None = None
     confirmed_at: datetime = Field(sa_type=DateTime(timezone=True))

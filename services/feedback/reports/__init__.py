@@ -1,0 +1,1 @@
+"""Reports on released responses, with the anonymity threshold enforced by the server."""

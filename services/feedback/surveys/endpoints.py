@@ -1,0 +1,344 @@
+"""HTTP endpoints: templates and surveys (coordinators), invitations and answers (participants)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.feedback.dependencies import SettingsDep
+from services.feedback.surveys import service
+from services.feedback.surveys.models import Invitation, Survey, SurveyTemplate
+from services.feedback.surveys.questions import TemplateDraft
+from services.feedback.surveys.schemas import (
+    InvitationPublic,
+    ResponseCreate,
+    ResponseReceipt,
+    SurveyCreate,
+    SurveyExtend,
+    SurveyKind,
+    SurveyPublic,
+    TemplateCreate,
+    TemplatePublic,
+)
+from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
+from services.kernel.database import SessionDep
+from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.schemas import PageLimit, PageOffset
+
+router = APIRouter(responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
+TemplateKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+
+
+def _template(row: SurveyTemplate) -> TemplatePublic:
+    return TemplatePublic.model_validate(row)
+
+
+# --- templates -------------------------------------------------------------------------------------------
+
+
+@router.get("/survey-templates", tags=["survey templates"], summary="List templates (newest versions)")
+async def list_templates(session: SessionDep, _: CoordinatorOnly) -> list[TemplatePublic]:
+    """The newest version of every template, by key."""
+    newest = (
+        select(SurveyTemplate.key, func.max(SurveyTemplate.version).label("version"))
+        .group_by(col(SurveyTemplate.key))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(SurveyTemplate)
+        .join(
+            newest,
+            (col(SurveyTemplate.key) == newest.c.key) & (col(SurveyTemplate.version) == newest.c.version),
+        )
+        .order_by(col(SurveyTemplate.key))
+    )
+    return [_template(t) for t in rows.scalars()]
+
+
+@router.post(
+    "/survey-templates",
+    tags=["survey templates"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a template",
+    responses={409: service.TemplateExists.openapi()},
+)
+async def create_template(
+    session: SessionDep, principal: CoordinatorOnly, body: TemplateCreate
+) -> TemplatePublic:
+    """Create a template as version 1. A version never changes once made; edits are new versions."""
+    draft = TemplateDraft.model_validate(body.model_dump(exclude={"key"}))
+    return _template(await service.create_template(session, body.key, draft, principal.oid))
+
+
+@router.get(
+    "/survey-templates/{key}/versions",
+    tags=["survey templates"],
+    summary="List a template's versions",
+    responses={404: service.TemplateNotFound.openapi()},
+)
+async def list_template_versions(
+    session: SessionDep, _: CoordinatorOnly, key: TemplateKey
+) -> list[TemplatePublic]:
+    """Every version of a template, newest first."""
+    rows = (
+        (
+            await session.execute(
+                select(SurveyTemplate)
+                .where(SurveyTemplate.key == key)
+                .order_by(col(SurveyTemplate.version).desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        raise service.TemplateNotFound(f"No template {key!r}.")
+    return [_template(t) for t in rows]
+
+
+@router.post(
+    "/survey-templates/{key}/versions",
+    tags=["survey templates"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish a new version of a template",
+    responses={404: service.TemplateNotFound.openapi(), 422: service.QuestionTypeChanged.openapi()},
+)
+async def add_template_version(
+    session: SessionDep, principal: CoordinatorOnly, key: TemplateKey, body: TemplateDraft
+) -> TemplatePublic:
+    """Publish the next version. Surveys opened earlier keep theirs; new ones use this one. A question
+    key keeps its type across versions, since reports compare answers by key."""
+    return _template(await service.add_version(session, key, body, principal.oid))
+
+
+@router.get(
+    "/survey-templates/{key}/versions/{version}",
+    tags=["survey templates"],
+    summary="Get one version of a template",
+    responses={404: service.TemplateNotFound.openapi()},
+)
+async def get_template_version(
+    session: SessionDep, _: CoordinatorOnly, key: TemplateKey, version: Annotated[int, Path(ge=1, le=100_000)]
+) -> TemplatePublic:
+    """One published version, exactly as respondents saw it."""
+    return _template(await service.template_version(session, key, version))
+
+
+# --- surveys ---------------------------------------------------------------------------------------------
+
+
+async def _survey_public(session: AsyncSession, survey: Survey) -> SurveyPublic:
+    template = await session.get(SurveyTemplate, survey.template_id)
+    assert template is not None
+    counts = (
+        await session.execute(
+            select(func.count(), func.count().filter(col(Invitation.answered))).where(
+                col(Invitation.survey_id) == survey.id
+            )
+        )
+    ).one()
+    return SurveyPublic.model_validate(
+        {
+            **survey.model_dump(),
+            "template_key": template.key,
+            "template_version": template.version,
+            "invited": counts[0],
+            "answered": counts[1],
+        }
+    )
+
+
+@router.post(
+    "/surveys",
+    tags=["surveys"],
+    status_code=status.HTTP_201_CREATED,
+    summary="Open a survey",
+    responses={404: service.TemplateNotFound.openapi(), 422: service.NoInvitees.openapi()},
+)
+async def open_survey(session: SessionDep, principal: CoordinatorOnly, body: SurveyCreate) -> SurveyPublic:
+    """Open a survey by hand for a session's or an offering's confirmed participants, or for a leader
+    group (its top leader and members; with `offering_id`, those of them who took part)."""
+    template = await service.template_version(session, body.template_key, body.template_version)
+    scope = service.Scope(
+        session_id=body.session_id, offering_id=body.offering_id, leader_group_id=body.leader_group_id
+    )
+    people = await service.invitees(session, scope)
+    if not people:
+        raise service.NoInvitees(
+            "Nobody to invite: the feedback service knows no confirmed participants (or group members) "
+            "for what the survey names. Participants arrive from the enrolment service's events."
+        )
+    survey, _ = await service.open_survey(
+        session,
+        template=template,
+        kind=body.kind.value,
+        title=body.title or template.title,
+        scope=scope,
+        open_until=body.open_until,
+        actor=principal.oid,
+        people=people,
+    )
+    return await _survey_public(session, survey)
+
+
+@router.get("/surveys", tags=["surveys"], summary="List surveys")
+async def list_surveys(
+    session: SessionDep,
+    _: CoordinatorOnly,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(open|closed)$")] = None,
+    kind: SurveyKind | None = None,
+    session_id: uuid.UUID | None = None,
+    offering_id: uuid.UUID | None = None,
+    leader_group_id: uuid.UUID | None = None,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
+) -> list[SurveyPublic]:
+    """Surveys, newest first, with how many were invited and have answered."""
+    statement = select(Survey)
+    for column, value in (
+        (Survey.status, status_),
+        (Survey.kind, kind.value if kind else None),
+        (Survey.session_id, session_id),
+        (Survey.offering_id, offering_id),
+        (Survey.leader_group_id, leader_group_id),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    rows = await session.execute(
+        statement.order_by(col(Survey.opened_at).desc(), col(Survey.id)).limit(limit).offset(offset)
+    )
+    return [await _survey_public(session, s) for s in rows.scalars()]
+
+
+@router.get(
+    "/surveys/{survey_id}",
+    tags=["surveys"],
+    summary="Get a survey",
+    responses={404: service.SurveyNotFound.openapi()},
+)
+async def get_survey(session: SessionDep, _: CoordinatorOnly, survey_id: uuid.UUID) -> SurveyPublic:
+    """A survey with its counts. Who answered is never shown: only how many."""
+    survey = await session.get(Survey, survey_id)
+    if survey is None:
+        raise service.SurveyNotFound(f"No survey {survey_id}.")
+    return await _survey_public(session, survey)
+
+
+@router.patch(
+    "/surveys/{survey_id}",
+    tags=["surveys"],
+    summary="Move a survey's closing time",
+    responses={404: service.SurveyNotFound.openapi(), 409: service.SurveyNotOpen.openapi()},
+)
+async def extend_survey(
+    session: SessionDep, _: CoordinatorOnly, survey_id: uuid.UUID, body: SurveyExtend
+) -> SurveyPublic:
+    """Keep an open survey open longer, or close it sooner (a time in the future)."""
+    return await _survey_public(session, await service.extend(session, survey_id, body.open_until))
+
+
+@router.post(
+    "/surveys/{survey_id}/close",
+    tags=["surveys"],
+    summary="Close a survey",
+    responses={404: service.SurveyNotFound.openapi()},
+)
+async def close_survey(
+    session: SessionDep, principal: CoordinatorOnly, settings: SettingsDep, survey_id: uuid.UUID
+) -> SurveyPublic:
+    """Close now: no more answers, and the answers given are released for reports (all at once, in
+    random order). Closing a closed survey changes nothing."""
+    return await _survey_public(session, await service.close(session, settings, survey_id, principal.oid))
+
+
+# --- invitations -----------------------------------------------------------------------------------------
+
+
+def _invitation(
+    invitation: Invitation, survey: Survey, template: SurveyTemplate, now_open: bool
+) -> InvitationPublic:
+    return InvitationPublic(
+        id=invitation.id,
+        survey_id=survey.id,
+        title=survey.title,
+        kind=survey.kind,
+        open_until=survey.open_until,
+        open=now_open,
+        answered=invitation.answered,
+        description=template.description,
+        questions=service.questions_of(template),
+    )
+
+
+@router.get("/invitations/mine", tags=["answering"], summary="List my invitations")
+async def list_my_invitations(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    include_answered: Annotated[bool, Query(description="Also answered and closed ones.")] = False,
+) -> list[InvitationPublic]:
+    """Your invitations to surveys that take answers now (with `include_answered`, all of them), with
+    their questions, soonest closing first."""
+    person = await service.person_of(session, principal)
+    if person is None:
+        return []
+    now_open = col(Survey.status) == "open"
+    statement = (
+        select(
+            Invitation, Survey, SurveyTemplate, (now_open & (col(Survey.open_until) > func.now())).label("o")
+        )
+        .join(Survey, col(Survey.id) == col(Invitation.survey_id))
+        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
+        .where(Invitation.person_id == person.person_id)
+    )
+    if not include_answered:
+        statement = statement.where(
+            col(Invitation.answered).is_(False), now_open, col(Survey.open_until) > func.now()
+        )
+    rows = await session.execute(statement.order_by(col(Survey.open_until), col(Invitation.id)))
+    return [_invitation(i, s, t, bool(o)) for i, s, t, o in rows.all()]
+
+
+@router.get(
+    "/invitations/{invitation_id}",
+    tags=["answering"],
+    summary="Get one of my invitations",
+    responses={404: service.InvitationNotFound.openapi()},
+)
+async def get_invitation(
+    session: SessionDep, principal: CurrentPrincipal, invitation_id: uuid.UUID
+) -> InvitationPublic:
+    """One of your invitations with its questions (404 for anyone else's)."""
+    invitation, survey, template = await service.own_invitation(session, principal, invitation_id)
+    now_open = survey.status == "open" and survey.open_until > datetime.now(UTC)
+    return _invitation(invitation, survey, template, now_open)
+
+
+@router.post(
+    "/invitations/{invitation_id}/response",
+    tags=["answering"],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Answer a survey",
+    responses={
+        404: service.InvitationNotFound.openapi(),
+        409: service.AlreadyAnswered.openapi(),
+        422: service.InvalidAnswers.openapi(),
+    },
+)
+async def answer(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    invitation_id: uuid.UUID,
+    body: ResponseCreate,
+) -> ResponseReceipt:
+    """Answer once. The answer is sealed until the survey closes and then stored without any link to
+    you; the receipt holds nothing that could find it later. A second answer is refused (409), as is
+    an answer after closing (409, `survey-closed`)."""
+    survey, _ = await service.answer(session, settings, principal, invitation_id, body.answers)
+    return ResponseReceipt(survey_id=survey.id, results_after=survey.open_until)

@@ -1,0 +1,101 @@
+"""Tables of templates, surveys, invitations, sealed ballots and anonymous responses.
+
+The anonymity lives here: `Response` has no person, no invitation and no timestamp; it gets its rows
+only when its survey closes, all in one transaction in random order (see `sealing.py`). `Invitation`
+records only that it was used. Ids of ballots and responses are random (UUID v4), never time-ordered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from services.kernel.models import TableBase, server_timestamp
+
+
+class SurveyTemplate(TableBase, table=True):
+    """One published version of a template: never changed; editing makes the next version."""
+
+    __tablename__ = "survey_templates"
+    __table_args__ = (UniqueConstraint("key", "version"), {"schema": "feedback"})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    key: str = Field(max_length=40, index=True)
+    version: int
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    questions: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    ballot_size: int
+    created_by: str = Field(max_length=64)
+    created_at: datetime = server_timestamp()
+
+
+class Survey(TableBase, table=True):
+    __tablename__ = "surveys"
+    __table_args__ = {"schema": "feedback"}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    template_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("feedback.survey_templates.id"), nullable=False)
+    )
+    kind: str = Field(max_length=30)
+    title: str = Field(max_length=300)
+    session_id: uuid.UUID | None = Field(default=None, index=True)
+    offering_id: uuid.UUID | None = Field(default=None, index=True)
+    leader_group_id: uuid.UUID | None = Field(default=None, index=True)
+    # Set on surveys opened by events, so a replayed event finds its survey instead of opening another.
+    origin_key: str | None = Field(default=None, max_length=120, unique=True)
+    status: str = Field(default="open", max_length=10)
+    opened_by: str = Field(max_length=64)
+    opened_at: datetime = server_timestamp()
+    open_until: datetime = Field(sa_type=DateTime(timezone=True))
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    closed_by: str | None = Field(default=None, max_length=64)
+    responses: int = Field(default=0, description="Responses released when the survey closed.")
+
+
+class Invitation(TableBase, table=True):
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("survey_id", "person_id"), {"schema": "feedback"})
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    survey_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("feedback.surveys.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    person_id: uuid.UUID = Field(index=True)
+    answered: bool = False
+    invited_at: datetime = server_timestamp()
+
+
+class SealedBallot(TableBase, table=True):
+    """An answer waiting for its survey to close, encrypted and padded (no timestamp, no link)."""
+
+    __tablename__ = "ballots"
+    __table_args__ = {"schema": "feedback"}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    survey_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("feedback.surveys.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Response(TableBase, table=True):
+    """One anonymous response: what was answered, and the unit and sector it counts for where enough
+    people of that unit or sector answered the survey (otherwise left out; see `anonymity.py`)."""
+
+    __tablename__ = "responses"
+    __table_args__ = {"schema": "feedback"}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    survey_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("feedback.surveys.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    org_unit_id: uuid.UUID | None = Field(default=None, index=True)
+    sector: str | None = Field(default=None, max_length=200, index=True)
+    answers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))

@@ -1,0 +1,121 @@
+"""API schemas of templates, surveys and invitations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from services.feedback.surveys.questions import Question, Slug, TemplateDraft
+from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
+
+
+class TemplateCreate(TemplateDraft):
+    key: Slug = Field(description="Stable name of the template; its versions share it.")
+
+
+class TemplatePublic(ReadModel):
+    id: uuid.UUID
+    key: str
+    version: int
+    title: str
+    description: str | None
+    questions: list[Question]
+    created_by: str
+    created_at: OsloDatetime
+
+
+class SurveyKind(StrEnum):
+    session_evaluation = "session-evaluation"
+    baseline = "baseline"
+    follow_up = "follow-up"
+    custom = "custom"
+
+
+class SurveyCreate(WriteModel):
+    """Open a survey by hand for a session, an offering or a leader group (one of them; a group's survey
+    may also name the offering it belongs to, and must for a baseline or follow-up)."""
+
+    template_key: Slug
+    template_version: int | None = Field(default=None, ge=1, le=100_000, description="Default: the newest.")
+    kind: SurveyKind = SurveyKind.custom
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    session_id: uuid.UUID | None = None
+    offering_id: uuid.UUID | None = None
+    leader_group_id: uuid.UUID | None = None
+    open_until: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> Self:
+        if self.session_id is not None and (self.offering_id or self.leader_group_id):
+            raise ValueError("a session survey names only session_id")
+        if self.session_id is None and self.offering_id is None and self.leader_group_id is None:
+            raise ValueError("name session_id, offering_id or leader_group_id")
+        pair = self.kind in (SurveyKind.baseline, SurveyKind.follow_up)
+        if pair and (self.leader_group_id is None or self.offering_id is None):
+            raise ValueError("a baseline or follow-up names leader_group_id and offering_id")
+        if self.kind is SurveyKind.session_evaluation and self.session_id is None:
+            raise ValueError("a session evaluation names session_id")
+        if self.open_until <= datetime.now(UTC):
+            raise ValueError("open_until must lie in the future")
+        return self
+
+
+class SurveyExtend(WriteModel):
+    open_until: AwareDatetime
+
+    @model_validator(mode="after")
+    def _future(self) -> Self:
+        if self.open_until <= datetime.now(UTC):
+            raise ValueError("open_until must lie in the future")
+        return self
+
+
+class SurveyPublic(ReadModel):
+    id: uuid.UUID
+    kind: str
+    title: str
+    template_key: str
+    template_version: int
+    session_id: uuid.UUID | None
+    offering_id: uuid.UUID | None
+    leader_group_id: uuid.UUID | None
+    status: str = Field(description="`open`, or `closed` once its answers are released as responses.")
+    opened_by: str
+    opened_at: OsloDatetime
+    open_until: OsloDatetime
+    closed_at: OsloDatetime | None
+    invited: int
+    answered: int
+    responses: int = Field(description="Responses released at closing (0 while open).")
+
+
+class InvitationPublic(ReadModel):
+    id: uuid.UUID
+    survey_id: uuid.UUID
+    title: str
+    kind: str
+    open_until: OsloDatetime
+    open: bool = Field(description="The survey takes answers now.")
+    answered: bool
+    description: str | None
+    questions: list[Question]
+
+
+class ResponseCreate(WriteModel):
+    answers: dict[Slug, Any] = Field(
+        description="Question key to answer: 1–5 for a scale, an option key for single choice, a list of "
+        "option keys for multiple choice, text for free text. Optional questions may be left out.",
+        examples=[{"useful": 4, "relevant": 5, "collaboration": 3, "format": "good", "take-away": "Mye"}],
+    )
+
+
+class ResponseReceipt(ReadModel):
+    """What the respondent gets back: no response id, nothing that could later find their answer."""
+
+    survey_id: uuid.UUID
+    answered: bool = True
+    results_after: OsloDatetime = Field(description="Answers are released when the survey closes.")

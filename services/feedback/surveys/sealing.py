@@ -1,0 +1,51 @@
+"""Sealed ballots: an answer is stored encrypted until its survey closes.
+
+Why: the invitation must be marked as used in the same transaction that stores the answer (one answer
+per invitation, nothing half-written), and then both rows carry the same `xmin`, sit next to each other
+in time, and a reader polling the tables sees them appear together. Anyone with read access to the
+database could pair them. So what is stored at that moment is a ballot sealed with AES-256-GCM under a
+key the database never sees (`FEEDBACK_BALLOT_KEY`), padded to one fixed size per template version so
+its length says nothing either. When the survey closes, all its ballots are opened at once and written
+as responses in one transaction, in random order, without timestamps: from then on every response of
+the survey shares one `xmin` and no insertion order, and the sealed ballots are deleted.
+
+Hand-written on purpose: this is 20 lines around `cryptography`'s AESGCM (a random 96-bit nonce per
+ballot, the survey id as associated data so a ballot cannot be moved to another survey). Fernet was
+not used because its tokens carry their creation time in clear.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from services.feedback.surveys.questions import encode
+
+NONCE_BYTES = 12
+PAD_BLOCK = 1024
+LENGTH_BYTES = 4
+
+
+def padded_size(largest: dict[str, Any]) -> int:
+    """The one plaintext size of every ballot of a template version (room for the widest answers)."""
+    bound = len(encode({"answers": largest, "org_unit_id": str(uuid.UUID(int=0)), "sector": "x" * 200}))
+    return ((bound + LENGTH_BYTES) // PAD_BLOCK + 1) * PAD_BLOCK
+
+
+def seal(key: bytes, survey_id: uuid.UUID, ballot: dict[str, Any], size: int) -> bytes:
+    plain = encode(ballot)
+    if len(plain) + LENGTH_BYTES > size:
+        raise ValueError("ballot larger than its template's padded size")
+    padded = len(plain).to_bytes(LENGTH_BYTES, "big") + plain + b"\x00" * (size - LENGTH_BYTES - len(plain))
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, padded, survey_id.bytes)
+
+
+def unseal(key: bytes, survey_id: uuid.UUID, sealed: bytes) -> bytes:
+    nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    padded = AESGCM(key).decrypt(nonce, body, survey_id.bytes)
+    length = int.from_bytes(padded[:LENGTH_BYTES], "big")
+    return padded[LENGTH_BYTES : LENGTH_BYTES + length]

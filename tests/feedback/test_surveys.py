@@ -1,0 +1,308 @@
+"""Templates, surveys opened by events and by hand, answering once, closing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.feedback.surveys.shipped import DIMENSIONS
+from tests.feedback.support import (
+    SESSION_ANSWERS,
+    Respondent,
+    announce_group,
+    answer,
+    as_,
+    attendance,
+    close,
+    coordinator,
+    invitation,
+    rows,
+)
+from tests.support import TokenFactory, eventually
+
+
+async def test_shipped_templates_cover_the_leader_group_themes(
+    feedback: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    response = await feedback.get("/survey-templates", headers=coordinator(tokens))
+    assert response.status_code == 200, response.text
+    templates = {t["key"]: t for t in response.json()}
+    assert set(templates) == {"session-evaluation", "leader-group-self-evaluation"}
+    dimensions = {q.get("dimension") for q in templates["leader-group-self-evaluation"]["questions"]}
+    assert set(DIMENSIONS) <= dimensions
+    scale = [q for q in templates["session-evaluation"]["questions"] if q["type"] == "scale"]
+    assert scale
+    assert all(q["min_label"] and q["max_label"] for q in scale)
+    denied = await feedback.get(
+        "/survey-templates", headers=tokens.header(email="ansatt@uke.oslo.kommune.no")
+    )
+    assert denied.status_code == 403
+
+
+async def test_a_published_version_never_changes(feedback: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    headers = coordinator(tokens)
+    first = {
+        "key": "pulse",
+        "title": "Puls",
+        "questions": [
+            {
+                "key": "mood",
+                "type": "scale",
+                "text": "Hvordan går det?",
+                "min_label": "Dårlig",
+                "max_label": "Bra",
+            },
+            {"key": "note", "type": "free-text", "text": "Noe mer?", "required": False},
+        ],
+    }
+    created = await feedback.post("/survey-templates", json=first, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["version"] == 1
+    assert created.json()["questions"][1]["max_length"] == 2000
+    again = await feedback.post("/survey-templates", json=first, headers=headers)
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("template-exists")
+
+    edited = {
+        "title": "Puls (ny)",
+        "questions": [
+            {
+                "key": "mood",
+                "type": "scale",
+                "text": "Hvordan går det nå?",
+                "min_label": "Dårlig",
+                "max_label": "Bra",
+            }
+        ],
+    }
+    second = await feedback.post("/survey-templates/pulse/versions", json=edited, headers=headers)
+    assert second.status_code == 201, second.text
+    assert second.json()["version"] == 2
+    kept = await feedback.get("/survey-templates/pulse/versions/1", headers=headers)
+    assert kept.json()["title"] == "Puls"
+    assert kept.json()["questions"][0]["text"] == "Hvordan går det?"
+    versions = await feedback.get("/survey-templates/pulse/versions", headers=headers)
+    assert [v["version"] for v in versions.json()] == [2, 1]
+
+    retyped = {
+        "title": "Puls",
+        "questions": [{"key": "note", "type": "scale", "text": "?", "min_label": "a", "max_label": "b"}],
+    }
+    refused = await feedback.post("/survey-templates/pulse/versions", json=retyped, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("question-type-changed")
+
+    unlabelled = {"title": "X", "questions": [{"key": "q", "type": "scale", "text": "?"}]}
+    invalid = await feedback.post("/survey-templates/pulse/versions", json=unlabelled, headers=headers)
+    assert invalid.status_code == 422
+    assert "labelled ends" in invalid.text
+    missing = await feedback.post("/survey-templates/nope/versions", json=edited, headers=headers)
+    assert missing.status_code == 404
+
+
+async def test_attendance_opens_the_session_evaluation_for_those_who_attended(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+) -> None:
+    alna = crowd["alna"]
+    session_id, offering_id = uuid.uuid4(), uuid.uuid4()
+    await attendance(sessionmaker, session_id, offering_id, attended=alna[:3], absent=alna[3:4])
+
+    found = await invitation(feedback, tokens, alna[0], "session-evaluation")
+    assert found["open"]
+    assert not found["answered"]
+    assert [q["key"] for q in found["questions"]][:3] == ["useful", "relevant", "collaboration"]
+    absent = await feedback.get("/invitations/mine", headers=as_(tokens, alna[3]))
+    assert absent.json() == []
+
+    surveys = await feedback.get(
+        "/surveys", params={"session_id": str(session_id)}, headers=coordinator(tokens)
+    )
+    (survey,) = surveys.json()
+    assert survey["kind"] == "session-evaluation"
+    assert survey["invited"] == 3
+    assert survey["opened_by"] == "system"
+    opened_for = datetime.fromisoformat(survey["open_until"]) - datetime.fromisoformat(survey["opened_at"])
+    assert timedelta(days=13, hours=23) < opened_for < timedelta(days=14, hours=1)
+
+    # A correction: the absent one did attend after all, and one who was marked attended did not.
+    await attendance(sessionmaker, session_id, offering_id, attended=alna[3:4], absent=alna[2:3])
+
+    async def corrected() -> bool:
+        current = await feedback.get(f"/surveys/{survey['id']}", headers=coordinator(tokens))
+        mine = await feedback.get("/invitations/mine", headers=as_(tokens, alna[2]))
+        return bool(current.json()["invited"] == 3 and mine.json() == [])
+
+    await eventually(corrected)
+    await invitation(feedback, tokens, alna[3], "session-evaluation")
+    assert len((await feedback.get("/surveys", headers=coordinator(tokens))).json()) == 1
+
+
+async def test_one_answer_per_invitation_and_clear_errors(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+) -> None:
+    alna = crowd["alna"]
+    await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=alna[:3])
+    mine = await invitation(feedback, tokens, alna[0])
+    url = f"/invitations/{mine['id']}/response"
+
+    wrong = {"useful": 9, "relevant": "high", "format": "great", "colour": "blue"}
+    refused = await feedback.post(url, json={"answers": wrong}, headers=as_(tokens, alna[0]))
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert problem["type"].endswith("invalid-answers")
+    errors = {tuple(e["loc"]): e["type"] for e in problem["errors"]}
+    assert errors == {
+        ("body", "answers", "colour"): "unknown_question",
+        ("body", "answers", "useful"): "invalid_answer",
+        ("body", "answers", "relevant"): "invalid_answer",
+        ("body", "answers", "collaboration"): "missing",
+        ("body", "answers", "format"): "invalid_answer",
+    }
+    not_mine = await feedback.post(url, json={"answers": SESSION_ANSWERS}, headers=as_(tokens, alna[1]))
+    assert not_mine.status_code == 404
+    assert (await feedback.get(f"/invitations/{mine['id']}", headers=as_(tokens, alna[1]))).status_code == 404
+
+    # Two submits at once: one is taken, the other refused.
+    first, second = await asyncio.gather(
+        feedback.post(url, json={"answers": SESSION_ANSWERS}, headers=as_(tokens, alna[0])),
+        feedback.post(url, json={"answers": SESSION_ANSWERS}, headers=as_(tokens, alna[0])),
+    )
+    assert sorted([first.status_code, second.status_code]) == [202, 409], (first.text, second.text)
+    receipt = first.json() if first.status_code == 202 else second.json()
+    assert set(receipt) == {"survey_id", "answered", "results_after"}
+    assert (await rows(sessionmaker, "SELECT count(*) FROM feedback.ballots"))[0][0] == 1
+
+    again = await feedback.post(url, json={"answers": SESSION_ANSWERS}, headers=as_(tokens, alna[0]))
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("already-answered")
+    assert (await feedback.get("/invitations/mine", headers=as_(tokens, alna[0]))).json() == []
+    history = await feedback.get(
+        "/invitations/mine", params={"include_answered": "true"}, headers=as_(tokens, alna[0])
+    )
+    assert [i["answered"] for i in history.json()] == [True]
+
+    await close(feedback, tokens, mine["survey_id"])
+    other = await feedback.get(
+        "/invitations/mine", params={"include_answered": "true"}, headers=as_(tokens, alna[1])
+    )
+    (closed,) = other.json()
+    assert closed["open"] is False
+    after = await feedback.post(
+        f"/invitations/{closed['id']}/response",
+        json={"answers": SESSION_ANSWERS},
+        headers=as_(tokens, alna[1]),
+    )
+    assert after.status_code == 409
+    assert after.json()["type"].endswith("survey-closed")
+
+
+async def test_surveys_close_when_their_time_runs_out(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+) -> None:
+    alna = crowd["alna"]
+    await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=alna[:5])
+    for person in alna[:5]:
+        await answer(feedback, tokens, person, SESSION_ANSWERS)
+    survey_id = (await feedback.get("/surveys", headers=coordinator(tokens))).json()[0]["id"]
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    moved = await feedback.patch(
+        f"/surveys/{survey_id}", json={"open_until": soon}, headers=coordinator(tokens)
+    )
+    assert moved.status_code == 200, moved.text
+    past = await feedback.patch(
+        f"/surveys/{survey_id}", json={"open_until": "2020-01-01T00:00:00Z"}, headers=coordinator(tokens)
+    )
+    assert past.status_code == 422
+
+    async def closed() -> dict[str, object] | None:
+        survey = (await feedback.get(f"/surveys/{survey_id}", headers=coordinator(tokens))).json()
+        return survey if survey["status"] == "closed" else None
+
+    survey = await eventually(closed)
+    assert survey["closed_at"]
+    assert survey["responses"] == 5
+    assert survey["answered"] == 5
+    assert (await rows(sessionmaker, "SELECT count(*) FROM feedback.responses"))[0][0] == 5
+    assert (await rows(sessionmaker, "SELECT count(*) FROM feedback.ballots"))[0][0] == 0
+    still = await feedback.patch(
+        f"/surveys/{survey_id}",
+        json={"open_until": soon.replace("2026", "2099")},
+        headers=coordinator(tokens),
+    )
+    assert still.status_code == 409
+
+
+async def test_coordinators_open_surveys_by_hand(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+) -> None:
+    until = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    nobody = await feedback.post(
+        "/surveys",
+        json={"template_key": "session-evaluation", "session_id": str(uuid.uuid4()), "open_until": until},
+        headers=coordinator(tokens),
+    )
+    assert nobody.status_code == 422
+    assert nobody.json()["type"].endswith("no-invitees")
+    two_scopes = await feedback.post(
+        "/surveys",
+        json={
+            "template_key": "session-evaluation",
+            "session_id": str(uuid.uuid4()),
+            "leader_group_id": str(uuid.uuid4()),
+            "open_until": until,
+        },
+        headers=coordinator(tokens),
+    )
+    assert two_scopes.status_code == 422
+    unknown = await feedback.post(
+        "/surveys",
+        json={"template_key": "no-such", "offering_id": str(uuid.uuid4()), "open_until": until},
+        headers=coordinator(tokens),
+    )
+    assert unknown.status_code == 404
+    employee = await feedback.post(
+        "/surveys",
+        json={"template_key": "session-evaluation", "offering_id": str(uuid.uuid4()), "open_until": until},
+        headers=as_(tokens, crowd["alna"][0]),
+    )
+    assert employee.status_code == 403
+
+    leader, *members = crowd["uke"]
+    group_id = await announce_group(sessionmaker, leader, members)
+
+    async def opened() -> dict[str, object] | None:
+        response = await feedback.post(
+            "/surveys",
+            json={
+                "template_key": "leader-group-self-evaluation",
+                "leader_group_id": str(group_id),
+                "title": "Ledergruppen i UKE",
+                "open_until": until,
+            },
+            headers=coordinator(tokens),
+        )
+        return response.json() if response.status_code == 201 else None  # the group arrives by event
+
+    survey = await eventually(opened)
+    assert survey["invited"] == 5
+    assert survey["kind"] == "custom"
+    assert survey["template_version"] == 1
+    for person in crowd["uke"]:
+        found = await invitation(feedback, tokens, person)
+        assert found["title"] == "Ledergruppen i UKE"
