@@ -95,7 +95,7 @@ async def gather(session: AsyncSession, selection: Selection, threshold: int) ->
     ):
         if value is not None:
             statement = statement.where(column == value)
-    rows = [(s, t) for s, t in (await session.execute(statement.order_by(col(Survey.closed_at)))).tuples()]
+    rows = [(s, t) for s, t in (await session.execute(statement.order_by(col(Survey.closed_at)))).all()]
     closed = [(s, t) for s, t in rows if s.status == "closed"]
     responses: list[Response] = []
     if closed:
@@ -259,7 +259,7 @@ async def _latest(
     )
     if offering_id is not None:
         statement = statement.where(Survey.offering_id == offering_id)
-    row = (await session.execute(statement.order_by(col(Survey.opened_at).desc()).limit(1))).tuples().first()
+    row = (await session.execute(statement.order_by(col(Survey.opened_at).desc()).limit(1))).first()
     return (row[0], row[1]) if row else None
 
 
