@@ -24,6 +24,7 @@ from services.catalog.sessions import service as sessions_service
 from services.catalog.sessions.models import CourseSession, SessionStatus
 from services.catalog.sessions.schemas import SeriesCreate, SessionCreate
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
+from services.enrollment.hrsync.service import publish_directory
 from services.kernel import database
 from services.kernel.auth.devkeys import DEFAULT_EMAILS, DEFAULT_USER_EMAIL, person_oid
 from services.kernel.auth.tokens import Principal
@@ -224,7 +225,8 @@ async def _upsert_person(
 
 
 async def load_directory(session: AsyncSession) -> int:
-    """Org units, their top-leader groups and members, plus UKE's coordinators and ops."""
+    """Org units, their top-leader groups and members, plus UKE's coordinators and ops; the directory
+    events are published as the HR sync would, so the feedback service knows everyone."""
     rng = random.Random(2017)  # noqa: S311 - demo names, not secrets
     created = 0
     employee_no = 100_000
@@ -278,6 +280,13 @@ async def load_directory(session: AsyncSession) -> int:
     ).scalar_one()
     await _upsert_person(session, "K0001", "Kari Nordmann", DEFAULT_EMAILS["coordinator"], uke)
     await _upsert_person(session, "K0002", "Per Drift", DEFAULT_EMAILS["ops"], uke)
+    if created:
+        await publish_directory(
+            session,
+            set((await session.execute(select(OrgUnit.id))).scalars()),
+            set((await session.execute(select(Person.id))).scalars()),
+            set((await session.execute(select(LeaderGroup.id))).scalars()),
+        )
     return created
 
 

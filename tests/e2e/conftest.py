@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.stack import Stack, running_stack
@@ -17,3 +18,10 @@ def stack(
     auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
     with running_stack(database_url, auth, tmp_path_factory.mktemp("stack-logs")) as stack:
         yield stack
+
+
+@pytest.fixture
+async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway, as the intranet frontend and integrations call it."""
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=10) as client:
+        yield client

@@ -6,24 +6,16 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.contract import OPENAPI_DIR
 from services.kernel import database
 from tests.e2e.stack import Stack
 from tests.support import TokenFactory, create_leader, eventually
-
-
-@pytest.fixture
-async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.gateway, timeout=10) as client:
-        yield client
 
 
 async def test_cross_service_flow_through_the_gateway(

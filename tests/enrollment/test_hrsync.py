@@ -192,8 +192,9 @@ async def test_changes_are_published_without_personal_data(
         "Bydel",
         "city-district",
     )
+    # Ids only (the Entra object id lets the feedback service know a signed-in caller): no name or e-mail.
     for row in rows[1:]:
-        assert set(row.payload) == {"person_id", "org_unit_id", "manager_id", "active"}
+        assert set(row.payload) == {"person_id", "entra_oid", "org_unit_id", "manager_id", "active"}
 
 
 async def test_only_the_hr_integration_syncs(enrollment: httpx.AsyncClient, tokens: TokenFactory) -> None:

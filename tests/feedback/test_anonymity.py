@@ -148,7 +148,7 @@ def test_a_sealed_ballot_has_one_size_and_belongs_to_one_survey() -> None:
     widest = {
         "answers": largest_answers(draft.questions),
         "org_unit_id": str(uuid.uuid4()),
-        "sector": "S" * 200,
+        "sector": "Ø" * 200,
     }
     long = sealing.seal(key, survey, widest, size)
     assert len(short) == len(long)

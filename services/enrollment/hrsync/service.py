@@ -113,6 +113,19 @@ async def guard_full_sync(
         )
 
 
+async def publish_directory(
+    session: AsyncSession, units: set[uuid.UUID], people: set[uuid.UUID], groups: set[uuid.UUID]
+) -> int:
+    """Publish the directory events for these records as they are now (units, then people, then groups,
+    so a consumer meets a unit before its people). For loaders that write the directory directly."""
+    events = [
+        *await _unit_events(session, units),
+        *await _person_events(session, people),
+        *await _group_events(session, groups),
+    ]
+    return await publish_many(session, events, source=SOURCE)
+
+
 async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
     rows = (
         await session.execute(

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -37,7 +37,11 @@ class SurveyTemplate(TableBase, table=True):
 
 class Survey(TableBase, table=True):
     __tablename__ = "surveys"
-    __table_args__ = {"schema": "feedback"}
+    __table_args__ = (
+        # What the closing job looks for: open surveys by closing time.
+        Index("ix_surveys_open_until", "open_until", postgresql_where=text("status = 'open'")),
+        {"schema": "feedback"},
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     template_id: uuid.UUID = Field(

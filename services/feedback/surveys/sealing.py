@@ -27,11 +27,17 @@ from services.feedback.surveys.questions import encode
 NONCE_BYTES = 12
 PAD_BLOCK = 1024
 LENGTH_BYTES = 4
+SECTOR_LENGTH = 200  # the directory's limit on a sector's name
 
 
 def padded_size(largest: dict[str, Any]) -> int:
     """The one plaintext size of every ballot of a template version (room for the widest answers)."""
-    bound = len(encode({"answers": largest, "org_unit_id": str(uuid.UUID(int=0)), "sector": "x" * 200}))
+    widest = {
+        "answers": largest,
+        "org_unit_id": str(uuid.UUID(int=0)),
+        "sector": "\U0010ffff" * SECTOR_LENGTH,
+    }
+    bound = len(encode(widest))
     return ((bound + LENGTH_BYTES) // PAD_BLOCK + 1) * PAD_BLOCK
 
 

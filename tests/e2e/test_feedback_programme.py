@@ -1,0 +1,212 @@
+"""A leader-group programme end to end through the gateway, with every service as its own process:
+HR sends the group, the top leader enrols it, everyone answers the baseline, attends, evaluates the
+sessions, completes, answers the follow-up, and a coordinator reads the reports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.kernel import database
+from services.kernel.auth import devkeys
+from tests.support import TokenFactory, eventually
+
+API = "/api/v1"
+
+
+async def _ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def _invitation(client: httpx.AsyncClient, headers: dict[str, str], kind: str) -> dict[str, Any]:
+    async def find() -> dict[str, Any] | None:
+        mine = await _ok(await client.get(f"{API}/feedback/invitations/mine", headers=headers))
+        return next((i for i in mine if i["kind"] == kind), None)
+
+    return await eventually(find, within=30)
+
+
+async def _answer_all(
+    client: httpx.AsyncClient, everyone: list[dict[str, str]], kind: str, answers: dict[str, Any]
+) -> str:
+    survey_id = ""
+    for headers in everyone:
+        invitation = await _invitation(client, headers, kind)
+        survey_id = invitation["survey_id"]
+        url = f"{API}/feedback/invitations/{invitation['id']}/response"
+        await _ok(await client.post(url, json={"answers": answers}, headers=headers), 202)
+    return survey_id
+
+
+async def test_a_leader_group_programme_with_feedback_through_the_gateway(
+    client: httpx.AsyncClient, engine: AsyncEngine, tokens: TokenFactory
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    hr, coordinator = tokens.header("hr-integration"), tokens.header("coordinator")
+    district = f"bydel-{tag}"
+    await _ok(
+        await client.post(
+            f"{API}/enrollment/directory/sync/org-units",
+            json={
+                "records": [
+                    {
+                        "external_id": district,
+                        "name": f"Bydel {tag}",
+                        "kind": "city-district",
+                        "sector": "Bydel",
+                    }
+                ]
+            },
+            headers=hr,
+        )
+    )
+    emails = [f"leder{i}-{tag}@bydel.oslo.kommune.no" for i in range(6)]
+    people = [
+        {
+            "external_id": f"E-{tag}-{i}",
+            "name": f"Leder {i}",
+            "email": email,
+            "entra_oid": devkeys.person_oid(email),
+            "org_unit_external_id": district,
+        }
+        for i, email in enumerate(emails)
+    ]
+    sync = f"{API}/enrollment/directory/sync"
+    await _ok(await client.post(f"{sync}/people", json={"records": people}, headers=hr))
+    group = {
+        "external_id": f"tlg-{tag}",
+        "name": f"Toppledergruppen i bydel {tag}",
+        "org_unit_external_id": district,
+        "leader_external_id": people[0]["external_id"],
+        "members": [{"person_external_id": p["external_id"]} for p in people[1:]],
+    }
+    await _ok(await client.post(f"{sync}/leader-groups", json={"records": [group]}, headers=hr))
+    everyone = [tokens.header(email=e) for e in emails]
+    leader = everyone[0]
+
+    offering = await _ok(
+        await client.post(
+            f"{API}/catalog/offerings",
+            json={
+                "kind_code": "leader-group-development",
+                "title": f"Ledergruppeutvikling {tag}",
+                "summary": "Forskningsbasert program for effektive ledergrupper.",
+                "completion_min_sessions": 2,
+            },
+            headers=coordinator,
+        ),
+        201,
+    )
+    sessions = []
+    for weeks in (6, 12):
+        starts = datetime.now(UTC) + timedelta(weeks=weeks)
+        created = await client.post(
+            f"{API}/catalog/sessions",
+            json={
+                "offering_id": offering["id"],
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=4)).isoformat(),
+                "capacity": 40,
+                "venue": "Rådhuset",
+            },
+            headers=coordinator,
+        )
+        sessions.append((await _ok(created, 201))["id"])
+    await _ok(await client.post(f"{API}/catalog/offerings/{offering['id']}/publish", headers=coordinator))
+
+    async with database.create_sessionmaker(engine)() as session:
+        group_id = (
+            await session.execute(
+                text("SELECT id FROM enrollment.leader_groups WHERE external_id = :e"), {"e": f"tlg-{tag}"}
+            )
+        ).scalar_one()
+
+    async def enrolled() -> dict[str, Any] | None:
+        response = await client.post(
+            f"{API}/enrollment/enrollments",
+            json={"offering_id": offering["id"], "leader_group_id": str(group_id)},
+            headers=leader,
+        )
+        return None if response.status_code == 404 else await _ok(response, 201)
+
+    enrolment = await eventually(enrolled, within=30)
+    assert enrolment["status"] == "confirmed"
+
+    baseline_answers = {
+        "structure-meetings": 2,
+        "structure-priorities": 2,
+        "dialogue-open": 3,
+        "dialogue-all": 3,
+        "strategy-long-term": 2,
+        "strategy-follow-up": 2,
+        "relations-trust": 4,
+        "relations-support": 4,
+        "competence-fit": 4,
+        "competence-use": 4,
+        "collaboration-others": 2,
+        "collaboration-initiative": 2,
+    }
+    baseline = await _answer_all(client, everyone, "baseline", baseline_answers)
+    closed = await _ok(await client.post(f"{API}/feedback/surveys/{baseline}/close", headers=coordinator))
+    assert (closed["responses"], closed["invited"]) == (6, 6)
+
+    # Time passes: both sessions have been held (the enrolment service's copy of them moves back).
+    async with database.create_sessionmaker(engine)() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE enrollment.sessions SET starts_at = now() - interval '2 hours', "
+                "ends_at = now() - interval '1 hour' WHERE id = ANY(:ids)"
+            ),
+            {"ids": [uuid.UUID(s) for s in sessions]},
+        )
+    roster = await _ok(
+        await client.get(f"{API}/enrollment/sessions/{sessions[0]}/roster", headers=coordinator)
+    )
+    marks = {"records": [{"person_id": r["person_id"], "attendance": "attended"} for r in roster]}
+    for session_id in sessions:
+        await _ok(
+            await client.put(
+                f"{API}/enrollment/sessions/{session_id}/attendance", json=marks, headers=coordinator
+            )
+        )
+        evaluation = {"useful": 5, "relevant": 4, "collaboration": 4, "format": "good", "take-away": "Nyttig"}
+        survey_id = await _answer_all(client, everyone, "session-evaluation", evaluation)
+        await _ok(await client.post(f"{API}/feedback/surveys/{survey_id}/close", headers=coordinator))
+
+    follow_up = await _answer_all(
+        client,
+        everyone,
+        "follow-up",
+        {**baseline_answers, "structure-meetings": 4, "structure-priorities": 4},
+    )
+    await _ok(await client.post(f"{API}/feedback/surveys/{follow_up}/close", headers=coordinator))
+
+    comparison = await _ok(
+        await client.get(f"{API}/feedback/leader-groups/{group_id}/before-after", headers=coordinator)
+    )
+    structure = next(d for d in comparison["dimensions"] if d["dimension"] == "structure")
+    assert (structure["baseline_mean"], structure["follow_up_mean"], structure["change"]) == (2.0, 4.0, 2.0)
+    assert (structure["baseline_n"], structure["follow_up_n"]) == (6, 6)
+
+    report = await _ok(
+        await client.get(
+            f"{API}/feedback/reports",
+            params={"offering_id": offering["id"], "kind": "session-evaluation"},
+            headers=coordinator,
+        )
+    )
+    assert (report["surveys"], report["responses"], report["suppressed"]) == (2, 12, False)
+    assert report["dimensions"] == [{"dimension": "collaboration", "n": 12, "mean": 4.0}]
+    sheet = await client.get(
+        f"{API}/feedback/reports.xlsx", params={"offering_id": offering["id"]}, headers=coordinator
+    )
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"].startswith("application/vnd.openxmlformats")
+    # A participant cannot read reports, and cannot see anyone's answer.
+    assert (await client.get(f"{API}/feedback/reports", headers=leader)).status_code == 403
