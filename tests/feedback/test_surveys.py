@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.feedback.app import create_app
+from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys.shipped import DIMENSIONS
 from tests.feedback.support import (
     SESSION_ANSWERS,
@@ -22,7 +26,7 @@ from tests.feedback.support import (
     invitation,
     rows,
 )
-from tests.support import TokenFactory, eventually
+from tests.support import TokenFactory, eventually, running
 
 
 async def test_shipped_templates_cover_the_leader_group_themes(
@@ -306,3 +310,25 @@ async def test_coordinators_open_surveys_by_hand(
     for person in crowd["uke"]:
         found = await invitation(feedback, tokens, person)
         assert found["title"] == "Ledergruppen i UKE"
+
+
+async def test_closing_under_another_ballot_key_changes_nothing(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+    feedback_settings: dict[str, Any],
+) -> None:
+    alna = crowd["alna"]
+    await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=alna[:2])
+    await answer(feedback, tokens, alna[0], SESSION_ANSWERS)
+    survey_id = (await feedback.get("/surveys", headers=coordinator(tokens))).json()[0]["id"]
+    rotated = {**feedback_settings, "ballot_key": base64.urlsafe_b64encode(bytes(32)).decode()}
+    async with running(create_app(FeedbackSettings(**rotated))) as other:
+        refused = await other.post(f"/surveys/{survey_id}/close", headers=coordinator(tokens))
+    assert refused.status_code == 503
+    assert refused.json()["type"].endswith("ballot-key-mismatch")
+    survey = (await feedback.get(f"/surveys/{survey_id}", headers=coordinator(tokens))).json()
+    assert (survey["status"], survey["answered"]) == ("open", 1)
+    assert (await rows(sessionmaker, "SELECT count(*) FROM feedback.ballots"))[0][0] == 1
+    assert (await close(feedback, tokens, survey_id))["responses"] == 1

@@ -247,7 +247,7 @@ async def extend_survey(
     "/surveys/{survey_id}/close",
     tags=["surveys"],
     summary="Close a survey",
-    responses={404: service.SurveyNotFound.openapi()},
+    responses={404: service.SurveyNotFound.openapi(), 503: service.BallotKeyMismatch.openapi()},
 )
 async def close_survey(
     session: SessionDep, principal: CoordinatorOnly, settings: SettingsDep, survey_id: uuid.UUID

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +31,7 @@ from services.feedback.surveys.models import Invitation, Response, SealedBallot,
 from services.feedback.surveys.questions import Question, TemplateDraft, check_answers, largest_answers
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
-from services.kernel.problems import Conflict, NotFound, Problem
+from services.kernel.problems import Conflict, NotFound, Problem, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,11 @@ class InvalidAnswers(Problem):
     status = 422
     slug = "invalid-answers"
     title = "The answers do not fit the survey's questions"
+
+
+class BallotKeyMismatch(ServiceUnavailable):
+    slug = "ballot-key-mismatch"
+    title = "The answers cannot be opened"
 
 
 class NoInvitees(Problem):
@@ -384,12 +390,17 @@ async def close(
     template = await session.get(SurveyTemplate, survey.template_id)
     assert template is not None
     key = settings.ballot_key_bytes()
-    ballots = [
-        json.loads(sealing.unseal(key, survey.id, sealed))
-        for sealed in (
-            await session.execute(select(SealedBallot.sealed).where(SealedBallot.survey_id == survey.id))
-        ).scalars()
-    ]
+    sealed_ballots = (
+        await session.execute(select(SealedBallot.sealed).where(SealedBallot.survey_id == survey.id))
+    ).scalars()
+    try:
+        ballots = [json.loads(sealing.unseal(key, survey.id, sealed)) for sealed in sealed_ballots]
+    except InvalidTag as error:
+        # Nothing is changed: the survey stays open with its ballots until the right key is back.
+        raise BallotKeyMismatch(
+            "The survey's answers cannot be opened with the configured FEEDBACK_BALLOT_KEY (was it changed "
+            "while the survey was open?). Nothing was changed; restore the key and close again."
+        ) from error
     # Shuffled before anything else: neither tags nor row order may follow the order ballots came in.
     random.SystemRandom().shuffle(ballots)
     origins = [(uuid.UUID(b["org_unit_id"]) if b["org_unit_id"] else None, b["sector"]) for b in ballots]
