@@ -191,6 +191,40 @@ class LeaderGroupDeactivated(LeaderGroupFacts):
     topic: ClassVar[str] = "enrollment.leader_group_deactivated"
 
 
+class ReflectionGroup(BaseModel):
+    number: int
+    member_ids: list[uuid.UUID]
+
+
+class ReflectionChange(BaseModel):
+    person_id: uuid.UUID
+    from_group: int | None = Field(description="Null for someone who joined.")
+    to_group: int | None = Field(description="Null for someone who left.")
+
+
+class ReflectionGroupsConfirmed(EventPayload):
+    """A coordinator confirmed an offering's reflection groups: who is in which group."""
+
+    topic: ClassVar[str] = "enrollment.reflection_groups_confirmed"
+    aggregate_type: ClassVar[str] = "reflection-round"
+
+    round_id: uuid.UUID
+    offering_id: uuid.UUID
+    groups: list[ReflectionGroup]
+
+
+class ReflectionGroupsChanged(EventPayload):
+    """Confirmed reflection groups changed after late enrolments or cancellations (the fewest moves)."""
+
+    topic: ClassVar[str] = "enrollment.reflection_groups_changed"
+    aggregate_type: ClassVar[str] = "reflection-round"
+
+    round_id: uuid.UUID
+    offering_id: uuid.UUID
+    changes: list[ReflectionChange]
+    groups: list[ReflectionGroup]
+
+
 PUBLISHED: tuple[type[EventPayload], ...] = (
     EnrollmentConfirmed,
     EnrollmentWaitlisted,
@@ -206,4 +240,6 @@ PUBLISHED: tuple[type[EventPayload], ...] = (
     PersonDeactivated,
     LeaderGroupUpserted,
     LeaderGroupDeactivated,
+    ReflectionGroupsConfirmed,
+    ReflectionGroupsChanged,
 )

@@ -8,6 +8,7 @@ from services.enrollment.enrollments.models import Enrollment, EnrollmentAudit, 
 from services.enrollment.idempotency.models import IdempotencyKey
 from services.enrollment.notifications.models import MailDelivery
 from services.enrollment.offerings.models import OfferingView
+from services.enrollment.reflection.models import ReflectionMember, ReflectionPin, ReflectionRound
 from services.enrollment.sessions.models import SessionView
 
 metadata = SQLModel.metadata
@@ -25,6 +26,9 @@ __all__ = [
     "OrgUnit",
     "Participation",
     "Person",
+    "ReflectionMember",
+    "ReflectionPin",
+    "ReflectionRound",
     "SessionView",
     "metadata",
 ]

@@ -20,8 +20,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.enrollment.directory.models import Person
 from services.enrollment.events import NotificationKind, NotificationRequested
-from services.enrollment.notifications.mailer import mail_subscription
+from services.enrollment.notifications.mailer import compose, mail_subscription
 from services.enrollment.settings import EnrollmentSettings
 from services.kernel.eventbus import Event
 from tests.enrollment.conftest import World
@@ -167,3 +168,31 @@ async def test_a_mail_whose_outcome_is_unknown_is_not_sent_again(
     assert inbox.messages == []
     async with sessionmaker() as session:
         assert await session.scalar(text("SELECT status FROM enrollment.mail_deliveries")) == "uncertain"
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("kari@byrådsavdeling.oslo.kommune.no", "kari@xn--byrdsavdeling-rfb.oslo.kommune.no"),
+        ("åse@uke.oslo.kommune.no", "åse@uke.oslo.kommune.no"),
+    ],
+)
+def test_mails_reach_addresses_with_norwegian_letters(address: str, expected: str) -> None:
+    """A domain with æøå is sent in its IDNA form; a local part with them as SMTPUTF8 (it made the mailer
+    fail on every attempt before)."""
+    person = Person(external_id="E1", name="Åse Ødegård", email=address)
+    payload = NotificationRequested(
+        recipient_person_id=uuid.uuid4(),
+        kind=NotificationKind.confirmed,
+        data={
+            "offering_title": "Fagdag",
+            "offering_id": str(uuid.uuid4()),
+            "starts_at": None,
+            "session_id": None,
+        },
+    )
+    message = compose("Lederutvikling <lederutvikling@oslo.kommune.no>", person, event_for(payload), payload)
+    raw = message.as_bytes()
+    assert expected.encode() in raw
+    received = email.message_from_string(raw.decode(), policy=email.policy.default)
+    assert received["To"].addresses[0].display_name == "Åse Ødegård"

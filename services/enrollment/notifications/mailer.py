@@ -17,12 +17,15 @@ is recognisable as the same message).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -140,11 +143,21 @@ def render(kind: NotificationKind, data: dict[str, Any]) -> tuple[str, str]:
     return subjects[kind], body + "\n\nVennlig hilsen\nUtviklings- og kompetanseetaten\n"
 
 
+def recipient(name: str, address: str) -> Address:
+    """The address with its domain in IDNA form (`byrådsavdeling` → `xn--…`), which every mail server
+    takes; a non-ASCII local part stays as it is (the message is then sent as SMTPUTF8)."""
+    local, _, domain = address.rpartition("@")
+    with contextlib.suppress(UnicodeError):  # not a valid IDNA name: left for the server to refuse
+        domain = domain.encode("idna").decode("ascii")
+    return Address(display_name=name, username=local, domain=domain)
+
+
 def compose(sender: str, person: Person, event: Event, payload: NotificationRequested) -> EmailMessage:
     subject, body = render(payload.kind, payload.data)
-    message = EmailMessage()
+    to = recipient(person.name, person.email)
+    message = EmailMessage(policy=policy.default if to.addr_spec.isascii() else policy.SMTPUTF8)
     message["From"] = sender
-    message["To"] = formataddr((person.name, person.email))
+    message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id(event.event_id)

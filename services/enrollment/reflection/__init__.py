@@ -1,0 +1,1 @@
+"""Reflection groups: top leaders divided into small groups across agencies and sectors."""

@@ -1,0 +1,382 @@
+"""Reflection rounds: propose, shape (moves, pins), confirm, and adjust after late changes.
+
+The algorithm itself is in `algorithm.py`; this module reads who takes part, stores rounds and
+publishes what was confirmed or changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.enrollment.directory.models import OrgUnit, Person
+from services.enrollment.enrollments.models import EnrollmentStatus, Participation
+from services.enrollment.events import (
+    SOURCE,
+    ReflectionChange,
+    ReflectionGroup,
+    ReflectionGroupsChanged,
+    ReflectionGroupsConfirmed,
+)
+from services.enrollment.offerings.models import OfferingView
+from services.enrollment.reflection import algorithm
+from services.enrollment.reflection.models import (
+    PinKind,
+    ReflectionMember,
+    ReflectionPin,
+    ReflectionRound,
+    RoundStatus,
+)
+from services.enrollment.reflection.schemas import Pins, RoundCreate
+from services.enrollment.sessions.models import SessionView
+from services.kernel.auth.tokens import Principal
+from services.kernel.eventbus import publish
+from services.kernel.problems import Conflict, NotFound, Problem
+
+REFLECTION_KIND = "reflection-group"
+
+
+class RoundNotFound(NotFound):
+    slug = "reflection-round-not-found"
+    title = "Reflection round not found"
+
+
+class NotReflectionGroups(Problem):
+    status = 422
+    slug = "not-reflection-groups"
+    title = "Not a reflection-group offering"
+
+
+class NoParticipants(Problem):
+    status = 422
+    slug = "no-participants"
+    title = "No confirmed participants"
+
+
+class RoundConfirmed(Conflict):
+    slug = "round-confirmed"
+    title = "The round is confirmed"
+
+
+class NotInRound(Problem):
+    status = 422
+    slug = "not-in-round"
+    title = "Not a participant of this round"
+
+
+@dataclass
+class Cohort:
+    """Who takes part, as the algorithm sees them and as people read them."""
+
+    members: list[algorithm.Member]
+    people: dict[uuid.UUID, Person]
+    units: dict[uuid.UUID, OrgUnit]
+
+    def sector_of(self, person_id: uuid.UUID) -> str | None:
+        return next((m.sector for m in self.members if m.person_id == person_id), None)
+
+
+@dataclass
+class Loaded:
+    round: ReflectionRound
+    groups: dict[int, list[uuid.UUID]]
+    pins: list[ReflectionPin]
+
+    def as_lists(self) -> tuple[list[int], list[list[uuid.UUID]]]:
+        numbers = sorted(self.groups)
+        return numbers, [self.groups[n] for n in numbers]
+
+
+async def _sector(session: AsyncSession, unit: OrgUnit | None, units: dict[uuid.UUID, OrgUnit]) -> str | None:
+    """The unit's sector, or the nearest ancestor's (a department inherits its agency's)."""
+    seen = set()
+    while unit is not None and unit.id not in seen:
+        if unit.sector:
+            return unit.sector
+        seen.add(unit.id)
+        if unit.parent_id is None:
+            return None
+        parent = units.get(unit.parent_id) or await session.get(OrgUnit, unit.parent_id)
+        if parent is not None:
+            units[parent.id] = parent
+        unit = parent
+    return None
+
+
+async def cohort(session: AsyncSession, offering_id: uuid.UUID, extra: Sequence[uuid.UUID] = ()) -> Cohort:
+    """Everyone holding a confirmed place in one of the offering's sessions (and `extra` people, who
+    are read for their names only)."""
+    confirmed = (
+        await session.execute(
+            select(Participation.person_id)
+            .join(SessionView, col(SessionView.id) == col(Participation.session_id))
+            .where(
+                SessionView.offering_id == offering_id,
+                Participation.status == EnrollmentStatus.confirmed.value,
+            )
+            .distinct()
+        )
+    ).scalars()
+    ids = set(confirmed)
+    people = {
+        p.id: p
+        for p in (await session.execute(select(Person).where(col(Person.id).in_(ids | set(extra))))).scalars()
+    }
+    unit_ids = {p.org_unit_id for p in people.values() if p.org_unit_id}
+    units = {
+        u.id: u
+        for u in (await session.execute(select(OrgUnit).where(col(OrgUnit.id).in_(unit_ids)))).scalars()
+    }
+    members = []
+    for person_id in sorted(ids):
+        person = people.get(person_id)
+        if person is None or not person.active:
+            continue
+        unit = units.get(person.org_unit_id) if person.org_unit_id else None
+        members.append(algorithm.Member(person_id, person.org_unit_id, await _sector(session, unit, units)))
+    return Cohort(members, people, units)
+
+
+async def history(
+    session: AsyncSession, exclude: uuid.UUID | None, people: set[uuid.UUID]
+) -> dict[algorithm.Pair, int]:
+    """How often each pair of these people shared a group in other confirmed rounds."""
+    rows = await session.execute(
+        select(ReflectionMember.round_id, ReflectionMember.group_number, ReflectionMember.person_id)
+        .join(ReflectionRound, col(ReflectionRound.id) == col(ReflectionMember.round_id))
+        .where(
+            ReflectionRound.status == RoundStatus.confirmed.value,
+            col(ReflectionRound.id) != exclude if exclude else True,
+            col(ReflectionMember.person_id).in_(people),
+        )
+    )
+    groups: dict[tuple[uuid.UUID, int], list[uuid.UUID]] = defaultdict(list)
+    for round_id, number, person_id in rows.all():
+        groups[(round_id, number)].append(person_id)
+    counts: dict[algorithm.Pair, int] = defaultdict(int)
+    for members in groups.values():
+        ordered = sorted(members)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                counts[(a, b)] += 1
+    return dict(counts)
+
+
+def constraints(pins: Sequence[ReflectionPin], past: dict[algorithm.Pair, int]) -> algorithm.Constraints:
+    return algorithm.Constraints(
+        together=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.together.value),
+        apart=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.apart.value),
+        history=past,
+    )
+
+
+async def load(session: AsyncSession, round_id: uuid.UUID, *, lock: bool = False) -> Loaded:
+    statement = select(ReflectionRound).where(ReflectionRound.id == round_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    found = (await session.execute(statement)).scalar_one_or_none()
+    if found is None:
+        raise RoundNotFound(f"No reflection round {round_id}.")
+    members = await session.execute(
+        select(ReflectionMember)
+        .where(ReflectionMember.round_id == round_id)
+        .order_by(col(ReflectionMember.person_id))
+    )
+    groups: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for member in members.scalars():
+        groups[member.group_number].append(member.person_id)
+    pins = list(
+        (await session.execute(select(ReflectionPin).where(ReflectionPin.round_id == round_id))).scalars()
+    )
+    return Loaded(found, dict(groups), pins)
+
+
+async def _store_groups(
+    session: AsyncSession, round_id: uuid.UUID, groups: dict[int, list[uuid.UUID]]
+) -> None:
+    await session.execute(delete(ReflectionMember).where(col(ReflectionMember.round_id) == round_id))
+    session.add_all(
+        ReflectionMember(round_id=round_id, person_id=p, group_number=number)
+        for number, members in groups.items()
+        for p in members
+    )
+    await session.flush()
+
+
+def _numbered(groups: Sequence[Sequence[uuid.UUID]]) -> dict[int, list[uuid.UUID]]:
+    return {i + 1: sorted(g) for i, g in enumerate(g for g in groups if g)}
+
+
+async def create(
+    session: AsyncSession, principal: Principal, offering_id: uuid.UUID, body: RoundCreate
+) -> ReflectionRound:
+    offering = await session.get(OfferingView, offering_id)
+    if offering is None:
+        raise NotFound(f"No offering {offering_id}.")
+    if offering.kind_code != REFLECTION_KIND:
+        raise NotReflectionGroups(
+            f"{offering.title!r} is a {offering.kind_code}, not a reflection-group offering."
+        )
+    people = await cohort(session, offering_id)
+    if not people.members:
+        raise NoParticipants("Nobody holds a confirmed place in the offering's sessions yet.")
+    past = await history(session, None, {m.person_id for m in people.members})
+    groups = algorithm.propose(people.members, body.min_size, body.max_size, body.seed, constraints([], past))
+    created = ReflectionRound(
+        offering_id=offering_id,
+        min_size=body.min_size,
+        max_size=body.max_size,
+        seed=body.seed,
+        created_by_oid=principal.oid,
+    )
+    session.add(created)
+    await session.flush()
+    await _store_groups(session, created.id, _numbered(groups))
+    return created
+
+
+def _draft(loaded: Loaded) -> None:
+    if loaded.round.status != RoundStatus.draft.value:
+        raise RoundConfirmed("A confirmed round changes only through an adjustment (POST …/adjustment).")
+
+
+def _bump(loaded: Loaded) -> None:
+    loaded.round.version += 1
+
+
+async def repropose(session: AsyncSession, round_id: uuid.UUID, seed: int | None) -> None:
+    """A fresh proposal for the round's current participants, keeping its pins."""
+    loaded = await load(session, round_id, lock=True)
+    _draft(loaded)
+    people = await cohort(session, loaded.round.offering_id)
+    if not people.members:
+        raise NoParticipants("Nobody holds a confirmed place in the offering's sessions any more.")
+    past = await history(session, round_id, {m.person_id for m in people.members})
+    if seed is not None:
+        loaded.round.seed = seed
+    groups = algorithm.propose(
+        people.members,
+        loaded.round.min_size,
+        loaded.round.max_size,
+        loaded.round.seed,
+        constraints(loaded.pins, past),
+    )
+    await _store_groups(session, round_id, _numbered(groups))
+    _bump(loaded)
+
+
+async def move(session: AsyncSession, round_id: uuid.UUID, person_id: uuid.UUID, group: int) -> None:
+    loaded = await load(session, round_id, lock=True)
+    _draft(loaded)
+    numbers, _ = loaded.as_lists()
+    where = {p: n for n, members in loaded.groups.items() for p in members}
+    if person_id not in where:
+        raise NotInRound(f"{person_id} is not in this round.")
+    if group not in loaded.groups and group != max(numbers) + 1:
+        raise NotInRound(f"No group {group}: name a group of the round, or {max(numbers) + 1} for a new one.")
+    groups = {n: [p for p in members if p != person_id] for n, members in loaded.groups.items()}
+    groups.setdefault(group, []).append(person_id)
+    await _store_groups(session, round_id, _numbered([groups[n] for n in sorted(groups)]))
+    _bump(loaded)
+
+
+async def set_pins(session: AsyncSession, round_id: uuid.UUID, pins: Pins) -> None:
+    loaded = await load(session, round_id, lock=True)
+    _draft(loaded)
+    members = {p for g in loaded.groups.values() for p in g}
+    strangers = sorted({p for pair in [*pins.together, *pins.apart] for p in pair} - members, key=str)
+    if strangers:
+        raise NotInRound(f"Not in this round: {', '.join(map(str, strangers))}.")
+    await session.execute(delete(ReflectionPin).where(col(ReflectionPin.round_id) == round_id))
+    rows = {
+        algorithm.pair(a, b): kind
+        for kind, pairs in ((PinKind.together, pins.together), (PinKind.apart, pins.apart))
+        for a, b in pairs
+    }
+    session.add_all(
+        ReflectionPin(round_id=round_id, person_a=a, person_b=b, kind=k.value) for (a, b), k in rows.items()
+    )
+    await session.flush()
+    _bump(loaded)
+
+
+def _groups_payload(groups: dict[int, list[uuid.UUID]]) -> list[ReflectionGroup]:
+    return [ReflectionGroup(number=n, member_ids=groups[n]) for n in sorted(groups)]
+
+
+async def confirm(session: AsyncSession, principal: Principal, round_id: uuid.UUID) -> None:
+    loaded = await load(session, round_id, lock=True)
+    _draft(loaded)
+    loaded.round.status = RoundStatus.confirmed.value
+    loaded.round.confirmed_at = datetime.now(UTC)
+    loaded.round.confirmed_by_oid = principal.oid
+    _bump(loaded)
+    await session.flush()
+    await publish(
+        session,
+        ReflectionGroupsConfirmed(
+            round_id=round_id, offering_id=loaded.round.offering_id, groups=_groups_payload(loaded.groups)
+        ),
+        source=SOURCE,
+        aggregate_id=round_id,
+        aggregate_version=loaded.round.version,
+    )
+
+
+async def adjustment(
+    session: AsyncSession, round_id: uuid.UUID, *, apply: bool
+) -> tuple[dict[int, list[uuid.UUID]], list[ReflectionChange]]:
+    """The fewest moves that take in late enrolments and cancellations; applied (and published) when
+    `apply`, otherwise only computed."""
+    loaded = await load(session, round_id, lock=apply)
+    people = await cohort(session, loaded.round.offering_id)
+    past = await history(session, round_id, {m.person_id for m in people.members})
+    numbers, lists = loaded.as_lists()
+    adjusted, raw = algorithm.adjust(
+        lists, people.members, loaded.round.min_size, loaded.round.max_size, constraints(loaded.pins, past)
+    )
+    extra = iter(range((max(numbers) if numbers else 0) + 1, 10**9))
+    number_of = {i: numbers[i] if i < len(numbers) else next(extra) for i in range(len(adjusted))}
+    groups = {number_of[i]: sorted(g) for i, g in enumerate(adjusted) if g}
+    changes = [
+        ReflectionChange(
+            person_id=p,
+            from_group=number_of[a] if a is not None else None,
+            to_group=number_of[b] if b is not None else None,
+        )
+        for p, a, b in raw
+    ]
+    if apply and changes:
+        await _store_groups(session, round_id, groups)
+        _bump(loaded)
+        await session.flush()
+        if loaded.round.status == RoundStatus.confirmed.value:
+            await publish(
+                session,
+                ReflectionGroupsChanged(
+                    round_id=round_id,
+                    offering_id=loaded.round.offering_id,
+                    changes=changes,
+                    groups=_groups_payload(groups),
+                ),
+                source=SOURCE,
+                aggregate_id=round_id,
+                aggregate_version=loaded.round.version,
+            )
+    return groups, changes
+
+
+async def rounds_of(session: AsyncSession, offering_id: uuid.UUID) -> list[ReflectionRound]:
+    rows = await session.execute(
+        select(ReflectionRound)
+        .where(ReflectionRound.offering_id == offering_id)
+        .order_by(col(ReflectionRound.created_at).desc(), col(ReflectionRound.id))
+    )
+    return list(rows.scalars())
