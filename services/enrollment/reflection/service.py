@@ -148,15 +148,16 @@ async def history(
     session: AsyncSession, exclude: uuid.UUID | None, people: set[uuid.UUID]
 ) -> dict[algorithm.Pair, int]:
     """How often each pair of these people shared a group in other confirmed rounds."""
-    rows = await session.execute(
+    statement = (
         select(ReflectionMember.round_id, ReflectionMember.group_number, ReflectionMember.person_id)
         .join(ReflectionRound, col(ReflectionRound.id) == col(ReflectionMember.round_id))
         .where(
-            ReflectionRound.status == RoundStatus.confirmed.value,
-            col(ReflectionRound.id) != exclude if exclude else True,
-            col(ReflectionMember.person_id).in_(people),
+            ReflectionRound.status == RoundStatus.confirmed.value, col(ReflectionMember.person_id).in_(people)
         )
     )
+    if exclude is not None:
+        statement = statement.where(col(ReflectionRound.id) != exclude)
+    rows = await session.execute(statement)
     groups: dict[tuple[uuid.UUID, int], list[uuid.UUID]] = defaultdict(list)
     for round_id, number, person_id in rows.all():
         groups[(round_id, number)].append(person_id)
@@ -279,8 +280,9 @@ async def move(session: AsyncSession, round_id: uuid.UUID, person_id: uuid.UUID,
     where = {p: n for n, members in loaded.groups.items() for p in members}
     if person_id not in where:
         raise NotInRound(f"{person_id} is not in this round.")
-    if group not in loaded.groups and group != max(numbers) + 1:
-        raise NotInRound(f"No group {group}: name a group of the round, or {max(numbers) + 1} for a new one.")
+    following = max(numbers, default=0) + 1
+    if group not in loaded.groups and group != following:
+        raise NotInRound(f"No group {group}: name a group of the round, or {following} for a new one.")
     groups = {n: [p for p in members if p != person_id] for n, members in loaded.groups.items()}
     groups.setdefault(group, []).append(person_id)
     await _store_groups(session, round_id, _numbered([groups[n] for n in sorted(groups)]))
