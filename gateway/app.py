@@ -12,9 +12,11 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
-from gateway import forwarding
+from gateway import forwarding, protection
+from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
 from services.kernel.docs import install_docs
@@ -194,6 +196,24 @@ def create_app(
         openapi_url=None,
     )
     install_problem_handlers(app)
+    # Outermost last: request id, then security headers, then CORS (preflights answered before auth).
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "if-match",
+            "if-none-match",
+            "x-request-id",
+            "traceparent",
+        ],
+        expose_headers=["etag", "location", "retry-after", "x-request-id", "idempotent-replayed"],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta_router)
 
@@ -203,8 +223,27 @@ def create_app(
 
     install_docs(app, title=TITLE)
 
+    trusted = protection.networks(settings.trusted_proxies)
+    by_address = protection.TokenBuckets(
+        settings.rate_limit_address_per_second, settings.rate_limit_address_burst
+    )
+    by_principal = protection.TokenBuckets(
+        settings.rate_limit_principal_per_second, settings.rate_limit_principal_burst
+    )
+    breakers = {
+        name: protection.Breaker(settings.breaker_failures, settings.breaker_open_seconds)
+        for name in upstreams
+    }
+
     async def proxy(request: Request) -> Response:
         service: str = request.path_params["service"]
+        address = protection.client_address(request, trusted)
+        if (wait := by_address.take(address)) is not None:
+            raise protection.TooManyRequests(
+                "Too many requests from your address; slow down.", headers=protection.retry_after(wait)
+            )
+        limit = protection.body_limit(request.url.path, settings.max_body_bytes, settings.body_limits)
+        protection.check_sizes(request, limit, settings.max_header_bytes)
         upstream = upstreams.get(service)
         if upstream is None:
             raise NotFound(f"No service {service!r} behind {settings.public_prefix}.")
@@ -213,13 +252,22 @@ def create_app(
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("A bearer token is required.")
         # Checked here to turn strangers away early; the service verifies the token again itself.
-        request.state.principal = await request.app.state.verifier.verify(token.strip())
+        principal = await request.app.state.verifier.verify(token.strip())
+        request.state.principal = principal
+        if (wait := by_principal.take(principal.oid)) is not None:
+            raise protection.TooManyRequests(
+                "Too many requests with your sign-in; slow down.", headers=protection.retry_after(wait)
+            )
         return await forwarding.forward(
             request.app.state.http,
             request,
             upstream_url=upstream,
             prefix=f"{settings.public_prefix}/{service}",
             service=service,
+            client_ip=address,
+            body_limit=limit,
+            breaker=breakers[service],
+            retries=settings.retry_attempts,
         )
 
     app.add_api_route(

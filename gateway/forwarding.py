@@ -8,6 +8,7 @@ Bodies stream both ways (nothing is buffered whole), hop-by-hop headers are drop
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,6 +16,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gateway.headers import is_identity_header
+from gateway.protection import IDEMPOTENT_METHODS, Breaker, CircuitOpen, limited, retry_after
 from services.kernel.problems import GatewayTimeout, Problem, ServiceUnavailable
 from services.kernel.requestid import current_request_id
 
@@ -60,13 +63,14 @@ def _connection_listed(headers: list[tuple[str, str]]) -> set[str]:
     return listed
 
 
-def request_headers(request: Request, prefix: str) -> list[tuple[bytes, bytes]]:
+def request_headers(request: Request, prefix: str, client: str | None = None) -> list[tuple[bytes, bytes]]:
     """The headers to send upstream, as bytes: a value outside ASCII (HTTP allows obs-text) is passed on
-    byte for byte instead of failing to encode."""
+    byte for byte instead of failing to encode. `client` is the client's address as the gateway
+    established it (see `protection.client_address`); identity headers are never passed on."""
     raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw]
     drop = HOP_BY_HOP | GATEWAY_OWNED | _connection_listed(raw)
-    headers = [(k, v) for k, v in raw if k not in drop]
-    client = request.client.host if request.client else "unknown"
+    headers = [(k, v) for k, v in raw if k not in drop and not is_identity_header(k)]
+    client = client or (request.client.host if request.client else "unknown")
     headers += [
         ("x-forwarded-for", client),
         ("x-forwarded-proto", request.url.scheme),
@@ -114,26 +118,60 @@ def upstream_target(request: Request, upstream_url: str, prefix: str) -> httpx.U
 
 
 async def forward(
-    client: httpx.AsyncClient, request: Request, *, upstream_url: str, prefix: str, service: str
+    client: httpx.AsyncClient,
+    request: Request,
+    *,
+    upstream_url: str,
+    prefix: str,
+    service: str,
+    client_ip: str | None = None,
+    body_limit: int | None = None,
+    breaker: Breaker | None = None,
+    retries: int = 0,
 ) -> Response:
-    """Send `request` to the upstream below `prefix` and stream the upstream's response back."""
+    """Send `request` to the upstream below `prefix` and stream the upstream's response back (see
+    `protection.py` for the breaker, the body limit and when a request is retried)."""
+    if breaker is not None and (wait := breaker.check()) is not None:
+        raise CircuitOpen(
+            f"The {service} service has been failing; the gateway tries it again shortly.",
+            headers=retry_after(wait),
+        )
     has_body = (
         request.method not in {"GET", "HEAD", "OPTIONS", "DELETE"} or "content-length" in request.headers
     )
-    outgoing = client.build_request(
-        request.method,
-        upstream_target(request, upstream_url, prefix),
-        headers=request_headers(request, prefix),
-        content=request.stream() if has_body else None,
-    )
-    try:
-        upstream = await client.send(outgoing, stream=True, follow_redirects=False)
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise ServiceUnavailable(f"The {service} service is unavailable.") from exc
-    except httpx.TimeoutException as exc:
-        raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
-    except httpx.TransportError as exc:
-        raise BadGateway(f"The {service} service sent an invalid response.") from exc
+    body = None
+    if has_body:
+        body = limited(request.stream(), body_limit) if body_limit is not None else request.stream()
+    eligible = request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+    attempts = 1 + (retries if eligible else 0)
+    target = upstream_target(request, upstream_url, prefix)
+    headers = request_headers(request, prefix, client_ip)
+    for attempt in range(attempts):
+        outgoing = client.build_request(request.method, target, headers=headers, content=body)
+        try:
+            upstream = await client.send(outgoing, stream=True, follow_redirects=False)
+            break
+        except httpx.ConnectError as exc:
+            # Refused before anything was sent: safe to try again for a request that may be repeated.
+            if attempt + 1 < attempts:
+                await asyncio.sleep(0.05 * 2**attempt)
+                continue
+            _failed(breaker)
+            raise ServiceUnavailable(f"The {service} service is unavailable.") from exc
+        except httpx.ConnectTimeout as exc:
+            _failed(breaker)
+            raise ServiceUnavailable(f"The {service} service is unavailable.") from exc
+        except httpx.TimeoutException as exc:
+            _failed(breaker)
+            raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
+        except httpx.TransportError as exc:
+            _failed(breaker)
+            raise BadGateway(f"The {service} service sent an invalid response.") from exc
+    if breaker is not None:
+        if upstream.status_code in UNHEALTHY:
+            breaker.failed()
+        else:
+            breaker.succeeded()
     response = StreamingResponse(
         _body(upstream),
         status_code=upstream.status_code,
@@ -144,3 +182,11 @@ async def forward(
         (name.encode("latin-1"), value.encode("latin-1")) for name, value in response_headers(upstream)
     ]
     return response
+
+
+UNHEALTHY = frozenset({502, 503, 504})
+
+
+def _failed(breaker: Breaker | None) -> None:
+    if breaker is not None:
+        breaker.failed()

@@ -27,6 +27,44 @@ BEARER_SCHEME: dict[str, Any] = {
 }
 
 
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": f"{SCHEMA_REF}ProblemDetails"}}}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
+}
+# What the gateway itself may answer for any operation it forwards (see gateway/protection.py).
+GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
+    "401": {
+        "description": "Missing or invalid bearer token (`urn:problem:unauthorized`)",
+        "content": _PROBLEM,
+    },
+    "413": {"description": "Request body too large (`urn:problem:payload-too-large`)", "content": _PROBLEM},
+    "429": {
+        "description": "Too many requests (`urn:problem:rate-limited`)",
+        "headers": _RETRY_AFTER,
+        "content": _PROBLEM,
+    },
+    "431": {
+        "description": "Request headers too large (`urn:problem:headers-too-large`)",
+        "content": _PROBLEM,
+    },
+    "502": {
+        "description": "The service sent an invalid response (`urn:problem:bad-gateway`)",
+        "content": _PROBLEM,
+    },
+    "503": {
+        "description": (
+            "The service is unavailable, or its circuit is open (`urn:problem:upstream-circuit-open`)"
+        ),
+        "headers": _RETRY_AFTER,
+        "content": _PROBLEM,
+    },
+    "504": {
+        "description": "The service did not answer in time (`urn:problem:upstream-timeout`)",
+        "content": _PROBLEM,
+    },
+}
+
+
 def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
     if isinstance(node, dict):
         out: dict[str, Any] = {}
@@ -129,6 +167,9 @@ def merge(
             for method, operation in new_item.items():
                 if method not in HTTP_METHODS:
                     continue
+                responses = operation.setdefault("responses", {})
+                for status, response in GATEWAY_RESPONSES.items():
+                    responses.setdefault(status, copy.deepcopy(response))
                 operation_tags = [f"{service} · {tag}" for tag in operation.get("tags", [])] or [service]
                 operation["tags"] = operation_tags
                 service_tags.extend(t for t in operation_tags if t not in service_tags)

@@ -34,5 +34,33 @@ class GatewaySettings(PlatformSettings):
     )
     openapi_cache_seconds: float = Field(default=30.0, ge=0)
 
+    # Limits (see gateway/protection.py). Rate limits are kept per replica, in memory.
+    max_body_bytes: int = Field(default=1_048_576, ge=1, description="Request body limit (413 above it).")
+    body_limits: dict[str, int] = Field(
+        default_factory=lambda: {"/api/v1/enrollment/directory/": 32 * 1_048_576},
+        description="Body limits for path prefixes, overriding `max_body_bytes` (JSON object).",
+    )
+    max_header_bytes: int = Field(default=16_384, ge=1024, description="All request headers together (431).")
+    rate_limit_principal_per_second: float = Field(default=20, ge=0, description="0: no limit.")
+    rate_limit_principal_burst: int = Field(default=100, ge=1)
+    rate_limit_address_per_second: float = Field(default=50, ge=0, description="0: no limit.")
+    rate_limit_address_burst: int = Field(default=300, ge=1)
+    retry_attempts: int = Field(
+        default=2, ge=0, le=5, description="Extra attempts when an upstream refuses the connection."
+    )
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Failures in a row that open an upstream's breaker."
+    )
+    breaker_open_seconds: float = Field(default=10, gt=0, description="How long an open breaker answers 503.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Intranet origins allowed to call the API from a browser (JSON list).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) whose X-Forwarded-For is believed (JSON list).",
+    )
+    hsts_seconds: int = Field(default=0, ge=0, description="Strict-Transport-Security max-age (0: not sent).")
+
     def upstreams(self) -> dict[str, str]:
         return {name: str(getattr(self, f"{name}_url")).rstrip("/") for name in SERVICE_NAMES}

@@ -63,6 +63,10 @@ def stack_environment(database_url: str, auth: dict[str, str], ports: dict[str, 
         env[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
     env["GATEWAY_PORT"] = str(ports["gateway"])
     env["LOG_FORMAT"] = "json"
+    # The suite and the benchmarks send bursts from one address and one token by design; the limits
+    # themselves are tested in-process (tests/gateway/test_protection.py).
+    env.setdefault("GATEWAY_RATE_LIMIT_ADDRESS_PER_SECOND", "0")
+    env.setdefault("GATEWAY_RATE_LIMIT_PRINCIPAL_PER_SECOND", "0")
     # Outside development the feedback service needs the key that seals answers: one per stack.
     env.setdefault("FEEDBACK_BALLOT_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     return env
