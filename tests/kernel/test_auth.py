@@ -168,3 +168,86 @@ async def test_without_any_keys_everything_is_refused(tmp_path: Path, keys_dir: 
     verifier = TokenVerifier(issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks)
     with pytest.raises(Unauthorized, match="unavailable"):
         await verifier.verify(mint(keys_dir))
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"ver": "1.0"}, "v2"),
+        (
+            {"_claim_names": {"groups": "src1"}, "_claim_sources": {"src1": {"endpoint": "https://graph"}}},
+            "overage",
+        ),
+        ({"hasgroups": True}, "overage"),
+    ],
+)
+async def test_v1_and_group_overage_tokens_are_refused(
+    keys_dir: Path, extra: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(Unauthorized, match=reason):
+        await verifier_for(keys_dir).verify(mint(keys_dir, extra_claims=extra))
+
+
+async def test_a_machine_client_is_authorised_by_its_app_roles(keys_dir: Path) -> None:
+    """Client credentials: no person, no name, `idtyp: app`, and the roles assigned to the application."""
+    token = devkeys.mint_token(
+        oid="99999999-0000-0000-0000-000000000001",
+        roles=["hr-integration"],
+        directory=keys_dir,
+        extra_claims={"idtyp": "app", "azp": "hr-system-client-id"},
+    )
+    principal = await verifier_for(keys_dir).verify(token)
+    assert principal.has_role(Role.hr_integration)
+    assert (principal.name, principal.email) == (None, None)
+
+
+async def test_keys_named_in_the_token_header_are_never_used_or_fetched(keys_dir: Path) -> None:
+    """An attacker signs with their own key and points at it (`jwk`, `jku`, `x5u`): refused, and the only
+    URL ever fetched is the configured JWKS."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    fetched: list[str] = []
+    jwks_document = json.loads((keys_dir / "jwks.json").read_text())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        fetched.append(str(request.url))
+        return httpx.Response(200, json=jwks_document)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    jwks = JwksCache("https://idp.invalid/keys", cooldown_seconds=0, http_client=client)
+    verifier = TokenVerifier(issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks)
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(attacker.public_key()))
+    real_kid = jwks_document["keys"][0]["kid"]
+    claims = jwt.decode(mint(keys_dir, roles=["coordinator"]), options={"verify_signature": False})
+    for header in (
+        {"kid": real_kid, "jwk": public},
+        {"kid": "attacker", "jwk": public},
+        {"kid": "attacker", "jku": "https://evil.example/jwks.json"},
+        {"kid": "attacker", "x5u": "https://evil.example/cert.pem"},
+    ):
+        forged = jwt.encode(claims, attacker, algorithm="RS256", headers=header)
+        with pytest.raises(Unauthorized):
+            await verifier.verify(forged)
+    assert set(fetched) == {"https://idp.invalid/keys"}
+    await client.aclose()
+
+
+async def test_a_kid_not_published_is_remembered_as_bad(keys_dir: Path) -> None:
+    """Even with no cooldown, asking again and again for the same unknown `kid` costs one request."""
+    jwks_document = json.loads((keys_dir / "jwks.json").read_text())
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=jwks_document))
+    )
+    jwks = JwksCache("https://idp.invalid/keys", cooldown_seconds=0, http_client=client)
+    verifier = TokenVerifier(issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks)
+    await verifier.verify(mint(keys_dir))
+    real = mint(keys_dir).split(".")
+    header = (
+        base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "kid": "gone"}).encode()).rstrip(b"=").decode()
+    )
+    for _ in range(20):
+        with pytest.raises(Unauthorized, match="unknown key"):
+            await verifier.verify(".".join([header, real[1], real[2]]))
+    assert jwks.fetches == 2  # the start, and one look for "gone"
+    await client.aclose()

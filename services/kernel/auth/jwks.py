@@ -3,8 +3,10 @@
 Keys come from an `https://` URL (Entra ID: `https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys`)
 or a `file://` path (development, or a pinned local JWKS). The set is cached for `ttl` seconds; a token
 signed with an unknown `kid` triggers one refresh, at most once per `cooldown`, so a flood of made-up
-`kid`s cannot become a flood of requests to the identity provider. When a refresh fails the last good
-keys stay in use.
+`kid`s cannot become a flood of requests to the identity provider; a `kid` a refresh did not find is
+remembered as bad for `bad_kid_seconds` and asks for no refresh at all meanwhile. When a refresh fails
+the last good keys stay in use. Only the configured URL is ever fetched: `jku`, `x5u`, `jwk` and `x5c`
+in a token's header are never looked at (a token names its key by `kid` alone).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -38,6 +41,7 @@ class JwksCache:
         cooldown_seconds: float = 30,
         http_client: httpx.AsyncClient | None = None,
         timeout_seconds: float = 5.0,
+        bad_kid_seconds: float = 300,
     ) -> None:
         self.url = url
         self.ttl = ttl_seconds
@@ -48,6 +52,9 @@ class JwksCache:
         self._fetched_at: float | None = None
         self._last_attempt: float | None = None
         self._lock = asyncio.Lock()
+        self.bad_kid_seconds = bad_kid_seconds
+        self._bad: OrderedDict[str, float] = OrderedDict()
+        self.fetches = 0
 
     @property
     def has_keys(self) -> bool:
@@ -87,6 +94,7 @@ class JwksCache:
         """Load the key set now; keep the previous keys when the source fails. True when keys were loaded."""
         async with self._lock:
             self._last_attempt = time.monotonic()
+            self.fetches += 1
             try:
                 keys = self._parse(await self._read())
             except (OSError, ValueError, httpx.HTTPError, JwksUnavailable) as exc:
@@ -103,7 +111,15 @@ class JwksCache:
         now = time.monotonic()
         stale = self._fetched_at is None or now - self._fetched_at > self.ttl
         unknown = kid not in self._keys
+        if unknown and not stale and self._bad.get(kid, 0) > now:
+            return None  # looked for recently and not published: no new request for it
         may_retry = self._last_attempt is None or now - self._last_attempt >= self.cooldown
         if (stale or unknown) and may_retry:
             await self.refresh()
-        return self._keys.get(kid)
+        key = self._keys.get(kid)
+        if key is None:
+            self._bad[kid] = now + self.bad_kid_seconds
+            self._bad.move_to_end(kid)
+            while len(self._bad) > 10_000:
+                self._bad.popitem(last=False)
+        return key

@@ -79,6 +79,12 @@ class TokenVerifier:
             raise Unauthorized("Token has expired.") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(f"Token is not valid: {exc}.") from exc
+        if claims.get("ver") != "2.0":
+            raise Unauthorized("Only Entra ID v2 access tokens are accepted (ver 2.0).")
+        if claims.get("hasgroups") or "groups" in (claims.get("_claim_names") or {}):
+            # Group overage: the groups would have to be fetched from Graph. This API authorises by app
+            # roles only, and says so rather than silently ignoring what the token claims.
+            raise Unauthorized("Tokens with a groups overage claim are not accepted; use app roles.")
         oid = claims.get("oid")
         if not isinstance(oid, str) or not oid:
             raise Unauthorized("Token carries no object id (oid).")
