@@ -94,7 +94,9 @@ def gateway_openapi_parts() -> tuple[dict[str, Any], dict[str, Any]]:
     return document.get("paths", {}), document.get("components", {}).get("schemas", {})
 
 
-def merged_document(documents: dict[str, dict[str, Any]], prefix: str = "/api/v1") -> dict[str, Any]:
+def merged_document(
+    documents: dict[str, dict[str, Any]], prefix: str = "/api/v1", oauth: dict[str, Any] | None = None
+) -> dict[str, Any]:
     paths, schemas = gateway_openapi_parts()
     return merge(
         documents,
@@ -104,6 +106,7 @@ def merged_document(documents: dict[str, dict[str, Any]], prefix: str = "/api/v1
         prefix=prefix,
         gateway_paths=paths,
         gateway_schemas=schemas,
+        oauth=oauth,
     )
 
 
@@ -140,7 +143,9 @@ class OpenApiCache:
                 upstreams = self.settings.upstreams()
                 fetched = await asyncio.gather(*(self._fetch(n, u) for n, u in upstreams.items()))
                 documents = dict(zip(upstreams, fetched, strict=True))
-                self._document = merged_document(documents, self.settings.public_prefix)
+                self._document = merged_document(
+                    documents, self.settings.public_prefix, self.settings.swagger_oauth()
+                )
                 self._built_at = time.monotonic()
             return self._document
 
@@ -221,7 +226,20 @@ def create_app(
     async def openapi_json(request: Request) -> JSONResponse:
         return JSONResponse(await request.app.state.openapi.get())
 
-    install_docs(app, title=TITLE)
+    oauth = settings.swagger_oauth()
+    install_docs(
+        app,
+        title=TITLE,
+        init_oauth=(
+            {
+                "clientId": oauth["client_id"],
+                "scopes": " ".join(oauth["scopes"]),
+                "usePkceWithAuthorizationCodeGrant": True,
+            }
+            if oauth
+            else None
+        ),
+    )
 
     trusted = protection.networks(settings.trusted_proxies)
     by_address = protection.TokenBuckets(

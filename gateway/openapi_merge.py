@@ -65,6 +65,21 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
 }
 
 
+def oauth_scheme(oauth: Mapping[str, Any]) -> dict[str, Any]:
+    """Sign-in from Swagger UI: the authorization-code flow (with PKCE, as a public client: no secret)."""
+    return {
+        "type": "oauth2",
+        "description": "Sign in with Microsoft Entra ID (authorization code with PKCE; no client secret).",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": oauth["authorization_url"],
+                "tokenUrl": oauth["token_url"],
+                "scopes": dict.fromkeys(oauth["scopes"], "Use the API as the signed-in person"),
+            }
+        },
+    }
+
+
 def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
     if isinstance(node, dict):
         out: dict[str, Any] = {}
@@ -144,6 +159,7 @@ def merge(
     prefix: str = "/api/v1",
     gateway_paths: Mapping[str, Any] | None = None,
     gateway_schemas: Mapping[str, Any] | None = None,
+    oauth: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One OpenAPI 3.1 document from the services' documents (keyed by service name, merged in order)."""
     merged_schemas: dict[str, Any] = dict(copy.deepcopy(gateway_schemas or {}))
@@ -167,6 +183,9 @@ def merge(
             for method, operation in new_item.items():
                 if method not in HTTP_METHODS:
                     continue
+                if oauth and operation.get("security"):
+                    # Either a pasted bearer token, or signing in through Entra ID from Swagger UI.
+                    operation["security"] = [*operation["security"], {"entraId": list(oauth["scopes"])}]
                 responses = operation.setdefault("responses", {})
                 for status, response in GATEWAY_RESPONSES.items():
                     responses.setdefault(status, copy.deepcopy(response))
@@ -190,7 +209,10 @@ def merge(
         "paths": paths,
         "components": {
             "schemas": {name: merged_schemas[name] for name in sorted(used)},
-            "securitySchemes": {"bearerAuth": BEARER_SCHEME},
+            "securitySchemes": {
+                "bearerAuth": BEARER_SCHEME,
+                **({"entraId": oauth_scheme(oauth)} if oauth else {}),
+            },
         },
         "tags": tags,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -61,6 +63,25 @@ class GatewaySettings(PlatformSettings):
         description="Addresses or networks (CIDR) whose X-Forwarded-For is believed (JSON list).",
     )
     hsts_seconds: int = Field(default=0, ge=0, description="Strict-Transport-Security max-age (0: not sent).")
+
+    # Swagger UI's sign-in (authorization code with PKCE, no secret). For Entra ID:
+    # https://login.microsoftonline.com/<tenant>/oauth2/v2.0/authorize and …/token, the client id of a
+    # single-page-application registration, and the scope `api://<api client id>/.default` (or a named one).
+    oauth_authorization_url: str | None = None
+    oauth_token_url: str | None = None
+    oauth_client_id: str | None = None
+    oauth_scopes: list[str] = Field(default_factory=list)
+
+    def swagger_oauth(self) -> dict[str, Any] | None:
+        """The sign-in Swagger UI offers, when configured (all of URL, token URL and client id)."""
+        if not (self.oauth_authorization_url and self.oauth_token_url and self.oauth_client_id):
+            return None
+        return {
+            "authorization_url": self.oauth_authorization_url,
+            "token_url": self.oauth_token_url,
+            "client_id": self.oauth_client_id,
+            "scopes": self.oauth_scopes or [f"{self.oidc_audience}/.default"],
+        }
 
     def upstreams(self) -> dict[str, str]:
         return {name: str(getattr(self, f"{name}_url")).rstrip("/") for name in SERVICE_NAMES}

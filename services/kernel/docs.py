@@ -6,6 +6,7 @@ Intranet browsers may have no route to a CDN, so no page here references one.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 from fastapi import FastAPI, Request
@@ -24,7 +25,11 @@ SWAGGER_PARAMETERS = {
 }
 
 
-def install_docs(app: FastAPI, *, title: str, openapi_url: str = "/openapi.json") -> None:
+def install_docs(
+    app: FastAPI, *, title: str, openapi_url: str = "/openapi.json", init_oauth: dict[str, Any] | None = None
+) -> None:
+    """Swagger UI at /docs. `init_oauth` configures its Authorize dialog's sign-in (the gateway passes
+    the authorization-code flow with PKCE and no client secret)."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -38,6 +43,7 @@ def install_docs(app: FastAPI, *, title: str, openapi_url: str = "/openapi.json"
             swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
             swagger_ui_parameters=SWAGGER_PARAMETERS,
+            init_oauth=init_oauth,
         )
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)

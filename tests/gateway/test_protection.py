@@ -5,13 +5,14 @@ httpx.MockTransport)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
-from gateway.app import create_app
+from gateway.app import COMMITTED_OPENAPI_DIR, create_app
 from gateway.settings import GatewaySettings
 from tests.support import TokenFactory, running
 
@@ -235,3 +236,35 @@ async def test_a_failing_upstream_opens_its_breaker_and_a_probe_closes_it(
         await asyncio.sleep(0.35)
         assert (await client.get("/api/v1/catalog/offerings", headers=tokens.header())).status_code == 200
         assert (await client.get("/api/v1/catalog/offerings", headers=tokens.header())).status_code == 200
+
+
+async def test_swagger_ui_signs_in_with_the_authorization_code_flow_and_pkce(
+    auth_settings: dict[str, Any], tokens: TokenFactory
+) -> None:
+    catalog = json.loads((COMMITTED_OPENAPI_DIR / "catalog.json").read_text())
+
+    def documents(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=catalog if request.url.path == "/openapi.json" else {})
+
+    tenant = "https://login.microsoftonline.com/0a1b2c3d-0000-0000-0000-000000000000/oauth2/v2.0"
+    entra = {
+        "oauth_authorization_url": f"{tenant}/authorize",
+        "oauth_token_url": f"{tenant}/token",
+        "oauth_client_id": "swagger-spa-client-id",
+    }
+    async with gateway(auth_settings, documents, **entra) as (client, _):
+        page = (await client.get("/docs")).text
+        assert '"usePkceWithAuthorizationCodeGrant": true' in page
+        assert '"clientId": "swagger-spa-client-id"' in page
+        assert "clientSecret" not in page
+        document = (await client.get("/openapi.json")).json()
+    scheme = document["components"]["securitySchemes"]["entraId"]
+    flow = scheme["flows"]["authorizationCode"]
+    assert (flow["authorizationUrl"], flow["tokenUrl"]) == (
+        entra["oauth_authorization_url"],
+        entra["oauth_token_url"],
+    )
+    assert list(flow["scopes"]) == [f"{auth_settings['oidc_audience']}/.default"]
+    operation = document["paths"]["/api/v1/catalog/offerings"]["post"]
+    assert {"entraId": [f"{auth_settings['oidc_audience']}/.default"]} in operation["security"]
+    assert {"bearerAuth": []} in operation["security"]
