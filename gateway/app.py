@@ -46,7 +46,9 @@ COMMITTED_OPENAPI_DIR = REPO_ROOT / "openapi"
 meta_router = APIRouter(tags=["gateway"])
 
 
-@meta_router.get("/healthz", summary="Gateway liveness", operation_id="gateway_healthz")
+@meta_router.get(
+    "/healthz", summary="Gateway liveness", operation_id="gateway_healthz", openapi_extra={"x-public": True}
+)
 async def healthz() -> dict[str, str]:
     """The gateway process is up."""
     return {"status": "ok"}
@@ -56,6 +58,7 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="Readiness of the gateway and every service",
     operation_id="gateway_readyz",
+    openapi_extra={"x-public": True},
     responses={503: {"model": ProblemDetails, "description": "A service is not ready; `checks` says which."}},
 )
 async def readyz(request: Request) -> Response:

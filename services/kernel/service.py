@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 
 from services.kernel import database, health, migrations
 from services.kernel.auth.jwks import JwksCache
-from services.kernel.auth.tokens import TokenVerifier
+from services.kernel.auth.tokens import TokenVerifier, declare_access
 from services.kernel.docs import install_docs
 from services.kernel.eventbus import admin as eventbus_admin
 from services.kernel.eventbus.consumer import DeliveryPolicy
@@ -155,9 +155,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
-    for router in definition.routers:
+    routers = [*definition.routers, *([eventbus_admin.router] if definition.subscriptions else [])]
+    for router in routers:
+        declare_access(router.routes)
         app.include_router(router)
-    if definition.subscriptions:
-        app.include_router(eventbus_admin.router)
     install_docs(app, title=definition.title)
     return app

@@ -389,6 +389,23 @@ async def test_who_sees_what(
     assert [g["id"] for g in group_view] == [ours["id"]]
     for path in (f"/enrollments/{theirs['id']}", f"/leader-groups/{world.other_group.id}/enrollments"):
         assert (await enrollment.get(path, headers=world.as_(world.leader))).status_code == 404
+    # Two top leaders try each other's objects: reads, history, cancelling, enrolling the other's group.
+    for person, other in ((world.leader, theirs), (world.other_leader, ours)):
+        headers = world.as_(person)
+        assert (
+            await enrollment.get(f"/enrollments/{other['id']}/history", headers=headers)
+        ).status_code == 404
+        cancel = await enrollment.post(f"/enrollments/{other['id']}/cancel", json={}, headers=headers)
+        assert cancel.status_code == 404
+    hijack = await enrollment.post(
+        "/enrollments",
+        json={"session_id": str(course.id), "leader_group_id": str(world.group.id)},
+        headers=world.as_(world.other_leader),
+    )
+    assert hijack.status_code == 404
+    assert (await enrollment.get(f"/enrollments/{ours['id']}", headers=world.as_(world.leader))).json()[
+        "status"
+    ] == ("confirmed")
     assert (
         await enrollment.get(f"/enrollments/{ours['id']}", headers=world.as_(world.employee))
     ).status_code == 404

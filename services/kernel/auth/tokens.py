@@ -9,13 +9,17 @@ identified by the `oid` claim (the Entra ID object id).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import BaseRoute
 
 from services.kernel.auth.jwks import ALLOWED_ALGORITHMS, JwksCache
 from services.kernel.problems import Forbidden, Unauthorized
@@ -132,7 +136,35 @@ def require_role(*roles: Role) -> Any:
             raise Forbidden(f"This operation requires the {wanted} role.")
         return principal
 
+    dependency.required_roles = tuple(role.value for role in roles)  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def access_of(dependant: Dependant) -> tuple[bool, set[str]]:
+    """Whether a route needs a signed-in caller, and the roles it requires (any of them)."""
+    signed_in, roles = False, set()
+    for sub in dependant.dependencies:
+        if sub.call is current_principal:
+            signed_in = True
+        required = getattr(sub.call, "required_roles", None)
+        if required:
+            signed_in = True
+            roles.update(required)
+        nested_signed_in, nested_roles = access_of(sub)
+        signed_in = signed_in or nested_signed_in
+        roles |= nested_roles
+    return signed_in, roles
+
+
+def declare_access(routes: Iterable[BaseRoute]) -> None:
+    """Write each operation's access rule into the OpenAPI document as `x-required-roles`: the roles of
+    which the caller needs one, or `[]` for any signed-in person (whose own objects the operation then
+    checks). The authorisation-map test calls every operation as every role against this."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            signed_in, roles = access_of(route.dependant)
+            if signed_in:
+                route.openapi_extra = {**(route.openapi_extra or {}), "x-required-roles": sorted(roles)}
 
 
 CoordinatorOnly = Annotated[Principal, require_role(Role.coordinator)]
