@@ -14,6 +14,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import Gauge
 
 from gateway import forwarding, protection
 from gateway.headers import SecurityHeaders
@@ -21,6 +22,7 @@ from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
+from services.kernel.metrics import MetricsMiddleware, metrics_response
 from services.kernel.problems import (
     NotFound,
     ProblemDetails,
@@ -44,6 +46,7 @@ DESCRIPTION = (
 COMMITTED_OPENAPI_DIR = REPO_ROOT / "openapi"
 
 meta_router = APIRouter(tags=["gateway"])
+BREAKER_OPEN = Gauge("gateway_breaker_open", "1 while an upstream's circuit breaker is open.", ["upstream"])
 
 
 @meta_router.get(
@@ -222,6 +225,7 @@ def create_app(
         max_age=600,
     )
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
+    app.add_middleware(MetricsMiddleware, service="gateway")
     app.add_middleware(RequestIdMiddleware)
     app.include_router(meta_router)
 
@@ -256,8 +260,23 @@ def create_app(
         for name in upstreams
     }
 
+    scrapers = protection.networks(settings.metrics_networks)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        # Only the peer counts here, never X-Forwarded-For: a client cannot claim to be the scraper.
+        peer = request.client.host if request.client else ""
+        if not protection.is_in(peer, scrapers):
+            raise NotFound("Not found.")
+        for name, breaker in breakers.items():
+            BREAKER_OPEN.labels(name).set(0 if breaker.state == "closed" else 1)
+        return await metrics_response()
+
     async def proxy(request: Request) -> Response:
         service: str = request.path_params["service"]
+        request.scope["metrics_route"] = (
+            f"{settings.public_prefix}/{service if service in upstreams else '?'}"
+        )
         address = protection.client_address(request, trusted)
         if (wait := by_address.take(address)) is not None:
             raise protection.TooManyRequests(

@@ -66,7 +66,7 @@ def networks(entries: Iterable[str]) -> list[IdNetwork]:
     return [ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip()]
 
 
-def _trusted(address: str, trusted: list[IdNetwork]) -> bool:
+def is_in(address: str, trusted: list[IdNetwork]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -76,11 +76,11 @@ def _trusted(address: str, trusted: list[IdNetwork]) -> bool:
 
 def client_address(request: Request, trusted: list[IdNetwork]) -> str:
     peer = request.client.host if request.client else "unknown"
-    if not _trusted(peer, trusted):
+    if not is_in(peer, trusted):
         return peer
     chain = [a.strip() for value in request.headers.getlist("x-forwarded-for") for a in value.split(",")]
     for address in reversed([a for a in chain if a]):
-        if _trusted(address, trusted):
+        if is_in(address, trusted):
             continue
         try:
             return str(ipaddress.ip_address(address))

@@ -62,6 +62,10 @@ class GatewaySettings(PlatformSettings):
         default_factory=list,
         description="Addresses or networks (CIDR) whose X-Forwarded-For is believed (JSON list).",
     )
+    metrics_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+        description="Peers allowed to read /metrics (JSON list); others get 404.",
+    )
     hsts_seconds: int = Field(default=0, ge=0, description="Strict-Transport-Security max-age (0: not sent).")
 
     # Swagger UI's sign-in (authorization code with PKCE, no secret). For Entra ID:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from services.kernel import database, health, migrations
@@ -16,10 +16,12 @@ from services.kernel.auth.jwks import JwksCache
 from services.kernel.auth.tokens import TokenVerifier, declare_access
 from services.kernel.docs import install_docs
 from services.kernel.eventbus import admin as eventbus_admin
+from services.kernel.eventbus import repository as eventbus_repository
 from services.kernel.eventbus.consumer import DeliveryPolicy
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.eventbus.subscriptions import Subscription
 from services.kernel.logs import configure_logging
+from services.kernel.metrics import BUS_DEAD, BUS_LAG, POOL, MetricsMiddleware, metrics_endpoint
 from services.kernel.periodic import PeriodicJob, PeriodicRunner
 from services.kernel.problems import install_problem_handlers
 from services.kernel.requestid import RequestIdMiddleware
@@ -81,6 +83,34 @@ def create_verifier(settings: PlatformSettings) -> TokenVerifier:
         jwks=jwks,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
+
+
+def _scrape(service: str) -> Callable[[Request], Awaitable[None]]:
+    """What `/metrics` reads at scrape time: the pool, and each subscription's lag and dead letters."""
+
+    async def refresh(request: Request) -> None:
+        state = request.app.state
+        if not hasattr(state, "engine"):
+            return
+        pool = state.engine.pool
+        in_use, size = pool.checkedout(), pool.size()
+        POOL.labels(service, "in_use").set(in_use)
+        POOL.labels(service, "idle").set(pool.checkedin())
+        POOL.labels(service, "size").set(size)
+        names = list(state.eventbus.subscriptions)
+        if not names:
+            return
+        try:
+            async with state.sessionmaker() as session:
+                backlogs = await eventbus_repository.backlogs(session, names)
+        except Exception as exc:  # the database is down: the rest of the metrics still answer
+            log.warning("metrics: event-bus backlog unavailable: %s", exc)
+            return
+        for name, backlog in backlogs.items():
+            BUS_LAG.labels(service, name).set(backlog.lag)
+            BUS_DEAD.labels(service, name).set(backlog.dead_letters)
+
+    return refresh
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
@@ -153,8 +183,10 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         generate_unique_id_function=operation_id(definition.name),
     )
     install_problem_handlers(app)
+    app.add_middleware(MetricsMiddleware, service=definition.name)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.add_route("/metrics", metrics_endpoint(_scrape(definition.name)), include_in_schema=False)
     routers = [*definition.routers, *([eventbus_admin.router] if definition.subscriptions else [])]
     for router in routers:
         declare_access(router.routes)

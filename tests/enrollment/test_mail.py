@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -85,6 +86,7 @@ async def test_enrolling_writes_a_norwegian_mail_in_development(
     sessionmaker: async_sessionmaker[AsyncSession],
     mail_directory: Path,
 ) -> None:
+    sent_before = REGISTRY.get_sample_value("mails_total", {"service": "enrollment", "outcome": "sent"}) or 0
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session, title="Fagdag: Tillitsreformen"))
     await enrol(enrollment, world.as_(world.leader), session_id=course.id)
@@ -100,6 +102,10 @@ async def test_enrolling_writes_a_norwegian_mail_in_development(
     async with sessionmaker() as session:
         status = await session.scalar(text("SELECT status FROM enrollment.mail_deliveries"))
     assert status == "sent"
+    assert (
+        REGISTRY.get_sample_value("mails_total", {"service": "enrollment", "outcome": "sent"})
+        == sent_before + 1
+    )
 
 
 async def test_smtp_sends_each_mail_once_and_retries_when_the_server_refuses(

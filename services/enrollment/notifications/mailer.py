@@ -41,6 +41,7 @@ from services.enrollment.events import NotificationKind, NotificationRequested
 from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
 from services.enrollment.settings import EnrollmentSettings, MailSecurity
 from services.kernel.eventbus import Event, Subscription
+from services.kernel.metrics import MAILS
 
 log = logging.getLogger(__name__)
 OSLO = ZoneInfo("Europe/Oslo")
@@ -190,6 +191,7 @@ async def _claim(session: AsyncSession, event: Event, payload: NotificationReque
         assert existing is not None
         if existing.status == DeliveryStatus.sending.value:
             existing.status = DeliveryStatus.uncertain.value
+            MAILS.labels("enrollment", "uncertain").inc()
             log.warning(
                 "mail for event %s may have been sent before a restart; not sent again", event.event_id
             )
@@ -213,13 +215,16 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
         person = await session.get(Person, payload.recipient_person_id)
         if person is None or not person.email:
             delivery.status = DeliveryStatus.skipped.value
+            MAILS.labels("enrollment", "skipped").inc()
             return
         try:
             await sender.send(compose(settings.mail_sender, person, event, payload))
         except Exception:
             # Refused or unreachable: nothing was delivered, so the claim goes and the bus retries.
+            MAILS.labels("enrollment", "refused").inc()
             await _release(session, event.event_id)
             raise
+        MAILS.labels("enrollment", "sent").inc()
         delivery.status = DeliveryStatus.sent.value
         delivery.sent_at = datetime.now(UTC)
 

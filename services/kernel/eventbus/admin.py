@@ -55,6 +55,10 @@ class SubscriptionPublic(BaseModel):
     next_attempt_at: datetime | None
     last_error: str | None
     updated_at: datetime
+    lag: int = Field(
+        description=f"Events for its topics not yet handled (counted up to {repository.LAG_CAP})."
+    )
+    dead_letters: int = Field(description="Dead letters not yet retried or resolved.")
 
 
 class DeadLetterPublic(BaseModel):
@@ -98,7 +102,9 @@ def _subscription(request: Request, name: str) -> Subscription:
     return subscription
 
 
-def _public_subscription(state: repository.SubscriptionState) -> SubscriptionPublic:
+def _public_subscription(
+    state: repository.SubscriptionState, backlog: repository.Backlog
+) -> SubscriptionPublic:
     return SubscriptionPublic(
         name=state.name,
         topics=state.topics,
@@ -107,6 +113,8 @@ def _public_subscription(state: repository.SubscriptionState) -> SubscriptionPub
         next_attempt_at=state.next_attempt_at,
         last_error=state.last_error,
         updated_at=state.updated_at,
+        lag=backlog.lag,
+        dead_letters=backlog.dead_letters,
     )
 
 
@@ -124,9 +132,11 @@ def _public_dead_letter(letter: repository.DeadLetter) -> DeadLetterPublic:
 
 @router.get("/subscriptions", summary="List this service's event subscriptions")
 async def list_subscriptions(request: Request, session: SessionDep, _: OpsOnly) -> list[SubscriptionPublic]:
-    """Positions, pending retries and the last error of each consumer of this service."""
-    states = await repository.get_states(session, list(_runtime(request).subscriptions))
-    return [_public_subscription(state) for state in states]
+    """Position, lag, dead letters, pending retries and the last error of each consumer of this service."""
+    names = list(_runtime(request).subscriptions)
+    states = await repository.get_states(session, names)
+    backlogs = await repository.backlogs(session, names)
+    return [_public_subscription(state, backlogs[state.name]) for state in states]
 
 
 @router.post(
@@ -155,7 +165,7 @@ async def reset_subscription(
     state = await repository.claim(session, subscription.name, wait=True)
     assert state is not None
     _runtime(request).wake_all()
-    return _public_subscription(state)
+    return _public_subscription(state, (await repository.backlogs(session, [state.name]))[state.name])
 
 
 @router.get("/dead-letters", summary="List dead-lettered events")

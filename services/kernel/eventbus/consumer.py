@@ -29,6 +29,7 @@ from services.kernel.eventbus import repository
 from services.kernel.eventbus.envelope import Event
 from services.kernel.eventbus.repository import Position
 from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.metrics import BUS_HANDLED
 from services.kernel.requestid import set_request_id
 
 log = logging.getLogger(__name__)
@@ -97,12 +98,15 @@ async def run_pass(
         position = state.position
         attempts = state.attempts
         handled = 0
+        service = subscription.name.split(".", 1)[0]
         for event in events:
             error = await handle_one(session, subscription, event)
             if error is None:
                 position, attempts, handled = Position(event.xid, event.id), 0, handled + 1
+                BUS_HANDLED.labels(service, subscription.name, "ok").inc()
                 continue
             attempts += 1
+            BUS_HANDLED.labels(service, subscription.name, "failed").inc()
             message = describe_error(error)
             if attempts >= policy.max_attempts:
                 log.error(

@@ -89,6 +89,35 @@ async def get_states(session: AsyncSession, names: Sequence[str]) -> list[Subscr
     return [_state(row) for row in rows]
 
 
+LAG_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class Backlog:
+    lag: int  # committed events for the subscription's topics past its position (at most LAG_CAP)
+    dead_letters: int  # unresolved
+
+
+async def backlogs(session: AsyncSession, names: Sequence[str]) -> dict[str, Backlog]:
+    """How far behind each subscription is, and its unresolved dead letters (for ops and metrics)."""
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT s.name,
+                   (SELECT count(*) FROM (
+                        SELECT 1 FROM eventbus.events e
+                        WHERE e.topic = ANY(s.topics) AND (e.xid, e.id) > (s.last_xid, s.last_id)
+                        LIMIT {LAG_CAP}) pending) AS lag,
+                   (SELECT count(*) FROM eventbus.dead_letters d
+                    WHERE d.subscription = s.name AND d.resolved_at IS NULL) AS dead
+            FROM eventbus.subscriptions s WHERE s.name = ANY(:names)
+            """
+        ),
+        {"names": list(names)},
+    )
+    return {row.name: Backlog(int(row.lag), int(row.dead)) for row in rows}
+
+
 async def read_after(
     session: AsyncSession, position: Position, topics: Sequence[str], limit: int
 ) -> list[Event]:
