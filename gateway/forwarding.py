@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway.headers import is_identity_header
 from gateway.protection import IDEMPOTENT_METHODS, Breaker, CircuitOpen, limited, retry_after
 from services.kernel.problems import GatewayTimeout, Problem, ServiceUnavailable
-from services.kernel.requestid import current_request_id
+from services.kernel.requestid import current_request_id, current_traceparent
 
 # RFC 9110 §7.6.1, plus headers the client library recomputes for the new connection.
 HOP_BY_HOP = frozenset(
@@ -45,6 +45,7 @@ GATEWAY_OWNED = frozenset(
         "x-forwarded-prefix",
         "forwarded",
         "x-request-id",
+        "traceparent",
     }
 )
 
@@ -77,6 +78,7 @@ def request_headers(request: Request, prefix: str, client: str | None = None) ->
         ("x-forwarded-host", request.headers.get("host", "")),
         ("x-forwarded-prefix", prefix),
         ("x-request-id", current_request_id() or ""),
+        ("traceparent", current_traceparent() or ""),
     ]
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 

@@ -7,7 +7,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from services.kernel.requestid import current_request_id
+from services.kernel.requestid import current_request_id, current_trace_id
 
 
 class _ContextFilter(logging.Filter):
@@ -19,6 +19,7 @@ class _ContextFilter(logging.Filter):
         record.__dict__.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
         record.service = self.service
         record.request_id = current_request_id()
+        record.trace_id = current_trace_id()
         return True
 
 

@@ -44,7 +44,11 @@ async def test_cross_service_flow_through_the_gateway(
             "capacity": 400,
             "venue": "Oslo Kongressenter",
         },
-        headers={**coordinator, "X-Request-ID": "e2e-schedule-1"},
+        headers={
+            **coordinator,
+            "X-Request-ID": "e2e-schedule-1",
+            "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        },
     )
     assert session_response.status_code == 201
     session_id = session_response.json()["id"]
@@ -83,21 +87,23 @@ async def test_cross_service_flow_through_the_gateway(
     async with database.create_sessionmaker(engine)() as session:
         from sqlalchemy import text
 
-        request_ids = (
-            (
-                await session.execute(
-                    text("SELECT request_id FROM eventbus.events WHERE aggregate_id = :id"),
-                    {"id": session_id},
-                )
+        stamps = (
+            await session.execute(
+                text("SELECT request_id, traceparent FROM eventbus.events WHERE aggregate_id = :id"),
+                {"id": session_id},
             )
-            .scalars()
-            .all()
-        )
-    assert request_ids == ["e2e-schedule-1"]
+        ).all()
+    assert [r.request_id for r in stamps] == ["e2e-schedule-1"]
+    # The client's trace, continued by the gateway and then by the catalogue (each a span of its own).
+    assert stamps[0].traceparent.startswith("00-0af7651916cd43dd8448eb211c80319c-")
+    assert "b7ad6b7169203331" not in stamps[0].traceparent
     # Every line a service writes is JSON, and the request's lines carry its id.
     lines = [json.loads(line) for line in stack.log("catalog").splitlines()]
     assert {line["service"] for line in lines} == {"catalog"}
-    assert any(line["request_id"] == "e2e-schedule-1" for line in lines)
+    assert any(
+        line["request_id"] == "e2e-schedule-1" and line["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+        for line in lines
+    )
 
 
 async def test_docs_load_from_local_assets_only(client: httpx.AsyncClient) -> None:

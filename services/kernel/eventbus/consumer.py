@@ -30,7 +30,7 @@ from services.kernel.eventbus.envelope import Event
 from services.kernel.eventbus.repository import Position
 from services.kernel.eventbus.subscriptions import Subscription
 from services.kernel.metrics import BUS_HANDLED
-from services.kernel.requestid import set_request_id
+from services.kernel.requestid import continue_trace, set_request_id, set_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def describe_error(exc: BaseException) -> str:
 async def handle_one(session: AsyncSession, subscription: Subscription, event: Event) -> BaseException | None:
     """Run the handler in a savepoint, with the event's request id in context. Returns the error, if any."""
     set_request_id(event.request_id)
+    set_traceparent(continue_trace(event.traceparent) if event.traceparent else None)
     try:
         async with session.begin_nested():
             await subscription.handler(session, event)
@@ -81,6 +82,7 @@ async def handle_one(session: AsyncSession, subscription: Subscription, event: E
         return exc
     finally:
         set_request_id(None)
+        set_traceparent(None)
     return None
 
 

@@ -45,6 +45,7 @@ class Event(BaseModel):
     aggregate_version: int | None
     occurred_at: datetime
     request_id: str | None
+    traceparent: str | None = None
     payload_version: int
     payload: dict[str, Any]
 
@@ -61,6 +62,7 @@ class Event(BaseModel):
             aggregate_version=row.aggregate_version,
             occurred_at=row.occurred_at,
             request_id=row.request_id,
+            traceparent=row.traceparent,
             payload_version=row.payload_version,
             payload=row.payload,
         )
@@ -68,5 +70,5 @@ class Event(BaseModel):
 
 EVENT_COLUMNS = (
     "id, xid::text AS xid, event_id, topic, source, aggregate_type, aggregate_id, aggregate_version, "
-    "occurred_at, request_id, payload_version, payload"
+    "occurred_at, request_id, traceparent, payload_version, payload"
 )

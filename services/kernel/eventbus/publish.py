@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.eventbus.envelope import EventPayload
 from services.kernel.eventbus.tables import NOTIFY_CHANNEL
-from services.kernel.requestid import current_request_id
+from services.kernel.requestid import current_request_id, current_traceparent
 
 # One statement: wake listeners and insert the event. PostgreSQL folds identical notifications raised in
 # one transaction into one, so a transaction that publishes many events still sends a single NOTIFY, and
@@ -20,10 +20,10 @@ _INSERT = text(
     WITH wake AS (SELECT pg_notify('{NOTIFY_CHANNEL}', ''))
     INSERT INTO eventbus.events (
         event_id, topic, source, aggregate_type, aggregate_id, aggregate_version,
-        request_id, payload_version, payload
+        request_id, traceparent, payload_version, payload
     )
     SELECT :event_id, :topic, :source, :aggregate_type, :aggregate_id, :aggregate_version,
-           :request_id, :payload_version, CAST(:payload AS jsonb)
+           :request_id, :traceparent, :payload_version, CAST(:payload AS jsonb)
     FROM wake
     RETURNING id
     """
@@ -51,6 +51,7 @@ async def publish(
             "aggregate_id": str(aggregate_id),
             "aggregate_version": aggregate_version,
             "request_id": current_request_id(),
+            "traceparent": current_traceparent(),
             "payload_version": payload.version,
             "payload": payload.model_dump_json(),
         },
@@ -63,10 +64,10 @@ _INSERT_MANY = text(
     WITH wake AS (SELECT pg_notify('{NOTIFY_CHANNEL}', ''))
     INSERT INTO eventbus.events (
         event_id, topic, source, aggregate_type, aggregate_id, aggregate_version,
-        request_id, payload_version, payload
+        request_id, traceparent, payload_version, payload
     )
     SELECT e.event_id, e.topic, :source, e.aggregate_type, e.aggregate_id, NULL,
-           :request_id, e.payload_version, e.payload
+           :request_id, :traceparent, e.payload_version, e.payload
     FROM wake, unnest(
         CAST(:event_ids AS uuid[]), CAST(:topics AS text[]), CAST(:aggregate_types AS text[]),
         CAST(:aggregate_ids AS text[]), CAST(:payload_versions AS int[]), CAST(:payloads AS jsonb[])
@@ -90,6 +91,7 @@ async def publish_many(
         {
             "source": source,
             "request_id": current_request_id(),
+            "traceparent": current_traceparent(),
             "event_ids": [uuid.uuid4() for _ in items],
             "topics": [payload.topic for payload, _ in items],
             "aggregate_types": [payload.aggregate_type for payload, _ in items],

@@ -49,6 +49,7 @@ events = Table(
     Column("aggregate_version", Integer),
     Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("request_id", Text),
+    Column("traceparent", Text),
     Column("payload_version", Integer, nullable=False),
     Column("payload", JSONB, nullable=False),
     Index("ix_events_xid_id", "xid", "id"),
