@@ -266,6 +266,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": ProblemDetails,
+        "description": "Malformed request: a body that is not JSON, or a value PostgreSQL cannot store "
+        "(`urn:problem:bad-request`, `urn:problem:invalid-value`)",
+    },
     401: Unauthorized.openapi(),
     422: {
         "model": ProblemDetails,

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -57,7 +58,10 @@ def xlsx_response(filename: str, sheet: str, header: Row, rows: Iterable[Row]) -
         cell.font = Font(bold=True)
     worksheet.freeze_panes = "A2"
     for row in rows:
-        worksheet.append(["" if v is None else v for v in row])
+        # Control characters cannot be stored in a workbook (XML 1.0): they are dropped, not a 500.
+        worksheet.append(
+            [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else "" if v is None else v for v in row]
+        )
         for cell in worksheet[worksheet.max_row]:
             if cell.data_type == "f":  # openpyxl reads a leading "=" as a formula: keep it as text
                 cell.data_type = "s"

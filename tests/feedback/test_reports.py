@@ -235,3 +235,18 @@ def test_every_group_a_response_can_be_counted_in_is_empty_or_large(k: int) -> N
             in_sector = [u for u, s in tags if s == sector]
             remainder = in_sector.count(None)
             assert remainder == 0 or remainder >= k
+
+
+async def test_exports_survive_control_characters_in_filters(
+    feedback: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    """A workbook cannot hold control characters: they are dropped from the cells (it was a 500)."""
+    workbook = await feedback.get(
+        "/reports.xlsx", params={"sector": "\x0eBydel\x1f"}, headers=coordinator(tokens)
+    )
+    assert workbook.status_code == 200, workbook.text
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None
+    assert sheet.cell(row=2, column=3).value == "sector=Bydel"
+    csv = await feedback.get("/reports.csv", params={"sector": "\x0eBydel\x1f"}, headers=coordinator(tokens))
+    assert csv.status_code == 200
