@@ -261,6 +261,7 @@ def create_app(
     }
 
     scrapers = protection.networks(settings.metrics_networks)
+    timeouts = settings.timeouts()
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
@@ -308,6 +309,7 @@ def create_app(
             body_limit=limit,
             breaker=breakers[service],
             retries=settings.retry_attempts,
+            timeouts=timeouts[service],
         )
 
     app.add_api_route(

@@ -130,6 +130,7 @@ async def forward(
     body_limit: int | None = None,
     breaker: Breaker | None = None,
     retries: int = 0,
+    timeouts: httpx.Timeout | None = None,
 ) -> Response:
     """Send `request` to the upstream below `prefix` and stream the upstream's response back (see
     `protection.py` for the breaker, the body limit and when a request is retried)."""
@@ -149,7 +150,9 @@ async def forward(
     target = upstream_target(request, upstream_url, prefix)
     headers = request_headers(request, prefix, client_ip)
     for attempt in range(attempts):
-        outgoing = client.build_request(request.method, target, headers=headers, content=body)
+        outgoing = client.build_request(
+            request.method, target, headers=headers, content=body, timeout=timeouts or client.timeout
+        )
         try:
             upstream = await client.send(outgoing, stream=True, follow_redirects=False)
             break

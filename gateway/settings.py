@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+import httpx
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kernel.settings import PlatformSettings
@@ -25,6 +26,11 @@ class GatewaySettings(PlatformSettings):
     read_timeout_seconds: float = Field(default=30.0, gt=0)
     write_timeout_seconds: float = Field(default=30.0, gt=0)
     pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    upstream_timeouts: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {"enrollment": {"read": 120.0, "write": 120.0}},
+        description="Per upstream overrides of connect/read/write/pool seconds (JSON), e.g. the HR sync's "
+        "large bodies on the enrolment service.",
+    )
     max_connections: int = Field(default=200, ge=1)
     max_keepalive_connections: int = Field(default=50, ge=0)
     keepalive_expiry_seconds: float = Field(
@@ -85,6 +91,30 @@ class GatewaySettings(PlatformSettings):
             "token_url": self.oauth_token_url,
             "client_id": self.oauth_client_id,
             "scopes": self.oauth_scopes or [f"{self.oidc_audience}/.default"],
+        }
+
+    @field_validator("upstream_timeouts")
+    @classmethod
+    def _known_timeouts(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for name, overrides in value.items():
+            if name not in SERVICE_NAMES:
+                raise ValueError(f"no upstream {name!r} (known: {', '.join(SERVICE_NAMES)})")
+            unknown = set(overrides) - {"connect", "read", "write", "pool"}
+            if unknown or any(v <= 0 for v in overrides.values()):
+                raise ValueError(f"{name}: timeouts are connect, read, write and pool, each above 0")
+        return value
+
+    def timeouts(self) -> dict[str, httpx.Timeout]:
+        """The connect, read, write and pool timeouts of each upstream (defaults, then its overrides)."""
+        defaults = {
+            "connect": self.connect_timeout_seconds,
+            "read": self.read_timeout_seconds,
+            "write": self.write_timeout_seconds,
+            "pool": self.pool_timeout_seconds,
+        }
+        return {
+            name: httpx.Timeout(**{**defaults, **self.upstream_timeouts.get(name, {})})
+            for name in SERVICE_NAMES
         }
 
     def upstreams(self) -> dict[str, str]:

@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Route, async_playwright
 
+from services.kernel.settings import DATA_DIR
 from tests.e2e.stack import Stack
 from tests.support import TokenFactory
 
+SCREENSHOT = DATA_DIR / "test-artifacts" / "swagger-ui.png"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"),
@@ -81,6 +83,10 @@ async def test_swagger_ui_loads_offline_and_authorize_sends_the_token(
                 "Temasamling"
                 in await block.locator(".live-responses-table .highlight-code").first.inner_text()
             )
+            # Kept for people to look at: .data/test-artifacts/swagger-ui.png.
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=str(SCREENSHOT), full_page=False)
+            assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         finally:
             await browser.close()
 

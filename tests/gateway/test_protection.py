@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from gateway.app import COMMITTED_OPENAPI_DIR, create_app
 from gateway.settings import GatewaySettings
@@ -268,3 +269,26 @@ async def test_swagger_ui_signs_in_with_the_authorization_code_flow_and_pkce(
     operation = document["paths"]["/api/v1/catalog/offerings"]["post"]
     assert {"entraId": [f"{auth_settings['oidc_audience']}/.default"]} in operation["security"]
     assert {"bearerAuth": []} in operation["security"]
+
+
+async def test_each_upstream_has_its_own_timeouts(
+    auth_settings: dict[str, Any], tokens: TokenFactory
+) -> None:
+    used: dict[int, Any] = {}
+
+    def record(request: httpx.Request) -> httpx.Response:
+        used[request.url.port or 0] = request.extensions["timeout"]
+        return httpx.Response(200, json={})
+
+    overrides = {"enrollment": {"read": 120.0}, "feedback": {"connect": 0.5}}
+    async with gateway(auth_settings, record, upstream_timeouts=overrides, read_timeout_seconds=7) as (
+        client,
+        _,
+    ):
+        for service in ("catalog", "enrollment", "feedback"):
+            await client.get(f"/api/v1/{service}/x", headers=tokens.header())
+    assert used[8001] == {"connect": 2.0, "read": 7.0, "write": 30.0, "pool": 5.0}
+    assert used[8002]["read"] == 120.0
+    assert used[8003]["connect"] == 0.5
+    with pytest.raises(ValueError, match="no upstream 'nowhere'"):
+        GatewaySettings(**auth_settings, upstream_timeouts={"nowhere": {"read": 1}})
