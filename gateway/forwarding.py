@@ -85,7 +85,8 @@ def request_headers(request: Request, prefix: str, client: str | None = None) ->
 
 def response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
     raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw]
-    drop = HOP_BY_HOP | _connection_listed(raw) | {"x-request-id"}
+    # Date and Server come from the gateway's own server; the upstream's would make each header appear twice.
+    drop = HOP_BY_HOP | _connection_listed(raw) | {"x-request-id", "date", "server"}
     return [(k, v) for k, v in raw if k not in drop]
 
 

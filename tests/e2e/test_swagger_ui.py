@@ -85,6 +85,7 @@ async def test_swagger_ui_loads_offline_and_authorize_sends_the_token(
             )
             # Kept for people to look at: .data/test-artifacts/swagger-ui.png.
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            await status.scroll_into_view_if_needed()  # the 200 in the picture
             await page.screenshot(path=str(SCREENSHOT), full_page=False)
             assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         finally:
