@@ -35,6 +35,9 @@ def _uvicorn(factory: str, port: int, host: str) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "10", "--log-level", "warning",
+        # Room for headers up to 64 KiB, so the gateway itself answers 431 (a problem document) above
+        # GATEWAY_MAX_HEADER_BYTES instead of the HTTP parser closing the connection.
+        "--h11-max-incomplete-event-size", "65536",
     ]  # fmt: skip
 
 

@@ -110,6 +110,7 @@ def running_stack(
             command = [
                 sys.executable, "-m", "uvicorn", "--factory", factory,
                 "--host", "127.0.0.1", "--port", str(ports[name]), "--log-level", "warning",
+                "--h11-max-incomplete-event-size", "65536",
             ]  # fmt: skip
             log = stack.logs[name].open("wb")
             stack.files.append(log)
