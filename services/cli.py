@@ -34,6 +34,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_roles(args: argparse.Namespace) -> int:
+    from services.roles import grant_roles
+
+    roles = asyncio.run(grant_roles(_database_url()))
+    print(f"roles granted: {', '.join(roles)}")
+    return 0
+
+
 def cmd_makemigration(args: argparse.Namespace) -> int:
     """Draft a migration by comparing the models with a database at head (review it before committing)."""
     from datetime import date
@@ -146,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="bring every schema to head").set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "roles", help="create the services' database roles and grant them their schemas"
+    ).set_defaults(func=cmd_roles)
 
     make = sub.add_parser("makemigration", help="draft an Alembic migration for one schema")
     make.add_argument("schema", choices=["eventbus", "catalog", "enrollment", "feedback"])
