@@ -31,13 +31,20 @@ async def _migrate(database_url: str) -> None:
 def cmd_migrate(args: argparse.Namespace) -> int:
     asyncio.run(_migrate(_database_url()))
     print("migrations at head")
-    return 0
+    return cmd_roles(args) if args.roles else 0
 
 
 def cmd_roles(args: argparse.Namespace) -> int:
-    from services.roles import grant_roles
+    import os
 
-    roles = asyncio.run(grant_roles(_database_url()))
+    from services.roles import SERVICES, grant_roles
+
+    passwords = {
+        s: os.environ[f"{s.upper()}_DB_PASSWORD"]
+        for s in SERVICES
+        if os.environ.get(f"{s.upper()}_DB_PASSWORD")
+    }
+    roles = asyncio.run(grant_roles(_database_url(), passwords))
     print(f"roles granted: {', '.join(roles)}")
     return 0
 
@@ -144,6 +151,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(seed=not args.no_seed, pg_dir=args.pg_dir)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Become one process (the container image's command): a service, or the gateway. `exec` so that
+    uvicorn is PID 1 and gets SIGTERM itself: it stops accepting, finishes requests in flight (up to
+    10 s), and the service stops its consumers after their current batch commits."""
+    import os
+
+    from services.registry import SERVICES
+    from services.supervisor import uvicorn_command
+
+    if args.process == "gateway":
+        from gateway.settings import GatewaySettings
+
+        gateway = GatewaySettings()
+        command = uvicorn_command("gateway.app:create_app", gateway.port, gateway.host)
+    else:
+        service = next(s for s in SERVICES if s.name == args.process)
+        settings = service.settings_class()
+        command = uvicorn_command(service.factory, settings.port, settings.host)
+    os.execv(command[0], command)  # noqa: S606 - our own interpreter, fixed arguments
+
+
 def cmd_db_url(args: argparse.Namespace) -> int:
     print(_database_url())
     return 0
@@ -153,7 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ledelse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("migrate", help="bring every schema to head").set_defaults(func=cmd_migrate)
+    migrate = sub.add_parser("migrate", help="bring every schema to head")
+    migrate.add_argument("--roles", action="store_true", help="then create and grant the services' roles")
+    migrate.set_defaults(func=cmd_migrate)
+    serve = sub.add_parser("serve", help="run one process: a service or the gateway (the image's command)")
+    serve.add_argument("process", choices=["catalog", "enrollment", "feedback", "gateway"])
+    serve.set_defaults(func=cmd_serve)
     sub.add_parser(
         "roles", help="create the services' database roles and grant them their schemas"
     ).set_defaults(func=cmd_roles)

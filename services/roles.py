@@ -52,8 +52,9 @@ def statements(service: str) -> list[str]:
     ]
 
 
-async def grant_roles(database_url: str) -> list[str]:
-    """Create the service roles where missing and grant what each needs. Returns the role names."""
+async def grant_roles(database_url: str, passwords: dict[str, str] | None = None) -> list[str]:
+    """Create the service roles where missing and grant what each needs; set a role's password where
+    one is given (by service name; `ledelse roles` reads `<SVC>_DB_PASSWORD`). Returns the role names."""
     from services.kernel.database import libpq_dsn
 
     connection = await asyncpg.connect(libpq_dsn(database_url))
@@ -65,6 +66,14 @@ async def grant_roles(database_url: str) -> list[str]:
             for service in SERVICES:
                 for statement in statements(service):
                     await connection.execute(statement.replace("{database}", database))
+                password = (passwords or {}).get(service)
+                if password:
+                    sql = await connection.fetchval(
+                        "SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)",
+                        role_of(service),
+                        password,
+                    )
+                    await connection.execute(sql)
     finally:
         await connection.close()
     return [role_of(s) for s in SERVICES]

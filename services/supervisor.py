@@ -31,7 +31,7 @@ class Child:
     process: subprocess.Popen[bytes]
 
 
-def _uvicorn(factory: str, port: int, host: str) -> list[str]:
+def uvicorn_command(factory: str, port: int, host: str) -> list[str]:
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory,
         "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "10", "--log-level", "warning",
@@ -108,7 +108,7 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
             children.append(
                 _start(
                     service.name,
-                    _uvicorn(service.factory, service_settings.port, service_settings.host),
+                    uvicorn_command(service.factory, service_settings.port, service_settings.host),
                     child_env,
                 )
             )
@@ -118,7 +118,7 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
         children.append(
             _start(
                 "gateway",
-                _uvicorn("gateway.app:create_app", gateway_settings.port, gateway_settings.host),
+                uvicorn_command("gateway.app:create_app", gateway_settings.port, gateway_settings.host),
                 env,
             )
         )
