@@ -167,6 +167,7 @@ async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tok
         catalog_url=f"http://127.0.0.1:{free_port()}",
         enrollment_url=f"http://127.0.0.1:{slow_port}",
         read_timeout_seconds=0.5,
+        upstream_timeouts={},  # not the enrolment service's longer default
     )
     try:
         async with running(create_app(settings)) as gateway:
