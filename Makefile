@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	scripts/install-system-packages.sh
+	scripts/install-validators.sh
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
