@@ -124,3 +124,32 @@ def running_stack(
             stop(process)
         for file in stack.files:
             file.close()
+
+
+@contextmanager
+def service_process(
+    name: str, database_url: str, auth: dict[str, str], log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """One service as production runs it (`ledelse serve`: uvicorn with a 10 s graceful shutdown), on a
+    free loopback port; yields the process and its base URL, and stops it at the end if still running."""
+    port = free_port()
+    env = {
+        **stack_environment(database_url, auth, {**dict.fromkeys(FACTORIES, 0), name: port}),
+        **(extra_env or {}),
+    }
+    env[f"{name.upper()}_HOST"] = "127.0.0.1"
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+            [sys.executable, "-m", "services.cli", "serve", name],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(f"{url}/readyz", {name: process})
+            yield process, url
+        finally:
+            if process.poll() is None:
+                stop(process)

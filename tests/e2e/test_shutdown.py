@@ -1,0 +1,130 @@
+"""SIGTERM under load: a service finishes what it accepted, loses nothing, and its consumers hand over.
+
+The enrolment service runs as production runs it (`ledelse serve enrollment`). Eighty enrolments are
+sent at once on separate connections and SIGTERM arrives while they are in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.kernel import database
+from tests.e2e.stack import service_process
+from tests.enrollment.support import add_offering, add_session
+from tests.support import TokenFactory, create_person, eventually
+
+PEOPLE = 80
+
+
+async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
+    database_url: str,
+    auth_settings: dict[str, Any],
+    engine: AsyncEngine,
+    tokens: TokenFactory,
+    tmp_path: Path,
+) -> None:
+    sessionmaker = database.create_sessionmaker(engine)
+    tag = uuid.uuid4().hex[:8]
+    async with sessionmaker() as session, session.begin():
+        course = await add_session(session, await add_offering(session, title=f"Fagdag {tag}"), capacity=1000)
+        people = [await create_person(session, f"p{i}-{tag}@uke.oslo.kommune.no") for i in range(PEOPLE)]
+    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
+    mail = {"ENROLLMENT_MAIL_DIRECTORY": str(tmp_path / "mail")}
+    coordinator = tokens.header("coordinator")
+
+    with service_process("enrollment", database_url, auth, tmp_path / "enrollment.log", mail) as (
+        process,
+        url,
+    ):
+        # No keep-alive: every request opens its own connection, so a refusal happens before sending.
+        limits = httpx.Limits(max_keepalive_connections=0, max_connections=PEOPLE)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+            finished: dict[uuid.UUID, float] = {}
+
+            async def enrol(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
+                try:
+                    response = await client.post(
+                        "/enrollments",
+                        json={"session_id": str(course.id), "person_id": str(person_id)},
+                        headers=coordinator,
+                    )
+                except httpx.TransportError as error:
+                    return person_id, type(error).__name__
+                finished[person_id] = time.monotonic()
+                return person_id, response.status_code
+
+            first, late = people[: PEOPLE - 20], people[PEOPLE - 20 :]
+            tasks = [asyncio.create_task(enrol(p.id)) for p in first]
+            await asyncio.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            await asyncio.sleep(0.2)
+            # Arriving after SIGTERM: refused at the door (a load balancer sends them elsewhere).
+            tasks += [asyncio.create_task(enrol(p.id)) for p in late]
+            results = await asyncio.gather(*tasks)
+            exit_code = await asyncio.to_thread(process.wait, 60)
+            stopped_after = time.monotonic() - signalled
+
+    answered = {person for person, outcome in results if outcome == 201}
+    outcome_of = dict(results)
+    # Requests in flight when SIGTERM came were finished; those that came later were refused, unsent.
+    assert any(finished[p] > signalled for p in answered), "nothing was in flight at SIGTERM"
+    assert all(outcome_of[p.id] == "ConnectError" for p in late)
+    outcomes = {outcome for _, outcome in results}
+    # uvicorn re-raises SIGTERM once it has shut down gracefully, so the status says "terminated by
+    # SIGTERM"; what matters is that it finished the requests below and stopped in time.
+    assert exit_code in (0, -signal.SIGTERM)
+    assert stopped_after < 30  # within Kubernetes' grace period (terminationGracePeriodSeconds: 30)
+    assert answered, "SIGTERM came before any request was accepted; the test proves nothing"
+    assert outcomes <= {201, "ConnectError", "ReadError", "RemoteProtocolError"}, outcomes
+    async with sessionmaker() as session:
+        enrolled = set(
+            (
+                await session.execute(
+                    text("SELECT person_id FROM enrollment.enrollments WHERE session_id = :s"),
+                    {"s": course.id},
+                )
+            ).scalars()
+        )
+        confirmed = (
+            await session.execute(
+                text(
+                    "SELECT payload->>'enrollment_id', count(*) FROM eventbus.events "
+                    "WHERE topic = 'enrollment.confirmed' AND payload->>'session_id' = :s GROUP BY 1"
+                ),
+                {"s": str(course.id)},
+            )
+        ).all()
+    # Nothing done without an answer, nothing answered without being done, one event each.
+    assert enrolled == answered
+    assert len(confirmed) == len(answered)
+    assert all(count == 1 for _, count in confirmed)
+
+    # A new process takes over the consumers: every notification is mailed, none twice.
+    with service_process("enrollment", database_url, auth, tmp_path / "enrollment.log", mail):
+
+        async def all_mailed() -> bool:
+            async with sessionmaker() as session:
+                pending = await session.scalar(
+                    text(
+                        "SELECT count(*) FROM eventbus.events e "
+                        "WHERE e.topic = 'enrollment.notification_requested' "
+                        "AND e.payload->'data'->>'session_id' = :s AND NOT EXISTS (SELECT 1 FROM "
+                        "enrollment.mail_deliveries d WHERE d.event_id = e.event_id AND d.status = 'sent')"
+                    ),
+                    {"s": str(course.id)},
+                )
+            return pending == 0
+
+        await eventually(all_mailed, within=30)
+    mails = list((tmp_path / "mail").glob("*.eml"))
+    assert len(mails) == len(answered)
