@@ -123,7 +123,7 @@ async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
                     ),
                     {"s": str(course.id)},
                 )
-            return pending == 0
+            return bool(pending == 0)
 
         await eventually(all_mailed, within=30)
     mails = list((tmp_path / "mail").glob("*.eml"))
