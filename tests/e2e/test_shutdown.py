@@ -26,12 +26,12 @@ PEOPLE = 80
 
 
 async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
-    database_url: str,
+    isolated_database: tuple[str, AsyncEngine],
     auth_settings: dict[str, Any],
-    engine: AsyncEngine,
     tokens: TokenFactory,
     tmp_path: Path,
 ) -> None:
+    database_url, engine = isolated_database
     sessionmaker = database.create_sessionmaker(engine)
     tag = uuid.uuid4().hex[:8]
     async with sessionmaker() as session, session.begin():
