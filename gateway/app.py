@@ -265,9 +265,12 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        # Only the peer counts here, never X-Forwarded-For: a client cannot claim to be the scraper.
+        # Only the peer counts here, never X-Forwarded-For: a client cannot claim to be the scraper. A
+        # request that came through a proxy (the ingress controller sits in a private network too) is
+        # refused: scrapers reach the pod directly.
         peer = request.client.host if request.client else ""
-        if not protection.is_in(peer, scrapers):
+        proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+        if proxied or not protection.is_in(peer, scrapers):
             raise NotFound("Not found.")
         for name, breaker in breakers.items():
             BREAKER_OPEN.labels(name).set(0 if breaker.state == "closed" else 1)

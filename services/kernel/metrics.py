@@ -11,7 +11,7 @@
 One process runs one service, so the metrics live in the process's default registry with a `service`
 label. `/metrics` is left out of the OpenAPI document and the gateway never forwards it; in Kubernetes
 only the monitoring namespace reaches it (NetworkPolicy), on the gateway it answers only addresses in
-`GATEWAY_METRICS_NETWORKS`.
+`GATEWAY_METRICS_NETWORKS`, and never a request that came through a proxy (`X-Forwarded-For`).
 """
 
 from __future__ import annotations

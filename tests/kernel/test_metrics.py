@@ -51,6 +51,8 @@ async def test_the_gateway_serves_metrics_to_its_scrapers_only(
         exposition = (await client.get("/metrics")).text
         assert 'route="/api/v1/catalog",service="gateway",status="200"' in exposition
         assert 'gateway_breaker_open{upstream="catalog"} 0.0' in exposition
+        # Through the ingress (a proxy in the private network): refused, whatever the peer address.
+        assert (await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})).status_code == 404
     elsewhere = GatewaySettings(**auth_settings, metrics_networks=["10.0.0.0/8"])
     async with running(create_gateway(elsewhere, transport=transport)) as client:
         assert (await client.get("/metrics")).status_code == 404
