@@ -1,0 +1,137 @@
+"""Faults under load: a service killed with SIGKILL in the middle of an enrolment rush, then restarted.
+
+Every request that was answered 2xx is in the database once, every enrolment's event was published
+with it (the outbox is the same transaction), and every consumer, in the restarted service and in the
+feedback service, catches up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import signal
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.kernel import database
+from tests.e2e.stack import service_process
+from tests.enrollment.support import add_offering, add_session
+from tests.support import TokenFactory, create_person, eventually
+
+PEOPLE = 80
+
+
+async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consumers_catch_up(
+    isolated_database: tuple[str, AsyncEngine],
+    auth_settings: dict[str, Any],
+    tokens: TokenFactory,
+    tmp_path: Path,
+) -> None:
+    database_url, engine = isolated_database
+    sessionmaker = database.create_sessionmaker(engine)
+    tag = uuid.uuid4().hex[:8]
+    async with sessionmaker() as session, session.begin():
+        course = await add_session(session, await add_offering(session, title=f"Fagdag {tag}"), capacity=1000)
+        people = [await create_person(session, f"k{i}-{tag}@uke.oslo.kommune.no") for i in range(PEOPLE)]
+    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
+    env = {
+        "ENROLLMENT_MAIL_DIRECTORY": str(tmp_path / "mail"),
+        "FEEDBACK_BALLOT_KEY": base64.urlsafe_b64encode(bytes(range(32))).decode(),
+    }
+    coordinator = tokens.header("coordinator")
+    log = tmp_path / "enrollment.log"
+
+    with service_process("feedback", database_url, auth, tmp_path / "feedback.log", env):
+        with service_process("enrollment", database_url, auth, log, env) as (process, url):
+            limits = httpx.Limits(max_keepalive_connections=0, max_connections=PEOPLE)
+            async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+                acknowledged: list[uuid.UUID] = []
+                some_acknowledged = asyncio.Event()
+
+                async def enrol(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
+                    try:
+                        response = await client.post(
+                            "/enrollments",
+                            json={"session_id": str(course.id), "person_id": str(person_id)},
+                            headers=coordinator,
+                        )
+                    except httpx.TransportError as error:
+                        return person_id, type(error).__name__
+                    acknowledged.append(person_id)
+                    if len(acknowledged) >= 10:
+                        some_acknowledged.set()
+                    return person_id, response.status_code
+
+                tasks = [asyncio.create_task(enrol(p.id)) for p in people]
+                # Killed in the middle: once a few are acknowledged and the rest are still on their way.
+                await asyncio.wait_for(some_acknowledged.wait(), timeout=30)
+                process.send_signal(signal.SIGKILL)
+                results = await asyncio.gather(*tasks)
+        answered = {person for person, outcome in results if outcome == 201}
+        assert answered, "killed before anything was acknowledged; the test proves nothing"
+        assert len(answered) < PEOPLE, "everything was answered before the kill; the test proves nothing"
+        assert {outcome for _, outcome in results} - {
+            201,
+            "ConnectError",
+            "ReadError",
+            "RemoteProtocolError",
+        } == set()
+
+        async with sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT e.person_id, count(*) OVER (PARTITION BY e.person_id) AS places, "
+                        "(SELECT count(*) FROM eventbus.events v WHERE v.topic = 'enrollment.confirmed' "
+                        " AND v.payload->>'enrollment_id' = e.id::text) AS events "
+                        "FROM enrollment.enrollments e WHERE e.session_id = :s"
+                    ),
+                    {"s": course.id},
+                )
+            ).all()
+        enrolled = {row.person_id for row in rows}
+        # Acknowledged means stored; none twice; and each stored enrolment published its event.
+        assert answered <= enrolled
+        assert all(row.places == 1 and row.events == 1 for row in rows)
+
+        # Restarted, the enrolment service's mailer catches up; the feedback service, consuming all along,
+        # has every participant.
+        with service_process("enrollment", database_url, auth, log, env):
+
+            async def caught_up() -> bool:
+                async with sessionmaker() as session:
+                    participants = await session.scalar(
+                        text("SELECT count(*) FROM feedback.participants WHERE session_id = :s"),
+                        {"s": course.id},
+                    )
+                    unmailed = await session.scalar(
+                        text(
+                            "SELECT count(*) FROM eventbus.events e "
+                            "WHERE e.topic = 'enrollment.notification_requested' "
+                            "AND e.payload->'data'->>'session_id' = :s AND NOT EXISTS (SELECT 1 FROM "
+                            "enrollment.mail_deliveries d WHERE d.event_id = e.event_id "
+                            "AND d.status IN ('sent', 'uncertain'))"
+                        ),
+                        {"s": str(course.id)},
+                    )
+                return bool(participants == len(enrolled) and unmailed == 0)
+
+            await eventually(caught_up, within=30)
+            async with sessionmaker() as session:
+                statuses: dict[str, int] = dict(
+                    (
+                        await session.execute(
+                            text("SELECT status, count(*) FROM enrollment.mail_deliveries GROUP BY 1")
+                        )
+                    ).all()
+                )
+    # A mail claimed when the process died is marked uncertain and never sent again; every other was
+    # sent exactly once.
+    assert statuses.get("sent", 0) + statuses.get("uncertain", 0) == len(enrolled)
+    files = list((tmp_path / "mail").glob("*.eml"))
+    assert statuses.get("sent", 0) <= len(files) <= len(enrolled)
