@@ -160,21 +160,43 @@ async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tok
         await asyncio.sleep(30)
         writer.close()
 
+    async def answer_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n[]")
+        await writer.drain()
+        writer.close()
+
     slow = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    fast = await asyncio.start_server(answer_at_once, "127.0.0.1", 0)
     slow_port = slow.sockets[0].getsockname()[1]
     settings = GatewaySettings(
         **auth_settings,
         catalog_url=f"http://127.0.0.1:{free_port()}",
         enrollment_url=f"http://127.0.0.1:{slow_port}",
-        read_timeout_seconds=0.5,
+        feedback_url=f"http://127.0.0.1:{fast.sockets[0].getsockname()[1]}",
+        read_timeout_seconds=2.0,
         upstream_timeouts={},  # not the enrolment service's longer default
     )
     try:
         async with running(create_app(settings)) as gateway:
             down = await gateway.get("/api/v1/catalog/offerings", headers=tokens.header())
-            timed_out = await gateway.get("/api/v1/enrollment/enrollments/mine", headers=tokens.header())
+            # Many requests stuck on the slow service do not slow the others down.
+            stuck = [
+                asyncio.create_task(
+                    gateway.get("/api/v1/enrollment/enrollments/mine", headers=tokens.header())
+                )
+                for _ in range(20)
+            ]
+            await asyncio.sleep(0.05)
+            meanwhile = await gateway.get("/api/v1/feedback/invitations/mine", headers=tokens.header())
+            still_waiting = sum(not task.done() for task in stuck)
+            timed_out, *others = await asyncio.gather(*stuck)
     finally:
         slow.close()
+        fast.close()
+    assert meanwhile.status_code == 200
+    assert still_waiting == len(stuck), "the healthy service waited behind the slow one"
+    assert {r.status_code for r in others} == {504}
     assert (down.status_code, down.json()["type"]) == (503, "urn:problem:service-unavailable")
     assert (timed_out.status_code, timed_out.json()["type"]) == (504, "urn:problem:upstream-timeout")
     assert down.headers["content-type"] == timed_out.headers["content-type"] == "application/problem+json"
