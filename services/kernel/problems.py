@@ -228,7 +228,59 @@ async def _handle_database_error(request: Request, exc: Exception) -> ProblemRes
     )
 
 
+# SQLSTATE classes and codes that mean "the database is not there right now", not "the request is wrong".
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    """An OSError from the database driver (a socket that is not there while PostgreSQL restarts)."""
+    frame = exc.__traceback__
+    while frame is not None:
+        if "asyncpg" in frame.tb_frame.f_code.co_filename:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error (or what caused it) is the database being unreachable, restarting or full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | TimeoutError) or (
+            isinstance(current, OSError) and _raised_in_driver(current)
+        ):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = str(getattr(current, "sqlstate", None) or "")
+        if sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in {
+            "ConnectionDoesNotExistError",
+            "InterfaceError",
+            "CannotConnectNowError",
+            "ConnectionFailureError",
+        }:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    if database_unavailable(exc):
+        # Not acknowledged: the client may try again shortly (a restart or failover under way); with an
+        # Idempotency-Key a retry is safe even if the connection broke while committing.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            503,
+            type_=problem_type("database-unavailable"),
+            title="Database unavailable",
+            detail="The database cannot be reached just now; try again shortly.",
+            instance=request.url.path,
+            headers={"Retry-After": "2"},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     request_id = getattr(request.state, "request_id", None)
     return problem_response(
