@@ -175,12 +175,14 @@ async def confirm_round(session: SessionDep, principal: CoordinatorOnly, round_i
 
 
 async def _adjust(session: SessionDep, round_id: uuid.UUID, apply: bool) -> AdjustmentPublic:
-    _, changes = await service.adjustment(session, round_id, apply=apply)
-    current = await present(session, round_id)
-    if not apply and changes:
-        # Show the groups as they would be, scored, without storing them.
+    if apply:
+        changes = await service.adjust(session, round_id)
+        current = await present(session, round_id)
+    else:
+        # A preview: the same adjustment applied in a savepoint, scored, and rolled back (nothing stored
+        # or published, and the round keeps its version).
         async with session.begin_nested() as savepoint:
-            await service.adjustment(session, round_id, apply=True)
+            changes = await service.adjust(session, round_id)
             current = await present(session, round_id)
             await savepoint.rollback()
     return AdjustmentPublic(

@@ -332,12 +332,10 @@ async def confirm(session: AsyncSession, principal: Principal, round_id: uuid.UU
     )
 
 
-async def adjustment(
-    session: AsyncSession, round_id: uuid.UUID, *, apply: bool
-) -> tuple[dict[int, list[uuid.UUID]], list[ReflectionChange]]:
-    """The fewest moves that take in late enrolments and cancellations; applied (and published) when
-    `apply`, otherwise only computed."""
-    loaded = await load(session, round_id, lock=apply)
+async def adjust(session: AsyncSession, round_id: uuid.UUID) -> list[ReflectionChange]:
+    """Apply the fewest moves that take in late enrolments and cancellations, and publish them for a
+    confirmed round (a preview runs this in a savepoint and rolls it back)."""
+    loaded = await load(session, round_id, lock=True)
     people = await cohort(session, loaded.round.offering_id)
     past = await history(session, round_id, {m.person_id for m in people.members})
     numbers, lists = loaded.as_lists()
@@ -355,7 +353,7 @@ async def adjustment(
         )
         for p, a, b in raw
     ]
-    if apply and changes:
+    if changes:
         await _store_groups(session, round_id, groups)
         _bump(loaded)
         await session.flush()
@@ -372,7 +370,7 @@ async def adjustment(
                 aggregate_id=round_id,
                 aggregate_version=loaded.round.version,
             )
-    return groups, changes
+    return changes
 
 
 async def rounds_of(session: AsyncSession, offering_id: uuid.UUID) -> list[ReflectionRound]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
@@ -371,10 +371,8 @@ async def answer(
 # --- closing ---------------------------------------------------------------------------------------------
 
 
-async def close(
-    session: AsyncSession, settings: FeedbackSettings, survey_id: uuid.UUID, actor: str
-) -> Survey:
-    """Close a survey and release its answers as responses (a closed survey is returned as it is)."""
+async def _locked(session: AsyncSession, survey_id: uuid.UUID) -> Survey:
+    """The survey, locked for change and read afresh under the lock (404 if there is none)."""
     survey = (
         await session.execute(
             select(Survey)
@@ -385,6 +383,14 @@ async def close(
     ).scalar_one_or_none()
     if survey is None:
         raise SurveyNotFound(f"No survey {survey_id}.")
+    return survey
+
+
+async def close(
+    session: AsyncSession, settings: FeedbackSettings, survey_id: uuid.UUID, actor: str
+) -> Survey:
+    """Close a survey and release its answers as responses (a closed survey is returned as it is)."""
+    survey = await _locked(session, survey_id)
     if survey.status == "closed":
         return survey
     template = await session.get(SurveyTemplate, survey.template_id)
@@ -458,18 +464,9 @@ async def close_expired(sessionmaker: async_sessionmaker[AsyncSession], settings
 
 
 async def extend(session: AsyncSession, survey_id: uuid.UUID, open_until: datetime) -> Survey:
-    survey = (
-        await session.execute(
-            select(Survey)
-            .where(Survey.id == survey_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if survey is None:
-        raise SurveyNotFound(f"No survey {survey_id}.")
+    survey = await _locked(session, survey_id)
     if survey.status != "open":
         raise SurveyNotOpen("A closed survey stays closed: its answers are released.")
-    await session.execute(update(Survey).where(col(Survey.id) == survey_id).values(open_until=open_until))
-    await session.refresh(survey)
+    survey.open_until = open_until
+    await session.flush()
     return survey
