@@ -9,21 +9,18 @@ database starts from empty tables.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.kernel import database
 from services.kernel.auth import devkeys
 from services.kernel.settings import DATA_DIR
-from tests.support import TokenFactory
+from tests.support import TokenFactory, fresh_database
 
 BUS_TEST_DDL = [
     "CREATE SCHEMA IF NOT EXISTS bus_test",
@@ -62,22 +59,8 @@ def server_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def database_url(server_url: str) -> AsyncIterator[str]:
     """A database of this run's own on the server, migrated to head; dropped at the end."""
-    from services.cli import _migrate
-
-    name = f"ledelse_test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(database.libpq_dsn(server_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    await _migrate(url)
-    yield url
-    admin = await asyncpg.connect(database.libpq_dsn(server_url))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(server_url, "ledelse_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

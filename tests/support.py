@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
+from services.kernel import database
 from services.kernel.auth import devkeys
 
 T = TypeVar("T")
@@ -129,3 +133,26 @@ async def create_leader(
         )
     await session.flush()
     return leader
+
+
+@asynccontextmanager
+async def fresh_database(server_url: str, prefix: str) -> AsyncIterator[str]:
+    """A new database on the server, migrated to head; dropped when the block ends."""
+    from services.cli import _migrate
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(database.libpq_dsn(server_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        await _migrate(url)
+        yield url
+    finally:
+        admin = await asyncpg.connect(database.libpq_dsn(server_url))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

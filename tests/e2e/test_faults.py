@@ -19,26 +19,22 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel import database
+from tests.e2e import rush
 from tests.e2e.stack import service_process
-from tests.enrollment.support import add_offering, add_session
-from tests.support import TokenFactory, create_person, eventually
+from tests.support import TokenFactory, eventually
 
 PEOPLE = 80
 
 
 async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consumers_catch_up(
     isolated_database: tuple[str, AsyncEngine],
-    auth_settings: dict[str, Any],
+    process_auth: dict[str, str],
     tokens: TokenFactory,
     tmp_path: Path,
 ) -> None:
     database_url, engine = isolated_database
     sessionmaker = database.create_sessionmaker(engine)
-    tag = uuid.uuid4().hex[:8]
-    async with sessionmaker() as session, session.begin():
-        course = await add_session(session, await add_offering(session, title=f"Fagdag {tag}"), capacity=1000)
-        people = [await create_person(session, f"k{i}-{tag}@uke.oslo.kommune.no") for i in range(PEOPLE)]
-    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
+    course, people = await rush.session_and_people(sessionmaker, "k", PEOPLE)
     env = {
         "ENROLLMENT_MAIL_DIRECTORY": str(tmp_path / "mail"),
         "FEEDBACK_BALLOT_KEY": base64.urlsafe_b64encode(bytes(range(32))).decode(),
@@ -46,26 +42,20 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
     coordinator = tokens.header("coordinator")
     log = tmp_path / "enrollment.log"
 
-    with service_process("feedback", database_url, auth, tmp_path / "feedback.log", env):
-        with service_process("enrollment", database_url, auth, log, env) as (process, url):
+    with service_process("feedback", database_url, process_auth, tmp_path / "feedback.log", env):
+        with service_process("enrollment", database_url, process_auth, log, env) as (process, url):
             limits = httpx.Limits(max_keepalive_connections=0, max_connections=PEOPLE)
             async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
                 acknowledged: list[uuid.UUID] = []
                 some_acknowledged = asyncio.Event()
 
                 async def enrol(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
-                    try:
-                        response = await client.post(
-                            "/enrollments",
-                            json={"session_id": str(course.id), "person_id": str(person_id)},
-                            headers=coordinator,
-                        )
-                    except httpx.TransportError as error:
-                        return person_id, type(error).__name__
-                    acknowledged.append(person_id)
-                    if len(acknowledged) >= 10:
-                        some_acknowledged.set()
-                    return person_id, response.status_code
+                    outcome = await rush.enrol(client, course.id, person_id, coordinator)
+                    if isinstance(outcome, int):
+                        acknowledged.append(person_id)
+                        if len(acknowledged) >= 10:
+                            some_acknowledged.set()
+                    return person_id, outcome
 
                 tasks = [asyncio.create_task(enrol(p.id)) for p in people]
                 # Killed in the middle: once a few are acknowledged and the rest are still on their way.
@@ -101,7 +91,7 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
 
         # Restarted, the enrolment service's mailer catches up; the feedback service, consuming all along,
         # has every participant.
-        with service_process("enrollment", database_url, auth, log, env):
+        with service_process("enrollment", database_url, process_auth, log, env):
 
             async def caught_up() -> bool:
                 async with sessionmaker() as session:
@@ -109,17 +99,8 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
                         text("SELECT count(*) FROM feedback.participants WHERE session_id = :s"),
                         {"s": course.id},
                     )
-                    unmailed = await session.scalar(
-                        text(
-                            "SELECT count(*) FROM eventbus.events e "
-                            "WHERE e.topic = 'enrollment.notification_requested' "
-                            "AND e.payload->'data'->>'session_id' = :s AND NOT EXISTS (SELECT 1 FROM "
-                            "enrollment.mail_deliveries d WHERE d.event_id = e.event_id "
-                            "AND d.status IN ('sent', 'uncertain'))"
-                        ),
-                        {"s": str(course.id)},
-                    )
-                return bool(participants == len(enrolled) and unmailed == 0)
+                pending = await rush.unmailed(sessionmaker, course.id, handled=("sent", "uncertain"))
+                return bool(participants == len(enrolled) and pending == 0)
 
             await eventually(caught_up, within=30)
             async with sessionmaker() as session:
@@ -138,7 +119,7 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
 
 
 async def test_postgresql_restart_under_load_is_survived_without_losing_acknowledged_writes(
-    auth_settings: dict[str, Any], tokens: TokenFactory, tmp_path: Path
+    process_auth: dict[str, str], tokens: TokenFactory, tmp_path: Path
 ) -> None:
     """A PostgreSQL of this test's own is stopped and started while enrolments keep coming: the service
     reports not ready, answers 503 (never 500) meanwhile, recovers by itself, and every acknowledged
@@ -151,29 +132,22 @@ async def test_postgresql_restart_under_load_is_survived_without_losing_acknowle
     await _migrate(url)
     engine = database.create_engine(url, application_name="tests-restart", pool_size=1, max_overflow=2)
     sessionmaker = database.create_sessionmaker(engine)
-    async with sessionmaker() as session, session.begin():
-        course = await add_session(session, await add_offering(session, title="Fagdag"), capacity=1000)
-        people = [await create_person(session, f"r{i}@uke.oslo.kommune.no") for i in range(PEOPLE)]
+    course, people = await rush.session_and_people(sessionmaker, "r", PEOPLE)
     await engine.dispose()
-    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
     env = {"ENROLLMENT_MAIL_DIRECTORY": str(tmp_path / "mail")}
+    coordinator = tokens.header("coordinator")
     outcomes: dict[uuid.UUID, int | str] = {}
     readiness: list[int] = []
     try:
-        with service_process("enrollment", url, auth, tmp_path / "enrollment.log", env) as (_, base):
-            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        with service_process("enrollment", url, process_auth, tmp_path / "enrollment.log", env) as (_, base):
+            # Idle connections dropped before uvicorn's 5 s keep-alive closes them (else a reused one can
+            # be closed under a request: a ReadError that has nothing to do with the database).
+            limits = httpx.Limits(keepalive_expiry=2.0)
+            async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
 
                 async def load() -> None:
                     for person in people:
-                        try:
-                            response = await client.post(
-                                "/enrollments",
-                                json={"session_id": str(course.id), "person_id": str(person.id)},
-                                headers=tokens.header("coordinator"),
-                            )
-                            outcomes[person.id] = response.status_code
-                        except httpx.TransportError as error:
-                            outcomes[person.id] = type(error).__name__
+                        outcomes[person.id] = await rush.enrol(client, course.id, person.id, coordinator)
                         await asyncio.sleep(0.05)
 
                 async def ready() -> int:

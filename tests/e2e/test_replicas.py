@@ -9,7 +9,6 @@ import signal
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -80,12 +79,11 @@ def handled(metrics: str, subscription: str) -> float:
 
 @pytest.mark.parametrize("service", list(CASES))
 async def test_two_replicas_handle_each_event_once_and_hand_over(
-    service: str, isolated_database: tuple[str, AsyncEngine], auth_settings: dict[str, Any], tmp_path: Path
+    service: str, isolated_database: tuple[str, AsyncEngine], process_auth: dict[str, str], tmp_path: Path
 ) -> None:
     database_url, engine = isolated_database
     sessionmaker = database.create_sessionmaker(engine)
     subscription, events, table = CASES[service]
-    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
     env = {
         "FEEDBACK_BALLOT_KEY": base64.urlsafe_b64encode(bytes(range(32))).decode(),
         "ENROLLMENT_MAIL_DIRECTORY": str(tmp_path / "mail"),
@@ -106,8 +104,8 @@ async def test_two_replicas_handle_each_event_once_and_hand_over(
         return check
 
     with (
-        service_process(service, database_url, auth, tmp_path / "a.log", env) as (first, first_url),
-        service_process(service, database_url, auth, tmp_path / "b.log", env) as (_, second_url),
+        service_process(service, database_url, process_auth, tmp_path / "a.log", env) as (first, first_url),
+        service_process(service, database_url, process_auth, tmp_path / "b.log", env) as (_, second_url),
     ):
 
         async def both() -> float:

@@ -11,37 +11,32 @@ import signal
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel import database
+from tests.e2e import rush
 from tests.e2e.stack import service_process
-from tests.enrollment.support import add_offering, add_session
-from tests.support import TokenFactory, create_person, eventually
+from tests.support import TokenFactory, eventually
 
 PEOPLE = 80
 
 
 async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
     isolated_database: tuple[str, AsyncEngine],
-    auth_settings: dict[str, Any],
+    process_auth: dict[str, str],
     tokens: TokenFactory,
     tmp_path: Path,
 ) -> None:
     database_url, engine = isolated_database
     sessionmaker = database.create_sessionmaker(engine)
-    tag = uuid.uuid4().hex[:8]
-    async with sessionmaker() as session, session.begin():
-        course = await add_session(session, await add_offering(session, title=f"Fagdag {tag}"), capacity=1000)
-        people = [await create_person(session, f"p{i}-{tag}@uke.oslo.kommune.no") for i in range(PEOPLE)]
-    auth = {k: str(v) for k, v in auth_settings.items() if k != "log_format"}
+    course, people = await rush.session_and_people(sessionmaker, "p", PEOPLE)
     mail = {"ENROLLMENT_MAIL_DIRECTORY": str(tmp_path / "mail")}
     coordinator = tokens.header("coordinator")
 
-    with service_process("enrollment", database_url, auth, tmp_path / "enrollment.log", mail) as (
+    with service_process("enrollment", database_url, process_auth, tmp_path / "enrollment.log", mail) as (
         process,
         url,
     ):
@@ -51,23 +46,17 @@ async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
             finished: dict[uuid.UUID, float] = {}
 
             async def enrol(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
-                try:
-                    response = await client.post(
-                        "/enrollments",
-                        json={"session_id": str(course.id), "person_id": str(person_id)},
-                        headers=coordinator,
-                    )
-                except httpx.TransportError as error:
-                    return person_id, type(error).__name__
-                finished[person_id] = time.monotonic()
-                return person_id, response.status_code
+                outcome = await rush.enrol(client, course.id, person_id, coordinator)
+                if isinstance(outcome, int):
+                    finished[person_id] = time.monotonic()
+                return person_id, outcome
 
             first, late = people[: PEOPLE - 20], people[PEOPLE - 20 :]
             tasks = [asyncio.create_task(enrol(p.id)) for p in first]
             await asyncio.sleep(0.3)
             process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
-            await asyncio.sleep(0.2)
+            await listener_closed(url)
             # Arriving after SIGTERM: refused at the door (a load balancer sends them elsewhere).
             tasks += [asyncio.create_task(enrol(p.id)) for p in late]
             results = await asyncio.gather(*tasks)
@@ -110,21 +99,25 @@ async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
     assert all(count == 1 for _, count in confirmed)
 
     # A new process takes over the consumers: every notification is mailed, none twice.
-    with service_process("enrollment", database_url, auth, tmp_path / "enrollment.log", mail):
+    with service_process("enrollment", database_url, process_auth, tmp_path / "enrollment.log", mail):
 
         async def all_mailed() -> bool:
-            async with sessionmaker() as session:
-                pending = await session.scalar(
-                    text(
-                        "SELECT count(*) FROM eventbus.events e "
-                        "WHERE e.topic = 'enrollment.notification_requested' "
-                        "AND e.payload->'data'->>'session_id' = :s AND NOT EXISTS (SELECT 1 FROM "
-                        "enrollment.mail_deliveries d WHERE d.event_id = e.event_id AND d.status = 'sent')"
-                    ),
-                    {"s": str(course.id)},
-                )
-            return bool(pending == 0)
+            return await rush.unmailed(sessionmaker, course.id) == 0
 
         await eventually(all_mailed, within=30)
     mails = list((tmp_path / "mail").glob("*.eml"))
     assert len(mails) == len(answered)
+
+
+async def listener_closed(url: str) -> None:
+    """Wait until the process has stopped listening (on a busy machine that takes a moment after SIGTERM)."""
+    address = httpx.URL(url)
+    assert address.port is not None
+    for _ in range(500):
+        try:
+            _, writer = await asyncio.open_connection(address.host, address.port)
+        except ConnectionRefusedError:
+            return
+        writer.close()
+        await asyncio.sleep(0.02)
+    raise AssertionError("the process kept listening 10 s after SIGTERM")
