@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -133,25 +134,43 @@ async def get_template_version(
 # --- surveys ---------------------------------------------------------------------------------------------
 
 
-async def _survey_public(session: AsyncSession, survey: Survey) -> SurveyPublic:
-    template = await session.get(SurveyTemplate, survey.template_id)
-    assert template is not None
-    counts = (
-        await session.execute(
-            select(func.count(), func.count().filter(col(Invitation.answered))).where(
-                col(Invitation.survey_id) == survey.id
+async def _surveys_public(session: AsyncSession, surveys: Sequence[Survey]) -> list[SurveyPublic]:
+    """Surveys with their template and counts, in two queries however many surveys there are."""
+    templates = {
+        t.id: t
+        for t in (
+            await session.execute(
+                select(SurveyTemplate).where(col(SurveyTemplate.id).in_({s.template_id for s in surveys}))
             )
+        ).scalars()
+    }
+    counts = {
+        survey_id: (invited, answered)
+        for survey_id, invited, answered in (
+            await session.execute(
+                select(col(Invitation.survey_id), func.count(), func.count().filter(col(Invitation.answered)))
+                .where(col(Invitation.survey_id).in_([s.id for s in surveys]))
+                .group_by(col(Invitation.survey_id))
+            )
+        ).all()
+    }
+    return [
+        SurveyPublic.model_validate(
+            {
+                **survey.model_dump(),
+                "template_key": templates[survey.template_id].key,
+                "template_version": templates[survey.template_id].version,
+                "invited": counts.get(survey.id, (0, 0))[0],
+                "answered": counts.get(survey.id, (0, 0))[1],
+            }
         )
-    ).one()
-    return SurveyPublic.model_validate(
-        {
-            **survey.model_dump(),
-            "template_key": template.key,
-            "template_version": template.version,
-            "invited": counts[0],
-            "answered": counts[1],
-        }
-    )
+        for survey in surveys
+    ]
+
+
+async def _survey_public(session: AsyncSession, survey: Survey) -> SurveyPublic:
+    (public,) = await _surveys_public(session, [survey])
+    return public
 
 
 @router.post(
@@ -213,7 +232,7 @@ async def list_surveys(
     rows = await session.execute(
         statement.order_by(col(Survey.opened_at).desc(), col(Survey.id)).limit(limit).offset(offset)
     )
-    return [await _survey_public(session, s) for s in rows.scalars()]
+    return await _surveys_public(session, rows.scalars().all())
 
 
 @router.get(
