@@ -288,6 +288,12 @@ async def _handle_unexpected(request: Request, exc: Exception) -> ProblemRespons
     )
 
 
+async def _handle_os_error(request: Request, exc: Exception) -> ProblemResponse:
+    if not database_unavailable(exc):
+        raise exc
+    return await _handle_unexpected(request, exc)
+
+
 def _document_problem_media_type(app: FastAPI) -> None:
     """Error responses are documented as `application/problem+json`, which is what they are sent as."""
     generate = app.openapi
@@ -314,6 +320,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(DBAPIError, _handle_database_error)
+    # Here rather than only under Exception: Starlette re-raises what reaches its catch-all handler after
+    # answering, and uvicorn then closes the connection, so a client reusing it sees a reset instead of
+    # the 503 (a connection attempt while PostgreSQL restarts raises a bare OSError from the driver).
+    app.add_exception_handler(OSError, _handle_os_error)
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

@@ -15,8 +15,8 @@ from services.catalog.search.repository import Filters
 from services.catalog.search.schemas import OfferingPage, SortOrder, StatusFilter
 from services.kernel import cursors
 from services.kernel.auth.tokens import CurrentPrincipal
-from services.kernel.database import SessionDep
-from services.kernel.etags import conditional_json
+from services.kernel.database import ReadSessionDep
+from services.kernel.etags import conditional_orjson
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
 router = APIRouter(tags=["offerings"], responses=COMMON_RESPONSES)
@@ -36,7 +36,7 @@ CodeList = Annotated[list[Annotated[str, Query(max_length=64)]], Query(max_lengt
 )
 async def find_offerings(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: CurrentPrincipal,
     q: Annotated[str | None, Query(max_length=200, description="Search text, Norwegian stemming.")] = None,
     kind: CodeList = [],  # noqa: B006 - FastAPI copies defaults per request
@@ -73,4 +73,4 @@ async def find_offerings(
         has_free_seats=has_free_seats,
     )
     page = await service.find(session, filters, sort, cursor=cursor, limit=limit)
-    return conditional_json(request, page.model_dump(mode="json"))
+    return conditional_orjson(request, page)
