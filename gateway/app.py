@@ -170,6 +170,15 @@ def create_app(
             from services.kernel.auth.devkeys import ensure_dev_keys
 
             ensure_dev_keys()
+        # One connection pool: forwarding uses the transport directly, the client (readiness, OpenAPI) on it.
+        upstream_transport = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=settings.max_keepalive_connections,
+                keepalive_expiry=settings.keepalive_expiry_seconds,
+            ),
+            trust_env=False,
+        )
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout_seconds,
@@ -177,19 +186,15 @@ def create_app(
                 write=settings.write_timeout_seconds,
                 pool=settings.pool_timeout_seconds,
             ),
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_keepalive_connections,
-                keepalive_expiry=settings.keepalive_expiry_seconds,
-            ),
             follow_redirects=False,
             trust_env=False,
-            transport=transport,
+            transport=upstream_transport,
         )
         verifier = create_verifier(settings)
         await verifier.jwks.refresh()
         app.state.settings = settings
         app.state.http = client
+        app.state.transport = upstream_transport
         app.state.verifier = verifier
         app.state.openapi = OpenApiCache(client, settings)
         try:
@@ -303,7 +308,7 @@ def create_app(
                 "Too many requests with your sign-in; slow down.", headers=protection.retry_after(wait)
             )
         return await forwarding.forward(
-            request.app.state.http,
+            request.app.state.transport,
             request,
             upstream_url=upstream,
             prefix=f"{settings.public_prefix}/{service}",

@@ -121,7 +121,7 @@ def upstream_target(request: Request, upstream_url: str, prefix: str) -> httpx.U
 
 
 async def forward(
-    client: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
     request: Request,
     *,
     upstream_url: str,
@@ -131,10 +131,15 @@ async def forward(
     body_limit: int | None = None,
     breaker: Breaker | None = None,
     retries: int = 0,
-    timeouts: httpx.Timeout | None = None,
+    timeouts: httpx.Timeout,
 ) -> Response:
     """Send `request` to the upstream below `prefix` and stream the upstream's response back (see
-    `protection.py` for the breaker, the body limit and when a request is retried)."""
+    `protection.py` for the breaker, the body limit and when a request is retried).
+
+    Straight to the transport (httpx's connection pool), not through `httpx.AsyncClient.send`: the client
+    layer adds cookie handling, redirect and auth machinery and an INFO log line per request, none of
+    which a proxy wants, and measured at a fifth of the gateway's time per request (README "Performance").
+    """
     if breaker is not None and (wait := breaker.check()) is not None:
         raise CircuitOpen(
             f"The {service} service has been failing; the gateway tries it again shortly.",
@@ -150,12 +155,11 @@ async def forward(
     attempts = 1 + (retries if eligible else 0)
     target = upstream_target(request, upstream_url, prefix)
     headers = request_headers(request, prefix, client_ip)
+    extensions = {"timeout": timeouts.as_dict()}
     for attempt in range(attempts):
-        outgoing = client.build_request(
-            request.method, target, headers=headers, content=body, timeout=timeouts or client.timeout
-        )
+        outgoing = httpx.Request(request.method, target, headers=headers, content=body, extensions=extensions)
         try:
-            upstream = await client.send(outgoing, stream=True, follow_redirects=False)
+            upstream = await transport.handle_async_request(outgoing)
             break
         except httpx.ConnectError as exc:
             # Refused before anything was sent: safe to try again for a request that may be repeated.
@@ -178,11 +182,26 @@ async def forward(
             breaker.failed()
         else:
             breaker.succeeded()
-    response = StreamingResponse(
-        _body(upstream),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
+    response: Response
+    length = upstream.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= BUFFER_BYTES:
+        # A small answer (most of them) is read whole and sent as one: a streamed response costs a task
+        # group and a disconnect listener per request, a third of the forwarding time on the listing.
+        try:
+            content = b"".join([chunk async for chunk in _body(upstream)])
+        except httpx.TimeoutException as exc:
+            _failed(breaker)
+            raise GatewayTimeout(f"The {service} service did not finish its answer in time.") from exc
+        except httpx.TransportError as exc:
+            _failed(breaker)
+            raise BadGateway(f"The {service} service broke off its answer.") from exc
+        finally:
+            await upstream.aclose()
+        response = Response(content, status_code=upstream.status_code)
+    else:
+        response = StreamingResponse(
+            _body(upstream), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
+        )
     # Raw list, not a mapping: repeated headers (Set-Cookie, Vary, ...) pass through as sent.
     response.raw_headers = [
         (name.encode("latin-1"), value.encode("latin-1")) for name, value in response_headers(upstream)
@@ -191,6 +210,8 @@ async def forward(
 
 
 UNHEALTHY = frozenset({502, 503, 504})
+# Answers up to this size (by their Content-Length) are buffered; larger or unsized ones stream.
+BUFFER_BYTES = 256 * 1024
 
 
 def _failed(breaker: Breaker | None) -> None:
