@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 ROLE ?= coordinator
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck pytest migrate seed token openapi clean
+.PHONY: help install run test lint format typecheck pytest bench migrate seed token openapi clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,10 @@ typecheck: $(STAMP) ## mypy --strict
 
 pytest: $(STAMP) ## the test suite only (TEST_DATABASE_URL selects a server; default: embedded)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## the benchmark suite on a fresh stack: bench/results/<date>.json and charts (about 5 min)
+	scripts/install-bench-packages.sh
+	$(PY) -m bench.suite $(BENCH_ARGS)
 
 migrate: $(STAMP) ## bring every schema to head (DATABASE_URL, or the embedded server)
 	$(PY) -m services.cli migrate

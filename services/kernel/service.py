@@ -134,15 +134,30 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
         )
         sessionmaker = database.create_sessionmaker(engine)
+        # Consumers and periodic jobs get connections of their own: behind a request queue (a rush of
+        # enrolments waiting for one session's row lock holds every request connection) a consumer would
+        # wait for a connection while its pass holds the ordering fence for the whole cluster.
+        subscriptions = definition.subscriptions if settings.consumers_enabled else ()
+        periodic_jobs = definition.periodic if settings.consumers_enabled else ()
+        worker_engine = database.create_engine(
+            database_url,
+            application_name=f"{definition.name}-worker",
+            pool_size=len(subscriptions) + len(periodic_jobs) + 1,
+            max_overflow=len(subscriptions) + 2,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        )
+        worker_sessionmaker = database.create_sessionmaker(worker_engine)
         migration_sets = (EVENTBUS_MIGRATIONS, definition.migrations)
         if settings.migrate_on_start:
             await migrations.upgrade(engine, *migration_sets)
         verifier = create_verifier(settings)
         await verifier.jwks.refresh()
         runtime = EventBusRuntime(
-            sessionmaker,
+            worker_sessionmaker,
             listen_dsn=database.libpq_dsn(database_url),
-            subscriptions=definition.subscriptions if settings.consumers_enabled else (),
+            subscriptions=subscriptions,
             policy=DeliveryPolicy(
                 batch_size=settings.event_batch_size,
                 max_attempts=settings.event_max_attempts,
@@ -159,9 +174,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         app.state.verifier = verifier
         app.state.eventbus = runtime
         # Periodic jobs run where the consumers run (`CONSUMERS_ENABLED=false` makes an API-only replica).
-        periodic = PeriodicRunner(
-            sessionmaker, settings, definition.periodic if settings.consumers_enabled else ()
-        )
+        periodic = PeriodicRunner(worker_sessionmaker, settings, periodic_jobs)
         await runtime.start()
         periodic.start()
         log.info("%s ready", definition.name)
@@ -170,6 +183,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         finally:
             await periodic.stop()
             await runtime.stop()
+            await worker_engine.dispose()
             await engine.dispose()
             log.info("%s stopped", definition.name)
 

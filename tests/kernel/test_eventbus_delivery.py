@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import asyncpg
 import pytest
@@ -216,3 +217,23 @@ async def test_publish_many_adds_every_event_in_order_in_one_transaction(
         await publish_many(session, [(Ping(n=1), "x")], source="tests")
         await session.rollback()
         assert (await session.execute(text("SELECT count(*) FROM eventbus.events"))).scalar_one() == 2000
+
+
+async def test_a_subscription_with_its_own_batch_size_handles_that_many_events_per_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A slow-work handler (the mailer) takes one event per pass: its transaction, which holds back every
+    consumer's fence while it runs, covers one event, not the policy's hundred."""
+    recorder = Recorder()
+    one_at_a_time = dataclasses.replace(recorder.subscription(), batch_size=1)
+    await register(sessionmaker, one_at_a_time)
+    first, second, third = await publish_pings(sessionmaker, 1, 2, 3)
+
+    passes = [await run_pass(sessionmaker, one_at_a_time, FAST) for _ in range(3)]
+
+    assert [p.outcome for p in passes] == [Outcome.more, Outcome.more, Outcome.more]
+    assert [p.handled for p in passes] == [1, 1, 1]
+    assert await handled_order(sessionmaker) == [first, second, third]
+    await publish_pings(sessionmaker, 4, 5, 6)
+    with_policy = await run_pass(sessionmaker, recorder.subscription(), FAST)
+    assert with_policy.handled == 3  # without its own size, the policy's batch takes them in one pass

@@ -6,6 +6,7 @@ tenant's JWKS; nothing here is used there.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -68,9 +69,17 @@ def ensure_dev_keys(directory: Path | None = None) -> Path:
 
 
 def _load_signing_key(directory: Path) -> tuple[rsa.RSAPrivateKey, str]:
-    key = serialization.load_pem_private_key((directory / "private.pem").read_bytes(), password=None)
+    pem = directory / "private.pem"
+    return _parsed_signing_key(pem, pem.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_signing_key(pem: Path, modified_ns: int) -> tuple[rsa.RSAPrivateKey, str]:
+    """Parsing checks the RSA key (tens of milliseconds); kept per file and modification time, so minting
+    2,000 tokens for a benchmark does not take minutes and a replaced key is read again."""
+    key = serialization.load_pem_private_key(pem.read_bytes(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
-    kid = json.loads((directory / "jwks.json").read_text())["keys"][0]["kid"]
+    kid = json.loads((pem.parent / "jwks.json").read_text())["keys"][0]["kid"]
     return key, str(kid)
 
 

@@ -90,13 +90,14 @@ async def run_pass(
     sessionmaker: async_sessionmaker[AsyncSession], subscription: Subscription, policy: DeliveryPolicy
 ) -> PassResult:
     """One transaction's worth of delivery for one subscription."""
+    batch_size = subscription.batch_size or policy.batch_size
     async with sessionmaker() as session, session.begin():
         state = await repository.claim(session, subscription.name)
         if state is None:
             return PassResult(Outcome.busy)
         if state.wait_seconds > 0:
             return PassResult(Outcome.retry_later, delay=state.wait_seconds)
-        events = await repository.read_after(session, state.position, subscription.topics, policy.batch_size)
+        events = await repository.read_after(session, state.position, subscription.topics, batch_size)
         position = state.position
         attempts = state.attempts
         handled = 0
@@ -137,7 +138,7 @@ async def run_pass(
             return PassResult(Outcome.retry_later, handled, delay)
         if position != state.position or state.attempts:
             await repository.advance(session, subscription.name, position)
-        if len(events) == policy.batch_size:
+        if len(events) == batch_size:
             return PassResult(Outcome.more, handled)
         if await repository.has_fenced_events(session, position, subscription.topics):
             return PassResult(Outcome.fenced, handled)

@@ -18,3 +18,8 @@ class Subscription:
     name: str  # e.g. "feedback.participants": owning service, then purpose
     topics: tuple[str, ...]
     handler: Handler
+    # Events per transaction; None: the runtime's policy. A pass's transaction holds a transaction id
+    # from its first statement (the subscription row is locked FOR UPDATE), and every consumer on the
+    # cluster waits behind it (the ordering fence), so a handler that does slow outside work (a mail
+    # server) takes one event per transaction instead of a hundred.
+    batch_size: int | None = None
