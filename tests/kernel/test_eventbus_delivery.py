@@ -237,3 +237,36 @@ async def test_a_subscription_with_its_own_batch_size_handles_that_many_events_p
     await publish_pings(sessionmaker, 4, 5, 6)
     with_policy = await run_pass(sessionmaker, recorder.subscription(), FAST)
     assert with_policy.handled == 3  # without its own size, the policy's batch takes them in one pass
+
+
+async def test_a_failure_inside_a_batch_keeps_the_others_once_and_tries_the_failing_handler_once_per_attempt(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A batch runs in one savepoint; when its third event fails, the two before it are kept (written once),
+    the third is retried and dead-lettered after exactly `max_attempts` calls, and the rest follow."""
+    recorder = Recorder(fail_on={3})
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+    one, two, three, four, five = await publish_pings(sessionmaker, 1, 2, 3, 4, 5)
+
+    first = await run_pass(sessionmaker, subscription, FAST)
+    assert (first.outcome, first.handled) == (Outcome.retry_later, 2)
+    assert await handled_order(sessionmaker) == [one, two]
+    await drain(sessionmaker, subscription)
+
+    assert recorder.calls[three] == FAST.max_attempts
+    assert await handled(sessionmaker) == {one: 1, two: 1, four: 1, five: 1}
+    async with sessionmaker() as session:
+        dead = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT e.event_id FROM eventbus.dead_letters d "
+                        "JOIN eventbus.events e ON e.id = d.event_pk"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert dead == [three]
