@@ -95,6 +95,16 @@ HISTORY_SQL = [
 ]
 
 
+def sign_in_settings(keys: Path) -> dict[str, str]:
+    """The services' token settings for a stack that trusts the keys in `keys` (made by ensure_dev_keys)."""
+    return {
+        "app_env": "test",
+        "oidc_issuer": devkeys.DEV_ISSUER,
+        "oidc_audience": devkeys.DEV_AUDIENCE,
+        "oidc_jwks_url": (keys / "jwks.json").as_uri(),
+    }
+
+
 def versions() -> dict[str, str]:
     found = {
         name: metadata.version(name)
@@ -503,12 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             report["versions"]["postgres"] = prepared.pop("postgres")
             report["data"] = prepared
             keys = devkeys.ensure_dev_keys(scratch / "keys")
-            auth = {
-                "app_env": "test",
-                "oidc_issuer": devkeys.DEV_ISSUER,
-                "oidc_audience": devkeys.DEV_AUDIENCE,
-                "oidc_jwks_url": (keys / "jwks.json").as_uri(),
-            }
+            auth = sign_in_settings(keys)
             extra = {"ENROLLMENT_MAIL_DIRECTORY": str(scratch / "mail")}
             (scratch / "logs").mkdir()
             scenarios: dict[str, Any] = {}

@@ -166,17 +166,9 @@ async def forward(
             if attempt + 1 < attempts:
                 await asyncio.sleep(0.05 * 2**attempt)
                 continue
-            _failed(breaker)
-            raise ServiceUnavailable(f"The {service} service is unavailable.") from exc
-        except httpx.ConnectTimeout as exc:
-            _failed(breaker)
-            raise ServiceUnavailable(f"The {service} service is unavailable.") from exc
-        except httpx.TimeoutException as exc:
-            _failed(breaker)
-            raise GatewayTimeout(f"The {service} service did not answer in time.") from exc
+            raise _failure(exc, service, breaker) from exc
         except httpx.TransportError as exc:
-            _failed(breaker)
-            raise BadGateway(f"The {service} service sent an invalid response.") from exc
+            raise _failure(exc, service, breaker) from exc
     if breaker is not None:
         if upstream.status_code in UNHEALTHY:
             breaker.failed()
@@ -189,12 +181,8 @@ async def forward(
         # group and a disconnect listener per request, a third of the forwarding time on the listing.
         try:
             content = b"".join([chunk async for chunk in _body(upstream)])
-        except httpx.TimeoutException as exc:
-            _failed(breaker)
-            raise GatewayTimeout(f"The {service} service did not finish its answer in time.") from exc
         except httpx.TransportError as exc:
-            _failed(breaker)
-            raise BadGateway(f"The {service} service broke off its answer.") from exc
+            raise _failure(exc, service, breaker) from exc
         finally:
             await upstream.aclose()
         response = Response(content, status_code=upstream.status_code)
@@ -212,6 +200,17 @@ async def forward(
 UNHEALTHY = frozenset({502, 503, 504})
 # Answers up to this size (by their Content-Length) are buffered; larger or unsized ones stream.
 BUFFER_BYTES = 256 * 1024
+
+
+def _failure(exc: httpx.TransportError, service: str, breaker: Breaker | None) -> Problem:
+    """The problem to answer for an upstream that failed, counted against its breaker: refused or not
+    connected in time 503, too slow to answer 504, anything else (a reset, a malformed answer) 502."""
+    _failed(breaker)
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return ServiceUnavailable(f"The {service} service is unavailable.")
+    if isinstance(exc, httpx.TimeoutException):
+        return GatewayTimeout(f"The {service} service did not answer in time.")
+    return BadGateway(f"The {service} service sent an invalid response or broke off its answer.")
 
 
 def _failed(breaker: Breaker | None) -> None:
