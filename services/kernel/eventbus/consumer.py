@@ -36,8 +36,11 @@ from services.kernel.requestid import continue_trace, set_request_id, set_tracep
 
 log = logging.getLogger(__name__)
 
-# How quickly to look again when events wait behind the fence for a transaction still running.
-_FENCE_RECHECK_SECONDS = (0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+# How quickly to look again when events wait behind the fence for a transaction still running. The
+# transaction that holds the fence often publishes nothing (another consumer's pass, a read that locked a
+# row), so no NOTIFY says when it ends: the worker has to look. A look is one indexed query, so the
+# back-off stops at 0.2 s, and starts again from the shortest wait after every pass that made progress.
+_FENCE_RECHECK_SECONDS = (0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,8 @@ class Worker:
                 fenced_streak = 0
                 continue
             if result.outcome is Outcome.fenced:
+                if result.handled:
+                    fenced_streak = 0  # the fence moved: look again soon rather than backing off further
                 delay = _FENCE_RECHECK_SECONDS[min(fenced_streak, len(_FENCE_RECHECK_SECONDS) - 1)]
                 fenced_streak += 1
                 await self._sleep(min(delay, self.policy.poll_interval_seconds))
