@@ -81,7 +81,12 @@ def _propagation(propagation: dict[str, Any], path: Path) -> Path:
     axes.axvline(100, color="red", linestyle=":", label="target p99 100 ms")
     axes.set_xlabel("commit of the enrolment → commit of the consumer's handling (ms)")
     axes.set_ylabel("share of events")
-    axes.set_title("Event propagation during the rush")
+    fence = propagation.get("fence_wait_ms", {})
+    axes.set_title(
+        "Event propagation during the rush"
+        + (f" (waiting for the fence: p50 {fence['p50']} ms, p99 {fence['p99']} ms)" if fence else ""),
+        fontsize=10,
+    )
     axes.legend(fontsize=8)
     return _save(figure, path)
 

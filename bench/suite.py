@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import httpx
 from sqlalchemy import text
 
@@ -197,6 +198,13 @@ PROPAGATION_SQL = f"""
 """  # noqa: S608 - constant SQL
 
 
+# Each rush event's transaction id and commit time (epoch seconds).
+COMMITS_SQL = """
+    SELECT e.xid::text, extract(epoch FROM pg_xact_commit_timestamp(e.xmin))::float8
+    FROM eventbus.events e WHERE e.id > :first
+"""
+
+
 # --- scenarios -----------------------------------------------------------------------------------------
 
 
@@ -330,9 +338,16 @@ async def rush(stack: Stack, url: str, keys: Path) -> dict[str, Any]:
     await burst(stack.gateway, health[:50])
     baseline = await burst(stack.gateway, health)
     body = {"session_id": str(session_id)}
-    outcome = await burst(
-        stack.gateway, [("POST", "/api/v1/enrollment/enrollments", body, t) for t in tokens]
-    )
+    stop = asyncio.Event()
+    watch = asyncio.create_task(watch_fence(url, stop))
+    try:
+        outcome = await burst(
+            stack.gateway, [("POST", "/api/v1/enrollment/enrollments", body, t) for t in tokens]
+        )
+        await asyncio.sleep(3)  # the fence passes the last events after the rush
+    finally:
+        stop.set()
+        fence = await watch
     check = await enrolment_rush.check(url, session_id)
     ordered = sorted(outcome.latencies)
     failures = []
@@ -354,6 +369,7 @@ async def rush(stack: Stack, url: str, keys: Path) -> dict[str, Any]:
         ),
         "latencies_ms": [round(value * 1000, 2) for value in ordered],
         "first_event_id": first_event,
+        "fence_samples": fence,
         "failures": failures,
     }
 
@@ -384,10 +400,37 @@ async def burst(base: str, calls: list[tuple[str, str, Any, str]]) -> enrolment_
     )
 
 
-async def propagation(url: str, first_event: int, within: float = 60.0) -> dict[str, Any]:
-    """Commit of each rush event to the commit of the catalogue's and the feedback service's handling."""
+async def watch_fence(url: str, stop: asyncio.Event) -> list[tuple[float, int]]:
+    """The ordering fence (`pg_snapshot_xmin`) every 20 ms until `stop`, as (epoch seconds, xmin): an
+    event can be read by a consumer once the fence is above its transaction id."""
+    connection = await asyncpg.connect(database.libpq_dsn(url))
+    samples: list[tuple[float, int]] = []
+    try:
+        while not stop.is_set():
+            at, xmin = await connection.fetchrow(
+                "SELECT extract(epoch FROM clock_timestamp())::float8, "
+                "pg_snapshot_xmin(pg_current_snapshot())::text"
+            )
+            samples.append((at, int(xmin)))
+            await asyncio.sleep(0.02)
+    finally:
+        await connection.close()
+    return samples
+
+
+async def propagation(
+    url: str, first_event: int, fence: list[tuple[float, int]], within: float = 60.0
+) -> dict[str, Any]:
+    """Commit of each rush event to the commit of the catalogue's and the feedback service's handling,
+    and the part of it spent waiting for the ordering fence (from `watch_fence`'s samples)."""
     await settle(url, first_event, BEHIND_SQL, within)
     rows = (await _sql(url, [PROPAGATION_SQL], {"first": first_event}))[0]
+    committed = (await _sql(url, [COMMITS_SQL], {"first": first_event}))[0]
+    waits = []
+    for xid, commit in committed:
+        passed = next((at for at, xmin in fence if xmin > int(xid)), None)
+        if passed is not None:
+            waits.append(max(0.0, passed - float(commit)))
     by_subscription: dict[str, list[float]] = {}
     for name, _topic, ms in rows:
         by_subscription.setdefault(name, []).append(float(ms))
@@ -395,6 +438,7 @@ async def propagation(url: str, first_event: int, within: float = 60.0) -> dict[
     return {
         "measurements": len(rows),
         "overall_ms": _percentiles([ms / 1000 for ms in every]),
+        "fence_wait_ms": _percentiles(sorted(waits)),
         "by_subscription_ms": {
             name: _percentiles([ms / 1000 for ms in sorted(values)])
             for name, values in by_subscription.items()
@@ -528,7 +572,10 @@ def main(argv: list[str] | None = None) -> int:
                 print("enrolment rush", flush=True)
                 scenarios["rush"] = asyncio.run(rush(stack, url, keys))
                 print("event propagation", flush=True)
-                scenarios["propagation"] = asyncio.run(propagation(url, scenarios["rush"]["first_event_id"]))
+                rush_result = scenarios["rush"]
+                scenarios["propagation"] = asyncio.run(
+                    propagation(url, rush_result["first_event_id"], rush_result.pop("fence_samples"))
+                )
             print("event bus throughput", flush=True)
             scenarios["event_bus"] = asyncio.run(event_bus(url))
         finally:
