@@ -138,7 +138,7 @@ async def forward(
 
     Straight to the transport (httpx's connection pool), not through `httpx.AsyncClient.send`: the client
     layer adds cookie handling, redirect and auth machinery and an INFO log line per request, none of
-    which a proxy wants, and measured at a fifth of the gateway's time per request (README "Performance").
+    which a proxy wants (with the buffering below: 0.59 -> 0.73 of direct, README "Performance").
     """
     if breaker is not None and (wait := breaker.check()) is not None:
         raise CircuitOpen(
