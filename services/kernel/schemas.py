@@ -45,12 +45,13 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def _to_oslo(value: datetime) -> str:
+def oslo_iso(value: datetime) -> str:
+    """A stored (UTC) time as the API shows it: ISO 8601 with Oslo's offset."""
     return value.astimezone(OSLO).isoformat()
 
 
 # Stored in UTC; shown with the municipality's offset (Europe/Oslo), e.g. 2026-09-14T09:00:00+02:00.
-OsloDatetime = Annotated[AwareDatetime, PlainSerializer(_to_oslo, return_type=str, when_used="json")]
+OsloDatetime = Annotated[AwareDatetime, PlainSerializer(oslo_iso, return_type=str, when_used="json")]
 
 
 # Paging, the same everywhere: at most 500 rows a page, offsets within what a person could page through.

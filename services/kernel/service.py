@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel import database, health, migrations
 from services.kernel.auth.jwks import JwksCache
@@ -113,6 +114,21 @@ def _scrape(service: str) -> Callable[[Request], Awaitable[None]]:
     return refresh
 
 
+def _engine(
+    database_url: str, settings: ServiceSettings, name: str, pool_size: int, max_overflow: int
+) -> AsyncEngine:
+    """A pool named `name` in pg_stat_activity, with the service's connect and statement bounds."""
+    return database.create_engine(
+        database_url,
+        application_name=name,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        statement_timeout_ms=settings.db_statement_timeout_ms,
+        idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+    )
+
+
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
     """Build the FastAPI app of one service. Nothing touches the database until the lifespan starts."""
 
@@ -124,14 +140,8 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
 
             ensure_dev_keys()
         database_url = resolve_database_url(settings)
-        engine = database.create_engine(
-            database_url,
-            application_name=definition.name,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            connect_timeout=settings.db_connect_timeout_seconds,
-            statement_timeout_ms=settings.db_statement_timeout_ms,
-            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
+        engine = _engine(
+            database_url, settings, definition.name, settings.db_pool_size, settings.db_max_overflow
         )
         sessionmaker = database.create_sessionmaker(engine)
         # Consumers and periodic jobs get connections of their own: behind a request queue (a rush of
@@ -139,14 +149,12 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         # wait for a connection while its pass holds the ordering fence for the whole cluster.
         subscriptions = definition.subscriptions if settings.consumers_enabled else ()
         periodic_jobs = definition.periodic if settings.consumers_enabled else ()
-        worker_engine = database.create_engine(
+        worker_engine = _engine(
             database_url,
-            application_name=f"{definition.name}-worker",
+            settings,
+            f"{definition.name}-worker",
             pool_size=len(subscriptions) + len(periodic_jobs) + 1,
             max_overflow=len(subscriptions) + 2,
-            connect_timeout=settings.db_connect_timeout_seconds,
-            statement_timeout_ms=settings.db_statement_timeout_ms,
-            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms,
         )
         worker_sessionmaker = database.create_sessionmaker(worker_engine)
         migration_sets = (EVENTBUS_MIGRATIONS, definition.migrations)

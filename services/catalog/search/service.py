@@ -29,7 +29,7 @@ from services.catalog.search.schemas import (
 from services.kernel import cursors
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.problems import BadRequestProblem, Forbidden
-from services.kernel.schemas import OSLO
+from services.kernel.schemas import oslo_iso
 
 MAX_PAGE = 100
 
@@ -116,10 +116,6 @@ async def find(
     }
 
 
-def _oslo(value: datetime) -> str:
-    return value.astimezone(OSLO).isoformat()
-
-
 def _summary(row: Any) -> dict[str, Any]:
     """`OfferingSummary` for one row of `repository.search` (unpacked by position: attribute access on 19
     columns of 50 rows was a tenth of the request); times in Oslo, as `OsloDatetime` shows them."""
@@ -145,8 +141,8 @@ def _summary(row: Any) -> dict[str, Any]:
         if next_id is None
         else {
             "id": str(next_id),
-            "starts_at": _oslo(starts_at),
-            "ends_at": _oslo(ends_at),
+            "starts_at": oslo_iso(starts_at),
+            "ends_at": oslo_iso(ends_at),
             "venue": venue,
             "seats_available": next_seats,
             "enrolment_open": next_open,

@@ -87,9 +87,6 @@ async def outcomes(
     """
     pending = list(events)
     while pending:
-        if len(pending) == 1:
-            yield pending[0], await handle_one(session, subscription, pending[0])
-            return
         done, error = await handle_batch(session, subscription, pending)
         if error is None:
             for event in pending:
@@ -132,19 +129,8 @@ async def handle_batch(
 
 async def handle_one(session: AsyncSession, subscription: Subscription, event: Event) -> BaseException | None:
     """Run the handler in a savepoint, with the event's request id in context. Returns the error, if any."""
-    set_request_id(event.request_id)
-    set_traceparent(continue_trace(event.traceparent) if event.traceparent else None)
-    try:
-        async with session.begin_nested():
-            await subscription.handler(session, event)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:
-        return exc
-    finally:
-        set_request_id(None)
-        set_traceparent(None)
-    return None
+    _, error = await handle_batch(session, subscription, [event])
+    return error
 
 
 async def run_pass(
