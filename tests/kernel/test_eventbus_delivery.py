@@ -270,3 +270,22 @@ async def test_a_failure_inside_a_batch_keeps_the_others_once_and_tries_the_fail
             .all()
         )
     assert dead == [three]
+
+
+async def test_a_worker_holding_its_subscription_does_not_hold_back_other_consumers(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A pass that holds its subscription but has written nothing yet (reading, or waiting on a slow
+    handler) must not fence other subscriptions' events: only transactions that write take part."""
+    recorder, other = Recorder(), Recorder()
+    holding, reading = recorder.subscription(), other.subscription("tests.other")
+    await register(sessionmaker, holding)
+    await register(sessionmaker, reading)
+    async with sessionmaker() as session, session.begin():
+        assert await repository.claim(session, holding.name) is not None
+        async with sessionmaker() as rival, rival.begin():
+            assert await repository.claim(rival, holding.name) is None  # one worker at a time
+        (event_id,) = await publish_pings(sessionmaker, 1)
+        result = await run_pass(sessionmaker, reading, FAST)
+        assert result.outcome is Outcome.idle
+        assert list(other.calls) == [event_id]

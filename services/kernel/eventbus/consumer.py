@@ -1,9 +1,10 @@
 """Delivering events to a subscription's handler: effectively once, in order, one worker at a time.
 
 Each pass is one transaction:
-1. lock the subscription row (`FOR UPDATE SKIP LOCKED`): any number of replicas may run a worker for the
-   same subscription, but only one holds the row at a time; when a worker dies its transaction aborts,
-   the lock goes with it and a standby carries on from the committed position;
+1. take the subscription's lock (a transaction-level advisory lock, tried without waiting; see
+   `repository.claim`): any number of replicas may run a worker for the same subscription, but only one
+   holds the lock at a time; when a worker dies its transaction aborts, the lock goes with it and a
+   standby carries on from the committed position;
 2. read the next events behind the ordering fence (see `repository.read_after`);
 3. run the handler for each event inside a savepoint, so a failing handler leaves no partial writes;
 4. store the new position in the same transaction as the handlers' writes, then commit.
@@ -185,13 +186,17 @@ async def run_pass(
                     session, subscription.name, position, attempts, delay, message
                 )
                 return PassResult(Outcome.retry_later, handled, delay)
+        # Whether events wait behind the fence is asked before the position is written: the write gives
+        # the transaction an id (if the handlers did not), and holding one holds back everyone's fence.
+        if len(events) == batch_size:
+            result = PassResult(Outcome.more, handled)
+        elif await repository.has_fenced_events(session, position, subscription.topics):
+            result = PassResult(Outcome.fenced, handled)
+        else:
+            result = PassResult(Outcome.idle, handled)
         if position != state.position or state.attempts:
             await repository.advance(session, subscription.name, position)
-        if len(events) == batch_size:
-            return PassResult(Outcome.more, handled)
-        if await repository.has_fenced_events(session, position, subscription.topics):
-            return PassResult(Outcome.fenced, handled)
-        return PassResult(Outcome.idle, handled)
+        return result
 
 
 class Worker:

@@ -66,16 +66,34 @@ def _state(row: Any) -> SubscriptionState:
     )
 
 
-async def claim(session: AsyncSession, name: str, *, wait: bool = False) -> SubscriptionState | None:
-    """Lock the subscription row for this transaction: the one-worker-at-a-time guarantee.
+# Key space of the subscriptions' advisory locks (the two-int form; "EBUS"), apart from the one-bigint
+# locks of migrations and role setup.
+LOCK_SPACE = 0x45425553
 
-    With `wait=False` a row locked by another worker is skipped and None comes back.
+
+async def claim(session: AsyncSession, name: str, *, wait: bool = False) -> SubscriptionState | None:
+    """Lock the subscription for this transaction: the one-worker-at-a-time guarantee.
+
+    With `wait=False` a subscription locked by another worker is skipped and None comes back.
+
+    The lock is a transaction-level advisory lock, not `FOR UPDATE` on the row: locking a row gives the
+    transaction a transaction id at once, and every transaction holding one holds back the ordering fence
+    of every consumer on the cluster until it ends. With row locks each pass did that for its whole
+    length, even a pass that found nothing to do, and under load the consumers' passes kept fencing each
+    other's events (README "Performance"). Now a pass takes a transaction id only when it writes. The row
+    is read by a second statement, after the lock is held, so its snapshot includes the position the
+    previous holder committed (one statement would take its snapshot before taking the lock).
     """
-    lock = "FOR UPDATE" if wait else "FOR UPDATE SKIP LOCKED"
+    lock = (
+        "SELECT true FROM pg_advisory_xact_lock(:space, hashtext(:name))"
+        if wait
+        else "SELECT pg_try_advisory_xact_lock(:space, hashtext(:name))"
+    )
+    if not (await session.execute(text(lock), {"space": LOCK_SPACE, "name": name})).scalar_one():
+        return None
     row = (
         await session.execute(
-            text(f"SELECT {_STATE_COLUMNS} FROM eventbus.subscriptions WHERE name = :name {lock}"),
-            {"name": name},
+            text(f"SELECT {_STATE_COLUMNS} FROM eventbus.subscriptions WHERE name = :name"), {"name": name}
         )
     ).one_or_none()
     return _state(row) if row is not None else None

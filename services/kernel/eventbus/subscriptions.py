@@ -19,7 +19,7 @@ class Subscription:
     topics: tuple[str, ...]
     handler: Handler
     # Events per transaction; None: the runtime's policy. A pass's transaction holds a transaction id
-    # from its first statement (the subscription row is locked FOR UPDATE), and every consumer on the
-    # cluster waits behind it (the ordering fence), so a handler that does slow outside work (a mail
-    # server) takes one event per transaction instead of a hundred.
+    # from its first write until it commits, and every consumer on the cluster waits behind it (the
+    # ordering fence), so a handler that writes and then does slow outside work (a mail server) takes
+    # one event per transaction instead of a hundred.
     batch_size: int | None = None
