@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -251,3 +252,59 @@ async def test_a_kid_not_published_is_remembered_as_bad(keys_dir: Path) -> None:
             await verifier.verify(".".join([header, real[1], real[2]]))
     assert jwks.fetches == 2  # the start, and one look for "gone"
     await client.aclose()
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    keys_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jwks = JwksCache((keys_dir / "jwks.json").as_uri())
+    verifier = TokenVerifier(
+        issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks, leeway_seconds=0
+    )
+    token = mint(keys_dir, lifetime_seconds=2)
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    first = await verifier.verify(token)
+    calls = 0
+    real_decode = jwt.decode
+
+    def counting_decode(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real_decode(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    assert await verifier.verify(token) == first
+    assert calls == 0  # the signature was not checked again
+    await asyncio.sleep(expires - time.time() + 0.1)  # past exp: refused like any expired token
+    with pytest.raises(Unauthorized, match="expired"):
+        await verifier.verify(token)
+    assert calls == 1
+
+
+async def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(tmp_path: Path) -> None:
+    keys = devkeys.ensure_dev_keys(tmp_path / "k1")
+    verifier = verifier_for(keys, cooldown_seconds=0)
+    token = mint(keys)
+    await verifier.verify(token)
+    # The identity provider replaces the key (say it leaked); the JWKS is read again.
+    (keys / "private.pem").unlink()
+    (keys / "jwks.json").unlink()
+    devkeys.ensure_dev_keys(keys)
+    assert await verifier.jwks.refresh()
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await verifier.verify(token)
+
+
+async def test_refused_tokens_are_not_remembered_and_the_cache_is_bounded(keys_dir: Path) -> None:
+    jwks = JwksCache((keys_dir / "jwks.json").as_uri())
+    verifier = TokenVerifier(
+        issuer=devkeys.DEV_ISSUER, audience=devkeys.DEV_AUDIENCE, jwks=jwks, cache_size=2
+    )
+    header, payload, _ = mint(keys_dir).split(".")
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            await verifier.verify(f"{header}.{payload}.AAAA")
+    tokens = [devkeys.mint_token(oid=f"person-{n}", directory=keys_dir) for n in range(3)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert list(verifier._verified) == tokens[1:]

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Text, bindparam, text
+from sqlalchemy import Float, Text, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,53 +92,99 @@ async def search(
     now: datetime,
 ) -> Sequence[Any]:
     """The page: rows with `id`, `sort_key` and the listing's columns (see PAGE_COLUMNS), in order."""
-    key, direction, key_type = SORT_KEYS[sort]
-    where = ["o.status = ANY(:statuses)"]
     params: dict[str, Any] = {"statuses": filters.statuses, "now": now, "limit": limit}
-    types: list[Any] = [bindparam("statuses", type_=ARRAY(Text()))]
     if filters.q:
-        where.append("o.search_vector @@ query.q")
         params["q"] = filters.q
-    for name, column in (("kinds", "kind_code"), ("audiences", "audience"), ("formats", "format")):
+    for name in ("kinds", "audiences", "formats", "themes"):
         if getattr(filters, name):
-            where.append(f"o.{column} = ANY(:{name})")
             params[name] = getattr(filters, name)
+    dated = bool(filters.starts_from or filters.starts_until)
+    if dated:
+        params["starts_from"], params["starts_until"] = filters.starts_from, filters.starts_until
+    if after is not None:
+        params["after_key"], params["after_id"] = after
+    shape = _Shape(
+        sort,
+        bool(filters.q),
+        bool(filters.kinds),
+        bool(filters.audiences),
+        bool(filters.formats),
+        bool(filters.themes),
+        dated,
+        filters.open_now,
+        filters.has_free_seats,
+        after is not None,
+    )
+    return (await session.execute(_statement(shape), params)).all()
+
+
+class _Shape(NamedTuple):
+    """Which parts the statement has: the filters given, the sort, and whether it continues a page."""
+
+    sort: SortOrder
+    q: bool
+    kinds: bool
+    audiences: bool
+    formats: bool
+    themes: bool
+    dated: bool
+    open_now: bool
+    has_free_seats: bool
+    after: bool
+
+
+@lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> TextClause:
+    """The statement for one shape, built once (building it per request was a visible share of a listing;
+    the values travel as bind parameters, so a shape has one statement whatever is searched for)."""
+    key, direction, key_type = SORT_KEYS[shape.sort]
+    where = ["o.status = ANY(:statuses)"]
+    types: list[Any] = [bindparam("statuses", type_=ARRAY(Text()))]
+    if shape.q:
+        where.append("o.search_vector @@ query.q")
+    for name, column, wanted in (
+        ("kinds", "kind_code", shape.kinds),
+        ("audiences", "audience", shape.audiences),
+        ("formats", "format", shape.formats),
+    ):
+        if wanted:
+            where.append(f"o.{column} = ANY(:{name})")
             types.append(bindparam(name, type_=ARRAY(Text())))
-    if filters.themes:
+    if shape.themes:
         where.append(
             "EXISTS (SELECT 1 FROM catalog.offering_themes t "
             "WHERE t.offering_id = o.id AND t.theme_code = ANY(:themes))"
         )
-        params["themes"] = filters.themes
         types.append(bindparam("themes", type_=ARRAY(Text())))
-    if filters.starts_from or filters.starts_until:
+    if shape.dated:
         where.append(
             "EXISTS (SELECT 1 FROM catalog.sessions s WHERE s.offering_id = o.id AND s.status <> 'cancelled' "
             "AND (CAST(:starts_from AS timestamptz) IS NULL OR s.starts_at >= :starts_from) "
             "AND (CAST(:starts_until AS timestamptz) IS NULL OR s.starts_at < :starts_until))"
         )
-        params["starts_from"], params["starts_until"] = filters.starts_from, filters.starts_until
         types += [bindparam(n, type_=TIMESTAMP(timezone=True)) for n in ("starts_from", "starts_until")]
-    if filters.open_now:
+    if shape.open_now:
         where.append(_has_session(OPEN_NOW))
-    if filters.has_free_seats:
+    if shape.has_free_seats:
         where.append(_has_session("s.seats_taken < s.capacity"))
-    if after is not None:
+    if shape.after:
         operator = ">" if direction == "asc" else "<"
         where.append(f"({key}, o.id) {operator} (:after_key, :after_id)")
-        params["after_key"], params["after_id"] = after
         types += [bindparam("after_key", type_=key_type), bindparam("after_id", type_=UUID(as_uuid=True))]
+    # OFFSET 0 keeps the query a subquery evaluated once: inlined, a prepared statement's generic plan
+    # (which the driver's statement cache leads to) parsed the search text again for every candidate row,
+    # in the index recheck and in the ranking (3.3 -> 2.8 ms for the benchmark's listing).
     query_source = (
-        "CROSS JOIN (SELECT websearch_to_tsquery('norwegian', :q) AS q) AS query" if filters.q else ""
+        "CROSS JOIN (SELECT websearch_to_tsquery('norwegian', :q) AS q OFFSET 0) AS query" if shape.q else ""
     )
     # The next session is only joined when it is the sort key.
     next_session = (
         f"LEFT JOIN LATERAL (SELECT min(s.starts_at) AS starts_at FROM catalog.sessions s WHERE {UPCOMING}) "
         "AS nxt ON true"
-        if sort is SortOrder.next_session
+        if shape.sort is SortOrder.next_session
         else ""
     )
-    statement = text(
+    return text(
         f"""
         WITH hits AS (
             SELECT o.id, {key} AS sort_key
@@ -152,4 +199,3 @@ async def search(
         ORDER BY h.sort_key {direction}, h.id {direction}
         """
     ).bindparams(*types)
-    return (await session.execute(statement, params)).all()

@@ -29,7 +29,7 @@ from services.catalog.search.schemas import (
 from services.kernel import cursors
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.problems import BadRequestProblem, Forbidden
-from services.kernel.schemas import oslo_iso
+from services.kernel.schemas import OSLO
 
 MAX_PAGE = 100
 
@@ -141,8 +141,8 @@ def _summary(row: Any) -> dict[str, Any]:
         if next_id is None
         else {
             "id": str(next_id),
-            "starts_at": oslo_iso(starts_at),
-            "ends_at": oslo_iso(ends_at),
+            "starts_at": starts_at.astimezone(OSLO),  # orjson writes it as `OsloDatetime` does
+            "ends_at": ends_at.astimezone(OSLO),
             "venue": venue,
             "seats_available": next_seats,
             "enrolment_open": next_open,

@@ -107,6 +107,10 @@ class JwksCache:
             self._fetched_at = time.monotonic()
             return True
 
+    def current(self, kid: str) -> jwt.PyJWK | None:
+        """The key published under `kid` now, without fetching (the token cache checks its key still is)."""
+        return self._keys.get(kid)
+
     async def get(self, kid: str) -> jwt.PyJWK | None:
         now = time.monotonic()
         stale = self._fetched_at is None or now - self._fetched_at > self.ttl

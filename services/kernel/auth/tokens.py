@@ -9,6 +9,8 @@ identified by the `oid` claim (the Entra ID object id).
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -46,14 +48,57 @@ class Principal:
         return role.value in self.roles
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    key: jwt.PyJWK  # the key that verified it: a cached token is good only while its key is still published
+    kid: str
+    valid_until: float  # `exp` plus the leeway, as `time.time()`
+
+
 class TokenVerifier:
-    def __init__(self, *, issuer: str, audience: str, jwks: JwksCache, leeway_seconds: int = 60) -> None:
+    """Verifies bearer tokens, and remembers the ones it verified.
+
+    A browser sends the same access token with every request for its lifetime (about an hour from Entra
+    ID), and checking its RS256 signature was the largest single cost of a catalogue listing after the
+    query (README "Performance"). So a verified token is kept, keyed by its whole text (signature
+    included), until its `exp` (plus the same leeway the verification allows) or until the key that signed
+    it is no longer in the JWKS, whichever comes first; at most `cache_size` tokens, least recently used
+    first out. Only tokens that passed every check are kept: anything refused is checked again in full the
+    next time.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks: JwksCache,
+        leeway_seconds: int = 60,
+        cache_size: int = 10_000,
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.jwks = jwks
         self.leeway = leeway_seconds
+        self.cache_size = cache_size
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            if known.valid_until > time.time() and self.jwks.current(known.kid) is known.key:
+                self._verified.move_to_end(token)
+                return known.principal
+            del self._verified[token]
+        principal, key, kid, claims = await self._verify(token)
+        if self.cache_size > 0:
+            self._verified[token] = _Verified(principal, key, kid, float(claims["exp"]) + self.leeway)
+            while len(self._verified) > self.cache_size:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, jwt.PyJWK, str, dict[str, Any]]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as exc:
@@ -97,12 +142,13 @@ class TokenVerifier:
             raise Unauthorized("Token roles claim is malformed.")
         name = claims.get("name")
         email = claims.get("preferred_username") or claims.get("email")
-        return Principal(
+        principal = Principal(
             oid=oid,
             roles=frozenset(raw_roles),
             name=name if isinstance(name, str) else None,
             email=email if isinstance(email, str) else None,
         )
+        return principal, key, kid, claims
 
 
 bearer_scheme = HTTPBearer(
