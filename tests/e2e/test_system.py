@@ -156,8 +156,12 @@ async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tok
     from tests.e2e.stack import free_port
     from tests.support import running
 
+    release = asyncio.Event()
+    held: list[asyncio.StreamWriter] = []
+
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
+        held.append(writer)
+        await release.wait()  # until the test ends: every connection it accepted is then closed
         writer.close()
 
     async def answer_at_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -192,8 +196,12 @@ async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tok
             still_waiting = sum(not task.done() for task in stuck)
             timed_out, *others = await asyncio.gather(*stuck)
     finally:
+        release.set()
         slow.close()
         fast.close()
+        await asyncio.gather(*(writer.wait_closed() for writer in held), return_exceptions=True)
+        await slow.wait_closed()
+        await fast.wait_closed()
     assert meanwhile.status_code == 200
     assert still_waiting == len(stuck), "the healthy service waited behind the slow one"
     assert {r.status_code for r in others} == {504}
