@@ -48,13 +48,16 @@ async def lock_sessions(session: AsyncSession, session_ids: Iterable[uuid.UUID])
     ids = sorted(set(session_ids))
     if not ids:
         return []
-    for key in sorted({_queue_key(i) for i in ids}):
-        await session.execute(
-            text("SELECT true FROM pg_advisory_xact_lock(:space, :key)"), {"space": QUEUE_SPACE, "key": key}
-        )
+    # The queue's locks are taken in the same statement, by a subquery PostgreSQL runs once before the
+    # first row (an init plan), in key order (the array's). Rows updated since the statement's snapshot
+    # are locked in their latest version (FOR UPDATE follows the update), so nothing read is stale.
+    queue = text(
+        "(SELECT count(pg_advisory_xact_lock(:queue_space, key)) "
+        "FROM unnest(CAST(:queue_keys AS int[])) AS key) >= 0"
+    ).bindparams(queue_space=QUEUE_SPACE, queue_keys=sorted({_queue_key(i) for i in ids}))
     result = await session.execute(
         select(SessionView)
-        .where(uuid_in(col(SessionView.id), ids))
+        .where(uuid_in(col(SessionView.id), ids), queue)
         .order_by(col(SessionView.id))
         .with_for_update()
         .execution_options(populate_existing=True)

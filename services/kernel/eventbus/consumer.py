@@ -145,7 +145,7 @@ async def run_pass(
             return PassResult(Outcome.busy)
         if state.wait_seconds > 0:
             return PassResult(Outcome.retry_later, delay=state.wait_seconds)
-        events = await repository.read_after(session, state.position, subscription.topics, batch_size)
+        events, fenced = await repository.read_after(session, state.position, subscription.topics, batch_size)
         position = state.position
         attempts = state.attempts
         handled = 0
@@ -186,17 +186,11 @@ async def run_pass(
                     session, subscription.name, position, attempts, delay, message
                 )
                 return PassResult(Outcome.retry_later, handled, delay)
-        # Whether events wait behind the fence is asked before the position is written: the write gives
-        # the transaction an id (if the handlers did not), and holding one holds back everyone's fence.
-        if len(events) == batch_size:
-            result = PassResult(Outcome.more, handled)
-        elif await repository.has_fenced_events(session, position, subscription.topics):
-            result = PassResult(Outcome.fenced, handled)
-        else:
-            result = PassResult(Outcome.idle, handled)
         if position != state.position or state.attempts:
             await repository.advance(session, subscription.name, position)
-        return result
+        if len(events) == batch_size:
+            return PassResult(Outcome.more, handled)
+        return PassResult(Outcome.fenced if fenced else Outcome.idle, handled)
 
 
 class Worker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,10 +136,14 @@ async def backlogs(session: AsyncSession, names: Sequence[str]) -> dict[str, Bac
     return {row.name: Backlog(int(row.lag), int(row.dead)) for row in rows}
 
 
-async def read_after(
-    session: AsyncSession, position: Position, topics: Sequence[str], limit: int
-) -> list[Event]:
-    """Events after `position` whose transactions are all finished: the ordering fence.
+class Page(NamedTuple):
+    events: list[Event]
+    fenced: bool  # events past the position wait behind the fence (from transactions still running)
+
+
+async def read_after(session: AsyncSession, position: Position, topics: Sequence[str], limit: int) -> Page:
+    """Events after `position` whose transactions are all finished: the ordering fence. And whether more
+    wait behind it, asked in the same statement (a round trip less per pass).
 
     The ordering columns are qualified on purpose: the select list exposes `xid` as text, and a bare
     `ORDER BY xid` would sort by that output column, putting xid 1000 before xid 999 and skipping events
@@ -147,40 +151,38 @@ async def read_after(
 
     Only rows with `xid < pg_snapshot_xmin(pg_current_snapshot())` are read. Every transaction below
     that bound has ended, so no event can later appear behind the position we store; a transaction still
-    running (even one that took a lower `id`) is simply read on a later pass.
+    running (even one that took a lower `id`) is simply read on a later pass. `fenced` is true when an
+    event past the position is at or above that bound (committed or not): the caller looks again soon,
+    since the transaction holding the fence back may publish nothing and so send no NOTIFY when it ends.
     """
-    rows = await session.execute(
-        text(
-            f"""
-            SELECT {EVENT_COLUMNS} FROM eventbus.events AS e
-            WHERE (e.xid, e.id) > (CAST(CAST(:xid AS text) AS xid8), :id)
-              AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
-              AND e.topic = ANY(:topics)
-            ORDER BY e.xid, e.id
-            LIMIT :limit
-            """
-        ),
-        {"xid": position.xid, "id": position.id, "topics": list(topics), "limit": limit},
-    )
-    return [Event.from_row(row) for row in rows]
-
-
-async def has_fenced_events(session: AsyncSession, position: Position, topics: Sequence[str]) -> bool:
-    """Are events waiting behind the fence (committed or not, from transactions still running)?"""
-    result = await session.execute(
-        text(
-            """
-            SELECT EXISTS (
-                SELECT 1 FROM eventbus.events
-                WHERE (xid, id) > (CAST(CAST(:xid AS text) AS xid8), :id)
-                  AND xid >= pg_snapshot_xmin(pg_current_snapshot())
-                  AND topic = ANY(:topics)
-            )
-            """
-        ),
-        {"xid": position.xid, "id": position.id, "topics": list(topics)},
-    )
-    return bool(result.scalar_one())
+    rows = (
+        await session.execute(
+            text(
+                f"""
+                WITH fence AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+                SELECT EXISTS (
+                           SELECT 1 FROM eventbus.events AS f, fence
+                           WHERE (f.xid, f.id) > (CAST(CAST(:xid AS text) AS xid8), :id)
+                             AND f.xid >= fence.xmin
+                             AND f.topic = ANY(:topics)
+                       ) AS fenced,
+                       page.*
+                FROM (SELECT 1) AS one
+                LEFT JOIN LATERAL (
+                    SELECT e.xid AS position_xid, {EVENT_COLUMNS} FROM eventbus.events AS e, fence
+                    WHERE (e.xid, e.id) > (CAST(CAST(:xid AS text) AS xid8), :id)
+                      AND e.xid < fence.xmin
+                      AND e.topic = ANY(:topics)
+                    ORDER BY e.xid, e.id
+                    LIMIT :limit
+                ) AS page ON true
+                ORDER BY page.position_xid, page.id
+                """
+            ),
+            {"xid": position.xid, "id": position.id, "topics": list(topics), "limit": limit},
+        )
+    ).all()
+    return Page([Event.from_row(row) for row in rows if row.id is not None], bool(rows[0].fenced))
 
 
 async def advance(session: AsyncSession, name: str, position: Position) -> None:
