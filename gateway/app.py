@@ -20,6 +20,7 @@ from gateway import forwarding, protection
 from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
+from gateway.upstream import UpstreamTransport
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import MetricsMiddleware, metrics_response
@@ -171,13 +172,12 @@ def create_app(
 
             ensure_dev_keys()
         # One connection pool: forwarding uses the transport directly, the client (readiness, OpenAPI) on it.
-        upstream_transport = transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(
+        upstream_transport = transport or UpstreamTransport(
+            httpx.Limits(
                 max_connections=settings.max_connections,
                 max_keepalive_connections=settings.max_keepalive_connections,
                 keepalive_expiry=settings.keepalive_expiry_seconds,
-            ),
-            trust_env=False,
+            )
         )
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(
