@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +39,9 @@ class RelevanceNeedsQuery(BadRequestProblem):
 
 
 def _fingerprint(filters: Filters, sort: SortOrder) -> str:
-    normal = json.dumps({"f": asdict(filters), "s": sort.value}, sort_keys=True, default=str)
+    # `vars`, not `dataclasses.asdict`: the same mapping (so the same fingerprint), without asdict's deep
+    # copy of every list, which was a twentieth of a listing's time.
+    normal = json.dumps({"f": vars(filters), "s": sort.value}, sort_keys=True, default=str)
     return hashlib.sha256(normal.encode()).hexdigest()[:16]
 
 
