@@ -154,28 +154,31 @@ async def read_after(session: AsyncSession, position: Position, topics: Sequence
     running (even one that took a lower `id`) is simply read on a later pass. `fenced` is true when an
     event past the position is at or above that bound (committed or not): the caller looks again soon,
     since the transaction holding the fence back may publish nothing and so send no NOTIFY when it ends.
+    It is only asked when the page is not full (a full page means another pass at once anyway): during
+    a burst the question scans the whole backlog, and asking it on every pass cost about a sixth of the
+    bus's throughput in the benchmark (1,678 against 1,945-2,004 events/s).
     """
     rows = (
         await session.execute(
             text(
                 f"""
-                WITH fence AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-                SELECT EXISTS (
-                           SELECT 1 FROM eventbus.events AS f, fence
-                           WHERE (f.xid, f.id) > (CAST(CAST(:xid AS text) AS xid8), :id)
-                             AND f.xid >= fence.xmin
-                             AND f.topic = ANY(:topics)
-                       ) AS fenced,
-                       page.*
-                FROM (SELECT 1) AS one
-                LEFT JOIN LATERAL (
+                WITH fence AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+                page AS MATERIALIZED (
                     SELECT e.xid AS position_xid, {EVENT_COLUMNS} FROM eventbus.events AS e, fence
                     WHERE (e.xid, e.id) > (CAST(CAST(:xid AS text) AS xid8), :id)
                       AND e.xid < fence.xmin
                       AND e.topic = ANY(:topics)
                     ORDER BY e.xid, e.id
                     LIMIT :limit
-                ) AS page ON true
+                )
+                SELECT CASE WHEN (SELECT count(*) FROM page) < :limit THEN EXISTS (
+                           SELECT 1 FROM eventbus.events AS f, fence
+                           WHERE (f.xid, f.id) > (CAST(CAST(:xid AS text) AS xid8), :id)
+                             AND f.xid >= fence.xmin
+                             AND f.topic = ANY(:topics)
+                       ) ELSE false END AS fenced,
+                       page.*
+                FROM (SELECT 1) AS one LEFT JOIN page ON true
                 ORDER BY page.position_xid, page.id
                 """
             ),
