@@ -447,15 +447,18 @@ async def propagation(
     }
 
 
+# Built once, as the services' own statements are: a `text()` built per event parsed its bind parameters
+# again every time (1,945-2,004 -> 2,422 events/s, first runs of this scenario on a fresh database).
+TICK = text("INSERT INTO public.bench_ticks (n) VALUES (:n)")
+
+
 class Counter:
     def __init__(self) -> None:
         self.handled = 0
 
     async def __call__(self, session: Any, event: Event) -> None:
         # A consumer's typical work: one small write in its own schema, in the delivery's transaction.
-        await session.execute(
-            text("INSERT INTO public.bench_ticks (n) VALUES (:n)"), {"n": event.payload["n"]}
-        )
+        await session.execute(TICK, {"n": event.payload["n"]})
         self.handled += 1
 
 

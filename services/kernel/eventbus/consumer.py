@@ -150,11 +150,12 @@ async def run_pass(
         attempts = state.attempts
         handled = 0
         service = subscription.name.split(".", 1)[0]
+        handled_ok = BUS_HANDLED.labels(service, subscription.name, "ok")
         async with aclosing(outcomes(session, subscription, events)) as results:
             async for event, error in results:
                 if error is None:
                     position, attempts, handled = Position(event.xid, event.id), 0, handled + 1
-                    BUS_HANDLED.labels(service, subscription.name, "ok").inc()
+                    handled_ok.inc()
                     continue
                 attempts += 1
                 BUS_HANDLED.labels(service, subscription.name, "failed").inc()
