@@ -39,8 +39,16 @@ def _listing(listing: dict[str, Any], path: Path) -> Path:
     labels = ["floor\n(FastAPI+asyncpg)", "catalogue\ndirect", "through\nthe gateway", "through\nnginx"]
     figure, axes = plt.subplots(figsize=(7, 4))
     bars = axes.bar(labels, [rates[n] for n in names], color=["#999999", "#2a6fbb", "#d9822b", "#4c9a2a"])
+    # The ratios the run reports (medians over its rounds), not the ratios of these mean rates.
+    reported = listing["ratios"]
+    ratios = {
+        "floor": 1 / reported["direct_vs_floor"],
+        "direct": 1.0,
+        "gateway": reported["gateway_vs_direct"],
+        "nginx": reported["nginx_vs_direct"],
+    }
     for bar, name in zip(bars, names, strict=True):
-        ratio = rates[name] / rates["direct"]
+        ratio = ratios[name]
         axes.annotate(
             f"{rates[name]:.0f}/s\n{ratio:.2f}× direct",
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),
