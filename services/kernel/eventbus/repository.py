@@ -67,7 +67,8 @@ def _state(row: Any) -> SubscriptionState:
 
 
 # Key space of the subscriptions' advisory locks (the two-int form; "EBUS"), apart from the one-bigint
-# locks of migrations and role setup.
+# locks of migrations and role setup. Within it a subscription's key is `hashtext(name)`: two names sharing
+# a hash would only take turns.
 LOCK_SPACE = 0x45425553
 
 
