@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.load import wrk
-from bench.suite import prepare, sign_in_settings, start_postgres
+from bench.suite import prepare, start_postgres
 from bench.volumes import LISTING_QUERY
 from services.kernel.auth import devkeys
 from tests.e2e.stack import running_stack
@@ -71,7 +71,7 @@ def main() -> None:
         try:
             asyncio.run(prepare(url))
             keys = devkeys.ensure_dev_keys(scratch / "keys")
-            auth = sign_in_settings(keys)
+            auth = devkeys.trusting_settings(keys)
             user = "leder0001@oslo.kommune.no"
             headers = {
                 "Authorization": "Bearer "

@@ -10,7 +10,8 @@ the three services and the gateway as uvicorn processes, as `make run` does. The
    the HR integration sends it (this also gives the enrolment service its people).
 2. **Catalogue listing** (search text, two filters, 50 results, signed in) with wrk: the floor app
    (bench/floor.py: FastAPI + asyncpg + orjson serving the same 50 rows), the catalogue directly, through
-   the gateway, and through nginx as a reverse proxy; two interleaved rounds, averaged.
+   the gateway, and through nginx as a reverse proxy; five interleaved rounds, each ratio the median of
+   the rounds' ratios.
 3. **Enrolment rush**: 2,000 leaders ask for 300 seats at once through the gateway; exactly 300 must be
    confirmed and none may get a 5xx. A fixed set of 2,000 distinct requests (one token each) sent once
    is something wrk cannot do, so this load comes from aiohttp in this process over 200 connections;
@@ -94,16 +95,6 @@ HISTORY_SQL = [
     FOR EACH ROW EXECUTE FUNCTION public.bench_position()
     """,
 ]
-
-
-def sign_in_settings(keys: Path) -> dict[str, str]:
-    """The services' token settings for a stack that trusts the keys in `keys` (made by ensure_dev_keys)."""
-    return {
-        "app_env": "test",
-        "oidc_issuer": devkeys.DEV_ISSUER,
-        "oidc_audience": devkeys.DEV_AUDIENCE,
-        "oidc_jwks_url": (keys / "jwks.json").as_uri(),
-    }
 
 
 def versions() -> dict[str, str]:
@@ -571,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
             report["versions"]["postgres"] = prepared.pop("postgres")
             report["data"] = prepared
             keys = devkeys.ensure_dev_keys(scratch / "keys")
-            auth = sign_in_settings(keys)
+            auth = devkeys.trusting_settings(keys)
             extra = {"ENROLLMENT_MAIL_DIRECTORY": str(scratch / "mail")}
             (scratch / "logs").mkdir()
             scenarios: dict[str, Any] = {}

@@ -113,13 +113,7 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def auth_settings(keys_dir: Path) -> dict[str, Any]:
     """Settings fields that make a service trust the test keys (APP_ENV=test: nothing defaulted)."""
-    return {
-        "app_env": "test",
-        "oidc_issuer": devkeys.DEV_ISSUER,
-        "oidc_audience": devkeys.DEV_AUDIENCE,
-        "oidc_jwks_url": (keys_dir / "jwks.json").as_uri(),
-        "log_format": "text",
-    }
+    return {**devkeys.trusting_settings(keys_dir), "log_format": "text"}
 
 
 @pytest.fixture(scope="session")

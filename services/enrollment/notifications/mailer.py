@@ -228,8 +228,9 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
         delivery.status = DeliveryStatus.sent.value
         delivery.sent_at = datetime.now(UTC)
 
-    # One mail per transaction: the pass holds back every consumer's ordering fence while it runs, and a
-    # hundred SMTP hand-overs in one pass held the catalogue's seat counts back for the whole rush.
+    # One mail per transaction: from its first write until it commits, a pass holds back every consumer's
+    # ordering fence, and a hundred SMTP hand-overs in one pass held the catalogue's seat counts back for
+    # the whole rush.
     return Subscription(
         name="enrollment.mailer", topics=(NotificationRequested.topic,), handler=on_notification, batch_size=1
     )

@@ -68,6 +68,17 @@ def ensure_dev_keys(directory: Path | None = None) -> Path:
     return directory
 
 
+def trusting_settings(directory: Path) -> dict[str, str]:
+    """Settings fields that make a service or the gateway trust the keys in `directory` (made by
+    `ensure_dev_keys`) and nothing else: APP_ENV=test, so no setting falls back to a development default."""
+    return {
+        "app_env": "test",
+        "oidc_issuer": DEV_ISSUER,
+        "oidc_audience": DEV_AUDIENCE,
+        "oidc_jwks_url": (directory / "jwks.json").as_uri(),
+    }
+
+
 def _load_signing_key(directory: Path) -> tuple[rsa.RSAPrivateKey, str]:
     pem = directory / "private.pem"
     return _parsed_signing_key(pem, pem.stat().st_mtime_ns)
