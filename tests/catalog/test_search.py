@@ -161,3 +161,40 @@ async def test_listing_answers_if_none_match_and_changes_when_seats_do(
 async def test_page_size_is_capped(catalog: httpx.AsyncClient, tokens: TokenFactory, limit: int) -> None:
     response = await catalog.get("/offerings", params={"limit": limit}, headers=tokens.header())
     assert response.status_code == 422
+
+
+async def test_session_filters_page_in_order(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Conditions on sessions are checked on the ordered candidates until a page is full: every page is full
+    but the last, in sort order, and the pages together hold exactly the offerings that qualify."""
+    full_sessions = []
+    for n in range(12):
+        _, [session] = await published_offering(catalog, tokens, title=f"Samling {n:02d}")
+        if n % 3 == 1:
+            full_sessions.append(session["id"])
+    async with sessionmaker() as db, db.begin():
+        await db.execute(
+            text(
+                "UPDATE catalog.sessions SET seats_taken = capacity, seats_version = 1 WHERE id = ANY(:ids)"
+            ),
+            {"ids": full_sessions},
+        )
+    expected = [f"Samling {n:02d}" for n in range(12) if n % 3 != 1]
+    for sort, order in (("title", expected), ("newest", expected[::-1])):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {
+                "has_free_seats": "true",
+                "sort": sort,
+                "limit": 3,
+                **({"cursor": cursor} if cursor else {}),
+            }
+            page = await find(catalog, tokens, **params)
+            cursor = page["next_cursor"]
+            assert len(page["items"]) == 3 or cursor is None
+            seen += titles(page)
+            if cursor is None:
+                break
+        assert seen == order, sort
