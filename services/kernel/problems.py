@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -214,8 +215,8 @@ _DATA_EXCEPTION_CLASS = "22"
 
 
 async def _handle_database_error(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, DBAPIError)
-    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    """SQLAlchemy's error (the driver's in `orig`) or the driver's own (`database.Reads`)."""
+    sqlstate = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None) or ""
     if not sqlstate.startswith(_DATA_EXCEPTION_CLASS):
         return await _handle_unexpected(request, exc)
     log.info("refused a value PostgreSQL cannot take (SQLSTATE %s) on %s", sqlstate, request.url.path)
@@ -320,6 +321,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(DBAPIError, _handle_database_error)
+    app.add_exception_handler(asyncpg.PostgresError, _handle_database_error)
     # Here rather than only under Exception: Starlette re-raises what reaches its catch-all handler after
     # answering, and uvicorn then closes the connection, so a client reusing it sees a reset instead of
     # the 503 (a connection attempt while PostgreSQL restarts raises a bare OSError from the driver).

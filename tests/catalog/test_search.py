@@ -198,3 +198,13 @@ async def test_session_filters_page_in_order(
             if cursor is None:
                 break
         assert seen == order, sort
+
+
+async def test_values_postgresql_refuses_are_bad_requests(
+    catalog: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    """A NUL character cannot travel in PostgreSQL text: 400 `invalid-value`, not a 500."""
+    await published_offering(catalog, tokens, title="Tillit")
+    for params in ({"q": "til\x00lit"}, {"theme": "til\x00lit"}):
+        response = await catalog.get("/offerings", params=params, headers=tokens.header())
+        assert (response.status_code, response.json()["type"]) == (400, "urn:problem:invalid-value"), params

@@ -15,7 +15,7 @@ from services.catalog.search.repository import Filters
 from services.catalog.search.schemas import OfferingPage, SortOrder, StatusFilter
 from services.kernel import cursors
 from services.kernel.auth.tokens import CurrentPrincipal
-from services.kernel.database import ReadSessionDep
+from services.kernel.database import ReadsDep
 from services.kernel.etags import conditional_orjson
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
@@ -36,7 +36,7 @@ CodeList = Annotated[list[Annotated[str, Query(max_length=64)]], Query(max_lengt
 )
 async def find_offerings(
     request: Request,
-    session: ReadSessionDep,
+    reads: ReadsDep,
     principal: CurrentPrincipal,
     q: Annotated[str | None, Query(max_length=200, description="Search text, Norwegian stemming.")] = None,
     kind: CodeList = [],  # noqa: B006 - FastAPI copies defaults per request
@@ -59,7 +59,7 @@ async def find_offerings(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Search and filter offerings; page with `cursor`. Answers If-None-Match with 304."""
-    await service.check_codes(session, kind, theme)
+    await service.check_codes(reads, kind, theme)
     filters = Filters(
         q=q.strip() if q and q.strip() else None,
         statuses=service.statuses_for(principal, status),
@@ -72,5 +72,5 @@ async def find_offerings(
         open_now=open_now,
         has_free_seats=has_free_seats,
     )
-    page = await service.find(session, filters, sort, cursor=cursor, limit=limit)
+    page = await service.find(reads, filters, sort, cursor=cursor, limit=limit)
     return conditional_orjson(request, page)

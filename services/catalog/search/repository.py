@@ -9,11 +9,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Text, TextClause, bindparam, text
+from sqlalchemy import Float, Text, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.search.schemas import SortOrder
+from services.kernel.database import DriverStatement, Reads
 
 # sort -> (key expression, direction). Keys are never NULL, so keyset comparison is a plain row compare.
 SORT_KEYS: dict[SortOrder, tuple[str, str, Any]] = {
@@ -82,8 +82,24 @@ def _has_session(condition: str) -> str:
     return f"coalesce((SELECT true FROM catalog.sessions s WHERE {UPCOMING} AND {condition} LIMIT 1), false)"
 
 
+async def unknown_codes(reads: Reads, kinds: list[str], themes: list[str]) -> tuple[list[str], list[str]]:
+    """The offering kinds and the themes among those given that the catalogue does not have."""
+    [(unknown_kinds, unknown_themes)] = await reads.fetch(UNKNOWN_CODES, {"kinds": kinds, "themes": themes})
+    return list(unknown_kinds), list(unknown_themes)
+
+
+UNKNOWN_CODES = DriverStatement.of(
+    text(
+        """
+        SELECT ARRAY(SELECT unnest(:kinds) EXCEPT SELECT code FROM catalog.offering_kinds),
+               ARRAY(SELECT unnest(:themes) EXCEPT SELECT code FROM catalog.themes)
+        """
+    ).bindparams(bindparam("kinds", type_=ARRAY(Text())), bindparam("themes", type_=ARRAY(Text())))
+)
+
+
 async def search(
-    session: AsyncSession,
+    reads: Reads,
     filters: Filters,
     sort: SortOrder,
     *,
@@ -115,7 +131,7 @@ async def search(
         filters.has_free_seats,
         after is not None,
     )
-    return (await session.execute(_statement(shape), params)).all()
+    return await reads.fetch(_statement(shape), params)
 
 
 class _Shape(NamedTuple):
@@ -134,7 +150,7 @@ class _Shape(NamedTuple):
 
 
 @lru_cache(maxsize=512)
-def _statement(shape: _Shape) -> TextClause:
+def _statement(shape: _Shape) -> DriverStatement:
     """The statement for one shape, built once (building it per request was a visible share of a listing;
     the values travel as bind parameters, so a shape has one statement whatever is searched for)."""
     key, direction, key_type = SORT_KEYS[shape.sort]
@@ -208,10 +224,12 @@ def _statement(shape: _Shape) -> TextClause:
         if probes
         else candidates
     )
-    return text(
-        f"""
-        WITH hits AS ({hits} LIMIT :limit)
-        {PAGE_COLUMNS}
-        ORDER BY h.sort_key {direction}, h.id {direction}
-        """
-    ).bindparams(*types)
+    return DriverStatement.of(
+        text(
+            f"""
+            WITH hits AS ({hits} LIMIT :limit)
+            {PAGE_COLUMNS}
+            ORDER BY h.sort_key {direction}, h.id {direction}
+            """
+        ).bindparams(*types)
+    )

@@ -13,11 +13,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
-
-from services.catalog.offerings import repository as offerings_repository
-from services.catalog.offerings.models import OfferingKind
 from services.catalog.offerings.service import UnknownOfferingKind, UnknownTheme
 from services.catalog.search import repository
 from services.catalog.search.repository import Filters
@@ -27,6 +22,7 @@ from services.catalog.search.schemas import (
 )
 from services.kernel import cursors
 from services.kernel.auth.tokens import Principal, Role
+from services.kernel.database import Reads
 from services.kernel.problems import BadRequestProblem, Forbidden
 from services.kernel.schemas import OSLO
 
@@ -80,26 +76,20 @@ def statuses_for(principal: Principal, wanted: StatusFilter) -> list[str]:
     return ["draft", "published", "archived"] if wanted is StatusFilter.all else [wanted.value]
 
 
-async def check_codes(session: AsyncSession, kinds: list[str], themes: list[str]) -> None:
-    if kinds:
-        found = set(
-            (
-                await session.execute(select(OfferingKind.code).where(col(OfferingKind.code).in_(kinds)))
-            ).scalars()
-        )
-        unknown = sorted(set(kinds) - found)
-        if unknown:
-            raise UnknownOfferingKind(
-                f"Unknown offering kind {', '.join(unknown)}.", extra={"unknown": unknown}
-            )
-    if themes:
-        unknown = sorted(set(themes) - await offerings_repository.known_theme_codes(session, themes))
-        if unknown:
-            raise UnknownTheme(f"Unknown theme {', '.join(unknown)}.", extra={"unknown": unknown})
+async def check_codes(reads: Reads, kinds: list[str], themes: list[str]) -> None:
+    if not kinds and not themes:
+        return
+    unknown_kinds, unknown_themes = await repository.unknown_codes(reads, kinds, themes)
+    if unknown_kinds:
+        unknown = sorted(unknown_kinds)
+        raise UnknownOfferingKind(f"Unknown offering kind {', '.join(unknown)}.", extra={"unknown": unknown})
+    if unknown_themes:
+        unknown = sorted(unknown_themes)
+        raise UnknownTheme(f"Unknown theme {', '.join(unknown)}.", extra={"unknown": unknown})
 
 
 async def find(
-    session: AsyncSession, filters: Filters, sort: SortOrder | None, *, cursor: str | None, limit: int
+    reads: Reads, filters: Filters, sort: SortOrder | None, *, cursor: str | None, limit: int
 ) -> dict[str, Any]:
     """One page as the JSON-ready body of `OfferingPage` (plain dicts: the listing is the hottest read, and
     building a model per row and dumping it again cost more than the query; the endpoint documents the
@@ -109,11 +99,11 @@ async def find(
         raise RelevanceNeedsQuery("Give q, or choose another sort.")
     after = decode_cursor(cursor, filters, sort) if cursor else None
     now = datetime.now(UTC)
-    rows = await repository.search(session, filters, sort, after=after, limit=limit + 1, now=now)
+    rows = await repository.search(reads, filters, sort, after=after, limit=limit + 1, now=now)
     page, more = rows[:limit], len(rows) > limit
     return {
         "items": [_summary(row) for row in page],
-        "next_cursor": encode_cursor(filters, sort, page[-1].id, page[-1].sort_key) if more else None,
+        "next_cursor": encode_cursor(filters, sort, page[-1]["id"], page[-1]["sort_key"]) if more else None,
     }
 
 
