@@ -57,19 +57,20 @@ def _httpx_errors() -> Iterator[None]:
         raise
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    """True when the socket has data or was closed by the peer (an idle connection must not be reused)."""
-    if sock is None or sock.fileno() == -1:
-        return True
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
+        # Registered once: the pool asks again for every idle connection on every request.
+        self._poller = select.poll()
+        if self._socket is not None:
+            self._poller.register(self._socket, select.POLLIN)
+
+    def _readable(self) -> bool:
+        """True when the socket has data or was closed (an idle connection must then not be reused)."""
+        if self._socket is None or self._socket.fileno() == -1:
+            return True
+        return bool(self._poller.poll(0))
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._inner.read(max_bytes, timeout)
@@ -87,7 +88,7 @@ class _Stream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
-            return _readable(self._socket)
+            return self._readable()
         return self._inner.get_extra_info(info)
 
 
