@@ -49,7 +49,7 @@ def summarise(raw: Path, top: int) -> str:
         "gateway/",
         "sqlalchemy/",
         "httpx/",
-        "httpcore/",
+        "aiohttp/",
         "fastapi/routing",
         "jwt/",
         "orjson",

@@ -105,7 +105,7 @@ def versions() -> dict[str, str]:
             "starlette",
             "uvicorn",
             "httpx",
-            "httpcore",
+            "aiohttp",
             "sqlalchemy",
             "asyncpg",
             "orjson",

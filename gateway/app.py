@@ -175,7 +175,6 @@ def create_app(
         upstream_transport = transport or UpstreamTransport(
             httpx.Limits(
                 max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_keepalive_connections,
                 keepalive_expiry=settings.keepalive_expiry_seconds,
             )
         )

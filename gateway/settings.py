@@ -32,7 +32,6 @@ class GatewaySettings(PlatformSettings):
         "large bodies on the enrolment service.",
     )
     max_connections: int = Field(default=200, ge=1)
-    max_keepalive_connections: int = Field(default=50, ge=0)
     keepalive_expiry_seconds: float = Field(
         default=2.0,
         gt=0,

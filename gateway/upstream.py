@@ -1,168 +1,120 @@
-# ruff: noqa: ASYNC109 - the timeout parameters are httpcore's network backend interface
-"""The gateway's connection pool to the services: httpcore's pool with a cheaper idle-connection check.
+"""The gateway's connection pool to the services: httpx's transport interface over aiohttp's client.
 
-httpcore asks every pooled connection, on every request and again when its answer is read, whether the
-connection has expired, and for an idle HTTP/1.1 connection that means asking its socket whether it has
-become readable (the server closed it). Through anyio's stream that question rebuilds a table of socket
-attributes with two more system calls (`getpeername`, `getsockname`) per connection each time: with 16
-busy connections it was a tenth of the gateway's time on the catalogue listing (README "Performance").
-`CheapReadableBackend` wraps httpcore's own anyio backend and answers that one question from the socket
-it kept; everything else (connecting, reading, writing, TLS) is httpcore's and anyio's.
+The gateway forwards through an httpx transport (`forward` calls `handle_async_request`; readiness and
+the OpenAPI cache use an `httpx.AsyncClient` on it; tests swap in `httpx.MockTransport`), and this one
+sends over aiohttp's connection pool and C HTTP parser. httpx's own pool (httpcore) was measured first:
+it rescans every pooled connection on every request and again when the answer is read (idle ones once
+per other connection, and each with a system call asking whether its socket became readable), which
+held the gateway at 0.55-0.71 of direct on the catalogue listing; this transport reached 0.80-0.82 in
+the same comparison (README "Performance").
 
-httpx's `AsyncHTTPTransport` builds its pool without a way to choose the network backend, so
-`UpstreamTransport` is the same small adapter between httpx requests and an httpcore pool, written
-against both libraries' public interfaces (including the mapping of httpcore's errors to httpx's, which
-`forward` and the tests rely on).
+What the gateway relies on, kept here: the request goes out with exactly the headers `forward` built (no
+User-Agent, Accept or Accept-Encoding of aiohttp's, no cookie jar), no redirects are followed, the body
+comes back as sent (not decompressed), and failures surface as the httpx errors `forward` maps to 503,
+504 and 502. An idle connection the service closed is not reused, and an idempotent request that meets
+a keep-alive connection closed under it is sent once more on a new one (aiohttp does both).
 """
 
 from __future__ import annotations
 
-import contextlib
-import select
-import socket
-import ssl
-from collections.abc import AsyncIterator, Iterable, Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpcore
+import aiohttp
 import httpx
 
-# httpcore's errors as the httpx errors the gateway handles (most specific first).
-_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
+
+def _failure(exc: BaseException) -> httpx.TransportError:
+    """aiohttp's error as the httpx error the gateway handles."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):  # no connection in time (pool wait included)
+        return httpx.ConnectTimeout(str(exc))
+    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, unreachable: nothing was sent
+        return httpx.ConnectError(str(exc))
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp.SocketTimeoutError: no answer in time
+        return httpx.ReadTimeout(str(exc) or "no answer in time")
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientOSError):
+        return httpx.ReadError(str(exc))
+    return httpx.RemoteProtocolError(str(exc))  # disconnected, malformed answer
 
 
-@contextlib.contextmanager
-def _httpx_errors() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        for source, target in _ERRORS:
-            if isinstance(exc, source):
-                raise target(str(exc)) from exc
-        raise
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket: socket.socket | None = inner.get_extra_info("socket")
-        # Registered once: the pool asks again for every idle connection on every request.
-        self._poller = select.poll()
-        if self._socket is not None:
-            self._poller.register(self._socket, select.POLLIN)
-
-    def _readable(self) -> bool:
-        """True when the socket has data or was closed (an idle connection must then not be reused)."""
-        if self._socket is None or self._socket.fileno() == -1:
-            return True
-        return bool(self._poller.poll(0))
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            return self._readable()
-        return self._inner.get_extra_info(info)
-
-
-class CheapReadableBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+_FAILURES = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
 class _Body(httpx.AsyncByteStream):
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _httpx_errors():
-            async for part in self._stream:
-                yield part
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except _FAILURES as exc:
+            raise _failure(exc) from exc
 
     async def aclose(self) -> None:
-        if hasattr(self._stream, "aclose"):
-            with _httpx_errors():
-                await self._stream.aclose()
+        # Read to the end: back to the pool; not read to the end: closed (its rest would come next).
+        self._response.release()
 
 
 class UpstreamTransport(httpx.AsyncBaseTransport):
-    """Plain HTTP/1.1 to the services (no proxies from the environment, no TLS settings of its own)."""
+    """Plain HTTP/1.1 to the services; `limits.max_connections` bounds the pool (aiohttp keeps idle
+    connections up to that bound, for `limits.keepalive_expiry`)."""
 
     def __init__(self, limits: httpx.Limits) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=CheapReadableBackend(),
-        )
+        self._limits = limits
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Made on first use: an aiohttp session belongs to the event loop that runs it.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._limits.max_connections or 0,
+                    limit_per_host=0,
+                    keepalive_timeout=self._limits.keepalive_expiry or 5.0,
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+                trust_env=False,
+            )
+        return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.AsyncByteStream)
-        outgoing = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _httpx_errors():
-            answer = await self._pool.handle_async_request(outgoing)
+        timeout: dict[str, Any] = request.extensions.get("timeout", {})
+        connect, pool = timeout.get("connect"), timeout.get("pool")
+        phases: list[float | None] = [timeout.get(phase) for phase in ("pool", "connect", "write", "read")]
+        # aiohttp has no write timeout: sending the request and waiting for the answer to start are bounded
+        # together by the sum of the four (reading a long answer afterwards only by the read timeout).
+        until_answer = sum(phase for phase in phases if phase is not None) if None not in phases else None
+        # Read whole before anything is sent: a body over the gateway's limit is refused (413) by the
+        # reading, not halfway through sending it (the service's bodies are JSON documents).
+        body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
+        try:
+            async with asyncio.timeout(until_answer):
+                response = await self._client().request(
+                    request.method,
+                    str(request.url),
+                    headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+                    data=body or None,
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(
+                        total=None,
+                        connect=None if connect is None or pool is None else connect + pool,
+                        sock_connect=connect,
+                        sock_read=timeout.get("read"),
+                    ),
+                )
+        except _FAILURES as exc:
+            raise _failure(exc) from exc
         return httpx.Response(
-            status_code=answer.status,
-            headers=answer.headers,
-            stream=_Body(answer.stream),
-            extensions=answer.extensions,
+            status_code=response.status,
+            headers=list(response.raw_headers),
+            stream=_Body(response),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
         )
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        if self._session is not None:
+            await self._session.close()

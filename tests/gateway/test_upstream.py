@@ -59,3 +59,65 @@ async def test_failures_surface_as_the_httpx_errors_the_gateway_maps() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_requests_and_answers_pass_as_they_are() -> None:
+    """The service sees exactly the headers the gateway built (nothing of the client library's own) and
+    the gateway gets the answer as sent: compressed bytes, repeated headers, redirects and cookies left
+    to the browser; both requests go out on one kept-alive connection."""
+    seen: list[bytes] = []
+    connections = 0
+    gzipped = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcbO\x06\x00\xf5\xe0\xb7\xe1\x02\x00\x00\x00"
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:  # the client closed the connection
+                break
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.lower().split(b"\r\n")
+                    if line.startswith(b"content-length:")
+                ),
+                0,
+            )
+            seen.append(head + await reader.readexactly(length))
+            writer.write(
+                b"HTTP/1.1 302 Found\r\nlocation: /elsewhere\r\ncontent-encoding: gzip\r\n"
+                b"set-cookie: a=1\r\nset-cookie: b=2\r\ncontent-length: %d\r\n\r\n%s"
+                % (len(gzipped), gzipped)
+            )
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(record, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/path?x=1"
+    transport = UpstreamTransport(LIMITS)
+    headers = [(b"host", b"catalog.internal"), (b"x-tag", b"one"), (b"x-tag", b"two")]
+    try:
+        for method, body in (("POST", b'{"a":1}'), ("GET", b"")):
+            answer = await transport.handle_async_request(
+                httpx.Request(method, url, headers=headers, content=body or None)
+            )
+            assert answer.status_code == 302
+            assert answer.headers.get_list("set-cookie") == ["a=1", "b=2"]
+            assert b"".join([chunk async for chunk in answer.aiter_raw()]) == gzipped
+            await answer.aclose()
+    finally:
+        await transport.aclose()
+        server.close()
+        await server.wait_closed()
+    post, get = seen
+    assert post.startswith(b"POST /path?x=1 HTTP/1.1\r\n")
+    assert post.endswith(b'\r\n\r\n{"a":1}')
+    assert get.startswith(b"GET /path?x=1 HTTP/1.1\r\n")
+    for request in (post, get):
+        lines = request.lower().split(b"\r\n")
+        assert b"host: catalog.internal" in lines
+        assert [line for line in lines if line.startswith(b"x-tag")] == [b"x-tag: one", b"x-tag: two"]
+        assert not [line for line in lines if line.startswith((b"user-agent", b"accept", b"cookie"))]
+    assert connections == 1
