@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.kernel.requestid import current_request_id
@@ -249,7 +250,8 @@ def database_unavailable(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, ConnectionError | TimeoutError) or (
+        # PoolTimeout: every connection of the pool stayed busy for the pool's timeout (an overload).
+        if isinstance(current, ConnectionError | TimeoutError | PoolTimeout) or (
             isinstance(current, OSError) and _raised_in_driver(current)
         ):
             return True
@@ -326,6 +328,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     # answering, and uvicorn then closes the connection, so a client reusing it sees a reset instead of
     # the 503 (a connection attempt while PostgreSQL restarts raises a bare OSError from the driver).
     app.add_exception_handler(OSError, _handle_os_error)
+    app.add_exception_handler(PoolTimeout, _handle_unexpected)  # likewise: 503 on a connection kept open
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

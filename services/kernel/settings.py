@@ -130,11 +130,8 @@ class ServiceSettings(PlatformSettings):
     host: str = "127.0.0.1"
     port: int
     migrate_on_start: bool = True
-    # A fixed pool: connections beyond what PostgreSQL can run at once only queue inside PostgreSQL, where
-    # waiting costs CPU (16 concurrent listings on 2 cores over 15 connections took 40 % more PostgreSQL
-    # time per request than over 10), and overflow connections are opened and closed again under load.
     db_pool_size: int = 10
-    db_max_overflow: int = 0
+    db_max_overflow: int = 5
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_ms: int = 15_000
     db_idle_in_transaction_timeout_ms: int = 30_000

@@ -188,3 +188,24 @@ async def test_an_unexpected_error_is_a_500_problem_with_the_request_id(
     body = assert_problem(response, 500)
     assert body["request_id"] == "trace-500"
     assert "bug" not in response.text
+
+
+async def test_a_pool_that_stays_busy_is_a_503(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every connection of the request pool busy for the pool's whole timeout (an overload): the client is
+    told to try again, not that the service failed."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from services.catalog.offerings import repository
+
+    async def overloaded(*args: object, **kwargs: object) -> None:
+        raise PoolTimeout(
+            "QueuePool limit of size 10 overflow 0 reached, connection timed out, timeout 30.00"
+        )
+
+    monkeypatch.setattr(repository, "list_kinds", overloaded)
+    response = await catalog.get("/offering-kinds", headers=tokens.header())
+    body = assert_problem(response, 503)
+    assert body["type"] == "urn:problem:database-unavailable"
+    assert response.headers["retry-after"] == "2"
