@@ -44,16 +44,20 @@ async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
         limits = httpx.Limits(max_keepalive_connections=0, max_connections=PEOPLE)
         async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
             finished: dict[uuid.UUID, float] = {}
+            first_answer = asyncio.Event()
 
             async def enrol(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
                 outcome = await rush.enrol(client, course.id, person_id, coordinator)
                 if isinstance(outcome, int):
                     finished[person_id] = time.monotonic()
+                    first_answer.set()
                 return person_id, outcome
 
             first, late = people[: PEOPLE - 20], people[PEOPLE - 20 :]
             tasks = [asyncio.create_task(enrol(p.id)) for p in first]
-            await asyncio.sleep(0.3)
+            # SIGTERM as soon as the first answer is back: the others queue for the same session behind it,
+            # so they are in flight (a fixed delay found them all answered once on a fast machine).
+            await asyncio.wait_for(first_answer.wait(), 30)
             process.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
             await listener_closed(url)
