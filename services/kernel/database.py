@@ -1,25 +1,35 @@
 """Database engine and sessions: created in a service's lifespan, one transaction per request.
 
-`session_dependency` yields an `AsyncSession` whose transaction commits when the endpoint returns and
-rolls back when it raises; services and repositories only `flush()`. That is what makes "business write
-plus outgoing event in one transaction" the natural shape of every write.
+`SessionDep` gives an endpoint an `AsyncSession`; services and repositories only `flush()`. Every route
+of every service is a `TransactionalRoute`, which commits the request's transaction after the endpoint
+has built its response and before the first byte of it is sent (a 2xx means committed), rolls it back
+when the endpoint raises, and runs the request again when PostgreSQL broke a deadlock or a serialization
+conflict by aborting it (see `TransactionalRoute`). That is what makes "business write plus outgoing
+event in one transaction" the natural shape of every write.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from typing import Annotated, Any, NamedTuple
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import MetaData, TextClause, any_, literal
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
+
+from services.kernel.problems import TransactionConflict
 
 # One naming convention for every constraint, so migrations name things predictably.
 NAMING_CONVENTION: dict[str, str] = {
@@ -97,14 +107,111 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+log = logging.getLogger(__name__)
+
+# Where a request keeps the sessions its endpoint opened, for `TransactionalRoute` to commit.
+_REQUEST_SESSIONS = "kernel.request_sessions"
+# SQLSTATEs after which PostgreSQL has rolled the whole transaction back, so running the request again
+# is exactly as if it had arrived a moment later: deadlock detected, serialization failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# Attempts of one request before it is answered 503 (`TransactionConflict`), and the base of the
+# jittered pause between them (jitter, so two victims of one deadlock do not meet again in step).
+MAX_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 0.01
+
+
 async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: commit on success, roll back on any error."""
+    """The request's session. `TransactionalRoute` commits it before the response is sent; it is closed
+    (rolling back whatever was not committed) when the request ends.
+
+    The commit is deliberately not here, after the `yield`: FastAPI runs that code only after the
+    response has been sent, so a client could act on a 2xx whose write is not yet visible, or was lost
+    with the process."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session, session.begin():
+    async with sessionmaker() as session:
+        request.scope.setdefault(_REQUEST_SESSIONS, []).append(session)
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+
+
+def retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: PostgreSQL aborted the transaction, nothing of it is kept."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError):
+            current = current.orig
+            continue
+        if str(getattr(current, "sqlstate", "") or "") in RETRYABLE_SQLSTATES:
+            return True
+        current = current.__cause__
+    return False
+
+
+class TransactionalRoute(APIRoute):
+    """A route whose request transaction commits before its response leaves (every service's routes).
+
+    - The endpoint runs and its response is built; then every session the request opened commits; only
+      then is the response handed to the server. A commit that fails answers as that error does (503
+      `database-unavailable` when the connection broke), never as the 2xx that was built.
+    - An endpoint that raises has its sessions rolled back; the error answers as usual.
+    - A deadlock or serialization failure aborted the whole transaction in PostgreSQL, so the request is
+      run again from the start on a fresh transaction, up to `MAX_ATTEMPTS` times; then 503
+      `transaction-conflict` with `Retry-After`. Nothing else is retried: an error whose outcome is
+      unknown (the connection broke while committing) must not be applied twice.
+
+    Endpoints keep their side effects inside the request's transaction, which is what makes the retry
+    safe; the one that claims an `Idempotency-Key` in a transaction of its own gives the claim back when
+    it raises, so its retry claims afresh.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            attempt = 1
+            while True:
+                try:
+                    response = await handler(request)
+                    await _end_request_sessions(request, commit=True)
+                    return response
+                except Exception as exc:  # a cancelled request's session is rolled back when it closes
+                    await _end_request_sessions(request, commit=False)
+                    if not retryable(exc):
+                        raise
+                    if attempt >= MAX_ATTEMPTS:
+                        raise TransactionConflict(
+                            "The request met concurrent changes it could not be ordered with; "
+                            "nothing was changed. Try again shortly."
+                        ) from exc
+                    log.info("retrying %s %s after %s", request.method, request.url.path, _sqlstate(exc))
+                    await asyncio.sleep(RETRY_BASE_SECONDS * attempt * (1 + random.random()))  # noqa: S311
+                    attempt += 1
+
+        return handle
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(getattr(exc, "orig", exc), "sqlstate", "") or type(exc).__name__)
+
+
+async def _end_request_sessions(request: Request, *, commit: bool) -> None:
+    """Commit (or roll back) what the request's sessions hold; a session is done with afterwards, so a
+    retry of the request opens a new one."""
+    sessions: list[AsyncSession] = request.scope.pop(_REQUEST_SESSIONS, [])
+    for index, session in enumerate(sessions):
+        if not commit:
+            await session.rollback()
+            continue
+        try:
+            await session.commit()
+        except Exception:
+            for later in sessions[index:]:
+                await later.rollback()
+            raise
 
 
 class DriverStatement(NamedTuple):

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from services.kernel.database import TransactionalRoute
 from services.kernel.migrations import at_head
 from services.kernel.problems import ProblemDetails, ProblemResponse, problem_response, problem_type
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=TransactionalRoute, tags=["health"])
 
 
 class Liveness(BaseModel):

@@ -126,6 +126,18 @@ class ServiceUnavailable(Problem):
     title = "Service unavailable"
 
 
+class TransactionConflict(ServiceUnavailable):
+    """A request PostgreSQL aborted (deadlock, serialization failure) again after the kernel's retries."""
+
+    slug = "transaction-conflict"
+    title = "Concurrent changes; try again"
+
+
+# What a 503 tells the client to wait, in seconds, when the raiser does not say: every 503 carries one,
+# so a client (and the gateway's breaker) never has to guess when to come back.
+DEFAULT_RETRY_AFTER = "1"
+
+
 class GatewayTimeout(Problem):
     status = 504
     slug = "upstream-timeout"
@@ -157,6 +169,8 @@ def problem_response(
         **dict(extra or {}),
     )
     response_headers = dict(headers or {})
+    if status == 503 and not any(name.lower() == "retry-after" for name in response_headers):
+        response_headers["Retry-After"] = DEFAULT_RETRY_AFTER
     if request_id:
         response_headers.setdefault("X-Request-ID", request_id)
     return ProblemResponse(
@@ -215,9 +229,30 @@ async def _handle_http(request: Request, exc: Exception) -> ProblemResponse:
 _DATA_EXCEPTION_CLASS = "22"
 
 
+# Deadlock detected, serialization failure: PostgreSQL rolled the transaction back; the same request a
+# moment later will most likely pass. Requests are retried by `database.TransactionalRoute` first.
+_CONFLICT_SQLSTATES = ("40P01", "40001")
+_UNIQUE_VIOLATION = "23505"
+
+
 async def _handle_database_error(request: Request, exc: Exception) -> ProblemResponse:
     """SQLAlchemy's error (the driver's in `orig`) or the driver's own (`database.Reads`)."""
     sqlstate = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None) or ""
+    if sqlstate in _CONFLICT_SQLSTATES:
+        log.warning("transaction aborted (SQLSTATE %s) on %s", sqlstate, request.url.path)
+        return await _handle_problem(
+            request, TransactionConflict("Concurrent changes met; nothing was changed. Try again shortly.")
+        )
+    if sqlstate == _UNIQUE_VIOLATION:
+        # Checked before writing, so only a concurrent request can have stored the same thing first.
+        log.warning("unique violation on %s: %s", request.url.path, exc)
+        return problem_response(
+            409,
+            type_=problem_type("concurrent-conflict"),
+            title="Conflicting concurrent change",
+            detail="Another request stored the same thing at the same time; nothing was changed.",
+            instance=request.url.path,
+        )
     if not sqlstate.startswith(_DATA_EXCEPTION_CLASS):
         return await _handle_unexpected(request, exc)
     log.info("refused a value PostgreSQL cannot take (SQLSTATE %s) on %s", sqlstate, request.url.path)

@@ -129,6 +129,18 @@ def _engine(
     )
 
 
+def _require_transactional(router: APIRouter) -> None:
+    """Every route commits its request's transaction before answering (`database.TransactionalRoute`); a
+    router built without it would acknowledge writes that are not yet committed, so it is refused here."""
+    loose = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in router.routes
+        if isinstance(route, APIRoute) and not isinstance(route, database.TransactionalRoute)
+    ]
+    if loose:
+        raise RuntimeError(f"routes without route_class=TransactionalRoute: {', '.join(loose)}")
+
+
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
     """Build the FastAPI app of one service. Nothing touches the database until the lifespan starts."""
 
@@ -212,6 +224,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     routers = [*definition.routers, *([eventbus_admin.router] if definition.subscriptions else [])]
     for router in routers:
         declare_access(router.routes)
+        _require_transactional(router)
         app.include_router(router)
     install_docs(app, title=definition.title)
     return app

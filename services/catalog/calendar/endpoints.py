@@ -16,11 +16,11 @@ from services.catalog.sessions import repository as sessions_repository
 from services.catalog.sessions import service as sessions
 from services.catalog.sessions.models import CourseSession
 from services.kernel.auth.tokens import CurrentPrincipal
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import conditional
 from services.kernel.problems import COMMON_RESPONSES
 
-router = APIRouter(tags=["calendar"], responses=COMMON_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, tags=["calendar"], responses=COMMON_RESPONSES)
 ICS = {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An RFC 5545 calendar."}
 
 

@@ -22,7 +22,7 @@ from services.catalog.offerings.schemas import (
 from services.catalog.sessions import repository as sessions_repository
 from services.catalog.sessions.schemas import SessionPublic
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import (
     PreconditionFailed,
     PreconditionRequired,
@@ -33,7 +33,7 @@ from services.kernel.etags import (
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
 
-router = APIRouter(tags=["offerings"], responses=COMMON_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, tags=["offerings"], responses=COMMON_RESPONSES)
 ETAG_HEADER = {"ETag": {"description": "Strong tag of this version; send it back in If-Match to edit."}}
 WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
     403: Forbidden.openapi(),

@@ -15,11 +15,11 @@ from services.catalog.search.repository import Filters
 from services.catalog.search.schemas import OfferingPage, SortOrder, StatusFilter
 from services.kernel import cursors
 from services.kernel.auth.tokens import CurrentPrincipal
-from services.kernel.database import ReadsDep
+from services.kernel.database import ReadsDep, TransactionalRoute
 from services.kernel.etags import conditional_orjson
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
-router = APIRouter(tags=["offerings"], responses=COMMON_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, tags=["offerings"], responses=COMMON_RESPONSES)
 CodeList = Annotated[list[Annotated[str, Query(max_length=64)]], Query(max_length=20)]
 
 

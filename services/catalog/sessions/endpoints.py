@@ -19,11 +19,11 @@ from services.catalog.sessions.schemas import (
     SessionUpdate,
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import PreconditionFailed, PreconditionRequired, conditional_json, require_if_match
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
-router = APIRouter(tags=["sessions"], responses=COMMON_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, tags=["sessions"], responses=COMMON_RESPONSES)
 WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
     403: Forbidden.openapi(),
     404: service.SessionNotFound.openapi(),

@@ -20,11 +20,13 @@ from services.enrollment.directory.service import NotInDirectory, person_for
 from services.enrollment.enrollments.service import SessionNotFound
 from services.kernel import cursors
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, HrIntegrationOnly
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES
 from services.kernel.schemas import PageLimit, PageOffset
 
-router = APIRouter(tags=["attendance and completions"], responses=COMMON_RESPONSES)
+router = APIRouter(
+    route_class=TransactionalRoute, tags=["attendance and completions"], responses=COMMON_RESPONSES
+)
 
 
 @router.put(

@@ -70,6 +70,7 @@ async def record_attendance(
             Participation.status == EnrollmentStatus.confirmed.value,
             uuid_in(col(Participation.person_id), wanted),
         )
+        .order_by(col(Participation.id))  # the service's lock order: rows of one table in id order
         .with_for_update()
     )
     parts = list(result.scalars().all())
@@ -158,6 +159,7 @@ async def _settle_completions(
                     Completion.status == CompletionStatus.completed.value,
                     uuid_in(col(Completion.person_id), person_ids),
                 )
+                .order_by(col(Completion.id))
                 .with_for_update()
             )
         ).scalars()

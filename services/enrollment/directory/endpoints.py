@@ -11,11 +11,11 @@ from services.enrollment.directory import repository, service
 from services.enrollment.directory.models import OrgUnitKind
 from services.enrollment.directory.schemas import LeaderGroupPublic, OrgUnitPublic, PersonPublic
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
 from services.kernel.schemas import PageLimit, PageOffset
 
-router = APIRouter(tags=["directory"], responses=COMMON_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, tags=["directory"], responses=COMMON_RESPONSES)
 Search = Annotated[str | None, Query(max_length=200, description="Part of a name, e-mail or external id.")]
 
 

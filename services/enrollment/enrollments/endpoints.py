@@ -30,12 +30,12 @@ from services.enrollment.enrollments.schemas import (
 )
 from services.enrollment.idempotency import service as idempotency
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
 from services.kernel.spreadsheets import CSV, csv_response
 
-router = APIRouter(tags=["enrollments"], responses=COMMON_RESPONSES)
+router = APIRouter(route_class=TransactionalRoute, tags=["enrollments"], responses=COMMON_RESPONSES)
 
 
 async def present(

@@ -1,4 +1,21 @@
-"""SQL for enrolments, participations and the session rows they lock."""
+"""SQL for enrolments, participations and the session rows they lock.
+
+The enrolment service's one lock order. Every path (requests, coordinators' actions, the consumers of
+the catalogue's session events, the HR sync's deactivations and group changes) takes its locks in this
+order and never the other way round, so no two of them can wait for each other:
+
+1. the queue locks of the sessions concerned (transaction-level advisory locks, in key order) and
+2. those sessions' rows (`FOR NO KEY UPDATE`, in id order), both in one statement: `lock_sessions`;
+   a change of a session row (the catalogue's facts, the seat counts) is made only while holding it;
+3. the enrolment rows to change (`FOR UPDATE`, in id order): `lock_enrollments`, re-read, so their
+   status is judged as it is now;
+4. their participation rows (updated in primary-key order by the unit of work; attendance locks its
+   rows in id order);
+5. inserts only (audit, idempotency results, outbox events, mail deliveries), which wait for nothing.
+
+Whatever is read to decide who may do what (the enrolment as first read, the person, the group, the
+offering) is read before step 1, without locks.
+"""
 
 from __future__ import annotations
 
@@ -55,11 +72,13 @@ async def lock_sessions(session: AsyncSession, session_ids: Iterable[uuid.UUID])
         "(SELECT count(pg_advisory_xact_lock(:queue_space, key)) "
         "FROM unnest(CAST(:queue_keys AS int[])) AS key) >= 0"
     ).bindparams(queue_space=QUEUE_SPACE, queue_keys=sorted({_queue_key(i) for i in ids}))
+    # FOR NO KEY UPDATE: a participation or enrolment inserted elsewhere checks its foreign key to the
+    # session with a key-share lock, which this does not block (FOR UPDATE would).
     result = await session.execute(
         select(SessionView)
         .where(uuid_in(col(SessionView.id), ids), queue)
         .order_by(col(SessionView.id))
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return list(result.scalars().all())
@@ -83,8 +102,9 @@ async def get_offering(session: AsyncSession, offering_id: uuid.UUID) -> Offerin
     return await session.get(OfferingView, offering_id)
 
 
-async def get(session: AsyncSession, enrollment_id: uuid.UUID, *, lock: bool = False) -> Enrollment | None:
-    return await session.get(Enrollment, enrollment_id, with_for_update=lock or None, populate_existing=lock)
+async def get(session: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment | None:
+    """An enrolment as it is, unlocked: to authorise and to find its sessions before locking them."""
+    return await session.get(Enrollment, enrollment_id)
 
 
 async def get_person(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
@@ -184,21 +204,41 @@ async def add(session: AsyncSession, *rows: Enrollment | Participation | Enrollm
     await session.flush()
 
 
-async def participations(session: AsyncSession, enrollment_ids: Iterable[uuid.UUID]) -> list[Participation]:
+async def participations(
+    session: AsyncSession, enrollment_ids: Iterable[uuid.UUID], *, fresh: bool = False
+) -> list[Participation]:
+    """The places of these enrolments. `fresh` re-reads rows loaded earlier in the transaction (before
+    the locks were taken), overwriting them: only for places not yet changed in this transaction."""
     ids = list(set(enrollment_ids))
     if not ids:
         return []
-    result = await session.execute(
+    statement = (
         select(Participation)
         .where(uuid_in(col(Participation.enrollment_id), ids))
         .order_by(
             col(Participation.enrollment_id), col(Participation.person_id), col(Participation.session_id)
         )
     )
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
+    result = await session.execute(statement)
     return list(result.scalars().all())
 
 
 async def enrollments(session: AsyncSession, enrollment_ids: Iterable[uuid.UUID]) -> list[Enrollment]:
+    """Enrolments as they are, unlocked, by id."""
+    ids = list(set(enrollment_ids))
+    if not ids:
+        return []
+    result = await session.execute(
+        select(Enrollment).where(uuid_in(col(Enrollment.id), ids)).order_by(col(Enrollment.id))
+    )
+    return list(result.scalars().all())
+
+
+async def lock_enrollments(session: AsyncSession, enrollment_ids: Iterable[uuid.UUID]) -> list[Enrollment]:
+    """Lock enrolment rows in id order and re-read them (step 3 of the lock order: their sessions are
+    locked already). Their status may have changed since they were first read; this is what it is now."""
     ids = list(set(enrollment_ids))
     if not ids:
         return []

@@ -511,8 +511,9 @@ async def _cancel_parts(
     actor_oid: str,
     notification: NotificationKind = NotificationKind.cancelled,
 ) -> None:
-    """Cancel some places of an enrolment; the enrolment ends when no place is left (seats follow)."""
-    parts = await repository.participations(session, [enrollment.id])
+    """Cancel some places of an enrolment; the enrolment ends when no place is left (seats follow). The
+    enrolment is locked; its places are read as they are now (`doomed` may have been read before)."""
+    parts = await repository.participations(session, [enrollment.id], fresh=True)
     doomed_ids = {p.id for p in doomed}
     cancelling = [p for p in parts if p.id in doomed_ids and p.status in ACTIVE]
     if not cancelling:
@@ -594,6 +595,7 @@ async def withdraw(
         session_ids.update(ids)
         session_ids.update(p.session_id for p in by_enrollment[e.id])
     locked = {s.id: s for s in await repository.lock_sessions(session, session_ids)}
+    enrollments = await repository.lock_enrollments(session, by_enrollment)
     changes = Changes()
     for e in enrollments:
         held = (
@@ -647,7 +649,7 @@ async def cancel(
     cancellation deadline (the session's start if none is set) and leave a waiting list until the
     session starts; coordinators at any time.
     """
-    enrollment = await visible(session, principal, enrollment_id, lock=True)
+    enrollment = await visible(session, principal, enrollment_id)
     coordinator = principal.has_role(Role.coordinator)
     me = None if coordinator else await person_for(session, principal)
     leader = me is not None and await leads(session, enrollment, me)
@@ -660,6 +662,9 @@ async def cancel(
     if enrollment.status not in ACTIVE:
         raise NotCancellable(f"The enrolment is {enrollment.status}.")
     target = await _target_of(session, enrollment)
+    [enrollment] = await repository.lock_enrollments(session, [enrollment.id])
+    if enrollment.status not in ACTIVE:
+        raise NotCancellable(f"The enrolment is {enrollment.status}.")
     now = datetime.now(UTC)
     if not coordinator:
         if target.started(now):
@@ -670,7 +675,9 @@ async def cancel(
                 f"Cancellation closed {deadline.isoformat()}; ask a coordinator.",
                 extra={"deadline": deadline.isoformat()},
             )
-    parts = [p for p in await repository.participations(session, [enrollment.id]) if p.status in ACTIVE]
+    parts = [
+        p for p in await repository.participations(session, [enrollment.id], fresh=True) if p.status in ACTIVE
+    ]
     if person_id is not None:
         parts = [p for p in parts if p.person_id == person_id]
         if not parts:
@@ -691,6 +698,20 @@ async def cancel(
 
 
 # --- what the catalogue's changes do ----------------------------------------------------------------------
+
+
+async def lock_for_session_changes(
+    session: AsyncSession, changed: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
+    """Before the catalogue's facts about sessions (session id, offering id) are written: lock them, and
+    for a programme every scheduled session of it (what a promotion on the programme's list locks), in
+    one step of the lock order, so what follows never waits for a session while holding another."""
+    ids = {session_id for session_id, _ in changed}
+    for offering_id in {offering_id for _, offering_id in changed}:
+        offering = await repository.get_offering(session, offering_id)
+        if offering is not None and offering.is_programme:
+            ids.update(await repository.offering_session_ids(session, offering_id))
+    await repository.lock_sessions(session, ids)
 
 
 async def session_cancelled(session: AsyncSession, session_id: uuid.UUID, reason: str) -> int:
@@ -787,8 +808,7 @@ async def promote_by_hand(
     session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, reason: str
 ) -> Enrollment:
     """Confirm a waiting enrolment now, over capacity if need be."""
-    enrollment = await _waiting(session, enrollment_id)
-    target = await _target_of(session, enrollment)
+    target, enrollment = await _locked_waiting(session, enrollment_id)
     over = enrollment.seats > target.room()
     changes = Changes()
     await _confirm(
@@ -808,8 +828,7 @@ async def move(
     session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, new_position: int, reason: str
 ) -> Enrollment:
     """Move a waiting enrolment to another place on its list (1 = first in line)."""
-    enrollment = await _waiting(session, enrollment_id)
-    target = await _target_of(session, enrollment)  # the lock serialises moves with promotions
+    target, enrollment = await _locked_waiting(session, enrollment_id)  # serialised with promotions
     queue = await repository.waiting(session, target.offering.id, target.session_id)
     ranks = sorted(e.queue_rank for e in queue if e.queue_rank is not None)
     old = next(i for i, e in enumerate(queue) if e.id == enrollment.id)
@@ -833,13 +852,18 @@ async def move(
     return enrollment
 
 
-async def _waiting(session: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment:
-    enrollment = await repository.get(session, enrollment_id, lock=True)
+async def _locked_waiting(session: AsyncSession, enrollment_id: uuid.UUID) -> tuple[Target, Enrollment]:
+    """A waiting enrolment and its sessions, locked in the service's order (sessions, then it)."""
+    enrollment = await repository.get(session, enrollment_id)
     if enrollment is None:
         raise EnrollmentNotFound(f"No enrolment {enrollment_id}.")
     if enrollment.status != WAITLISTED:
         raise NotWaiting(f"The enrolment is {enrollment.status}.")
-    return enrollment
+    target = await _target_of(session, enrollment)
+    [enrollment] = await repository.lock_enrollments(session, [enrollment.id])
+    if enrollment.status != WAITLISTED:
+        raise NotWaiting(f"The enrolment is {enrollment.status}.")
+    return target, enrollment
 
 
 # --- reads -----------------------------------------------------------------------------------------------
@@ -852,13 +876,11 @@ async def leads(session: AsyncSession, enrollment: Enrollment, me: Person) -> bo
     return group is not None and group.leader_id == me.id
 
 
-async def visible(
-    session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, *, lock: bool = False
-) -> Enrollment:
+async def visible(session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID) -> Enrollment:
     """An enrolment the caller may see: their own, their group's as its top leader, any as a coordinator.
 
     Anyone else's answers 404, exactly like a missing one."""
-    enrollment = await repository.get(session, enrollment_id, lock=lock)
+    enrollment = await repository.get(session, enrollment_id)
     if enrollment is not None and not principal.has_role(Role.coordinator):
         me = await person_for(session, principal)
         mine = enrollment.person_id == me.id or await leads(session, enrollment, me)

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Query, Request
 from services.enrollment.hrsync import repository, service
 from services.enrollment.hrsync.schemas import SyncRequest, SyncResult
 from services.kernel.auth.tokens import HrIntegrationOnly, Principal, Role, require_role
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
 router = APIRouter(
-    prefix="/directory", tags=["directory sync"], responses={**COMMON_RESPONSES, 403: Forbidden.openapi()}
+    route_class=TransactionalRoute,
+    prefix="/directory",
+    tags=["directory sync"],
+    responses={**COMMON_RESPONSES, 403: Forbidden.openapi()},
 )
 
 

@@ -31,10 +31,14 @@ from services.enrollment.reflection.schemas import (
     UnitConflict,
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
-router = APIRouter(tags=["reflection groups"], responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
+router = APIRouter(
+    route_class=TransactionalRoute,
+    tags=["reflection groups"],
+    responses={**COMMON_RESPONSES, 403: Forbidden.openapi()},
+)
 ROUND_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: service.RoundNotFound.openapi(),
     409: service.RoundConfirmed.openapi(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -63,6 +64,7 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
         "cancellation_deadline": payload.cancellation_deadline,
         "catalog_sequence": payload.sequence,
     }
+    await enrollments.lock_for_session_changes(session, [(payload.session_id, payload.offering_id)])
     # Upsert: a replay rewrites the same facts; seat counts, owned here, are left alone. Events arrive in
     # commit order, so the last one wins; the sequence guard only protects against replays of older ones.
     known = await session.scalar(
@@ -93,4 +95,19 @@ async def _effects(session: AsyncSession, topic: str, payload: ScheduledSession)
         await enrollments.seats_may_have_freed(session, payload.session_id)
 
 
-SESSIONS = Subscription(name="enrollment.sessions", topics=SESSION_TOPICS, handler=on_session_event)
+async def lock_sessions_of(session: AsyncSession, events: list[Event]) -> None:
+    """Every session a pass's events change, with their programmes' sessions, locked before any handler
+    runs (in the service's lock order, not in the order of the events)."""
+    changed: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for event in events:
+        try:
+            facts = ScheduledSession.model_validate(event.payload)
+        except ValidationError:
+            continue  # its handler fails on it the same way, and the bus dead-letters it
+        changed.append((facts.session_id, facts.offering_id))
+    await enrollments.lock_for_session_changes(session, changed)
+
+
+SESSIONS = Subscription(
+    name="enrollment.sessions", topics=SESSION_TOPICS, handler=on_session_event, lock=lock_sessions_of
+)

@@ -9,11 +9,15 @@ from fastapi import APIRouter
 from services.feedback.participants import repository
 from services.feedback.participants.schemas import ParticipantPublic
 from services.kernel.auth.tokens import CoordinatorOnly
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
 
-router = APIRouter(tags=["participants"], responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
+router = APIRouter(
+    route_class=TransactionalRoute,
+    tags=["participants"],
+    responses={**COMMON_RESPONSES, 403: Forbidden.openapi()},
+)
 
 
 @router.get("/sessions/{session_id}/participants", summary="List a session's participants")

@@ -14,11 +14,13 @@ from services.feedback.reports.schemas import BeforeAfter, Report, Trend
 from services.feedback.surveys.schemas import SurveyKind
 from services.feedback.surveys.shipped import DIMENSIONS
 from services.kernel.auth.tokens import CoordinatorOnly
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.spreadsheets import CSV, XLSX, csv_response, xlsx_response
 
-router = APIRouter(tags=["reports"], responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
+router = APIRouter(
+    route_class=TransactionalRoute, tags=["reports"], responses={**COMMON_RESPONSES, 403: Forbidden.openapi()}
+)
 
 Dimension = Annotated[str, Query(pattern=r"^[a-z][a-z0-9-]{0,39}$", description="e.g. collaboration")]
 

@@ -28,11 +28,11 @@ from services.feedback.surveys.schemas import (
     TemplatePublic,
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
 
-router = APIRouter(responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
+router = APIRouter(route_class=TransactionalRoute, responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
 TemplateKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.kernel.auth.tokens import OpsOnly
-from services.kernel.database import SessionDep
+from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.eventbus import repository
 from services.kernel.eventbus.consumer import describe_error, handle_one
 from services.kernel.eventbus.envelope import Event
@@ -29,6 +29,7 @@ from services.kernel.problems import (
 from services.kernel.schemas import BIGINT_MAX, BigIntId, PageLimit, PageOffset, WriteModel
 
 router = APIRouter(
+    route_class=TransactionalRoute,
     prefix="/eventbus",
     tags=["event bus"],
     responses={**COMMON_RESPONSES, 403: Forbidden.openapi()},

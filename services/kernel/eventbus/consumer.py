@@ -146,6 +146,8 @@ async def run_pass(
         if state.wait_seconds > 0:
             return PassResult(Outcome.retry_later, delay=state.wait_seconds)
         events, fenced = await repository.read_after(session, state.position, subscription.topics, batch_size)
+        if events and subscription.lock is not None:
+            await subscription.lock(session, events)
         position = state.position
         attempts = state.attempts
         handled = 0

@@ -11,6 +11,8 @@ from services.kernel.eventbus.envelope import Event
 
 # A handler writes through the session it is given; its writes commit with the subscription's new position.
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+# Takes, before any handler of a pass runs, every lock the pass's handlers will take.
+BatchLock = Callable[[AsyncSession, list[Event]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -23,3 +25,8 @@ class Subscription:
     # ordering fence), so a handler that writes and then does slow outside work (a mail server) takes
     # one event per transaction instead of a hundred.
     batch_size: int | None = None
+    # For handlers that lock rows requests lock too: a pass holds every lock its handlers took until it
+    # commits, so handlers locking one event's rows after another's would take them in event order, not
+    # in the service's lock order, and could deadlock with a request. `lock` takes them all first, in
+    # that order; the handlers then find them held.
+    lock: BatchLock | None = None
