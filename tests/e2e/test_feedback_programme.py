@@ -127,6 +127,18 @@ async def test_a_leader_group_programme_with_feedback_through_the_gateway(
             )
         ).scalar_one()
 
+    async def both_sessions_known() -> bool:
+        # The offering and its sessions reach the enrolment service by separate subscriptions: the
+        # programme is enrolled in once it knows both (a programme takes the sessions it knows).
+        async with database.create_sessionmaker(engine)() as session:
+            known = await session.scalar(
+                text("SELECT count(*) FROM enrollment.sessions WHERE id = ANY(:ids)"),
+                {"ids": [uuid.UUID(s) for s in sessions]},
+            )
+        return known == len(sessions)
+
+    await eventually(both_sessions_known, within=30)
+
     async def enrolled() -> dict[str, Any] | None:
         response = await client.post(
             f"{API}/enrollment/enrollments",

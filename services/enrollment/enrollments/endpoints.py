@@ -16,17 +16,18 @@ from services.enrollment.directory.service import (
     readable_group,
 )
 from services.enrollment.enrollments import repository, rules, service
-from services.enrollment.enrollments.models import Enrollment, Participation
+from services.enrollment.enrollments.admission import AdmissionsDep
+from services.enrollment.enrollments.models import Enrollment
 from services.enrollment.enrollments.schemas import (
     AuditEntryPublic,
     CancelRequest,
     EnrollmentCreate,
     EnrollmentPublic,
     MoveRequest,
-    ParticipationPublic,
     PromoteRequest,
     RosterEntryPublic,
     WaitingEntryPublic,
+    to_public,
 )
 from services.enrollment.idempotency import service as idempotency
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
@@ -58,18 +59,6 @@ async def present(
     ]
 
 
-def to_public(
-    enrollment: Enrollment, participants: Sequence[Participation], position: int | None
-) -> EnrollmentPublic:
-    return EnrollmentPublic.model_validate(
-        {
-            **enrollment.model_dump(),
-            "waitlist_position": position,
-            "participants": [ParticipationPublic.model_validate(p) for p in participants],
-        }
-    )
-
-
 async def _present_for(
     session: AsyncSession, principal: Principal, enrollment: Enrollment
 ) -> EnrollmentPublic:
@@ -99,6 +88,7 @@ async def create_enrollment(
     session: SessionDep,
     principal: CurrentPrincipal,
     body: EnrollmentCreate,
+    admissions: AdmissionsDep,
     idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> EnrollmentPublic:
     """Enrol yourself; your whole top-leader group (`leader_group_id`) if you are its top leader; or,
@@ -123,18 +113,16 @@ async def create_enrollment(
             return outcome  # type: ignore[return-value]  # a replay answers with the stored response
         claim = outcome
     try:
-        # Built from what the enrolment wrote: whoever made it (the person, the group's top leader or a
-        # coordinator) sees every place, and nothing is read again while the sessions are locked.
-        created = to_public(*await service.enroll(session, principal, body))
-        if claim is not None:
-            await idempotency.complete(
-                session, claim, status.HTTP_201_CREATED, created.model_dump(mode="json")
-            )
+        ask = await service.prepare(session, principal, body)
+        # The reads are done: the connection goes back to the pool while the request waits its turn.
+        await session.commit()
+        # Decided and committed with the other requests for the same sessions (`admission`); built from
+        # what was written, so whoever made it sees every place and nothing is read again.
+        return await admissions.admit(ask, claim)
     except BaseException:
         if claim is not None:
             await idempotency.release(idempotency.sessionmaker_of(request), claim)
         raise
-    return created
 
 
 @router.get("/enrollments/mine", summary="List my enrolments", responses={403: NotInDirectory.openapi()})

@@ -22,8 +22,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, text
+from sqlalchemy import ColumnElement, Table, exists, func, insert, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -197,6 +198,58 @@ async def active_conflicts(
         .distinct()
     )
     return list(result.scalars().all())
+
+
+async def active_places(
+    session: AsyncSession, session_ids: Sequence[uuid.UUID], person_ids: Sequence[uuid.UUID]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """(person, session) of every place held or waited for by these people in these sessions."""
+    result = await session.execute(
+        select(Participation.person_id, Participation.session_id).where(
+            uuid_in(col(Participation.session_id), session_ids),
+            uuid_in(col(Participation.person_id), person_ids),
+            col(Participation.status).in_(ACTIVE),
+        )
+    )
+    return {(row.person_id, row.session_id) for row in result}
+
+
+async def next_queue_ranks(session: AsyncSession, count: int) -> list[int]:
+    """`count` new waiting-list ranks, ascending: each above every rank given before."""
+    result = await session.execute(
+        text("SELECT nextval('enrollment.enrollment_queue_rank') FROM generate_series(1, :n)"), {"n": count}
+    )
+    return sorted(result.scalars().all())
+
+
+async def waiting_count(session: AsyncSession, offering_id: uuid.UUID, session_id: uuid.UUID | None) -> int:
+    """How many wait on a session's (or a programme's) list; its sessions are locked."""
+    statement = select(func.count()).select_from(Enrollment).where(*_queue(offering_id, session_id))
+    return int(await session.scalar(statement) or 0)
+
+
+async def insert_decided(
+    session: AsyncSession,
+    enrollments: Sequence[Enrollment],
+    participations: Sequence[Participation],
+    audit: Sequence[EnrollmentAudit],
+) -> None:
+    """Write enrolments decided together: one statement per table, whatever their number."""
+    tables: list[tuple[Table, Sequence[Any], set[str]]] = [
+        (_table(Enrollment), enrollments, set()),
+        (_table(Participation), participations, set()),
+        (_table(EnrollmentAudit), audit, {"id"}),  # an identity column
+    ]
+    for table, rows, skip in tables:
+        if rows:
+            names = [c.name for c in table.columns if c.name not in skip]
+            values = [{name: getattr(row, name) for name in names} for row in rows]
+            await session.execute(insert(table), values)
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 async def add(session: AsyncSession, *rows: Enrollment | Participation | EnrollmentAudit) -> None:

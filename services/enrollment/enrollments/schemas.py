@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Self
 
 from pydantic import Field, model_validator
 
-from services.enrollment.enrollments.models import Attendance, EnrollmentKind, EnrollmentStatus
+from services.enrollment.enrollments.models import (
+    Attendance,
+    Enrollment,
+    EnrollmentKind,
+    EnrollmentStatus,
+    Participation,
+)
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
 
 Reason = Field(min_length=1, max_length=1000, examples=["Plass holdt av til Bydel Stovner etter avtale"])
@@ -80,6 +87,18 @@ class EnrollmentPublic(ReadModel):
     cancel_reason: str | None
     created_at: OsloDatetime
     participants: list[ParticipationPublic]
+
+
+def to_public(
+    enrollment: Enrollment, participants: Sequence[Participation], position: int | None
+) -> EnrollmentPublic:
+    return EnrollmentPublic.model_validate(
+        {
+            **enrollment.model_dump(),
+            "waitlist_position": position,
+            "participants": [ParticipationPublic.model_validate(p) for p in participants],
+        }
+    )
 
 
 class AuditEntryPublic(ReadModel):

@@ -39,9 +39,7 @@ from services.enrollment.enrollments.schemas import EnrollmentCreate
 from services.enrollment.events import (
     SOURCE,
     EnrollmentCancelled,
-    EnrollmentConfirmed,
     EnrollmentPromoted,
-    EnrollmentWaitlisted,
     NotificationKind,
     NotificationRequested,
     ParticipationFacts,
@@ -319,8 +317,33 @@ class Enrolled(NamedTuple):
     position: int | None
 
 
-async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCreate) -> Enrolled:
-    now = datetime.now(UTC)
+@dataclass
+class Ask:
+    """An enrolment request with everything decided that needs no lock: whom it enrols, in what, and
+    that the caller may. What is left (window, room, duplicates, position) is decided under the
+    session's lock by `admission`, together with the other requests for the same sessions."""
+
+    principal_oid: str
+    offering: OfferingView
+    session_id: uuid.UUID | None  # None: a programme taken whole
+    session_ids: list[uuid.UUID]  # the sessions it takes seats in, locked when it is decided
+    people: list[Person]
+    person: Person | None
+    group: LeaderGroup | None
+    booking_unit: str
+    seats: int
+    audience_checked: bool
+
+    @property
+    def queue(self) -> tuple[uuid.UUID, uuid.UUID | None]:
+        """The waiting list it joins, which is also what it is decided with: a session's, or a programme's."""
+        return self.offering.id, self.session_id
+
+
+async def prepare(session: AsyncSession, principal: Principal, data: EnrollmentCreate) -> Ask:
+    """Everything about an enrolment request that is decided without the session's lock: who is
+    enrolled (the caller, someone a coordinator names, or a group its top leader or a coordinator
+    names), the session or programme and its offering, and the audience rules."""
     coordinator = principal.has_role(Role.coordinator)
     group: LeaderGroup | None = None
     person: Person | None = None
@@ -346,6 +369,7 @@ async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCr
                 "This session belongs to a programme: enrol in the programme (offering_id).",
                 extra={"offering_id": str(offering.id)},
             )
+        session_ids = [course.id]
     else:
         assert data.offering_id is not None
         offering = await _offering(session, data.offering_id)
@@ -353,75 +377,26 @@ async def enroll(session: AsyncSession, principal: Principal, data: EnrollmentCr
             raise OfferingNotFound(f"No published offering {data.offering_id}.")
         if not offering.is_programme:
             raise BadRequestProblem("Only a programme is enrolled in as a whole; name a session_id.")
+        session_ids = await repository.offering_session_ids(session, offering.id)
     if offering.status != "published":
         raise NotOpen(f"The offering is {offering.status}.")
     if not acting_for_others:
         refused = await rules.refusal(session, offering, person=person, group=group)
         if refused is not None:
             raise refused.problem()
-
-    target = await _target_for(session, offering, data.session_id)
-    if data.session_id is not None and target.sessions and target.sessions[0].status != "scheduled":
-        raise NotOpen(f"The session is {target.sessions[0].status}.")
-    _check_window(target, now)
-    scheduled = target.scheduled
-    session_ids = [s.id for s in scheduled]
-    taken = await repository.active_conflicts(session, session_ids, [p.id for p in people])
-    if taken:
-        raise AlreadyEnrolled(
-            "Already holding or waiting for a place here: " + ", ".join(sorted(str(t) for t in taken)),
-            extra={"person_ids": sorted(str(t) for t in taken)},
-        )
-
     booking_unit = offering.booking_unit if group is not None else "person"
-    seats = 1 if booking_unit == "group" else len(people)
-    confirmed = seats <= target.room()
-    enrollment = Enrollment(
-        offering_id=offering.id,
+    return Ask(
+        principal_oid=principal.oid,
+        offering=offering,
         session_id=data.session_id,
-        kind=EnrollmentKind.group.value if group else EnrollmentKind.person.value,
-        person_id=person.id if group is None and person is not None else None,
-        leader_group_id=group.id if group else None,
-        status=CONFIRMED if confirmed else WAITLISTED,
+        session_ids=session_ids,
+        people=people,
+        person=person if group is None else None,
+        group=group,
         booking_unit=booking_unit,
-        seats=seats,
+        seats=1 if booking_unit == "group" else len(people),
         audience_checked=not acting_for_others,
-        enrolled_by_oid=principal.oid,
-        confirmed_at=now if confirmed else None,
     )
-    await repository.add(session, enrollment)
-    parts = [
-        Participation(enrollment_id=enrollment.id, session_id=s.id, person_id=p.id, status=enrollment.status)
-        for s in scheduled
-        for p in people
-    ]
-    await repository.add(session, *parts)
-    sessions = {s.id: s for s in scheduled}
-    _settle(sessions, {}, enrollment, parts)
-    changes = Changes()
-    by_id = {p.id: p for p in people}
-    changes.audit.append(
-        EnrollmentAudit(
-            enrollment_id=enrollment.id,
-            action=enrollment.status,
-            actor_oid=principal.oid,
-            details={"seats": seats, "people": len(people)},
-        )
-    )
-    place: int | None = None
-    if confirmed:
-        changes.events += _participation_events(EnrollmentConfirmed, enrollment, parts, by_id, sessions)
-        _notify(changes, set(by_id), NotificationKind.confirmed, target)
-    else:
-        place = await repository.position(session, enrollment)
-        assert place is not None
-        changes.events += _participation_events(
-            EnrollmentWaitlisted, enrollment, parts, by_id, sessions, position=place
-        )
-        _notify(changes, set(by_id), NotificationKind.waitlisted, target, position=place)
-    await _write(session, changes)
-    # In the order the reads give them (person, then session).
-    return Enrolled(enrollment, sorted(parts, key=lambda p: (p.person_id, p.session_id)), place)
 
 
 # --- promotion -------------------------------------------------------------------------------------------

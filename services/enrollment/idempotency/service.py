@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
@@ -107,16 +108,28 @@ async def claim(
     return JSONResponse(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
 
 
-async def complete(session: AsyncSession, held: Claim, status_code: int, response: Any) -> None:
-    """Store the result in the request's transaction: it is kept exactly when the enrolment is."""
+async def complete_many(session: AsyncSession, results: Sequence[tuple[Claim, int, Any]]) -> None:
+    """Store the results of requests decided in one transaction, in it, in one statement: each is kept
+    exactly when its enrolment is."""
+    if not results:
+        return
     await session.execute(
-        update(IdempotencyKey)
-        .where(
-            col(IdempotencyKey.owner_oid) == held.owner_oid,
-            col(IdempotencyKey.route) == held.route,
-            col(IdempotencyKey.key) == held.key,
-        )
-        .values(status_code=status_code, response=response)
+        text(
+            """
+            UPDATE enrollment.idempotency_keys k SET status_code = r.status_code, response = r.response
+            FROM unnest(CAST(:owners AS text[]), CAST(:routes AS text[]), CAST(:keys AS text[]),
+                        CAST(:codes AS int[]), CAST(:responses AS jsonb[]))
+                 AS r(owner_oid, route, key, status_code, response)
+            WHERE k.owner_oid = r.owner_oid AND k.route = r.route AND k.key = r.key
+            """
+        ),
+        {
+            "owners": [claim.owner_oid for claim, _, _ in results],
+            "routes": [claim.route for claim, _, _ in results],
+            "keys": [claim.key for claim, _, _ in results],
+            "codes": [code for _, code, _ in results],
+            "responses": [json.dumps(body) for _, _, body in results],
+        },
     )
 
 

@@ -67,31 +67,48 @@ _INSERT_MANY = text(
         request_id, traceparent, payload_version, payload
     )
     SELECT e.event_id, e.topic, :source, e.aggregate_type, e.aggregate_id, NULL,
-           :request_id, :traceparent, e.payload_version, e.payload
+           e.request_id, e.traceparent, e.payload_version, e.payload
     FROM wake, unnest(
         CAST(:event_ids AS uuid[]), CAST(:topics AS text[]), CAST(:aggregate_types AS text[]),
-        CAST(:aggregate_ids AS text[]), CAST(:payload_versions AS int[]), CAST(:payloads AS jsonb[])
-    ) AS e(event_id, topic, aggregate_type, aggregate_id, payload_version, payload)
+        CAST(:aggregate_ids AS text[]), CAST(:payload_versions AS int[]), CAST(:payloads AS jsonb[]),
+        CAST(:request_ids AS text[]), CAST(:traceparents AS text[])
+    ) AS e(event_id, topic, aggregate_type, aggregate_id, payload_version, payload, request_id, traceparent)
     """
 )
 
+# The request an event comes from: (request id, W3C traceparent).
+RequestContext = tuple[str | None, str | None]
+
+
+def request_context() -> RequestContext:
+    """The current request's id and trace, to publish with later from another task."""
+    return current_request_id(), current_traceparent()
+
 
 async def publish_many(
-    session: AsyncSession, items: Sequence[tuple[EventPayload, str | uuid.UUID]], *, source: str
+    session: AsyncSession,
+    items: Sequence[tuple[EventPayload, str | uuid.UUID]],
+    *,
+    source: str,
+    contexts: Sequence[RequestContext] | None = None,
 ) -> int:
     """Add many events (payload, aggregate id) to the caller's transaction in one statement.
 
     For bulk work such as an HR sync of thousands of records, where one round trip per event would
-    dominate. Order within the call is kept (ids are assigned in array order).
+    dominate, and for enrolments decided together, where `contexts` names each event's own request
+    (default: the current one for all). Order within the call is kept (ids are assigned in array order).
     """
     if not items:
         return 0
+    if contexts is None:
+        contexts = [request_context()] * len(items)
+    assert len(contexts) == len(items)
     await session.execute(
         _INSERT_MANY,
         {
             "source": source,
-            "request_id": current_request_id(),
-            "traceparent": current_traceparent(),
+            "request_ids": [request_id for request_id, _ in contexts],
+            "traceparents": [traceparent for _, traceparent in contexts],
             "event_ids": [uuid.uuid4() for _ in items],
             "topics": [payload.topic for payload, _ in items],
             "aggregate_types": [payload.aggregate_type for payload, _ in items],
