@@ -135,7 +135,7 @@ async def test_a_leader_group_programme_with_feedback_through_the_gateway(
                 text("SELECT count(*) FROM enrollment.sessions WHERE id = ANY(:ids)"),
                 {"ids": [uuid.UUID(s) for s in sessions]},
             )
-        return known == len(sessions)
+        return bool(known == len(sessions))
 
     await eventually(both_sessions_known, within=30)
 
