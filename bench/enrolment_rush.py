@@ -67,11 +67,17 @@ class Outcome:
 async def seed(url: str) -> tuple[list[str], uuid.UUID, uuid.UUID]:
     """2,000 leaders (all in one large leader group, so the all-leaders audience admits them) and two
     sessions of 300 seats, put straight into the enrolment service's tables and read models."""
+    emails, sessions = await seed_sessions(url, 2)
+    return emails, sessions[0], sessions[1]
+
+
+async def seed_sessions(url: str, count: int) -> tuple[list[str], list[uuid.UUID]]:
+    """`seed` with `count` sessions of 300 seats."""
     engine = database.create_engine(url, application_name="bench-rush")
     sessionmaker = database.create_sessionmaker(engine)
     emails = [f"leder{n:04d}@oslo.kommune.no" for n in range(PEOPLE)]
     offering_id = uuid.uuid4()
-    sessions = [uuid.uuid4(), uuid.uuid4()]
+    sessions = [uuid.uuid4() for _ in range(count)]
     async with sessionmaker() as session, session.begin():
         people = [
             Person(external_id=f"E{n:05d}", name=f"Leder {n}", email=e, entra_oid=devkeys.person_oid(e))
@@ -113,7 +119,7 @@ async def seed(url: str) -> tuple[list[str], uuid.UUID, uuid.UUID]:
                 )
             )
     await engine.dispose()
-    return emails, sessions[0], sessions[1]
+    return emails, sessions
 
 
 async def timed(

@@ -9,12 +9,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.enrollment.enrollments import service
 from services.enrollment.enrollments.admission import Admissions
+from services.enrollment.enrollments.asks import Ask, prepare
 from services.enrollment.enrollments.schemas import EnrollmentCreate
 from services.kernel.auth.tokens import Principal, Role
+from services.kernel.database import Reads
 from tests.enrollment.conftest import World
 from tests.enrollment.support import add_offering, add_session, coordinator
 from tests.support import create_person
@@ -108,18 +109,12 @@ async def test_a_refusal_in_a_batch_is_that_request_s_alone(
 COORDINATOR = Principal(oid="coordinator", roles=frozenset({Role.coordinator.value}))
 
 
-async def _asks(
-    sessionmaker: async_sessionmaker[AsyncSession], bodies: list[EnrollmentCreate]
-) -> list[service.Ask]:
-    asks = []
-    for body in bodies:
-        async with sessionmaker() as session:
-            asks.append(await service.prepare(session, COORDINATOR, body))
-    return asks
+async def _asks(db: AsyncEngine, bodies: list[EnrollmentCreate]) -> list[Ask]:
+    return [await prepare(Reads(db), COORDINATOR, body) for body in bodies]
 
 
 async def test_a_group_decided_in_a_batch_is_confirmed_whole_or_waits_whole(
-    world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], db: AsyncEngine
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=6)
@@ -129,7 +124,7 @@ async def test_a_group_decided_in_a_batch_is_confirmed_whole_or_waits_whole(
     # One person, the group (four of five seats left), two people (one seat left), the group of the
     # other leader (two people: no room, it waits whole), one person.
     other = EnrollmentCreate(session_id=course.id, leader_group_id=world.other_group.id)
-    asks = await _asks(sessionmaker, [singles[0], group, singles[1], singles[2], other, singles[3]])
+    asks = await _asks(db, [singles[0], group, singles[1], singles[2], other, singles[3]])
     admissions = Admissions(sessionmaker)
     async with sessionmaker() as blocker, blocker.begin():
         await blocker.execute(
@@ -159,12 +154,12 @@ async def test_a_group_decided_in_a_batch_is_confirmed_whole_or_waits_whole(
 
 
 async def test_a_request_whose_client_left_before_its_turn_is_not_decided(
-    world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    world: World, sessionmaker: async_sessionmaker[AsyncSession], db: AsyncEngine
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=5)
     people = await _people(sessionmaker, 3)
-    asks = await _asks(sessionmaker, [EnrollmentCreate(session_id=course.id, person_id=p) for p in people])
+    asks = await _asks(db, [EnrollmentCreate(session_id=course.id, person_id=p) for p in people])
     admissions = Admissions(sessionmaker)
     async with sessionmaker() as blocker, blocker.begin():
         # Someone else holds the session: the first request's batch waits for it, the others queue.

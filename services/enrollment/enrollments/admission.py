@@ -36,18 +36,13 @@ from fastapi import Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.enrollment.enrollments import repository
-from services.enrollment.enrollments.models import (
-    Enrollment,
-    EnrollmentAudit,
-    EnrollmentKind,
-    Participation,
-)
-from services.enrollment.enrollments.schemas import EnrollmentPublic, to_public
+from services.enrollment.enrollments.asks import Ask
+from services.enrollment.enrollments.models import EnrollmentKind
+from services.enrollment.enrollments.schemas import EnrollmentPublic
 from services.enrollment.enrollments.service import (
     CONFIRMED,
     WAITLISTED,
     AlreadyEnrolled,
-    Ask,
     Changes,
     NotOpen,
     Target,
@@ -68,6 +63,59 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 250
 
 
+@dataclass(slots=True)
+class NewEnrollment:
+    """An enrolment decided in a batch, as it is written (`enrollment.enrollments`' columns): plain
+    objects, because a batch makes hundreds and the ORM's instances cost many times more to build."""
+
+    id: uuid.UUID
+    offering_id: uuid.UUID
+    session_id: uuid.UUID | None
+    kind: str
+    person_id: uuid.UUID | None
+    leader_group_id: uuid.UUID | None
+    status: str
+    booking_unit: str
+    seats: int
+    audience_checked: bool
+    queue_rank: int
+    enrolled_by_oid: str
+    confirmed_at: datetime | None
+    created_at: datetime
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    version: int = 1
+
+
+@dataclass(slots=True)
+class NewPlace:
+    """A participation decided in a batch (`enrollment.participations`' columns)."""
+
+    id: uuid.UUID
+    enrollment_id: uuid.UUID
+    session_id: uuid.UUID
+    person_id: uuid.UUID
+    status: str
+    created_at: datetime
+    attendance: str | None = None
+    attendance_marked_at: datetime | None = None
+    attendance_marked_by_oid: str | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+
+@dataclass(slots=True)
+class NewAuditEntry:
+    """A line of an enrolment's history decided in a batch (`enrollment.enrollment_audit`'s columns)."""
+
+    enrollment_id: uuid.UUID
+    action: str
+    actor_oid: str
+    details: dict[str, Any]
+    at: datetime
+    reason: str | None = None
+
+
 @dataclass
 class _Pending:
     ask: Ask
@@ -80,8 +128,9 @@ class _Pending:
 class _Decided:
     """What deciding one batch produced, written together at its end."""
 
-    enrollments: list[Enrollment] = field(default_factory=list)
-    participations: list[Participation] = field(default_factory=list)
+    enrollments: list[NewEnrollment] = field(default_factory=list)
+    participations: list[NewPlace] = field(default_factory=list)
+    audit: list[NewAuditEntry] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
     contexts: list[RequestContext] = field(default_factory=list)
     idempotent: list[tuple[idempotency.Claim, int, Any]] = field(default_factory=list)
@@ -187,16 +236,14 @@ async def decide(session: AsyncSession, batch: Sequence[_Pending]) -> list[Enrol
         enrollment, parts = _enrolment(ask, target, rank, now, confirmed=confirmed)
         taken.update((p.person_id, p.session_id) for p in parts)
         _record(decided, pending, target, enrollment, parts, position)
-        answer = to_public(enrollment, sorted(parts, key=lambda p: (p.person_id, p.session_id)), position)
+        answer = _public(enrollment, parts, position)
         if pending.claim is not None:
             decided.idempotent.append(
                 (pending.claim, status.HTTP_201_CREATED, answer.model_dump(mode="json"))
             )
         answers.append(answer)
     await session.flush()  # the sessions' seat counters
-    await repository.insert_decided(
-        session, decided.enrollments, decided.participations, decided.changes.audit
-    )
+    await repository.insert_decided(session, decided.enrollments, decided.participations, decided.audit)
     await publish_many(session, decided.changes.events, source=SOURCE, contexts=decided.contexts)
     await idempotency.complete_many(session, decided.idempotent)
     return answers
@@ -216,15 +263,15 @@ def _admissible(ask: Ask, target: Target, taken: set[tuple[uuid.UUID, uuid.UUID]
 
 def _enrolment(
     ask: Ask, target: Target, rank: int, now: datetime, *, confirmed: bool
-) -> tuple[Enrollment, list[Participation]]:
+) -> tuple[NewEnrollment, list[NewPlace]]:
     state = CONFIRMED if confirmed else WAITLISTED
-    enrollment = Enrollment(
+    enrollment = NewEnrollment(
         id=uuid.uuid4(),
         offering_id=ask.offering.id,
         session_id=ask.session_id,
-        kind=EnrollmentKind.group.value if ask.group else EnrollmentKind.person.value,
-        person_id=ask.person.id if ask.person is not None else None,
-        leader_group_id=ask.group.id if ask.group else None,
+        kind=EnrollmentKind.group.value if ask.group_id else EnrollmentKind.person.value,
+        person_id=ask.person_id,
+        leader_group_id=ask.group_id,
         status=state,
         booking_unit=ask.booking_unit,
         seats=ask.seats,
@@ -232,30 +279,54 @@ def _enrolment(
         queue_rank=rank,
         enrolled_by_oid=ask.principal_oid,
         confirmed_at=now if confirmed else None,
-        version=1,
         created_at=now,
     )
     parts = [
-        Participation(
-            id=uuid.uuid4(),
-            enrollment_id=enrollment.id,
-            session_id=s.id,
-            person_id=p.id,
-            status=state,
-            created_at=now,
-        )
+        NewPlace(uuid.uuid4(), enrollment.id, s.id, p.id, state, now)
         for s in target.scheduled
         for p in ask.people
     ]
     return enrollment, parts
 
 
+def _public(enrollment: NewEnrollment, parts: list[NewPlace], position: int | None) -> EnrollmentPublic:
+    """The answer, from what was decided (its places in the order the reads give them: person, session)."""
+    return EnrollmentPublic.model_validate(
+        {
+            "id": enrollment.id,
+            "offering_id": enrollment.offering_id,
+            "session_id": enrollment.session_id,
+            "kind": enrollment.kind,
+            "person_id": enrollment.person_id,
+            "leader_group_id": enrollment.leader_group_id,
+            "status": enrollment.status,
+            "seats": enrollment.seats,
+            "waitlist_position": position,
+            "confirmed_at": enrollment.confirmed_at,
+            "cancelled_at": None,
+            "cancel_reason": None,
+            "created_at": enrollment.created_at,
+            "participants": [
+                {
+                    "id": p.id,
+                    "session_id": p.session_id,
+                    "person_id": p.person_id,
+                    "status": p.status,
+                    "attendance": None,
+                    "cancel_reason": None,
+                }
+                for p in sorted(parts, key=lambda p: (p.person_id, p.session_id))
+            ],
+        }
+    )
+
+
 def _record(
     decided: _Decided,
     pending: _Pending,
     target: Target,
-    enrollment: Enrollment,
-    parts: list[Participation],
+    enrollment: NewEnrollment,
+    parts: list[NewPlace],
     position: int | None,
 ) -> None:
     """Count the enrolment's seats and gather its rows, history and events (with its request's context)."""
@@ -263,17 +334,16 @@ def _record(
     _settle(sessions, {}, enrollment, parts)
     decided.enrollments.append(enrollment)
     decided.participations += parts
-    changes = decided.changes
-    changes.audit.append(
-        EnrollmentAudit(
+    decided.audit.append(
+        NewAuditEntry(
             enrollment_id=enrollment.id,
             action=enrollment.status,
             actor_oid=enrollment.enrolled_by_oid,
-            reason=None,
             details={"seats": enrollment.seats, "people": len(pending.ask.people)},
             at=enrollment.created_at,
         )
     )
+    changes = decided.changes
     people = {p.id: p for p in pending.ask.people}
     events_before = len(changes.events)
     if position is None:
@@ -287,7 +357,7 @@ def _record(
     decided.contexts += [pending.context] * (len(changes.events) - events_before)
 
 
-def admissions_of(request: Request) -> Admissions:
+async def admissions_of(request: Request) -> Admissions:
     """The process's admissions, made on first use from the service's request pool."""
     state = request.app.state
     admissions: Admissions | None = getattr(state, "admissions", None)

@@ -15,7 +15,7 @@ from services.enrollment.directory.service import (
     person_for,
     readable_group,
 )
-from services.enrollment.enrollments import repository, rules, service
+from services.enrollment.enrollments import asks, repository, rules, service
 from services.enrollment.enrollments.admission import AdmissionsDep
 from services.enrollment.enrollments.models import Enrollment
 from services.enrollment.enrollments.schemas import (
@@ -31,7 +31,7 @@ from services.enrollment.enrollments.schemas import (
 )
 from services.enrollment.idempotency import service as idempotency
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
-from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.database import ReadsDep, SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import PageLimit, PageOffset
 from services.kernel.spreadsheets import CSV, csv_response
@@ -85,7 +85,7 @@ async def _present_for(
 )
 async def create_enrollment(
     request: Request,
-    session: SessionDep,
+    reads: ReadsDep,
     principal: CurrentPrincipal,
     body: EnrollmentCreate,
     admissions: AdmissionsDep,
@@ -113,9 +113,8 @@ async def create_enrollment(
             return outcome  # type: ignore[return-value]  # a replay answers with the stored response
         claim = outcome
     try:
-        ask = await service.prepare(session, principal, body)
-        # The reads are done: the connection goes back to the pool while the request waits its turn.
-        await session.commit()
+        # Read without a transaction (`asks`): no connection is held while the request waits its turn.
+        ask = await asks.prepare(reads, principal, body)
         # Decided and committed with the other requests for the same sessions (`admission`); built from
         # what was written, so whoever made it sees every place and nothing is read again.
         return await admissions.admit(ask, claim)

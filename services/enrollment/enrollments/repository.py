@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, exists, func, insert, or_, text
+from sqlalchemy import ColumnElement, Table, func, insert, or_, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -36,6 +36,7 @@ from services.enrollment.enrollments.models import (
     EnrollmentStatus,
     Participation,
 )
+from services.enrollment.enrollments.rules import AudienceFacts
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
 from services.kernel.database import uuid_in
@@ -138,50 +139,45 @@ async def group_people(session: AsyncSession, group: LeaderGroup) -> list[Person
     return list(result.scalars().all())
 
 
-async def led_group(session: AsyncSession, person_id: uuid.UUID) -> LeaderGroup | None:
-    """The active top-leader group this person leads, if any."""
-    result = await session.execute(
-        select(LeaderGroup)
-        .where(LeaderGroup.leader_id == person_id, LeaderGroup.active == True)  # noqa: E712
-        .order_by(col(LeaderGroup.name))
-        .limit(1)
-    )
-    return result.scalar_one_or_none()
+# The facts the audience rules judge by (`rules.AudienceFacts`), for the person or group in `who`: whether
+# they lead an active top-leader group, whether they are a leader at all (lead or sit in an active
+# top-leader group, or manage someone active), and their org unit with every unit above it.
+_UNITS_UP = """
+    ARRAY(WITH RECURSIVE up(id, parent_id, depth) AS (
+              SELECT u.id, u.parent_id, 0 FROM enrollment.org_units u WHERE u.id = who.org_unit_id
+              UNION ALL
+              SELECT u.id, u.parent_id, up.depth + 1
+              FROM enrollment.org_units u JOIN up ON u.id = up.parent_id WHERE up.depth < 50)
+          SELECT id FROM up) AS units
+"""
+PERSON_FACTS = f"""
+    EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active) AS leads_group,
+    (EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active)
+     OR EXISTS (SELECT 1 FROM enrollment.leader_group_members m
+                JOIN enrollment.leader_groups g ON g.id = m.group_id WHERE m.person_id = who.id AND g.active)
+     OR EXISTS (SELECT 1 FROM enrollment.people q WHERE q.manager_id = who.id AND q.active)) AS leader,
+    {_UNITS_UP}
+"""
+GROUP_FACTS = f"false AS leads_group, false AS leader, {_UNITS_UP}"
 
 
-async def is_leader(session: AsyncSession, person_id: uuid.UUID) -> bool:
-    """A leader: leads a top-leader group, sits in one, or is someone's manager in the directory."""
-    in_group = exists().where(
-        col(LeaderGroupMember.person_id) == person_id,
-        col(LeaderGroupMember.group_id) == col(LeaderGroup.id),
-        col(LeaderGroup.active).is_(True),
-    )
-    leads_group = exists().where(col(LeaderGroup.leader_id) == person_id, col(LeaderGroup.active).is_(True))
-    manages = exists().where(col(Person.manager_id) == person_id, col(Person.active).is_(True))
-    result = await session.execute(select(or_(in_group, leads_group, manages)))
-    return bool(result.scalar())
+async def person_facts(session: AsyncSession, person_id: uuid.UUID) -> AudienceFacts:
+    row = (
+        await session.execute(
+            text(f"SELECT {PERSON_FACTS} FROM enrollment.people who WHERE who.id = :id"), {"id": person_id}
+        )
+    ).one()
+    return AudienceFacts.of(row._mapping)
 
 
-async def unit_and_ancestors(session: AsyncSession, org_unit_id: uuid.UUID | None) -> set[uuid.UUID]:
-    """An org unit and every unit above it (an offering for a sector admits the units under it)."""
-    if org_unit_id is None:
-        return set()
-    result = await session.execute(
-        text(
-            """
-            WITH RECURSIVE up(id, parent_id, depth) AS (
-                SELECT id, parent_id, 0 FROM enrollment.org_units WHERE id = :id
-                UNION ALL
-                SELECT u.id, u.parent_id, up.depth + 1
-                FROM enrollment.org_units u JOIN up ON u.id = up.parent_id
-                WHERE up.depth < 50
-            )
-            SELECT id FROM up
-            """
-        ),
-        {"id": org_unit_id},
-    )
-    return set(result.scalars().all())
+async def group_facts(session: AsyncSession, group_id: uuid.UUID) -> AudienceFacts:
+    row = (
+        await session.execute(
+            text(f"SELECT {GROUP_FACTS} FROM enrollment.leader_groups who WHERE who.id = :id"),
+            {"id": group_id},
+        )
+    ).one()
+    return AudienceFacts.of(row._mapping)
 
 
 async def active_conflicts(
@@ -229,12 +225,10 @@ async def waiting_count(session: AsyncSession, offering_id: uuid.UUID, session_i
 
 
 async def insert_decided(
-    session: AsyncSession,
-    enrollments: Sequence[Enrollment],
-    participations: Sequence[Participation],
-    audit: Sequence[EnrollmentAudit],
+    session: AsyncSession, enrollments: Sequence[Any], participations: Sequence[Any], audit: Sequence[Any]
 ) -> None:
-    """Write enrolments decided together: one statement per table, whatever their number."""
+    """Write enrolments decided together: one statement per table, whatever their number. Each row is an
+    object with an attribute per column of its table (`admission.NewEnrollment`, ...)."""
     tables: list[tuple[Table, Sequence[Any], set[str]]] = [
         (_table(Enrollment), enrollments, set()),
         (_table(Participation), participations, set()),

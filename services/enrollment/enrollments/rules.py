@@ -15,12 +15,11 @@ exceptions); such an enrolment is marked and the rules are not re-applied before
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.enrollment.directory.models import LeaderGroup, Person
-from services.enrollment.enrollments import repository
 from services.enrollment.offerings.models import OfferingView
 from services.kernel.problems import Forbidden
 
@@ -39,17 +38,25 @@ class Refusal:
         return AudienceRefused(self.detail, extra={"rule": self.rule})
 
 
-async def refusal(
-    session: AsyncSession,
-    offering: OfferingView,
-    *,
-    person: Person | None = None,
-    group: LeaderGroup | None = None,
-) -> Refusal | None:
-    """Why the rules refuse this person or group, or None when they admit them."""
+@dataclass(frozen=True)
+class AudienceFacts:
+    """What the rules judge a person or a group by, read from the directory in one statement
+    (`repository.PERSON_FACTS`, `repository.GROUP_FACTS`)."""
+
+    leads_group: bool  # leads an active top-leader group
+    leader: bool  # leads or sits in an active top-leader group, or manages someone active
+    units: frozenset[uuid.UUID]  # their org unit and every unit above it
+
+    @classmethod
+    def of(cls, row: Mapping[Any, Any]) -> AudienceFacts:
+        """From a row's mapping with the columns `leads_group`, `leader` and `units`."""
+        return cls(bool(row["leads_group"]), bool(row["leader"]), frozenset(row["units"] or ()))
+
+
+def refusal(offering: OfferingView, facts: AudienceFacts, *, group: bool) -> Refusal | None:
+    """Why the rules refuse this person (or, with `group`, this group), or None when they admit them."""
     audience = offering.audience
-    if group is None:
-        assert person is not None
+    if not group:
         if offering.booking_unit == "group":
             return Refusal("booked-per-group", "This offering is booked per leader group, by its top leader.")
         if audience == "top-leader-groups":
@@ -57,17 +64,12 @@ async def refusal(
                 "whole-top-leader-groups",
                 "This offering admits whole top-leader groups, enrolled by their top leader.",
             )
-        if audience == "top-leaders" and await repository.led_group(session, person.id) is None:
+        if audience == "top-leaders" and not facts.leads_group:
             return Refusal("top-leaders-only", "This offering admits top leaders only.")
-        if audience == "all-leaders" and not await repository.is_leader(session, person.id):
+        if audience == "all-leaders" and not facts.leader:
             return Refusal("leaders-only", "This offering admits leaders only.")
-        unit = person.org_unit_id
-    else:
-        if audience == "top-leaders":
-            return Refusal("top-leaders-individually", "Top leaders enrol in this offering individually.")
-        unit = group.org_unit_id
-    if audience == "org-units":
-        named = set(offering.audience_org_unit_ids)
-        if not named & await repository.unit_and_ancestors(session, unit):
-            return Refusal("named-org-units", "This offering is for the org units it names.")
+    elif audience == "top-leaders":
+        return Refusal("top-leaders-individually", "Top leaders enrol in this offering individually.")
+    if audience == "org-units" and not set(offering.audience_org_unit_ids) & facts.units:
+        return Refusal("named-org-units", "This offering is for the org units it names.")
     return None

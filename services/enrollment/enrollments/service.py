@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,6 @@ from services.enrollment.enrollments.models import (
     EnrollmentStatus,
     Participation,
 )
-from services.enrollment.enrollments.schemas import EnrollmentCreate
 from services.enrollment.events import (
     SOURCE,
     EnrollmentCancelled,
@@ -174,7 +173,46 @@ async def _offering(session: AsyncSession, offering_id: uuid.UUID) -> OfferingVi
     return offering
 
 
-def _seats_in(enrollment: Enrollment, parts: Sequence[Participation], session_id: uuid.UUID) -> int:
+class Placed(Protocol):
+    """A person as the events describe them: a directory record, or what a request read of it."""
+
+    @property
+    def org_unit_id(self) -> uuid.UUID | None: ...
+
+
+class Booked(Protocol):
+    """An enrolment as seat counting and events read it: a stored row, or one just decided."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def offering_id(self) -> uuid.UUID: ...
+    @property
+    def session_id(self) -> uuid.UUID | None: ...
+    @property
+    def leader_group_id(self) -> uuid.UUID | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def booking_unit(self) -> str: ...
+    @property
+    def seats(self) -> int: ...
+
+
+class Place(Protocol):
+    """A participation as seat counting and events read it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def session_id(self) -> uuid.UUID: ...
+    @property
+    def person_id(self) -> uuid.UUID: ...
+    @property
+    def status(self) -> str: ...
+
+
+def _seats_in(enrollment: Booked, parts: Sequence[Place], session_id: uuid.UUID) -> int:
     """Seats the enrolment holds in a session now: per person, or one slot for a group-booked offering."""
     if enrollment.status != CONFIRMED:
         return 0
@@ -182,15 +220,15 @@ def _seats_in(enrollment: Enrollment, parts: Sequence[Participation], session_id
     return min(holding, 1) if enrollment.booking_unit == "group" else holding
 
 
-def _holdings(enrollment: Enrollment, parts: Sequence[Participation]) -> dict[uuid.UUID, int]:
+def _holdings(enrollment: Booked, parts: Sequence[Place]) -> dict[uuid.UUID, int]:
     return {sid: _seats_in(enrollment, parts, sid) for sid in {p.session_id for p in parts}}
 
 
 def _settle(
     sessions: dict[uuid.UUID, SessionView],
     before: dict[uuid.UUID, int],
-    enrollment: Enrollment,
-    parts: Sequence[Participation],
+    enrollment: Booked,
+    parts: Sequence[Place],
 ) -> None:
     """Move each session's confirmed-seat total by what the enrolment's change did to it."""
     after = _holdings(enrollment, parts)
@@ -201,9 +239,7 @@ def _settle(
             sessions[sid].seats_version += 1
 
 
-def _facts(
-    enrollment: Enrollment, part: Participation, person: Person | None, course: SessionView
-) -> dict[str, Any]:
+def _facts(enrollment: Booked, part: Place, person: Placed | None, course: SessionView) -> dict[str, Any]:
     return {
         "enrollment_id": enrollment.id,
         "participation_id": part.id,
@@ -247,9 +283,9 @@ async def _write(session: AsyncSession, changes: Changes) -> None:
 
 def _participation_events(
     payload: type[ParticipationFacts],
-    enrollment: Enrollment,
-    parts: Sequence[Participation],
-    people: dict[uuid.UUID, Person],
+    enrollment: Booked,
+    parts: Sequence[Place],
+    people: Mapping[uuid.UUID, Placed],
     sessions: dict[uuid.UUID, SessionView],
     **extra: Any,
 ) -> list[tuple[EventPayload, uuid.UUID]]:
@@ -317,88 +353,6 @@ class Enrolled(NamedTuple):
     position: int | None
 
 
-@dataclass
-class Ask:
-    """An enrolment request with everything decided that needs no lock: whom it enrols, in what, and
-    that the caller may. What is left (window, room, duplicates, position) is decided under the
-    session's lock by `admission`, together with the other requests for the same sessions."""
-
-    principal_oid: str
-    offering: OfferingView
-    session_id: uuid.UUID | None  # None: a programme taken whole
-    session_ids: list[uuid.UUID]  # the sessions it takes seats in, locked when it is decided
-    people: list[Person]
-    person: Person | None
-    group: LeaderGroup | None
-    booking_unit: str
-    seats: int
-    audience_checked: bool
-
-    @property
-    def queue(self) -> tuple[uuid.UUID, uuid.UUID | None]:
-        """The waiting list it joins, which is also what it is decided with: a session's, or a programme's."""
-        return self.offering.id, self.session_id
-
-
-async def prepare(session: AsyncSession, principal: Principal, data: EnrollmentCreate) -> Ask:
-    """Everything about an enrolment request that is decided without the session's lock: who is
-    enrolled (the caller, someone a coordinator names, or a group its top leader or a coordinator
-    names), the session or programme and its offering, and the audience rules."""
-    coordinator = principal.has_role(Role.coordinator)
-    group: LeaderGroup | None = None
-    person: Person | None = None
-    if data.leader_group_id is not None:
-        group = await _group_of(session, principal, data.leader_group_id)
-        people = await repository.group_people(session, group)
-        if not people:
-            raise NoMembers("The leader group has no active members to enrol.")
-    else:
-        person = await _participant(session, principal, data.person_id)
-        people = [person]
-    acting_for_others = coordinator and (group is not None or data.person_id is not None)
-
-    if data.session_id is not None:
-        course = await repository.get_session(session, data.session_id)
-        if course is None:
-            raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
-        offering = await repository.get_offering(session, course.offering_id)
-        if offering is None or offering.status == "draft":
-            raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
-        if offering.is_programme:
-            raise ProgrammeTakenWhole(
-                "This session belongs to a programme: enrol in the programme (offering_id).",
-                extra={"offering_id": str(offering.id)},
-            )
-        session_ids = [course.id]
-    else:
-        assert data.offering_id is not None
-        offering = await _offering(session, data.offering_id)
-        if offering.status == "draft":
-            raise OfferingNotFound(f"No published offering {data.offering_id}.")
-        if not offering.is_programme:
-            raise BadRequestProblem("Only a programme is enrolled in as a whole; name a session_id.")
-        session_ids = await repository.offering_session_ids(session, offering.id)
-    if offering.status != "published":
-        raise NotOpen(f"The offering is {offering.status}.")
-    if not acting_for_others:
-        refused = await rules.refusal(session, offering, person=person, group=group)
-        if refused is not None:
-            raise refused.problem()
-    booking_unit = offering.booking_unit if group is not None else "person"
-    return Ask(
-        principal_oid=principal.oid,
-        offering=offering,
-        session_id=data.session_id,
-        session_ids=session_ids,
-        people=people,
-        person=person if group is None else None,
-        group=group,
-        booking_unit=booking_unit,
-        seats=1 if booking_unit == "group" else len(people),
-        audience_checked=not acting_for_others,
-    )
-
-
 # --- promotion -------------------------------------------------------------------------------------------
 
 
@@ -409,14 +363,15 @@ async def _still_eligible(session: AsyncSession, enrollment: Enrollment, offerin
         if group is None or not group.active:
             return False
         if enrollment.audience_checked:
-            return await rules.refusal(session, offering, group=group) is None
+            facts = await repository.group_facts(session, group.id)
+            return rules.refusal(offering, facts, group=True) is None
         return True
     assert enrollment.person_id is not None
     person = await repository.get_person(session, enrollment.person_id)
     if person is None or not person.active:
         return False
     if enrollment.audience_checked:
-        return await rules.refusal(session, offering, person=person) is None
+        return rules.refusal(offering, await repository.person_facts(session, person.id), group=False) is None
     return True
 
 

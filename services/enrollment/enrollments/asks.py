@@ -1,0 +1,201 @@
+"""What an enrolment request asks for, worked out before any lock is taken.
+
+`prepare` reads, in a few single statements on the driver's connection (no transaction, no ORM: this
+runs for every request of a rush), whom the request enrols (the caller, someone a coordinator names, or
+a whole top-leader group), in which session or programme, and whether the offering's audience rules
+admit them. What is left to decide needs the session's lock and is decided by `admission`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import text
+
+from services.enrollment.directory.service import LeaderGroupNotFound, NotInDirectory, PersonNotFound
+from services.enrollment.enrollments import repository, rules
+from services.enrollment.enrollments.schemas import EnrollmentCreate
+from services.enrollment.enrollments.service import (
+    NoMembers,
+    NotOpen,
+    OfferingNotFound,
+    ProgrammeTakenWhole,
+    SessionNotFound,
+)
+from services.enrollment.offerings.models import OfferingView
+from services.kernel.auth.tokens import Principal, Role
+from services.kernel.database import DriverStatement, Reads
+from services.kernel.problems import BadRequestProblem, Forbidden
+
+
+class Participant(NamedTuple):
+    """A person an enrolment gives a place: what its events say about them."""
+
+    id: uuid.UUID
+    org_unit_id: uuid.UUID | None
+
+
+@dataclass
+class Ask:
+    """An enrolment request with everything decided that needs no lock: whom it enrols, in what, and
+    that the caller may. What is left (window, status, duplicates, room, position) is decided under the
+    session's lock by `admission`, together with the other requests for the same sessions."""
+
+    principal_oid: str
+    offering: OfferingView
+    session_id: uuid.UUID | None  # None: a programme taken whole
+    session_ids: list[uuid.UUID]  # the sessions it takes seats in, locked when it is decided
+    people: list[Participant]
+    person_id: uuid.UUID | None  # a person's own enrolment
+    group_id: uuid.UUID | None  # a group's enrolment
+    booking_unit: str
+    seats: int
+    audience_checked: bool
+
+    @property
+    def queue(self) -> tuple[uuid.UUID, uuid.UUID | None]:
+        """The waiting list it joins, which is also what it is decided with: a session's, or a programme's."""
+        return self.offering.id, self.session_id
+
+
+_OFFERING_COLUMNS = tuple(c.name for c in OfferingView.__table__.columns)  # type: ignore[attr-defined]
+_OFFERING = ", ".join(f"o.{name}" for name in _OFFERING_COLUMNS)
+_PERSON = f"SELECT who.id, who.active, who.org_unit_id, {repository.PERSON_FACTS} FROM enrollment.people who"
+_SELF = DriverStatement.of(text(f"{_PERSON} WHERE who.entra_oid = :oid"))
+_SOMEONE = DriverStatement.of(text(f"{_PERSON} WHERE who.id = :id"))
+_GROUP = DriverStatement.of(
+    text(
+        f"""
+        SELECT who.id, who.active, leader.entra_oid AS leader_oid, leader.active AS leader_active,
+               {repository.GROUP_FACTS},
+               ARRAY(SELECT p.id FROM enrollment.people p
+                     WHERE p.active AND (p.id = who.leader_id OR p.id IN (
+                         SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
+                     ORDER BY p.name, p.id) AS people,
+               ARRAY(SELECT p.org_unit_id FROM enrollment.people p
+                     WHERE p.active AND (p.id = who.leader_id OR p.id IN (
+                         SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
+                     ORDER BY p.name, p.id) AS people_units
+        FROM enrollment.leader_groups who LEFT JOIN enrollment.people leader ON leader.id = who.leader_id
+        WHERE who.id = :id
+        """
+    )
+)
+_SESSION = DriverStatement.of(
+    text(
+        f"SELECT {_OFFERING} FROM enrollment.sessions s "
+        "LEFT JOIN enrollment.offerings o ON o.id = s.offering_id WHERE s.id = :id"
+    )
+)
+_PROGRAMME = DriverStatement.of(
+    text(
+        f"SELECT {_OFFERING}, ARRAY(SELECT s.id FROM enrollment.sessions s WHERE s.offering_id = o.id "
+        "AND s.status = 'scheduled' ORDER BY s.id) AS session_ids "
+        "FROM enrollment.offerings o WHERE o.id = :id"
+    )
+)
+
+
+async def _one(reads: Reads, statement: DriverStatement, **params: Any) -> Any:
+    rows = await reads.fetch(statement, params)
+    return rows[0] if rows else None
+
+
+def _offering(row: Any) -> OfferingView:
+    return OfferingView(**{name: row[name] for name in _OFFERING_COLUMNS})
+
+
+async def _self(reads: Reads, principal: Principal) -> Any:
+    """The caller's own directory record with its audience facts (NotInDirectory if none is active)."""
+    me = await _one(reads, _SELF, oid=principal.oid)
+    if me is None or not me["active"]:
+        raise NotInDirectory("No active person in the HR directory matches your sign-in (oid).")
+    return me
+
+
+async def _who(reads: Reads, principal: Principal, person_id: uuid.UUID | None) -> Any:
+    """Whom the request enrols: the caller, or (coordinators only) the person named."""
+    if person_id is None:
+        return await _self(reads, principal)
+    if not principal.has_role(Role.coordinator):
+        me = await _self(reads, principal)
+        if person_id != me["id"]:
+            raise Forbidden("Only coordinators may enrol someone else.")
+        return me
+    person = await _one(reads, _SOMEONE, id=person_id)
+    if person is None or not person["active"]:
+        raise PersonNotFound(f"No active person {person_id} in the directory.")
+    return person
+
+
+async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID) -> Any:
+    """The group a request enrols: its own top leader's, or any as a coordinator (404 otherwise)."""
+    group = await _one(reads, _GROUP, id=group_id)
+    theirs = group is not None and group["leader_oid"] == principal.oid and group["leader_active"]
+    if group is not None and group["active"] and not theirs and not principal.has_role(Role.coordinator):
+        await _self(reads, principal)  # someone not in the directory is told so
+        group = None
+    if group is None or not group["active"]:
+        raise LeaderGroupNotFound(f"No active leader group {group_id} that you lead.")
+    if not group["people"]:
+        raise NoMembers("The leader group has no active members to enrol.")
+    return group
+
+
+async def _target(reads: Reads, data: EnrollmentCreate) -> tuple[OfferingView, list[uuid.UUID]]:
+    """The offering and the sessions the request takes seats in."""
+    if data.session_id is not None:
+        row = await _one(reads, _SESSION, id=data.session_id)
+        if row is None or row["id"] is None or row["status"] == "draft":
+            raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
+        offering = _offering(row)
+        if offering.is_programme:
+            raise ProgrammeTakenWhole(
+                "This session belongs to a programme: enrol in the programme (offering_id).",
+                extra={"offering_id": str(offering.id)},
+            )
+        return offering, [data.session_id]
+    assert data.offering_id is not None
+    row = await _one(reads, _PROGRAMME, id=data.offering_id)
+    if row is None or row["status"] == "draft":
+        raise OfferingNotFound(f"No published offering {data.offering_id}.")
+    offering = _offering(row)
+    if not offering.is_programme:
+        raise BadRequestProblem("Only a programme is enrolled in as a whole; name a session_id.")
+    return offering, list(row["session_ids"])
+
+
+async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) -> Ask:
+    """Everything about an enrolment request that is decided without the session's lock."""
+    acting_for_others = principal.has_role(Role.coordinator) and (
+        data.leader_group_id is not None or data.person_id is not None
+    )
+    if data.leader_group_id is not None:
+        who = await _group(reads, principal, data.leader_group_id)
+        people = [Participant(*pair) for pair in zip(who["people"], who["people_units"], strict=True)]
+    else:
+        who = await _who(reads, principal, data.person_id)
+        people = [Participant(who["id"], who["org_unit_id"])]
+    offering, session_ids = await _target(reads, data)
+    if offering.status != "published":
+        raise NotOpen(f"The offering is {offering.status}.")
+    group = data.leader_group_id is not None
+    if not acting_for_others:
+        refused = rules.refusal(offering, rules.AudienceFacts.of(who), group=group)
+        if refused is not None:
+            raise refused.problem()
+    booking_unit = offering.booking_unit if group else "person"
+    return Ask(
+        principal_oid=principal.oid,
+        offering=offering,
+        session_id=data.session_id,
+        session_ids=session_ids,
+        people=people,
+        person_id=None if group else who["id"],
+        group_id=who["id"] if group else None,
+        booking_unit=booking_unit,
+        seats=1 if booking_unit == "group" else len(people),
+        audience_checked=not acting_for_others,
+    )
