@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Annotated, Any, NamedTuple
 
 import asyncpg
@@ -252,11 +252,21 @@ class Reads:
         self._engine = engine
 
     async def fetch(self, statement: DriverStatement, params: Mapping[str, Any]) -> list[Any]:
+        [rows] = await self.fetch_each([(statement, params)])
+        return rows
+
+    async def fetch_each(
+        self, statements: Sequence[tuple[DriverStatement, Mapping[str, Any]]]
+    ) -> list[list[Any]]:
+        """Several independent reads on one connection taken once: each its own snapshot, as `fetch`."""
         pooled = await self._checkout()
         driver = _driver(pooled)
         broken = False
         try:
-            rows: list[Any] = await driver.fetch(statement.sql, *[params[name] for name in statement.names])
+            results: list[list[Any]] = [
+                await driver.fetch(statement.sql, *[params[name] for name in statement.names])
+                for statement, params in statements
+            ]
         except asyncpg.PostgresError as exc:  # the statement's error leaves the connection usable...
             broken = str(exc.sqlstate).startswith(_CONNECTION_SQLSTATES)  # ...unless it is the connection's
             raise
@@ -270,7 +280,7 @@ class Reads:
                 # Back to the pool in SQLAlchemy's greenlet: returning an overflow connection closes it, and
                 # closing awaits the driver.
                 await greenlet_spawn(pooled.close)
-        return rows
+        return results
 
     async def _checkout(self) -> PoolProxiedConnection:
         """A pooled connection that is still open. The pool does not ping (`create_engine`); a connection

@@ -21,6 +21,7 @@ from services.kernel.eventbus import repository as eventbus_repository
 from services.kernel.eventbus.consumer import DeliveryPolicy
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.load import RequestLoad, RequestLoadMiddleware
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import BUS_DEAD, BUS_LAG, POOL, MetricsMiddleware, metrics_endpoint
 from services.kernel.periodic import PeriodicJob, PeriodicRunner
@@ -169,6 +170,10 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             max_overflow=len(subscriptions) + 2,
         )
         worker_sessionmaker = database.create_sessionmaker(worker_engine)
+        # Work that decides under a hot lock for many requests at once (the enrolment service's admission)
+        # gets connections of its own too: queued behind the very requests it decides, in the request
+        # pool, it would hold everyone up. Opened only when first used.
+        decision_engine = _engine(database_url, settings, f"{definition.name}-decisions", 2, 6)
         migration_sets = (EVENTBUS_MIGRATIONS, definition.migrations)
         if settings.migrate_on_start:
             await migrations.upgrade(engine, *migration_sets)
@@ -186,10 +191,12 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
                 poll_interval_seconds=settings.event_poll_interval_seconds,
             ),
             application_name=definition.name,
+            load=load,
         )
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
+        app.state.decision_sessionmaker = database.create_sessionmaker(decision_engine)
         app.state.migration_sets = migration_sets
         app.state.verifier = verifier
         app.state.eventbus = runtime
@@ -204,6 +211,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             await periodic.stop()
             await runtime.stop()
             await worker_engine.dispose()
+            await decision_engine.dispose()
             await engine.dispose()
             log.info("%s stopped", definition.name)
 
@@ -217,6 +225,8 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         generate_unique_id_function=operation_id(definition.name),
     )
     install_problem_handlers(app)
+    load = RequestLoad()
+    app.add_middleware(RequestLoadMiddleware, load=load)
     app.add_middleware(MetricsMiddleware, service=definition.name)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

@@ -23,7 +23,8 @@ from tests.e2e import rush
 from tests.e2e.stack import service_process
 from tests.support import TokenFactory, eventually
 
-PEOPLE = 80
+# Enough that the requests in flight when the first answer arrives are not all decided in its batch.
+PEOPLE = 300
 
 
 async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consumers_catch_up(
@@ -53,7 +54,7 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
                     outcome = await rush.enrol(client, course.id, person_id, coordinator)
                     if isinstance(outcome, int):
                         acknowledged.append(person_id)
-                        if len(acknowledged) >= 10:
+                        if len(acknowledged) >= 1:
                             some_acknowledged.set()
                     return person_id, outcome
 

@@ -358,11 +358,12 @@ def _record(
 
 
 async def admissions_of(request: Request) -> Admissions:
-    """The process's admissions, made on first use from the service's request pool."""
+    """The process's admissions, made on first use, deciding on the service's decision pool (never
+    waiting behind the requests it decides for a connection)."""
     state = request.app.state
     admissions: Admissions | None = getattr(state, "admissions", None)
     if admissions is None:
-        admissions = state.admissions = Admissions(state.sessionmaker)
+        admissions = state.admissions = Admissions(state.decision_sessionmaker)
     return admissions
 
 

@@ -103,6 +103,10 @@ async def _one(reads: Reads, statement: DriverStatement, **params: Any) -> Any:
     return rows[0] if rows else None
 
 
+def _first(rows: list[Any]) -> Any:
+    return rows[0] if rows else None
+
+
 def _offering(row: Any) -> OfferingView:
     return OfferingView(**{name: row[name] for name in _OFFERING_COLUMNS})
 
@@ -115,24 +119,35 @@ async def _self(reads: Reads, principal: Principal) -> Any:
     return me
 
 
-async def _who(reads: Reads, principal: Principal, person_id: uuid.UUID | None) -> Any:
+def _reads(principal: Principal, data: EnrollmentCreate) -> list[tuple[DriverStatement, dict[str, Any]]]:
+    """The two reads a request needs, run together on one connection: whom (a group, the person a
+    coordinator names, or the caller) and what (the session with its offering, or the programme)."""
+    who: tuple[DriverStatement, dict[str, Any]]
+    if data.leader_group_id is not None:
+        who = (_GROUP, {"id": data.leader_group_id})
+    elif data.person_id is not None and principal.has_role(Role.coordinator):
+        who = (_SOMEONE, {"id": data.person_id})
+    else:
+        who = (_SELF, {"oid": principal.oid})
+    what = (_SESSION, {"id": data.session_id}) if data.session_id else (_PROGRAMME, {"id": data.offering_id})
+    return [who, what]
+
+
+def _person(principal: Principal, data: EnrollmentCreate, row: Any) -> Any:
     """Whom the request enrols: the caller, or (coordinators only) the person named."""
-    if person_id is None:
-        return await _self(reads, principal)
-    if not principal.has_role(Role.coordinator):
-        me = await _self(reads, principal)
-        if person_id != me["id"]:
-            raise Forbidden("Only coordinators may enrol someone else.")
-        return me
-    person = await _one(reads, _SOMEONE, id=person_id)
-    if person is None or not person["active"]:
-        raise PersonNotFound(f"No active person {person_id} in the directory.")
-    return person
+    if data.person_id is not None and principal.has_role(Role.coordinator):
+        if row is None or not row["active"]:
+            raise PersonNotFound(f"No active person {data.person_id} in the directory.")
+        return row
+    if row is None or not row["active"]:
+        raise NotInDirectory("No active person in the HR directory matches your sign-in (oid).")
+    if data.person_id is not None and data.person_id != row["id"]:
+        raise Forbidden("Only coordinators may enrol someone else.")
+    return row
 
 
-async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID) -> Any:
+async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID, group: Any) -> Any:
     """The group a request enrols: its own top leader's, or any as a coordinator (404 otherwise)."""
-    group = await _one(reads, _GROUP, id=group_id)
     theirs = group is not None and group["leader_oid"] == principal.oid and group["leader_active"]
     if group is not None and group["active"] and not theirs and not principal.has_role(Role.coordinator):
         await _self(reads, principal)  # someone not in the directory is told so
@@ -144,10 +159,9 @@ async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID) -> Any
     return group
 
 
-async def _target(reads: Reads, data: EnrollmentCreate) -> tuple[OfferingView, list[uuid.UUID]]:
+def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.UUID]]:
     """The offering and the sessions the request takes seats in."""
     if data.session_id is not None:
-        row = await _one(reads, _SESSION, id=data.session_id)
         if row is None or row["id"] is None or row["status"] == "draft":
             raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
         offering = _offering(row)
@@ -157,8 +171,6 @@ async def _target(reads: Reads, data: EnrollmentCreate) -> tuple[OfferingView, l
                 extra={"offering_id": str(offering.id)},
             )
         return offering, [data.session_id]
-    assert data.offering_id is not None
-    row = await _one(reads, _PROGRAMME, id=data.offering_id)
     if row is None or row["status"] == "draft":
         raise OfferingNotFound(f"No published offering {data.offering_id}.")
     offering = _offering(row)
@@ -172,16 +184,17 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
     acting_for_others = principal.has_role(Role.coordinator) and (
         data.leader_group_id is not None or data.person_id is not None
     )
+    who_rows, what_rows = await reads.fetch_each(_reads(principal, data))
+    group = data.leader_group_id is not None
     if data.leader_group_id is not None:
-        who = await _group(reads, principal, data.leader_group_id)
+        who = await _group(reads, principal, data.leader_group_id, _first(who_rows))
         people = [Participant(*pair) for pair in zip(who["people"], who["people_units"], strict=True)]
     else:
-        who = await _who(reads, principal, data.person_id)
+        who = _person(principal, data, _first(who_rows))
         people = [Participant(who["id"], who["org_unit_id"])]
-    offering, session_ids = await _target(reads, data)
+    offering, session_ids = _target(data, _first(what_rows))
     if offering.status != "published":
         raise NotOpen(f"The offering is {offering.status}.")
-    group = data.leader_group_id is not None
     if not acting_for_others:
         refused = rules.refusal(offering, rules.AudienceFacts.of(who), group=group)
         if refused is not None:

@@ -232,5 +232,10 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
     # ordering fence, and a hundred SMTP hand-overs in one pass held the catalogue's seat counts back for
     # the whole rush.
     return Subscription(
-        name="enrollment.mailer", topics=(NotificationRequested.topic,), handler=on_notification, batch_size=1
+        name="enrollment.mailer",
+        topics=(NotificationRequested.topic,),
+        handler=on_notification,
+        batch_size=1,
+        # A mail can wait a second; an enrolment in a rush is waiting for the same cores.
+        yields_to_requests=True,
     )

@@ -32,6 +32,7 @@ from services.kernel.eventbus import repository
 from services.kernel.eventbus.envelope import Event
 from services.kernel.eventbus.repository import Position
 from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.load import RequestLoad
 from services.kernel.metrics import BUS_HANDLED
 from services.kernel.requestid import continue_trace, set_request_id, set_traceparent
 
@@ -204,10 +205,13 @@ class Worker:
         sessionmaker: async_sessionmaker[AsyncSession],
         subscription: Subscription,
         policy: DeliveryPolicy,
+        load: RequestLoad | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.subscription = subscription
         self.policy = policy
+        # Requests this worker yields to, when its subscription says it may wait for them.
+        self.load = load if subscription.yields_to_requests else None
         self.wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -239,6 +243,8 @@ class Worker:
         error_streak = 0
         while not self._stopping.is_set():
             self.wakeup.clear()
+            if self.load is not None:
+                await self.load.quiet(self.subscription.yield_seconds)
             try:
                 result = await run_pass(self.sessionmaker, self.subscription, self.policy)
             except asyncio.CancelledError:

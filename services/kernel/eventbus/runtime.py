@@ -12,6 +12,7 @@ from services.kernel.eventbus import repository
 from services.kernel.eventbus.consumer import DeliveryPolicy, Worker
 from services.kernel.eventbus.listener import Listener
 from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.load import RequestLoad
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,11 @@ class EventBusRuntime:
         subscriptions: Sequence[Subscription],
         policy: DeliveryPolicy,
         application_name: str,
+        load: RequestLoad | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.subscriptions = {s.name: s for s in subscriptions}
-        self.workers = [Worker(sessionmaker, s, policy) for s in subscriptions]
+        self.workers = [Worker(sessionmaker, s, policy, load) for s in subscriptions]
         self.listener = Listener(listen_dsn, self.wake_all, application_name=application_name)
         self.started = False
 

@@ -30,3 +30,7 @@ class Subscription:
     # in the service's lock order, and could deadlock with a request. `lock` takes them all first, in
     # that order; the handlers then find them held.
     lock: BatchLock | None = None
+    # Work that can wait while requests are served (mail): before each pass the worker waits until no
+    # request is in flight in this process, or `yield_seconds` at most (services.kernel.load).
+    yields_to_requests: bool = False
+    yield_seconds: float = 1.0
