@@ -77,6 +77,7 @@ async def burst(base: str, calls: list[tuple[str, str, Any, str]]) -> dict[str, 
         "seconds": round(seconds, 3),
         "requests_per_second": round(len(results) / seconds, 1),
         "latency_ms": percentiles(latencies),
+        "latencies_ms": [round(value * 1000, 2) for value in latencies],
         "statuses": {str(k): v for k, v in collections.Counter(s for _, s, _ in results).items()},
         "bodies": [body for _, _, body in results],
     }
@@ -202,8 +203,9 @@ async def service_rush(
 
 
 async def in_catalogue(url: str, session_id: uuid.UUID) -> None:
-    """The enrolment service's seeded session and offering in the catalogue too, so a coordinator can
-    change its capacity there (and the catalogue's event reaches the enrolment service)."""
+    """The enrolment service's seeded session and offering in the catalogue too, so the seat counts
+    land somewhere and a coordinator can change the capacity there (its event reaches the enrolment
+    service)."""
     connection = await asyncpg.connect(database.libpq_dsn(url))
     try:
         await connection.execute(
@@ -226,7 +228,6 @@ async def coordinated_rush(
     stack: Stack, url: str, session_id: uuid.UUID, tokens: list[str], keys: Path
 ) -> dict[str, Any]:
     """The rush through the gateway while a coordinator changes capacity, cancels, moves and promotes."""
-    await in_catalogue(url, session_id)
     coordinator = devkeys.mint_token(oid="bench-coordinator", roles=["coordinator"], directory=keys)
     before = await deadlocks(url)
     actions: collections.Counter[str] = collections.Counter()
@@ -296,6 +297,8 @@ async def coordinated_rush(
 async def run(stack: Stack, url: str, keys: Path, logs: Path) -> dict[str, Any]:
     """The five rushes and their ratios."""
     emails, sessions = await enrolment_rush.seed_sessions(url, 3)
+    for session_id in sessions:
+        await in_catalogue(url, session_id)
     tokens = [devkeys.mint_token(oid=devkeys.person_oid(e), email=e, directory=keys) for e in emails]
     result: dict[str, Any] = {"requests": len(tokens), "seats": enrolment_rush.SEATS}
     result["per_request_floor"] = await floor_rush(url, "per-request", tokens, logs / "floor-per-request.log")

@@ -67,18 +67,28 @@ def _cdf(axes: Any, values: list[float], label: str) -> None:
     axes.plot(ordered, [(i + 1) / len(ordered) for i in range(len(ordered))], label=label)
 
 
+RUSHES = {
+    "per_request_floor": "per-request floor",
+    "batched_floor": "batched floor",
+    "direct": "enrolment service",
+    "gateway": "through the gateway",
+    "gateway_with_coordinators": "gateway, coordinator acting",
+}
+
+
 def _rush(rush: dict[str, Any], path: Path) -> Path:
     figure, axes = plt.subplots(figsize=(7, 4))
-    _cdf(axes, rush["latencies_ms"], f"{rush['requests']} enrolments for {rush['seats']} seats")
-    axes.axvline(
-        rush["latency_ms"]["p99"], color="red", linestyle=":", label=f"p99 {rush['latency_ms']['p99']} ms"
-    )
-    axes.set_xlabel("latency (ms, client side)")
+    for key, label in RUSHES.items():
+        run = rush[key]
+        _cdf(
+            axes,
+            run["latencies_ms"],
+            f"{label}: {run['requests_per_second']}/s, p99 {run['latency_ms']['p99']} ms",
+        )
+    axes.set_xlabel("latency (ms, client side, from when all were wanted)")
     axes.set_ylabel("share of requests")
-    axes.set_title(
-        f"Enrolment rush: {rush['stored'].get('confirmed')} confirmed, statuses {rush['statuses']}"
-    )
-    axes.legend()
+    axes.set_title(f"Enrolment rush: {rush['requests']} requests for {rush['seats']} seats", fontsize=10)
+    axes.legend(fontsize=8)
     return _save(figure, path)
 
 

@@ -12,10 +12,12 @@ the three services and the gateway as uvicorn processes, as `make run` does. The
    (bench/floor.py: FastAPI + asyncpg + orjson serving the same 50 rows), the catalogue directly, through
    the gateway, and through nginx as a reverse proxy; five interleaved rounds, each ratio the median of
    the rounds' ratios.
-3. **Enrolment rush**: 2,000 leaders ask for 300 seats at once through the gateway; exactly 300 must be
-   confirmed and none may get a 5xx. A fixed set of 2,000 distinct requests (one token each) sent once
-   is something wrk cannot do, so this load comes from aiohttp in this process over 200 connections;
-   latency counts from the moment all 2,000 are wanted, so it includes waiting for a connection.
+3. **Enrolment rush** (bench/admission.py): 2,000 leaders ask for 300 seats at once, on the per-request
+   and the batched floor, on the enrolment service directly, through the gateway, and through the
+   gateway while a coordinator acts; exactly 300 confirmed, arrival order kept, no 5xx, no deadlock. A
+   fixed set of 2,000 distinct requests (one token each) sent once is something wrk cannot do, so this
+   load comes from aiohttp in this process over 200 connections; latency counts from the moment all
+   2,000 are wanted, so it includes waiting for a connection.
 4. **Event propagation** during that rush: for every event the rush published, from the commit of the
    enrolment to the commit in which the catalogue (free seats) and the feedback service (participant
    record) had handled it, from PostgreSQL's commit timestamps.
@@ -31,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import json
 import os
 import platform
@@ -46,12 +47,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 import httpx
 from sqlalchemy import text
 
-from bench import charts, directory_sync, enrolment_rush
+from bench import admission, charts, directory_sync
 from bench.load import nginx, require, wrk
 from bench.publisher import Tick
 from bench.volumes import LISTING_QUERY, seed_catalog
@@ -72,6 +72,7 @@ TARGETS = {
     "propagation_p99_ms": 100.0,
     "bus_events_per_second": 2000.0,
     "hr_sync_seconds": 60.0,
+    **admission.TARGETS,
 }
 BUS_EVENTS, BUS_PER_TRANSACTION = 20_000, 50
 
@@ -312,92 +313,18 @@ def listing(stack: Stack, url: str, token: str, *, seconds: int, rounds: int) ->
     }
 
 
-async def rush(stack: Stack, url: str, keys: Path) -> dict[str, Any]:
-    emails, session_id, _ = await enrolment_rush.seed(url)
-    # The same session in the catalogue, so the seat count has somewhere to land.
-    await _sql(
-        url,
-        [
-            """
-            INSERT INTO catalog.offerings (id, kind_code, title, summary, booking_unit, status)
-            SELECT offering_id, 'theme-gathering', offering_title, '', 'person', 'published'
-            FROM enrollment.sessions WHERE id = CAST(:session AS uuid)
-            """,
-            """
-            INSERT INTO catalog.sessions (id, offering_id, starts_at, ends_at, capacity, status, seats_taken,
-                                          seats_version)
-            SELECT id, offering_id, starts_at, ends_at, capacity, 'scheduled', 0, 0
-            FROM enrollment.sessions WHERE id = CAST(:session AS uuid)
-            """,
-        ],
-        {"session": str(session_id)},
-    )
+async def rush(stack: Stack, url: str, keys: Path, logs: Path) -> dict[str, Any]:
+    """The admission benchmark (bench/admission.py), with the ordering fence watched for propagation."""
     first_event = await last_event(url)
-    tokens = [devkeys.mint_token(oid=devkeys.person_oid(e), email=e, directory=keys) for e in emails]
-    health = [("GET", "/api/v1/enrollment/healthz", None, t) for t in tokens]
-    await burst(stack.gateway, health[:50])
-    baseline = await burst(stack.gateway, health)
-    body = {"session_id": str(session_id)}
     stop = asyncio.Event()
     watch = asyncio.create_task(watch_fence(url, stop))
     try:
-        outcome = await burst(
-            stack.gateway, [("POST", "/api/v1/enrollment/enrollments", body, t) for t in tokens]
-        )
+        result = await admission.run(stack, url, keys, logs)
         await asyncio.sleep(3)  # the fence passes the last events after the rush
     finally:
         stop.set()
         fence = await watch
-    check = await enrolment_rush.check(url, session_id)
-    ordered = sorted(outcome.latencies)
-    failures = []
-    if any(code >= 500 for code in outcome.statuses):
-        failures.append(f"5xx answers: {dict(outcome.statuses)}")
-    if check["counts"].get("confirmed") != enrolment_rush.SEATS or check["seats"] != enrolment_rush.SEATS:
-        failures.append(f"confirmed {check['counts']} with {check['seats']} seats")
-    return {
-        "requests": len(ordered),
-        "seats": enrolment_rush.SEATS,
-        "statuses": {str(k): v for k, v in outcome.statuses.items()},
-        "stored": check["counts"],
-        "seconds": round(outcome.seconds, 3),
-        "requests_per_second": round(len(ordered) / outcome.seconds, 1),
-        "latency_ms": _percentiles(ordered),
-        "baseline_healthz_requests_per_second": round(len(baseline.latencies) / baseline.seconds, 1),
-        "ratio_to_baseline": round(
-            (len(ordered) / outcome.seconds) / (len(baseline.latencies) / baseline.seconds), 3
-        ),
-        "latencies_ms": [round(value * 1000, 2) for value in ordered],
-        "first_event_id": first_event,
-        "fence_samples": fence,
-        "failures": failures,
-    }
-
-
-async def burst(base: str, calls: list[tuple[str, str, Any, str]]) -> enrolment_rush.Outcome:
-    """Every call at once over at most 200 connections, with aiohttp: its connection limit is a plain
-    queue, where httpcore scans its whole pool for each request it assigns (quadratic in the connections:
-    with 200 of them the client used more CPU than the gateway, and the rush measured the client)."""
-    connector = aiohttp.TCPConnector(limit=enrolment_rush.CONNECTIONS)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as http:
-
-        async def one(method: str, path: str, body: Any, token: str) -> tuple[float, int]:
-            started = time.perf_counter()
-            headers = {"Authorization": f"Bearer {token}"}
-            async with http.request(method, path, json=body, headers=headers) as response:
-                await response.read()
-            return time.perf_counter() - started, response.status
-
-        started = time.perf_counter()
-        results = await asyncio.gather(*(one(*call) for call in calls))
-        seconds = time.perf_counter() - started
-    return enrolment_rush.Outcome(
-        statuses=collections.Counter(status for _, status in results),
-        latencies=[elapsed for elapsed, _ in results],
-        seconds=seconds,
-        bodies=[],
-    )
+    return {**result, "first_event_id": first_event, "fence_samples": fence}
 
 
 async def watch_fence(url: str, stop: asyncio.Event) -> list[tuple[float, int]]:
@@ -575,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("catalogue listing: floor, direct, gateway, nginx", flush=True)
                 scenarios["listing"] = listing(stack, url, token, seconds=seconds, rounds=rounds)
                 print("enrolment rush", flush=True)
-                scenarios["rush"] = asyncio.run(rush(stack, url, keys))
+                scenarios["rush"] = asyncio.run(rush(stack, url, keys, scratch / "logs"))
                 print("event propagation", flush=True)
                 rush_result = scenarios["rush"]
                 scenarios["propagation"] = asyncio.run(
@@ -614,20 +541,33 @@ def summary(scenarios: dict[str, Any]) -> dict[str, Any]:
         "hr_sync_seconds": scenarios["hr_sync"]["total_seconds"],
     }
     lower_is_better = {"propagation_p99_ms", "hr_sync_seconds"}
-    return {
-        name: {
-            "measured": value,
-            "target": TARGETS[name],
-            "met": value <= TARGETS[name] if name in lower_is_better else value >= TARGETS[name],
+    rush = scenarios["rush"]
+    return (
+        {
+            name: {
+                "measured": value,
+                "target": TARGETS[name],
+                "met": value <= TARGETS[name] if name in lower_is_better else value >= TARGETS[name],
+            }
+            for name, value in measured.items()
         }
-        for name, value in measured.items()
-    } | {
-        "rush": {
-            "confirmed": scenarios["rush"]["stored"].get("confirmed"),
-            "5xx": sum(v for k, v in scenarios["rush"]["statuses"].items() if k.startswith("5")),
-            "p99_ms": scenarios["rush"]["latency_ms"]["p99"],
+        | admission.summary(rush)
+        | {
+            "rush": {
+                "confirmed": {k: rush[k]["confirmed"] for k in ("direct", "gateway")},
+                "5xx": sum(
+                    v
+                    for k in ("direct", "gateway", "gateway_with_coordinators")
+                    for code, v in rush[k]["statuses"].items()
+                    if code.startswith("5")
+                ),
+                "deadlocks": rush["gateway_with_coordinators"]["deadlocks"],
+                "ratio_to_batched_floor": {
+                    k: rush["ratios"][f"{k}_vs_batched_floor"] for k in ("direct", "gateway")
+                },
+            }
         }
-    }
+    )
 
 
 if __name__ == "__main__":
