@@ -87,6 +87,20 @@ class Problem(Exception):
         return {"model": ProblemDetails, "description": f"{cls.title} (`{problem_type(cls.slug)}`)"}
 
 
+def responses_for(*problems: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for routes that raise these problems, several types under one status."""
+    by_status: dict[int, list[type[Problem]]] = {}
+    for problem in problems:
+        by_status.setdefault(problem.status, []).append(problem)
+    return {
+        status: {
+            "model": ProblemDetails,
+            "description": "; ".join(f"{p.title} (`{problem_type(p.slug)}`)" for p in same),
+        }
+        for status, same in by_status.items()
+    }
+
+
 class BadRequestProblem(Problem):
     status = 400
     slug = "bad-request"

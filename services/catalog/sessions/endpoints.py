@@ -21,7 +21,7 @@ from services.catalog.sessions.schemas import (
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import PreconditionFailed, PreconditionRequired, conditional_json, require_if_match
-from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
 
 router = APIRouter(route_class=TransactionalRoute, tags=["sessions"], responses=COMMON_RESPONSES)
 WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -102,7 +102,9 @@ async def get_session(
         **WRITE_RESPONSES,
         412: PreconditionFailed.openapi(),
         428: PreconditionRequired.openapi(),
-        422: service.InvalidSessionTimes.openapi(),
+        **responses_for(
+            service.InvalidSessionTimes, service.SessionNotScheduled, service.CapacityBelowConfirmed
+        ),
     },
 )
 async def update_session(
@@ -112,7 +114,10 @@ async def update_session(
     session_id: uuid.UUID,
     body: SessionUpdate,
 ) -> Response:
-    """Change place, link, capacity, enrolment window or cancellation deadline. Needs If-Match."""
+    """Change place, link, capacity, enrolment window or cancellation deadline. Needs If-Match.
+
+    A capacity below the seats already confirmed is refused (`409 capacity-below-confirmed`, naming the
+    confirmed count) unless `allow_overbooking` is true; then the session reports `overbooked_by`."""
     offering, course_session = await service.lock_for_change(session, session_id)
     require_if_match(request, session_etag(course_session))
     updated = await service.update(session, principal, offering, course_session, body)
@@ -123,7 +128,10 @@ async def update_session(
     "/sessions/{session_id}/reschedule",
     summary="Reschedule a session",
     response_model=SessionPublic,
-    responses={**WRITE_RESPONSES, 422: service.InvalidSessionTimes.openapi()},
+    responses={
+        **WRITE_RESPONSES,
+        **responses_for(service.InvalidSessionTimes, service.SessionNotScheduled, service.StartsInPast),
+    },
 )
 async def reschedule_session(
     request: Request,
@@ -132,7 +140,8 @@ async def reschedule_session(
     session_id: uuid.UUID,
     body: SessionReschedule,
 ) -> Response:
-    """Move a session to new times, with a reason; enrolments are kept and participants are told."""
+    """Move a session to new times, with a reason; enrolments are kept and participants are told. A
+    start that has passed is refused (`409 session-start-in-past`)."""
     return session_response(request, await service.reschedule(session, principal, session_id, body))
 
 

@@ -108,6 +108,11 @@ class SessionUpdate(_Place, _Window):
     """Fields to change; those left out stay. Times change only by rescheduling. Needs `If-Match`."""
 
     capacity: int | None = Field(default=None, ge=1, le=10_000)
+    allow_overbooking: bool = Field(
+        default=False,
+        description="Lower `capacity` below the seats already confirmed (refused otherwise); the session "
+        "then reports `overbooked_by`. Nobody confirmed loses their place.",
+    )
 
 
 class SessionReschedule(WriteModel):
@@ -148,3 +153,11 @@ class SessionPublic(ReadModel):
     @property
     def seats_available(self) -> int:
         return max(self.capacity - self.seats_taken, 0)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Confirmed seats beyond the capacity (a capacity lowered with `allow_overbooking`, or "
+        "promotions over capacity), as last reported by the enrolment service."
+    )
+    @property
+    def overbooked_by(self) -> int:
+        return max(self.seats_taken - self.capacity, 0)

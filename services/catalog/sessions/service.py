@@ -59,6 +59,16 @@ class InvalidSessionTimes(Problem):
     title = "Invalid session times"
 
 
+class CapacityBelowConfirmed(Conflict):
+    slug = "capacity-below-confirmed"
+    title = "The capacity would be below the seats already confirmed"
+
+
+class StartsInPast(Conflict):
+    slug = "session-start-in-past"
+    title = "A session cannot be moved into the past"
+
+
 def _facts(offering: Offering, course_session: CourseSession) -> dict[str, Any]:
     return {
         "session_id": course_session.id,
@@ -215,7 +225,16 @@ async def update(
 ) -> CourseSession:
     """Apply an edit; the caller has locked the session and checked If-Match."""
     _require_scheduled(course_session)
-    changes = data.model_dump(exclude_unset=True)
+    changes = data.model_dump(exclude_unset=True, exclude={"allow_overbooking"})
+    capacity = changes.get("capacity")
+    if capacity is not None and capacity < course_session.seats_taken and not data.allow_overbooking:
+        raise CapacityBelowConfirmed(
+            f"{course_session.seats_taken} seats are confirmed (as last reported by the enrolment "
+            f"service); a capacity of {capacity} would overbook the session by "
+            f"{course_session.seats_taken - capacity}. Send allow_overbooking=true to do it anyway: "
+            "nobody confirmed loses their place.",
+            extra={"confirmed": course_session.seats_taken, "capacity": capacity},
+        )
     if "meeting_url" in changes and changes["meeting_url"] is not None:
         changes["meeting_url"] = str(data.meeting_url)
     merged = {**course_session.model_dump(), **changes}
@@ -254,6 +273,11 @@ async def update(
 async def reschedule(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: SessionReschedule
 ) -> CourseSession:
+    if data.starts_at <= datetime.now(UTC):
+        raise StartsInPast(
+            f"The new start {data.starts_at.isoformat()} has passed; reschedule into the future.",
+            extra={"starts_at": data.starts_at.isoformat()},
+        )
     offering, course_session = await lock_for_change(session, session_id)
     _require_scheduled(course_session)
     previous_starts_at, previous_ends_at = course_session.starts_at, course_session.ends_at

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.enrollment.enrollments import repository
 from services.enrollment.enrollments.asks import Ask
 from services.enrollment.enrollments.models import EnrollmentKind
+from services.enrollment.enrollments.pausing import refuse_if_paused
 from services.enrollment.enrollments.schemas import EnrollmentPublic
 from services.enrollment.enrollments.service import (
     CONFIRMED,
@@ -254,6 +255,7 @@ def _admissible(ask: Ask, target: Target, taken: set[tuple[uuid.UUID, uuid.UUID]
     if ask.session_id is not None and target.sessions and target.sessions[0].status != "scheduled":
         raise NotOpen(f"The session is {target.sessions[0].status}.")
     _check_window(target, now)
+    refuse_if_paused(target.scheduled)
     held = sorted({str(p.id) for p in ask.people for s in target.scheduled if (p.id, s.id) in taken})
     if held:
         raise AlreadyEnrolled(

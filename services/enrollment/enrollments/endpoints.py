@@ -15,7 +15,7 @@ from services.enrollment.directory.service import (
     person_for,
     readable_group,
 )
-from services.enrollment.enrollments import asks, repository, rules, service
+from services.enrollment.enrollments import asks, pausing, repository, rules, service
 from services.enrollment.enrollments.admission import AdmissionsDep
 from services.enrollment.enrollments.models import Enrollment
 from services.enrollment.enrollments.schemas import (
@@ -23,7 +23,9 @@ from services.enrollment.enrollments.schemas import (
     CancelRequest,
     EnrollmentCreate,
     EnrollmentPublic,
+    EnrolmentStatePublic,
     MoveRequest,
+    PauseRequest,
     PromoteRequest,
     RosterEntryPublic,
     WaitingEntryPublic,
@@ -32,7 +34,7 @@ from services.enrollment.enrollments.schemas import (
 from services.enrollment.idempotency import service as idempotency
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
 from services.kernel.database import ReadsDep, SessionDep, TransactionalRoute
-from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, TransactionConflict, responses_for
 from services.kernel.schemas import PageLimit, PageOffset
 from services.kernel.spreadsheets import CSV, csv_response
 
@@ -79,7 +81,17 @@ async def _present_for(
     responses={
         403: rules.AudienceRefused.openapi(),
         404: service.SessionNotFound.openapi(),
-        409: service.AlreadyEnrolled.openapi(),
+        **responses_for(
+            service.AlreadyEnrolled,
+            service.NotOpen,
+            service.EnrolmentWindowClosed,
+            service.SessionStarted,
+            service.ProgrammeTakenWhole,
+            service.NoMembers,
+            pausing.EnrolmentPaused,
+            idempotency.KeyInUse,
+            TransactionConflict,
+        ),
         422: idempotency.KeyReused.openapi(),
     },
 )
@@ -245,13 +257,56 @@ async def _known_session(session: AsyncSession, session_id: uuid.UUID) -> tuple[
     responses={404: service.SessionNotFound.openapi()},
 )
 async def get_waiting_list(
-    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
+    session: SessionDep,
+    _: CoordinatorOnly,
+    session_id: uuid.UUID,
+    limit: PageLimit = 50,
+    offset: PageOffset = 0,
 ) -> list[WaitingEntryPublic]:
-    """First in line first; for a session of a programme, the programme's list."""
+    """First in line first, a page at a time (`offset` entries skipped); for a session of a programme,
+    the programme's list."""
     offering_id, queue_session = await _known_session(session, session_id)
-    waiting = await repository.waiting(session, offering_id, queue_session)
+    waiting = await repository.waiting(session, offering_id, queue_session, limit=limit, offset=offset)
     public = await present(session, waiting)
-    return [WaitingEntryPublic(position=i, enrollment=e) for i, e in enumerate(public, start=1)]
+    return [WaitingEntryPublic(position=i, enrollment=e) for i, e in enumerate(public, start=offset + 1)]
+
+
+@router.get(
+    "/sessions/{session_id}/enrolment",
+    summary="Get a session's enrolment state (coordinators)",
+    responses={404: service.SessionNotFound.openapi()},
+)
+async def get_enrolment_state(
+    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
+) -> EnrolmentStatePublic:
+    """Seats confirmed and free, how far it is overbooked, how many wait, and whether it is paused, as
+    the enrolment service decides them now."""
+    return await pausing.state(session, session_id)
+
+
+@router.post(
+    "/sessions/{session_id}/enrolment/pause",
+    summary="Pause enrolment in a session (coordinators)",
+    responses={404: service.SessionNotFound.openapi()},
+)
+async def pause_enrolment(
+    session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID, body: PauseRequest
+) -> EnrolmentStatePublic:
+    """New enrolment requests are refused (`409 enrolment-paused`) from the next one decided;
+    cancellations and promotions from the waiting list go on. Pausing a paused session changes nothing."""
+    return await pausing.pause(session, principal, session_id, body.reason)
+
+
+@router.post(
+    "/sessions/{session_id}/enrolment/resume",
+    summary="Resume enrolment in a session (coordinators)",
+    responses={404: service.SessionNotFound.openapi()},
+)
+async def resume_enrolment(
+    session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID
+) -> EnrolmentStatePublic:
+    """Enrolment is open again (within the session's window). Resuming one not paused changes nothing."""
+    return await pausing.resume(session, principal, session_id)
 
 
 async def _roster(session: AsyncSession, session_id: uuid.UUID) -> list[RosterEntryPublic]:

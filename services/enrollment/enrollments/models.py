@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, Index, Numeric, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -75,11 +76,13 @@ class Enrollment(TableBase, table=True):
     # Whether the audience rules were applied (not when a coordinator enrolled someone): they are
     # checked again before a promotion from the waiting list.
     audience_checked: bool = True
-    # Order on the waiting list: arrival order from a sequence; a coordinator's move reassigns ranks.
-    queue_rank: int | None = Field(
+    # Order on the waiting list: arrival order from a sequence (whole numbers, each above every rank
+    # before it); a coordinator's move gives the entry a rank between its new neighbours' (a fraction),
+    # so no other entry is written.
+    queue_rank: Decimal | None = Field(
         default=None,
         sa_column=Column(
-            BigInteger, server_default=text("nextval('enrollment.enrollment_queue_rank')"), nullable=False
+            Numeric(), server_default=text("nextval('enrollment.enrollment_queue_rank')"), nullable=False
         ),
     )
     enrolled_by_oid: str

@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, insert, or_, text
@@ -310,15 +311,50 @@ def _queue(offering_id: uuid.UUID, session_id: uuid.UUID | None) -> list[ColumnE
 
 
 async def waiting(
-    session: AsyncSession, offering_id: uuid.UUID, session_id: uuid.UUID | None
+    session: AsyncSession,
+    offering_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Enrollment]:
     """The waiting list of a session (or of a programme taken whole), first in line first."""
     result = await session.execute(
         select(Enrollment)
         .where(*_queue(offering_id, session_id))
         .order_by(col(Enrollment.queue_rank), col(Enrollment.id))
+        .limit(limit)
+        .offset(offset)
     )
     return list(result.scalars().all())
+
+
+async def neighbours(
+    session: AsyncSession,
+    offering_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    moving: uuid.UUID,
+    position: int,
+) -> tuple[Decimal | None, Decimal | None, int]:
+    """For an entry to stand at `position` (1-based) on its list: the ranks of the entries that would stand
+    just before and just after it (None at either end), and how many others wait."""
+    others = [*_queue(offering_id, session_id), col(Enrollment.id) != moving]
+    length = int(await session.scalar(select(func.count()).select_from(Enrollment).where(*others)) or 0)
+    position = max(1, min(position, length + 1))
+    ranks = list(
+        (
+            await session.execute(
+                select(col(Enrollment.queue_rank))
+                .where(*others)
+                .order_by(col(Enrollment.queue_rank), col(Enrollment.id))
+                .offset(max(position - 2, 0))
+                .limit(2 if position > 1 else 1)
+            )
+        ).scalars()
+    )
+    if position == 1:
+        return None, (ranks[0] if ranks else None), length
+    return ranks[0], (ranks[1] if len(ranks) > 1 else None), length
 
 
 async def positions(session: AsyncSession, enrollments: Sequence[Enrollment]) -> dict[uuid.UUID, int]:

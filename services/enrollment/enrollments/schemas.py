@@ -109,6 +109,30 @@ class AuditEntryPublic(ReadModel):
     at: OsloDatetime
 
 
+class PauseRequest(WriteModel):
+    reason: str = Field(min_length=1, max_length=1000, examples=["Lokalet er ikke bekreftet ennå"])
+
+
+class EnrolmentStatePublic(ReadModel):
+    """A session's enrolment now, as the enrolment service decides it (the catalogue's copy may lag)."""
+
+    session_id: uuid.UUID
+    offering_id: uuid.UUID
+    status: str
+    capacity: int
+    seats_confirmed: int
+    seats_free: int
+    overbooked_by: int = Field(
+        description="Confirmed beyond the capacity: a coordinator lowered it below the confirmed count, "
+        "or promoted over capacity."
+    )
+    waiting: int = Field(description="Entries on the waiting list (the programme's, for its sessions).")
+    paused: bool = Field(description="New enrolments are refused; cancellations and promotions go on.")
+    paused_at: OsloDatetime | None
+    paused_by_oid: str | None
+    pause_reason: str | None
+
+
 class WaitingEntryPublic(ReadModel):
     position: int
     enrollment: EnrollmentPublic

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -415,6 +416,8 @@ async def promote(session: AsyncSession, target: Target, changes: Changes) -> in
     if target.started(datetime.now(UTC)):
         return 0
     room = target.room()
+    if room <= 0:
+        return 0  # nobody fits: the list is not read
     promoted = 0
     for enrollment in await repository.waiting(session, target.offering.id, target.session_id):
         if room <= 0:
@@ -757,14 +760,20 @@ async def promote_by_hand(
 async def move(
     session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, new_position: int, reason: str
 ) -> Enrollment:
-    """Move a waiting enrolment to another place on its list (1 = first in line)."""
+    """Move a waiting enrolment to another place on its list (1 = first in line). Only the entry moved is
+    written: its rank goes between its new neighbours' (`Enrollment.queue_rank`)."""
     target, enrollment = await _locked_waiting(session, enrollment_id)  # serialised with promotions
-    queue = await repository.waiting(session, target.offering.id, target.session_id)
-    ranks = sorted(e.queue_rank for e in queue if e.queue_rank is not None)
-    old = next(i for i, e in enumerate(queue) if e.id == enrollment.id)
-    queue.insert(min(new_position, len(queue)) - 1, queue.pop(old))
-    for rank, entry in zip(ranks, queue, strict=True):
-        entry.queue_rank = rank
+    queue = (target.offering.id, target.session_id)
+    before = await repository.position(session, enrollment)
+    assert before is not None
+    ahead, behind, length = await repository.neighbours(session, *queue, enrollment.id, new_position)
+    if ahead is not None and behind is not None:
+        enrollment.queue_rank = (ahead + behind) / 2
+    elif behind is not None:
+        enrollment.queue_rank = behind - 1
+    elif ahead is not None:
+        # Last: below every rank the sequence gives later (each a whole number above all before it).
+        enrollment.queue_rank = ahead + Decimal("0.5")
     enrollment.version += 1
     changes = Changes()
     changes.audit.append(
@@ -773,7 +782,7 @@ async def move(
             action="moved",
             actor_oid=principal.oid,
             reason=reason,
-            details={"from": old + 1, "to": queue.index(enrollment) + 1},
+            details={"from": before, "to": min(new_position, length + 1)},
         )
     )
     # Moving an entry that fits to the front may let it take seats nobody ahead of it fitted into.

@@ -33,3 +33,7 @@ class SessionView(TableBase, table=True):
     # Owned here: confirmed seats, and a counter bumped on every change, sent with each event.
     seats_confirmed: int = 0
     seats_version: int = Field(default=0, sa_type=BigInteger)
+    # Owned here: a coordinator paused enrolment (new requests are refused; the waiting list still moves).
+    enrolment_paused_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrolment_paused_by_oid: str | None = None
+    enrolment_pause_reason: str | None = None
