@@ -170,7 +170,7 @@ async def forward(
         except httpx.TransportError as exc:
             raise _failure(exc, service, breaker) from exc
     if breaker is not None:
-        if upstream.status_code in UNHEALTHY:
+        if _unhealthy(upstream):
             breaker.failed()
         else:
             breaker.succeeded()
@@ -198,6 +198,18 @@ async def forward(
 
 
 UNHEALTHY = frozenset({502, 503, 504})
+
+
+def _unhealthy(upstream: httpx.Response) -> bool:
+    """An answer that says the upstream is not there. A 503 with `Retry-After` is the service itself
+    answering, quickly, that something behind it is (its database restarting): it is passed on as it is
+    and does not count against the breaker, so requests keep reaching the service and succeed the moment
+    it can serve them again."""
+    if upstream.status_code == 503 and "retry-after" in upstream.headers:
+        return False
+    return upstream.status_code in UNHEALTHY
+
+
 # Answers up to this size (by their Content-Length) are buffered; larger or unsized ones stream.
 BUFFER_BYTES = 256 * 1024
 

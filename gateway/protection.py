@@ -10,10 +10,13 @@
   (after), answering 429 with `Retry-After`. Kept in memory **per replica**: with n replicas behind a
   load balancer a client gets up to n times the rate; set the limits with that in mind.
 - **Upstream health**: a circuit breaker per upstream opens after `GATEWAY_BREAKER_FAILURES` failures
-  in a row (refused or timed-out connections, 502/503/504 answers) and answers 503 with `Retry-After`
-  for `GATEWAY_BREAKER_OPEN_SECONDS`; then one request is let through to probe, and its success
-  closes the breaker. Requests are retried only when the connection was refused (nothing was sent)
-  and the request is idempotent (GET, HEAD, OPTIONS, PUT, DELETE) or carries an `Idempotency-Key`.
+  in a row (refused or timed-out connections, 502/504 answers, and 503 answers without `Retry-After`: a
+  service's own 503 with `Retry-After` is an answer, not an absence) and answers 503 with `Retry-After`
+  for `GATEWAY_BREAKER_OPEN_SECONDS` (half a second); then one request is let through to probe, its
+  success closes the breaker and its failure opens it again. So an upstream that died is asked once per
+  interval, not by every request, and gets traffic again within an interval of coming back. Requests are
+  retried only when the connection was refused (nothing was sent) and the request is idempotent (GET,
+  HEAD, OPTIONS, PUT, DELETE) or carries an `Idempotency-Key`.
 """
 
 from __future__ import annotations

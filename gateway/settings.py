@@ -58,7 +58,12 @@ class GatewaySettings(PlatformSettings):
     breaker_failures: int = Field(
         default=5, ge=1, description="Failures in a row that open an upstream's breaker."
     )
-    breaker_open_seconds: float = Field(default=10, gt=0, description="How long an open breaker answers 503.")
+    breaker_open_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How long an open breaker answers 503 before it lets one request through to probe the "
+        "upstream (again after each failed probe): traffic flows as soon as the upstream is back.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Intranet origins allowed to call the API from a browser (JSON list).",

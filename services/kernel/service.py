@@ -25,6 +25,7 @@ from services.kernel.load import RequestLoad, RequestLoadMiddleware
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import BUS_DEAD, BUS_LAG, POOL, MetricsMiddleware, metrics_endpoint
 from services.kernel.periodic import PeriodicJob, PeriodicRunner
+from services.kernel.presence import Presence
 from services.kernel.problems import install_problem_handlers
 from services.kernel.requestid import RequestIdMiddleware
 from services.kernel.settings import Environment, PlatformSettings, ServiceSettings
@@ -197,6 +198,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
         app.state.decision_sessionmaker = database.create_sessionmaker(decision_engine)
+        app.state.presence = Presence(database.libpq_dsn(database_url), f"{definition.name}-presence")
         app.state.migration_sets = migration_sets
         app.state.verifier = verifier
         app.state.eventbus = runtime
@@ -210,6 +212,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         finally:
             await periodic.stop()
             await runtime.stop()
+            await app.state.presence.close()
             await worker_engine.dispose()
             await decision_engine.dispose()
             await engine.dispose()

@@ -8,6 +8,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.enrollment.enrollments.schemas import EnrollmentCreate
+from services.enrollment.idempotency.service import request_hash
+from services.kernel import database
+from services.kernel.presence import Presence
 from tests.enrollment.conftest import World
 from tests.enrollment.support import add_offering, add_session
 
@@ -95,6 +99,49 @@ async def test_a_claim_left_by_a_request_that_died_lapses(
     headers = {**world.as_(world.leader), "Idempotency-Key": "krasj"}
     response = await enrollment.post("/enrollments", json={"session_id": str(course.id)}, headers=headers)
     assert response.status_code == 201
+
+
+async def test_a_claim_whose_process_died_is_taken_over_at_once_and_a_live_one_is_not(
+    enrollment: httpx.AsyncClient,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+) -> None:
+    """The claim's lease has a minute to run; only its holder's presence tells the two cases apart."""
+    async with sessionmaker() as session, session.begin():
+        course = await add_session(session, await add_offering(session))
+    presences = [Presence(database.libpq_dsn(database_url), "tests-presence") for _ in range(2)]
+    try:
+        for key, presence in zip(("levende", "borte"), presences, strict=True):
+            holder = await presence.holder()
+            async with sessionmaker() as session, session.begin():
+                await session.execute(
+                    text(
+                        "INSERT INTO enrollment.idempotency_keys (owner_oid, route, key, request_hash, "
+                        "locked_until, holder_pid, holder_started) VALUES (:oid, 'POST /enrollments', :key, "
+                        ":hash, now() + interval '1 minute', :pid, :started)"
+                    ),
+                    {
+                        "oid": world.leader.entra_oid,
+                        "key": key,
+                        "hash": request_hash(EnrollmentCreate(session_id=course.id).model_dump(mode="json")),
+                        "pid": holder.pid,
+                        "started": holder.started,
+                    },
+                )
+        await presences[1].close()  # that process died: PostgreSQL forgets its connection
+        body = {"session_id": str(course.id)}
+        alive = await enrollment.post(
+            "/enrollments", json=body, headers={**world.as_(world.leader), "Idempotency-Key": "levende"}
+        )
+        assert (alive.status_code, alive.json()["type"]) == (409, "urn:problem:idempotency-key-in-use")
+        dead = await enrollment.post(
+            "/enrollments", json=body, headers={**world.as_(world.leader), "Idempotency-Key": "borte"}
+        )
+        assert dead.status_code == 201, dead.text
+    finally:
+        for presence in presences:
+            await presence.close()
 
 
 async def test_a_malformed_key_is_a_clear_error(enrollment: httpx.AsyncClient, world: World) -> None:

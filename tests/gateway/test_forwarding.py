@@ -158,6 +158,8 @@ async def test_upstream_failures_become_problems(
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == f"urn:problem:{slug}"
     assert response.json()["request_id"] == response.headers["x-request-id"]
+    if status == 503:
+        assert int(response.headers["retry-after"]) >= 1  # every 503 says when to come back
 
 
 async def test_token_checked_before_forwarding(

@@ -239,6 +239,30 @@ async def test_a_failing_upstream_opens_its_breaker_and_a_probe_closes_it(
         assert (await client.get("/api/v1/catalog/offerings", headers=tokens.header())).status_code == 200
 
 
+async def test_a_service_answering_503_with_retry_after_keeps_getting_requests(
+    auth_settings: dict[str, Any], tokens: TokenFactory
+) -> None:
+    """Its database is restarting: it answers quickly that it cannot serve yet. Every request still
+    reaches it (the breaker stays closed), and the first one after the database is back succeeds."""
+    state = {"database_up": False}
+
+    def restarting(request: httpx.Request) -> httpx.Response:
+        if state["database_up"]:
+            return httpx.Response(200, json={})
+        return httpx.Response(
+            503, json={"type": "urn:problem:database-unavailable"}, headers={"Retry-After": "2"}
+        )
+
+    async with gateway(auth_settings, restarting, breaker_failures=3, retry_attempts=0) as (client, seen):
+        for _ in range(10):
+            answer = await client.get("/api/v1/catalog/offerings", headers=tokens.header())
+            assert (answer.status_code, answer.headers["retry-after"]) == (503, "2")
+            assert answer.json()["type"] == "urn:problem:database-unavailable"
+        assert len(seen) == 10
+        state["database_up"] = True
+        assert (await client.get("/api/v1/catalog/offerings", headers=tokens.header())).status_code == 200
+
+
 async def test_swagger_ui_signs_in_with_the_authorization_code_flow_and_pkce(
     auth_settings: dict[str, Any], tokens: TokenFactory
 ) -> None:

@@ -116,6 +116,7 @@ async def create_enrollment(
     if idempotency_key is not None:
         outcome = await idempotency.claim(
             idempotency.sessionmaker_of(request),
+            await request.app.state.presence.holder(),
             principal.oid,
             "POST /enrollments",
             idempotency_key,

@@ -23,4 +23,7 @@ class IdempotencyKey(TableBase, table=True):
     status_code: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     response: Any | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     locked_until: datetime = Field(sa_type=DateTime(timezone=True))
+    # The process holding an open claim (services.kernel.presence): gone, and the claim is taken over.
+    holder_pid: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    holder_started: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime | None = server_timestamp()

@@ -8,8 +8,10 @@ neither. A repeat then gets the stored status and body; the same key with a diff
 Decisions where the draft leaves room:
 - Only successful results are stored. A refused request changed nothing, so its key is released and a
   retry is decided afresh (a full session may have a free seat by then).
-- A claim whose request died without answering (process killed) lapses after `LEASE`, so the key can be
-  used again; keys are kept for `RETENTION` (24 hours, as the issue asks) and purged lazily.
+- A claim whose request died without answering is taken over by the next request with the key as soon
+  as the process that held it is gone (killed, crashed: `services.kernel.presence`), and otherwise when
+  its `LEASE` lapses (a process alive but stuck); keys are kept for `RETENTION` (24 hours) and purged
+  lazily.
 """
 
 from __future__ import annotations
@@ -29,9 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from services.enrollment.idempotency.models import IdempotencyKey
+from services.kernel.presence import HOLDER_GONE, Holder
 from services.kernel.problems import Conflict, Problem
 
 LEASE = timedelta(seconds=60)
+_HOLDER_GONE = text(
+    HOLDER_GONE.format(
+        pid="enrollment.idempotency_keys.holder_pid", started="enrollment.idempotency_keys.holder_started"
+    )
+)
 RETENTION = timedelta(hours=24)
 
 IdempotencyKeyHeader = Annotated[
@@ -70,24 +78,35 @@ def request_hash(body: Any) -> str:
 
 
 async def claim(
-    sessionmaker: async_sessionmaker[AsyncSession], owner_oid: str, route: str, key: str, body: Any
+    sessionmaker: async_sessionmaker[AsyncSession],
+    holder: Holder,
+    owner_oid: str,
+    route: str,
+    key: str,
+    body: Any,
 ) -> Claim | JSONResponse:
-    """Claim the key for this request, or answer from what an earlier request with it left."""
+    """Claim the key for this request (held by this process, `holder`), or answer from what an earlier
+    request with it left."""
     digest = request_hash(body)
     async with sessionmaker() as session, session.begin():
         await session.execute(
             delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < func.now() - RETENTION)
         )
-        statement = insert(IdempotencyKey).values(
-            owner_oid=owner_oid, route=route, key=key, request_hash=digest, locked_until=func.now() + LEASE
-        )
-        # A lapsed claim (its request died unanswered) is taken over; anything else stays as it is.
+        claimed = {
+            "request_hash": digest,
+            "locked_until": func.now() + LEASE,
+            "holder_pid": holder.pid,
+            "holder_started": holder.started,
+        }
+        statement = insert(IdempotencyKey).values(owner_oid=owner_oid, route=route, key=key, **claimed)
+        # A claim whose request died unanswered is taken over: at once when the process that held it is
+        # gone, else when its lease lapsed. Anything else stays as it is.
         taken = await session.execute(
             statement.on_conflict_do_update(
                 index_elements=["owner_oid", "route", "key"],
-                set_={"request_hash": digest, "locked_until": func.now() + LEASE},
+                set_=claimed,
                 where=col(IdempotencyKey.status_code).is_(None)
-                & (col(IdempotencyKey.locked_until) < func.now()),
+                & ((col(IdempotencyKey.locked_until) < func.now()) | _HOLDER_GONE),
             ).returning(text("1"))
         )
         if taken.first() is not None:

@@ -1,5 +1,6 @@
 """A session's enrolment can be paused (who, when, why); waiting-list ranks are numeric, so moving one entry
-writes only that entry (its rank goes between its new neighbours').
+writes only that entry (its rank goes between its new neighbours'); an idempotency claim names the process
+holding it (services.kernel.presence), so a claim whose process died is taken over at once.
 
 Revision ID: enrollment_0008
 Revises: enrollment_0007
@@ -18,6 +19,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column(
+        "idempotency_keys", sa.Column("holder_pid", sa.Integer(), nullable=True), schema="enrollment"
+    )
+    op.add_column(
+        "idempotency_keys",
+        sa.Column("holder_started", sa.DateTime(timezone=True), nullable=True),
+        schema="enrollment",
+    )
     op.add_column(
         "sessions",
         sa.Column("enrolment_paused_at", sa.DateTime(timezone=True), nullable=True),
@@ -56,6 +65,8 @@ def downgrade() -> None:
         postgresql_using="queue_rank::bigint",
         schema="enrollment",
     )
+    op.drop_column("idempotency_keys", "holder_started", schema="enrollment")
+    op.drop_column("idempotency_keys", "holder_pid", schema="enrollment")
     op.drop_column("sessions", "enrolment_pause_reason", schema="enrollment")
     op.drop_column("sessions", "enrolment_paused_by_oid", schema="enrollment")
     op.drop_column("sessions", "enrolment_paused_at", schema="enrollment")
