@@ -103,7 +103,10 @@ async def test_a_rush_with_coordinators_and_hr_acting_meets_no_deadlock_and_no_s
                     record(
                         await catalog.patch(
                             f"/sessions/{session_id}",
-                            json={"capacity": CAPACITY - 10 if round_ % 2 == 0 else CAPACITY + 5},
+                            json={
+                                "capacity": CAPACITY - 10 if round_ % 2 == 0 else CAPACITY + 5,
+                                "allow_overbooking": True,  # below the confirmed seats too
+                            },
                             headers={**coordinator, "If-Match": etag},
                         )
                     )
@@ -132,14 +135,15 @@ async def test_a_rush_with_coordinators_and_hr_acting_meets_no_deadlock_and_no_s
                             )
                         )
 
+            # Read before the rush: the reader connection serves one statement at a time.
+            smaller_group = await _group_record(reader, group_id, drop=members[0].external_id)
+
             async def hr_changes_the_group() -> None:
                 await asyncio.sleep(0.3)
                 record(
                     await enrollment.post(
                         "/directory/sync/leader-groups",
-                        json={
-                            "records": [await _group_record(reader, group_id, drop=members[0].external_id)]
-                        },
+                        json={"records": [smaller_group]},
                         headers=tokens.header("hr-integration"),
                     )
                 )

@@ -47,10 +47,10 @@ from services.enrollment.enrollments.service import (
     Changes,
     NotOpen,
     Target,
-    _check_window,
     _notify,
     _participation_events,
     _settle,
+    check_window,
 )
 from services.enrollment.events import SOURCE, EnrollmentConfirmed, EnrollmentWaitlisted, NotificationKind
 from services.enrollment.idempotency import service as idempotency
@@ -189,7 +189,7 @@ class Admissions:
                 for pending in batch:
                     _fail(pending, exc)
                 return
-            except BaseException as exc:  # cancelled (shutdown): nothing was committed, nobody waits
+            except BaseException as exc:  # cancelled: the outcome is unknown, so no request is answered 2xx
                 for pending in batch:
                     _fail(pending, exc)
                 raise
@@ -254,7 +254,7 @@ def _admissible(ask: Ask, target: Target, taken: set[tuple[uuid.UUID, uuid.UUID]
     """Refuse the request if its sessions are closed to it now, or its people already have a place."""
     if ask.session_id is not None and target.sessions and target.sessions[0].status != "scheduled":
         raise NotOpen(f"The session is {target.sessions[0].status}.")
-    _check_window(target, now)
+    check_window(target, now)
     refuse_if_paused(target.scheduled)
     held = sorted({str(p.id) for p in ask.people for s in target.scheduled if (p.id, s.id) in taken})
     if held:

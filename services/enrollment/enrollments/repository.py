@@ -181,22 +181,6 @@ async def group_facts(session: AsyncSession, group_id: uuid.UUID) -> AudienceFac
     return AudienceFacts.of(row._mapping)
 
 
-async def active_conflicts(
-    session: AsyncSession, session_ids: Sequence[uuid.UUID], person_ids: Sequence[uuid.UUID]
-) -> list[uuid.UUID]:
-    """People who already hold or wait for a place in one of these sessions."""
-    result = await session.execute(
-        select(Participation.person_id)
-        .where(
-            uuid_in(col(Participation.session_id), session_ids),
-            uuid_in(col(Participation.person_id), person_ids),
-            col(Participation.status).in_(ACTIVE),
-        )
-        .distinct()
-    )
-    return list(result.scalars().all())
-
-
 async def active_places(
     session: AsyncSession, session_ids: Sequence[uuid.UUID], person_ids: Sequence[uuid.UUID]
 ) -> set[tuple[uuid.UUID, uuid.UUID]]:

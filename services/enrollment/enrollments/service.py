@@ -1,8 +1,9 @@
 """Rules of enrolment: capacity, the waiting list, cancellation, and what the catalogue's changes do.
 
-Seats are decided under the row locks of the sessions concerned (`repository.lock_sessions`, always in
-id order), so simultaneous requests are serialised per session and nothing is ever overbooked. Every
-change of seats publishes the session's new total with a rising version in the same transaction.
+Seats are decided under the locks of the sessions concerned (`repository.lock_sessions`, in the service's
+one lock order: see `repository`), so nothing is ever overbooked; new enrolments are decided there many
+at a time (`admission`), the changes here one operation at a time. Every change of seats publishes the
+session's new total with a rising version in the same transaction.
 
 The waiting list: a session's (or, for a programme taken whole, the offering's) waiting enrolments in
 `queue_rank` order, which is arrival order until a coordinator moves an entry. Whenever seats may have
@@ -21,12 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.enrollment.directory.models import LeaderGroup, Person
-from services.enrollment.directory.service import LeaderGroupNotFound, PersonNotFound, person_for
+from services.enrollment.directory.models import Person
+from services.enrollment.directory.service import PersonNotFound, person_for
 from services.enrollment.enrollments import repository, rules
 from services.enrollment.enrollments.models import (
     ACTIVE,
@@ -300,37 +301,11 @@ def _participation_events(
     ]
 
 
-# --- enrolling -------------------------------------------------------------------------------------------
+# --- enrolling (decided in `admission`) ------------------------------------------------------------------
 
 
-async def _participant(session: AsyncSession, principal: Principal, person_id: uuid.UUID | None) -> Person:
-    """Whom the request enrols: the caller, or (coordinators only) the person named."""
-    if person_id is None:
-        return await person_for(session, principal)
-    if not principal.has_role(Role.coordinator):
-        me = await person_for(session, principal)
-        if person_id != me.id:
-            raise Forbidden("Only coordinators may enrol someone else.")
-        return me
-    person = await repository.get_person(session, person_id)
-    if person is None or not person.active:
-        raise PersonNotFound(f"No active person {person_id} in the directory.")
-    return person
-
-
-async def _group_of(session: AsyncSession, principal: Principal, group_id: uuid.UUID) -> LeaderGroup:
-    """The group a request enrols: its own top leader's, or any as a coordinator (404 otherwise)."""
-    group = await repository.get_group(session, group_id)
-    if group is not None and group.active and not principal.has_role(Role.coordinator):
-        me = await person_for(session, principal)
-        if group.leader_id != me.id:
-            group = None
-    if group is None or not group.active:
-        raise LeaderGroupNotFound(f"No active leader group {group_id} that you lead.")
-    return group
-
-
-def _check_window(target: Target, now: datetime) -> None:
+def check_window(target: Target, now: datetime) -> None:
+    """Refuse enrolment in the target's sessions outside their window (their first session's)."""
     first = target.first
     if first is None:
         raise NotOpen("No scheduled session is left to enrol in.")
@@ -346,12 +321,6 @@ def _check_window(target: Target, now: datetime) -> None:
             f"Enrolment closed {first.enrolment_closes_at.isoformat()}.",
             extra={"closed_at": first.enrolment_closes_at.isoformat()},
         )
-
-
-class Enrolled(NamedTuple):
-    enrollment: Enrollment
-    participations: list[Participation]
-    position: int | None
 
 
 # --- promotion -------------------------------------------------------------------------------------------
