@@ -314,6 +314,9 @@ def database_unavailable(exc: BaseException) -> bool:
             "InterfaceError",
             "CannotConnectNowError",
             "ConnectionFailureError",
+            # The driver found a connection left in the middle of an operation (seen while PostgreSQL
+            # restarts under load): that connection is dropped, and the request may be tried again.
+            "InternalClientError",
         }:
             return True
         current = current.__cause__ or current.__context__
@@ -378,6 +381,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     # the 503 (a connection attempt while PostgreSQL restarts raises a bare OSError from the driver).
     app.add_exception_handler(OSError, _handle_os_error)
     app.add_exception_handler(PoolTimeout, _handle_unexpected)  # likewise: 503 on a connection kept open
+    # The driver's own errors about the connection (not the statement): likewise.
+    app.add_exception_handler(asyncpg.InterfaceError, _handle_unexpected)
+    app.add_exception_handler(asyncpg.exceptions._base.InternalClientError, _handle_unexpected)
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

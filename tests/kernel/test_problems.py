@@ -209,3 +209,22 @@ async def test_a_pool_that_stays_busy_is_a_503(
     body = assert_problem(response, 503)
     assert body["type"] == "urn:problem:database-unavailable"
     assert response.headers["retry-after"] == "2"
+
+
+async def test_a_connection_left_in_the_middle_of_an_operation_is_a_503(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the driver says when a pooled connection was left mid-operation (seen while PostgreSQL
+    restarted under load): the database is not usable just now, which is a 503 to retry, not a 500."""
+    from asyncpg.exceptions._base import InternalClientError
+
+    from services.catalog.offerings import repository
+
+    async def stuck(*args: object, **kwargs: object) -> None:
+        raise InternalClientError("cannot switch to state 12; another operation (2) is in progress")
+
+    monkeypatch.setattr(repository, "list_kinds", stuck)
+    response = await catalog.get("/offering-kinds", headers=tokens.header())
+    body = assert_problem(response, 503)
+    assert body["type"] == "urn:problem:database-unavailable"
+    assert int(response.headers["retry-after"]) >= 1
