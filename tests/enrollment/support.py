@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
-from tests.support import TokenFactory
+from tests.support import TokenFactory, create_person
 
 
 async def add_offering(session: AsyncSession, **fields: Any) -> OfferingView:
@@ -52,6 +52,13 @@ async def add_session(
     session.add(course)
     await session.flush()
     return course
+
+
+async def people_ids(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> list[uuid.UUID]:
+    """`count` new people in the directory (no unit, leading nobody), by id."""
+    tag = uuid.uuid4().hex[:6]
+    async with sessionmaker() as session, session.begin():
+        return [(await create_person(session, f"p{i}-{tag}@oslo.kommune.no")).id for i in range(count)]
 
 
 async def move_to_past(sessionmaker: async_sessionmaker[AsyncSession], *session_ids: uuid.UUID) -> None:

@@ -17,17 +17,10 @@ from services.enrollment.enrollments.schemas import EnrollmentCreate
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import Reads
 from tests.enrollment.conftest import World
-from tests.enrollment.support import add_offering, add_session, coordinator
-from tests.support import create_person
+from tests.enrollment.support import add_offering, add_session, coordinator, people_ids
 
 PEOPLE = 60
 SEATS = 20
-
-
-async def _people(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> list[uuid.UUID]:
-    tag = uuid.uuid4().hex[:6]
-    async with sessionmaker() as session, session.begin():
-        return [(await create_person(session, f"p{i}-{tag}@oslo.kommune.no")).id for i in range(count)]
 
 
 async def _rows(sessionmaker: async_sessionmaker[AsyncSession], sql: str, **params: Any) -> list[Any]:
@@ -42,7 +35,7 @@ async def test_a_burst_is_decided_in_few_transactions_in_arrival_order_without_o
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=SEATS)
-    people = await _people(sessionmaker, PEOPLE)
+    people = await people_ids(sessionmaker, PEOPLE)
     headers = coordinator(world.tokens)
 
     async def enrol(person_id: uuid.UUID) -> httpx.Response:
@@ -84,7 +77,7 @@ async def test_a_refusal_in_a_batch_is_that_request_s_alone(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=5)
-    people = await _people(sessionmaker, 8)
+    people = await people_ids(sessionmaker, 8)
     headers = coordinator(world.tokens)
     twice = [people[0], *people, people[3]]
 
@@ -118,7 +111,7 @@ async def test_a_group_decided_in_a_batch_is_confirmed_whole_or_waits_whole(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=6)
-    people = await _people(sessionmaker, 5)
+    people = await people_ids(sessionmaker, 5)
     group = EnrollmentCreate(session_id=course.id, leader_group_id=world.group.id)  # four people
     singles = [EnrollmentCreate(session_id=course.id, person_id=p) for p in people]
     # One person, the group (four of five seats left), two people (one seat left), the group of the
@@ -158,7 +151,7 @@ async def test_a_request_whose_client_left_before_its_turn_is_not_decided(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=5)
-    people = await _people(sessionmaker, 3)
+    people = await people_ids(sessionmaker, 3)
     asks = await _asks(db, [EnrollmentCreate(session_id=course.id, person_id=p) for p in people])
     admissions = Admissions(sessionmaker)
     async with sessionmaker() as blocker, blocker.begin():

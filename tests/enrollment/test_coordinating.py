@@ -12,14 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kernel.auth import devkeys
 from tests.enrollment.conftest import World
-from tests.enrollment.support import add_offering, add_session, coordinator, enrol
-from tests.support import create_person
-
-
-async def _people(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> list[uuid.UUID]:
-    tag = uuid.uuid4().hex[:6]
-    async with sessionmaker() as session, session.begin():
-        return [(await create_person(session, f"c{i}-{tag}@oslo.kommune.no")).id for i in range(count)]
+from tests.enrollment.support import add_offering, add_session, coordinator, enrol, people_ids
 
 
 async def _ranks(sessionmaker: async_sessionmaker[AsyncSession], session_id: uuid.UUID) -> dict[str, Any]:
@@ -39,7 +32,7 @@ async def test_a_paused_session_refuses_new_enrolments_while_cancellations_and_p
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=1)
-    a, b, c = await _people(sessionmaker, 3)
+    a, b, c = await people_ids(sessionmaker, 3)
     headers = coordinator(world.tokens)
     first = await enrol(enrollment, headers, session_id=course.id, person_id=a)
     waiting = await enrol(enrollment, headers, session_id=course.id, person_id=b)
@@ -85,7 +78,7 @@ async def test_the_enrolment_state_reports_an_overbooked_session(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=3)
-    people = await _people(sessionmaker, 4)
+    people = await people_ids(sessionmaker, 4)
     headers = coordinator(world.tokens)
     for person in people:
         await enrol(enrollment, headers, session_id=course.id, person_id=person)
@@ -108,7 +101,7 @@ async def test_moving_an_entry_writes_only_that_entry_and_the_list_pages(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=1)
-    people = await _people(sessionmaker, 7)
+    people = await people_ids(sessionmaker, 7)
     headers = coordinator(world.tokens)
     ids = [(await enrol(enrollment, headers, session_id=course.id, person_id=p))["id"] for p in people]
     line = ids[1:]  # six waiting, in arrival order
@@ -149,6 +142,6 @@ async def test_moving_an_entry_writes_only_that_entry_and_the_list_pages(
     ]
     # A newcomer still joins at the end, behind an entry moved to the end.
     newcomer = await enrol(
-        enrollment, headers, session_id=course.id, person_id=(await _people(sessionmaker, 1))[0]
+        enrollment, headers, session_id=course.id, person_id=(await people_ids(sessionmaker, 1))[0]
     )
     assert newcomer["waitlist_position"] == 7
