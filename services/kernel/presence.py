@@ -4,8 +4,9 @@ A process keeps one connection open for as long as it lives and names it, by its
 start time, in whatever it holds for a while (an `Idempotency-Key` claim). When the process dies, however
 it dies, the connection dies with it and PostgreSQL forgets the backend at once; so another process finds
 the holder gone in `pg_stat_activity` and need not wait for a lease to run out. A connection that broke
-while the process lives is opened again on the next use (its claims made before then look abandoned: at
-worst a retry is decided afresh, which the enrolment rules make harmless).
+while the process lives (PostgreSQL restarted) is opened again on the first use after the process noticed
+it closed, with a new holder; claims made before then look abandoned: at worst a retry is decided
+afresh, which the enrolment rules make harmless.
 """
 
 from __future__ import annotations

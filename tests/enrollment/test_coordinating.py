@@ -54,6 +54,13 @@ async def test_a_paused_session_refuses_new_enrolments_while_cancellations_and_p
         "Lokalet er ikke bekreftet",
         devkeys.person_oid("konsulent@uke.oslo.kommune.no"),  # the coordinator() token's
     )
+    twice = await enrollment.post(
+        f"/sessions/{course.id}/enrolment/pause", json={"reason": "Noe annet"}, headers=headers
+    )
+    assert (twice.json()["paused_at"], twice.json()["pause_reason"]) == (
+        state["paused_at"],
+        state["pause_reason"],
+    )
     refused = await enrol(enrollment, headers, 409, session_id=course.id, person_id=c)
     assert refused["type"] == "urn:problem:enrolment-paused"
     assert "Lokalet er ikke bekreftet" in refused["detail"]
