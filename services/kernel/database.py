@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
-from services.kernel.problems import TransactionConflict
+from services.kernel.problems import RETRYABLE_SQLSTATES, TransactionConflict
 
 # One naming convention for every constraint, so migrations name things predictably.
 NAMING_CONVENTION: dict[str, str] = {
@@ -111,11 +111,8 @@ log = logging.getLogger(__name__)
 
 # Where a request keeps the sessions its endpoint opened, for `TransactionalRoute` to commit.
 _REQUEST_SESSIONS = "kernel.request_sessions"
-# SQLSTATEs after which PostgreSQL has rolled the whole transaction back, so running the request again
-# is exactly as if it had arrived a moment later: deadlock detected, serialization failure.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 # Attempts of one request before it is answered 503 (`TransactionConflict`), and the base of the
-# jittered pause between them (jitter, so two victims of one deadlock do not meet again in step).
+# pause between them (`pause_before_retry`).
 MAX_ATTEMPTS = 4
 RETRY_BASE_SECONDS = 0.01
 
@@ -134,6 +131,12 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(session_dependency)]
+
+
+async def pause_before_retry(attempt: int) -> None:
+    """The pause before attempt `attempt + 1`: growing, and jittered so that two victims of one deadlock
+    do not meet again in step."""
+    await asyncio.sleep(RETRY_BASE_SECONDS * attempt * (1 + random.random()))  # noqa: S311 (jitter)
 
 
 def retryable(exc: BaseException) -> bool:
@@ -188,7 +191,7 @@ class TransactionalRoute(APIRoute):
                             "nothing was changed. Try again shortly."
                         ) from exc
                     log.info("retrying %s %s after %s", request.method, request.url.path, _sqlstate(exc))
-                    await asyncio.sleep(RETRY_BASE_SECONDS * attempt * (1 + random.random()))  # noqa: S311
+                    await pause_before_retry(attempt)
                     attempt += 1
 
         return handle

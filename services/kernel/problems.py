@@ -243,16 +243,17 @@ async def _handle_http(request: Request, exc: Exception) -> ProblemResponse:
 _DATA_EXCEPTION_CLASS = "22"
 
 
-# Deadlock detected, serialization failure: PostgreSQL rolled the transaction back; the same request a
-# moment later will most likely pass. Requests are retried by `database.TransactionalRoute` first.
-_CONFLICT_SQLSTATES = ("40P01", "40001")
+# Deadlock detected, serialization failure: PostgreSQL rolled the whole transaction back, so nothing of it
+# is kept and the same request a moment later will most likely pass. Requests are retried by
+# `database.TransactionalRoute` first.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 _UNIQUE_VIOLATION = "23505"
 
 
 async def _handle_database_error(request: Request, exc: Exception) -> ProblemResponse:
     """SQLAlchemy's error (the driver's in `orig`) or the driver's own (`database.Reads`)."""
     sqlstate = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None) or ""
-    if sqlstate in _CONFLICT_SQLSTATES:
+    if sqlstate in RETRYABLE_SQLSTATES:
         log.warning("transaction aborted (SQLSTATE %s) on %s", sqlstate, request.url.path)
         return await _handle_problem(
             request, TransactionConflict("Concurrent changes met; nothing was changed. Try again shortly.")

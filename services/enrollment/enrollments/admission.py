@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,7 +53,7 @@ from services.enrollment.enrollments.service import (
 )
 from services.enrollment.events import SOURCE, EnrollmentConfirmed, EnrollmentWaitlisted, NotificationKind
 from services.enrollment.idempotency import service as idempotency
-from services.kernel.database import MAX_ATTEMPTS, RETRY_BASE_SECONDS, retryable
+from services.kernel.database import MAX_ATTEMPTS, pause_before_retry, retryable
 from services.kernel.eventbus.publish import RequestContext, publish_many, request_context
 from services.kernel.problems import Problem, TransactionConflict
 
@@ -180,7 +179,7 @@ class Admissions:
                     await session.commit()
             except Exception as exc:
                 if retryable(exc) and attempt < MAX_ATTEMPTS:
-                    await asyncio.sleep(RETRY_BASE_SECONDS * attempt * (1 + random.random()))  # noqa: S311
+                    await pause_before_retry(attempt)
                     continue
                 if retryable(exc):
                     exc = TransactionConflict("The enrolment met concurrent changes; nothing was changed.")

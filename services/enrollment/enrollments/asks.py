@@ -98,11 +98,6 @@ _PROGRAMME = DriverStatement.of(
 )
 
 
-async def _one(reads: Reads, statement: DriverStatement, **params: Any) -> Any:
-    rows = await reads.fetch(statement, params)
-    return rows[0] if rows else None
-
-
 def _first(rows: list[Any]) -> Any:
     return rows[0] if rows else None
 
@@ -113,7 +108,7 @@ def _offering(row: Any) -> OfferingView:
 
 async def _self(reads: Reads, principal: Principal) -> Any:
     """The caller's own directory record with its audience facts (NotInDirectory if none is active)."""
-    me = await _one(reads, _SELF, oid=principal.oid)
+    me = _first(await reads.fetch(_SELF, {"oid": principal.oid}))
     if me is None or not me["active"]:
         raise NotInDirectory("No active person in the HR directory matches your sign-in (oid).")
     return me

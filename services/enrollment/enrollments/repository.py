@@ -7,7 +7,7 @@ order and never the other way round, so no two of them can wait for each other:
 1. the queue locks of the sessions concerned (transaction-level advisory locks, in key order) and
 2. those sessions' rows (`FOR NO KEY UPDATE`, in id order), both in one statement: `lock_sessions`;
    a change of a session row (the catalogue's facts, the seat counts) is made only while holding it;
-3. the enrolment rows to change (`FOR UPDATE`, in id order): `lock_enrollments`, re-read, so their
+3. the enrolment rows to change (`FOR UPDATE`, in id order): `enrollments(lock=True)`, re-read, so their
    status is judged as it is now;
 4. their participation rows (updated in primary-key order by the unit of work; attendance locks its
    rows in id order);
@@ -257,30 +257,19 @@ async def participations(
     return list(result.scalars().all())
 
 
-async def enrollments(session: AsyncSession, enrollment_ids: Iterable[uuid.UUID]) -> list[Enrollment]:
-    """Enrolments as they are, unlocked, by id."""
+async def enrollments(
+    session: AsyncSession, enrollment_ids: Iterable[uuid.UUID], *, lock: bool = False
+) -> list[Enrollment]:
+    """Enrolments by id, in id order. `lock`: step 3 of the lock order (their sessions are locked
+    already): the rows are locked and re-read, since their status may have changed since they were first
+    read; this is what it is now."""
     ids = list(set(enrollment_ids))
     if not ids:
         return []
-    result = await session.execute(
-        select(Enrollment).where(uuid_in(col(Enrollment.id), ids)).order_by(col(Enrollment.id))
-    )
-    return list(result.scalars().all())
-
-
-async def lock_enrollments(session: AsyncSession, enrollment_ids: Iterable[uuid.UUID]) -> list[Enrollment]:
-    """Lock enrolment rows in id order and re-read them (step 3 of the lock order: their sessions are
-    locked already). Their status may have changed since they were first read; this is what it is now."""
-    ids = list(set(enrollment_ids))
-    if not ids:
-        return []
-    result = await session.execute(
-        select(Enrollment)
-        .where(uuid_in(col(Enrollment.id), ids))
-        .order_by(col(Enrollment.id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    statement = select(Enrollment).where(uuid_in(col(Enrollment.id), ids)).order_by(col(Enrollment.id))
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    result = await session.execute(statement)
     return list(result.scalars().all())
 
 

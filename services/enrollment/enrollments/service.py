@@ -497,7 +497,7 @@ async def withdraw(
         session_ids.update(ids)
         session_ids.update(p.session_id for p in by_enrollment[e.id])
     locked = {s.id: s for s in await repository.lock_sessions(session, session_ids)}
-    enrollments = await repository.lock_enrollments(session, by_enrollment)
+    enrollments = await repository.enrollments(session, by_enrollment, lock=True)
     changes = Changes()
     for e in enrollments:
         held = (
@@ -564,7 +564,7 @@ async def cancel(
     if enrollment.status not in ACTIVE:
         raise NotCancellable(f"The enrolment is {enrollment.status}.")
     target = await _target_of(session, enrollment)
-    [enrollment] = await repository.lock_enrollments(session, [enrollment.id])
+    [enrollment] = await repository.enrollments(session, [enrollment.id], lock=True)
     if enrollment.status not in ACTIVE:
         raise NotCancellable(f"The enrolment is {enrollment.status}.")
     now = datetime.now(UTC)
@@ -768,7 +768,7 @@ async def _locked_waiting(session: AsyncSession, enrollment_id: uuid.UUID) -> tu
     if enrollment.status != WAITLISTED:
         raise NotWaiting(f"The enrolment is {enrollment.status}.")
     target = await _target_of(session, enrollment)
-    [enrollment] = await repository.lock_enrollments(session, [enrollment.id])
+    [enrollment] = await repository.enrollments(session, [enrollment.id], lock=True)
     if enrollment.status != WAITLISTED:
         raise NotWaiting(f"The enrolment is {enrollment.status}.")
     return target, enrollment
