@@ -173,8 +173,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         worker_sessionmaker = database.create_sessionmaker(worker_engine)
         # Work that decides under a hot lock for many requests at once (the enrolment service's admission)
         # gets connections of its own too: queued behind the very requests it decides, in the request
-        # pool, it would hold everyone up. Opened only when first used.
-        decision_engine = _engine(database_url, settings, f"{definition.name}-decisions", 2, 6)
+        # pool, it would hold everyone up. Opened only when first used; one connection per waiting list
+        # deciding at the same moment, fixed for the reason the request pool is (`ServiceSettings`).
+        decision_engine = _engine(database_url, settings, f"{definition.name}-decisions", 4, 0)
         migration_sets = (EVENTBUS_MIGRATIONS, definition.migrations)
         if settings.migrate_on_start:
             await migrations.upgrade(engine, *migration_sets)

@@ -130,8 +130,12 @@ class ServiceSettings(PlatformSettings):
     host: str = "127.0.0.1"
     port: int
     migrate_on_start: bool = True
+    # A fixed pool by default. The hot path holds no connection while it queues for a lock (an enrolment
+    # waits for its admission batch with none), so connections beyond what PostgreSQL runs at once only
+    # queue inside PostgreSQL; and overflow connections are opened and closed again under load, each
+    # costing a new server process and a cold statement cache.
     db_pool_size: int = 10
-    db_max_overflow: int = 5
+    db_max_overflow: int = 0
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_ms: int = 15_000
     db_idle_in_transaction_timeout_ms: int = 30_000

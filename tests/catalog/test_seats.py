@@ -68,3 +68,44 @@ async def test_seats_follow_confirmations_and_cancellations_in_version_order(
     assert await seats(4)
     listing = (await catalog.get("/offerings", headers=tokens.header())).json()
     assert listing["items"][0]["seats_available"] == 26
+
+
+async def test_many_counts_in_one_pass_keep_each_sessions_newest(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A rush publishes many counts per session in one transaction, in any version order; the consumer
+    takes them together and each session ends at its newest count, never an older one."""
+    _, [first, second] = await published_offering(catalog, tokens, sessions=2)
+    a, b = uuid.UUID(first["id"]), uuid.UUID(second["id"])
+    counts = [(a, 3, 3), (b, 1, 1), (a, 7, 7), (a, 5, 5), (b, 2, 2), (b, 6, 6), (a, 4, 4)]
+    async with sessionmaker() as db, db.begin():
+        for session_id, seats, version in counts:
+            payload = SeatCount(
+                session_id=session_id, session_seats_confirmed=seats, session_seats_version=version
+            )
+            await publish(db, payload, source="enrollment", aggregate_id=uuid.uuid4())
+
+    async def taken() -> dict[str, int]:
+        sessions = [(await catalog.get(f"/sessions/{s}", headers=tokens.header())).json() for s in (a, b)]
+        return {s["id"]: s["seats_taken"] for s in sessions}
+
+    async def settled() -> bool:
+        return await taken() == {str(a): 7, str(b): 6}
+
+    await eventually(settled)
+    # Older counts arriving later are handled and change nothing.
+    async with sessionmaker() as db, db.begin():
+        for session_id, seats in ((a, 2), (b, 1)):
+            payload = SeatCount(session_id=session_id, session_seats_confirmed=seats, session_seats_version=2)
+            await publish(db, payload, source="enrollment", aggregate_id=uuid.uuid4())
+        last = (await db.execute(text("SELECT max(id) FROM eventbus.events"))).scalar_one()
+
+    async def consumed() -> bool:
+        async with sessionmaker() as db:
+            position = await db.execute(
+                text("SELECT last_id FROM eventbus.subscriptions WHERE name = 'catalog.seats'")
+            )
+            return bool(position.scalar_one() >= last)
+
+    await eventually(consumed)
+    assert await settled()

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kernel import database
-from services.kernel.eventbus import publish, publish_many, repository
+from services.kernel.eventbus import Event, publish, publish_many, repository
 from services.kernel.eventbus.consumer import DeliveryPolicy, Outcome, run_pass
 from tests.kernel.eventbus_support import (
     FAST,
@@ -289,3 +289,36 @@ async def test_a_worker_holding_its_subscription_does_not_hold_back_other_consum
         result = await run_pass(sessionmaker, reading, FAST)
         assert result.outcome is Outcome.idle
         assert list(other.calls) == [event_id]
+
+
+async def test_a_whole_pass_handler_takes_the_batch_at_once_and_one_that_fails_falls_back_to_each_event(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """`handle_many` handles a pass in one call; when it fails, its writes are rolled back and the events go
+    one by one through `handler`, so the failing one is found, retried and dead-lettered as usual."""
+    recorder = Recorder(fail_on={3})
+    passes: list[list[int]] = []
+
+    async def handle_many(session: AsyncSession, events: list[Event]) -> None:
+        passes.append([event.payload["n"] for event in events])
+        for event in events:
+            await recorder(session, event)
+
+    subscription = dataclasses.replace(recorder.subscription(), handle_many=handle_many)
+    await register(sessionmaker, subscription)
+    one, two, three, four = await publish_pings(sessionmaker, 1, 2, 3, 4)
+
+    first = await run_pass(sessionmaker, subscription, FAST)
+    assert (first.outcome, first.handled) == (Outcome.retry_later, 2)
+    assert passes == [[1, 2, 3, 4]]
+    assert await handled(sessionmaker) == {one: 1, two: 1}  # the whole-pass attempt left nothing behind
+    await drain(sessionmaker, subscription)
+    assert await handled(sessionmaker) == {one: 1, two: 1, four: 1}
+    assert recorder.calls[three] == 1 + FAST.max_attempts  # the whole-pass attempt, then each attempt alone
+
+    recorder.fail_on.clear()
+    five, six = await publish_pings(sessionmaker, 5, 6)
+    quiet = await run_pass(sessionmaker, subscription, FAST)
+    assert quiet.handled == 2
+    assert passes[-1] == [5, 6]
+    assert recorder.calls[five] == recorder.calls[six] == 1  # taken at once, and by nothing else

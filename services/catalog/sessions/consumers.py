@@ -27,9 +27,18 @@ async def on_seat_count_changed(session: AsyncSession, event: Event) -> None:
     )
 
 
+async def on_seat_counts_changed(session: AsyncSession, events: list[Event]) -> None:
+    """A pass's events at once: only each session's newest count is written."""
+    payloads = [SeatCountChanged.model_validate(event.payload) for event in events]
+    await repository.set_seats_taken_many(
+        session, [(p.session_id, p.session_seats_confirmed, p.session_seats_version) for p in payloads]
+    )
+
+
 # Every enrolment event that moves a session's seat count carries the new total.
 SEATS = Subscription(
     name="catalog.seats",
     topics=("enrollment.confirmed", "enrollment.promoted", "enrollment.cancelled"),
     handler=on_seat_count_changed,
+    handle_many=on_seat_counts_changed,
 )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, update
+from sqlalchemy import exists, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -64,3 +64,25 @@ async def set_seats_taken(session: AsyncSession, session_id: uuid.UUID, seats: i
         .values(seats_taken=seats, seats_version=version)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_seats_taken_many(session: AsyncSession, counts: Sequence[tuple[uuid.UUID, int, int]]) -> None:
+    """`set_seats_taken` for many (session, seats, version) at once: per session only the newest count is
+    stored, unless a newer one is already held."""
+    await session.execute(
+        text(
+            """
+            UPDATE catalog.sessions s SET seats_taken = newest.seats, seats_version = newest.version
+            FROM (SELECT DISTINCT ON (id) id, seats, version
+                  FROM unnest(CAST(:ids AS uuid[]), CAST(:seats AS int[]), CAST(:versions AS bigint[]))
+                       AS given(id, seats, version)
+                  ORDER BY id, version DESC) newest
+            WHERE s.id = newest.id AND s.seats_version < newest.version
+            """
+        ),
+        {
+            "ids": [session_id for session_id, _, _ in counts],
+            "seats": [seats for _, seats, _ in counts],
+            "versions": [version for _, _, version in counts],
+        },
+    )

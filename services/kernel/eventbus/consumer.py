@@ -6,7 +6,8 @@ Each pass is one transaction:
    holds the lock at a time; when a worker dies its transaction aborts, the lock goes with it and a
    standby carries on from the committed position;
 2. read the next events behind the ordering fence (see `repository.read_after`);
-3. run the handler for each event inside a savepoint, so a failing handler leaves no partial writes;
+3. run the handler for each event inside a savepoint, so a failing handler leaves no partial writes (or
+   the subscription's `handle_many` for all of them at once, falling back to each event if it fails);
 4. store the new position in the same transaction as the handlers' writes, then commit.
 
 A handler that fails keeps the position before its event and schedules the next attempt with
@@ -77,7 +78,7 @@ def describe_error(exc: BaseException) -> str:
 
 
 async def outcomes(
-    session: AsyncSession, subscription: Subscription, events: list[Event]
+    session: AsyncSession, subscription: Subscription, events: list[Event], *, at_once: bool = True
 ) -> AsyncGenerator[tuple[Event, BaseException | None]]:
     """Each event with its handler's error (None: handled), in order.
 
@@ -86,8 +87,23 @@ async def outcomes(
     the events before it run again together (they succeeded, and handlers are replay-safe by contract),
     and the failure is reported with the error already caught, so a failing handler still runs exactly
     once per attempt. The caller stops reading at a failure it will retry.
+
+    `at_once`: a subscription's `handle_many` may take the events first (the first attempt only: it failed
+    before, and the failing event then runs alone, once per attempt).
     """
     pending = list(events)
+    if at_once and subscription.handle_many is not None and len(pending) > 1:
+        try:
+            async with session.begin_nested():
+                await subscription.handle_many(session, pending)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: S110 - not lost: the handlers, one event at a time, fail and report it
+            pass
+        else:
+            for event in pending:
+                yield event, None
+            return
     while pending:
         done, error = await handle_batch(session, subscription, pending)
         if error is None:
@@ -154,7 +170,7 @@ async def run_pass(
         handled = 0
         service = subscription.name.split(".", 1)[0]
         handled_ok = BUS_HANDLED.labels(service, subscription.name, "ok")
-        async with aclosing(outcomes(session, subscription, events)) as results:
+        async with aclosing(outcomes(session, subscription, events, at_once=not attempts)) as results:
             async for event, error in results:
                 if error is None:
                     position, attempts, handled = Position(event.xid, event.id), 0, handled + 1

@@ -13,6 +13,8 @@ from services.kernel.eventbus.envelope import Event
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 # Takes, before any handler of a pass runs, every lock the pass's handlers will take.
 BatchLock = Callable[[AsyncSession, list[Event]], Awaitable[None]]
+# Handles all of a pass's events at once, with the same effect as `Handler` on each in order.
+BatchHandler = Callable[[AsyncSession, list[Event]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,11 @@ class Subscription:
     name: str  # e.g. "feedback.participants": owning service, then purpose
     topics: tuple[str, ...]
     handler: Handler
+    # Optional: the whole pass in a few set-based statements instead of a statement or more per event
+    # (a rush of enrolments publishes hundreds of seat counts a second, most superseded within the pass).
+    # It must leave what `handler` on each event in order would; if it fails, the pass falls back to
+    # `handler`, one event at a time, which finds the failing event and its error.
+    handle_many: BatchHandler | None = None
     # Events per transaction; None: the runtime's policy. A pass's transaction holds a transaction id
     # from its first write until it commits, and every consumer on the cluster waits behind it (the
     # ordering fence), so a handler that writes and then does slow outside work (a mail server) takes
