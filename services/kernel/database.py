@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from typing import Annotated, Any, NamedTuple
 
 import asyncpg
@@ -242,9 +242,9 @@ _CONNECTION_SQLSTATES = ("08", "57P")
 class Reads:
     """Reads of one statement each, on asyncpg's own connection taken from the engine's pool.
 
-    Only for the hottest reads (the catalogue listing): there SQLAlchemy's session, execution and result
-    layers cost more Python time than PostgreSQL spends on the query (2.9 -> 1.5 ms of CPU per listing,
-    README "Performance"). What a session would give is kept: the same pool, the same SQL (`DriverStatement`
+    Only for the hottest reads (the catalogue listing, an enrolment's lock-free read): there SQLAlchemy's
+    session, execution and result layers cost more Python time than PostgreSQL spends on the query
+    (README "Performance"). What a session would give is kept: the same pool, the same SQL (`DriverStatement`
     compiles SQLAlchemy's statement), the same error answers (`problems.py` maps the driver's errors), and
     no transaction, like an autocommit session: each statement sees one snapshot of its own, so an endpoint
     whose statements must agree uses `SessionDep`. Parameters go to the driver as they are (str, int,
@@ -255,21 +255,11 @@ class Reads:
         self._engine = engine
 
     async def fetch(self, statement: DriverStatement, params: Mapping[str, Any]) -> list[Any]:
-        [rows] = await self.fetch_each([(statement, params)])
-        return rows
-
-    async def fetch_each(
-        self, statements: Sequence[tuple[DriverStatement, Mapping[str, Any]]]
-    ) -> list[list[Any]]:
-        """Several independent reads on one connection taken once: each its own snapshot, as `fetch`."""
         pooled = await self._checkout()
         driver = _driver(pooled)
         broken = False
         try:
-            results: list[list[Any]] = [
-                await driver.fetch(statement.sql, *[params[name] for name in statement.names])
-                for statement, params in statements
-            ]
+            rows: list[Any] = await driver.fetch(statement.sql, *[params[name] for name in statement.names])
         except asyncpg.PostgresError as exc:  # the statement's error leaves the connection usable...
             broken = str(exc.sqlstate).startswith(_CONNECTION_SQLSTATES)  # ...unless it is the connection's
             raise
@@ -283,7 +273,7 @@ class Reads:
                 # Back to the pool in SQLAlchemy's greenlet: returning an overflow connection closes it, and
                 # closing awaits the driver.
                 await greenlet_spawn(pooled.close)
-        return results
+        return rows
 
     async def _checkout(self) -> PoolProxiedConnection:
         """A pooled connection that is still open. The pool does not ping (`create_engine`); a connection

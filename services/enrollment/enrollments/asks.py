@@ -1,7 +1,7 @@
 """What an enrolment request asks for, worked out before any lock is taken.
 
-`prepare` reads, in a few single statements on the driver's connection (no transaction, no ORM: this
-runs for every request of a rush), whom the request enrols (the caller, someone a coordinator names, or
+`prepare` reads, in one statement on the driver's connection (no transaction, no ORM: this runs for
+every request of a rush), whom the request enrols (the caller, someone a coordinator names, or
 a whole top-leader group), in which session or programme, and whether the offering's audience rules
 admit them. What is left to decide needs the session's lock and is decided by `admission`.
 """
@@ -61,41 +61,53 @@ class Ask:
 
 
 _OFFERING_COLUMNS = tuple(c.name for c in OfferingView.__table__.columns)  # type: ignore[attr-defined]
-_OFFERING = ", ".join(f"o.{name}" for name in _OFFERING_COLUMNS)
+# The offering's columns as `what_<name>`: they share one row with the person's or group's.
+_OFFERING = ", ".join(f"o.{name} AS what_{name}" for name in _OFFERING_COLUMNS)
 _PERSON = f"SELECT who.id, who.active, who.org_unit_id, {repository.PERSON_FACTS} FROM enrollment.people who"
-_SELF = DriverStatement.of(text(f"{_PERSON} WHERE who.entra_oid = :oid"))
-_SOMEONE = DriverStatement.of(text(f"{_PERSON} WHERE who.id = :id"))
-_GROUP = DriverStatement.of(
-    text(
-        f"""
-        SELECT who.id, who.active, leader.entra_oid AS leader_oid, leader.active AS leader_active,
-               {repository.GROUP_FACTS},
-               ARRAY(SELECT p.id FROM enrollment.people p
-                     WHERE p.active AND (p.id = who.leader_id OR p.id IN (
-                         SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
-                     ORDER BY p.name, p.id) AS people,
-               ARRAY(SELECT p.org_unit_id FROM enrollment.people p
-                     WHERE p.active AND (p.id = who.leader_id OR p.id IN (
-                         SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
-                     ORDER BY p.name, p.id) AS people_units
-        FROM enrollment.leader_groups who LEFT JOIN enrollment.people leader ON leader.id = who.leader_id
-        WHERE who.id = :id
-        """
-    )
+_SELF = f"{_PERSON} WHERE who.entra_oid = :oid"
+_SOMEONE = f"{_PERSON} WHERE who.id = :who_id"
+_GROUP = f"""
+    SELECT who.id, who.active, leader.entra_oid AS leader_oid, leader.active AS leader_active,
+           {repository.GROUP_FACTS},
+           ARRAY(SELECT p.id FROM enrollment.people p
+                 WHERE p.active AND (p.id = who.leader_id OR p.id IN (
+                     SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
+                 ORDER BY p.name, p.id) AS people,
+           ARRAY(SELECT p.org_unit_id FROM enrollment.people p
+                 WHERE p.active AND (p.id = who.leader_id OR p.id IN (
+                     SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
+                 ORDER BY p.name, p.id) AS people_units
+    FROM enrollment.leader_groups who LEFT JOIN enrollment.people leader ON leader.id = who.leader_id
+    WHERE who.id = :who_id
+"""
+_SESSION = (
+    f"SELECT {_OFFERING} FROM enrollment.sessions s "
+    "LEFT JOIN enrollment.offerings o ON o.id = s.offering_id WHERE s.id = :what_id"
 )
-_SESSION = DriverStatement.of(
-    text(
-        f"SELECT {_OFFERING} FROM enrollment.sessions s "
-        "LEFT JOIN enrollment.offerings o ON o.id = s.offering_id WHERE s.id = :id"
-    )
+_PROGRAMME = (
+    f"SELECT {_OFFERING}, ARRAY(SELECT s.id FROM enrollment.sessions s WHERE s.offering_id = o.id "
+    "AND s.status = 'scheduled' ORDER BY s.id) AS what_session_ids "
+    "FROM enrollment.offerings o WHERE o.id = :what_id"
 )
-_PROGRAMME = DriverStatement.of(
-    text(
-        f"SELECT {_OFFERING}, ARRAY(SELECT s.id FROM enrollment.sessions s WHERE s.offering_id = o.id "
-        "AND s.status = 'scheduled' ORDER BY s.id) AS session_ids "
-        "FROM enrollment.offerings o WHERE o.id = :id"
+
+
+def _both(who: str, what: str) -> DriverStatement:
+    """Whom and what in one statement, one round trip: a row of NULLs on either side means not found."""
+    return DriverStatement.of(
+        text(
+            f"SELECT w.*, x.* FROM (SELECT) one "
+            f"LEFT JOIN LATERAL ({who}) w ON true LEFT JOIN LATERAL ({what}) x ON true"
+        )
     )
-)
+
+
+# (who, what) -> the statement reading both: who is "self", "someone" or "group"; what a session or not.
+_READS = {
+    (who_name, session): _both(who, _SESSION if session else _PROGRAMME)
+    for who_name, who in (("self", _SELF), ("someone", _SOMEONE), ("group", _GROUP))
+    for session in (True, False)
+}
+_SELF_ONLY = DriverStatement.of(text(_SELF))
 
 
 def _first(rows: list[Any]) -> Any:
@@ -103,29 +115,28 @@ def _first(rows: list[Any]) -> Any:
 
 
 def _offering(row: Any) -> OfferingView:
-    return OfferingView(**{name: row[name] for name in _OFFERING_COLUMNS})
+    return OfferingView(**{name: row[f"what_{name}"] for name in _OFFERING_COLUMNS})
 
 
 async def _self(reads: Reads, principal: Principal) -> Any:
     """The caller's own directory record with its audience facts (NotInDirectory if none is active)."""
-    me = _first(await reads.fetch(_SELF, {"oid": principal.oid}))
+    me = _first(await reads.fetch(_SELF_ONLY, {"oid": principal.oid}))
     if me is None or not me["active"]:
         raise NotInDirectory("No active person in the HR directory matches your sign-in (oid).")
     return me
 
 
-def _reads(principal: Principal, data: EnrollmentCreate) -> list[tuple[DriverStatement, dict[str, Any]]]:
-    """The two reads a request needs, run together on one connection: whom (a group, the person a
-    coordinator names, or the caller) and what (the session with its offering, or the programme)."""
-    who: tuple[DriverStatement, dict[str, Any]]
+def _read(principal: Principal, data: EnrollmentCreate) -> tuple[DriverStatement, dict[str, Any]]:
+    """The one read a request needs: whom (a group, the person a coordinator names, or the caller) and
+    what (the session with its offering, or the programme)."""
+    params: dict[str, Any] = {"what_id": data.session_id or data.offering_id}
     if data.leader_group_id is not None:
-        who = (_GROUP, {"id": data.leader_group_id})
+        who, params["who_id"] = "group", data.leader_group_id
     elif data.person_id is not None and principal.has_role(Role.coordinator):
-        who = (_SOMEONE, {"id": data.person_id})
+        who, params["who_id"] = "someone", data.person_id
     else:
-        who = (_SELF, {"oid": principal.oid})
-    what = (_SESSION, {"id": data.session_id}) if data.session_id else (_PROGRAMME, {"id": data.offering_id})
-    return [who, what]
+        who, params["oid"] = "self", principal.oid
+    return _READS[who, data.session_id is not None], params
 
 
 def _person(principal: Principal, data: EnrollmentCreate, row: Any) -> Any:
@@ -157,7 +168,7 @@ async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID, group:
 def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.UUID]]:
     """The offering and the sessions the request takes seats in."""
     if data.session_id is not None:
-        if row is None or row["id"] is None or row["status"] == "draft":
+        if row is None or row["what_status"] == "draft":
             raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
         offering = _offering(row)
         if offering.is_programme:
@@ -166,12 +177,12 @@ def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.U
                 extra={"offering_id": str(offering.id)},
             )
         return offering, [data.session_id]
-    if row is None or row["status"] == "draft":
+    if row is None or row["what_status"] == "draft":
         raise OfferingNotFound(f"No published offering {data.offering_id}.")
     offering = _offering(row)
     if not offering.is_programme:
         raise BadRequestProblem("Only a programme is enrolled in as a whole; name a session_id.")
-    return offering, list(row["session_ids"])
+    return offering, list(row["what_session_ids"])
 
 
 async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) -> Ask:
@@ -179,15 +190,16 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
     acting_for_others = principal.has_role(Role.coordinator) and (
         data.leader_group_id is not None or data.person_id is not None
     )
-    who_rows, what_rows = await reads.fetch_each(_reads(principal, data))
+    [row] = await reads.fetch(*_read(principal, data))
+    found = row if row["id"] is not None else None
     group = data.leader_group_id is not None
     if data.leader_group_id is not None:
-        who = await _group(reads, principal, data.leader_group_id, _first(who_rows))
+        who = await _group(reads, principal, data.leader_group_id, found)
         people = [Participant(*pair) for pair in zip(who["people"], who["people_units"], strict=True)]
     else:
-        who = _person(principal, data, _first(who_rows))
+        who = _person(principal, data, found)
         people = [Participant(who["id"], who["org_unit_id"])]
-    offering, session_ids = _target(data, _first(what_rows))
+    offering, session_ids = _target(data, row if row["what_id"] is not None else None)
     if offering.status != "published":
         raise NotOpen(f"The offering is {offering.status}.")
     if not acting_for_others:
