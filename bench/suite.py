@@ -14,7 +14,8 @@ the three services and the gateway as uvicorn processes, as `make run` does. The
    the rounds' ratios.
 3. **Enrolment rush** (bench/admission.py): 2,000 leaders ask for 300 seats at once, on the per-request
    and the batched floor, on the enrolment service directly, through the gateway, and through the
-   gateway while a coordinator acts; exactly 300 confirmed, arrival order kept, no 5xx, no deadlock. A
+   gateway while a coordinator acts (the first floor, direct and gateway in three rounds, each ratio the
+   median of the rounds'); exactly 300 confirmed, arrival order kept, no 5xx, no deadlock. A
    fixed set of 2,000 distinct requests (one token each) sent once is something wrk cannot do, so this
    load comes from aiohttp in this process over 200 connections; latency counts from the moment all
    2,000 are wanted, so it includes waiting for a connection.
