@@ -157,6 +157,18 @@ class OpenApiCache:
             return self._document
 
 
+# A service's own operational endpoints: for its probes, scrapers and developers on its own port, never
+# forwarded (metrics name routes, dead letters, pool use and live counts; docs and health name internals).
+_OPERATIONAL = frozenset({"metrics", "healthz", "readyz", "docs", "openapi.json"})
+
+
+def _operational(path: str) -> bool:
+    """Whether a forwarded path (percent-decoded, as the service will route it) reaches one of them,
+    however it is slashed: `metrics`, `/metrics/`, `docs/oauth2-redirect`."""
+    first = path.lstrip("/").split("/", 1)[0]
+    return first in _OPERATIONAL
+
+
 def create_app(
     settings: GatewaySettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
@@ -295,6 +307,8 @@ def create_app(
         upstream = upstreams.get(service)
         if upstream is None:
             raise NotFound(f"No service {service!r} behind {settings.public_prefix}.")
+        if _operational(request.path_params["path"]):
+            raise NotFound("Not found.")
         authorization = request.headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

@@ -208,3 +208,30 @@ async def test_the_raw_path_is_forwarded_byte_for_byte(
     assert response.status_code == 200
     sent: httpx.Request = upstream["seen"][0]
     assert sent.url.raw_path == b"/offerings/%3A%C2%95%0F%2Fx/calendar.ics?q=%00%C3%A6"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "metrics",
+        "metrics/",
+        "/metrics",
+        "%6detrics",
+        "healthz",
+        "readyz",
+        "docs",
+        "docs/oauth2-redirect",
+        "openapi.json",
+    ],
+)
+async def test_a_services_operational_endpoints_are_never_forwarded(
+    gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory, path: str
+) -> None:
+    """Metrics (routes, dead letters, pool use, live counts), health and docs are for the service's own
+    port: through the gateway they do not exist, for any signed-in caller and however they are spelled."""
+    for service in ("catalog", "enrollment", "feedback"):
+        response = await gateway.get(f"/api/v1/{service}/{path}", headers=tokens.header("ops"))
+        assert response.status_code == 404, (service, path)
+        assert response.headers["content-type"] == "application/problem+json"
+    assert upstream["seen"] == []
+    assert (await gateway.get("/api/v1/feedback/metricsx", headers=tokens.header())).status_code == 200

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from services.kernel.auth import devkeys
 from services.kernel.auth.jwks import JwksCache
@@ -61,6 +62,39 @@ async def test_plain_employee_has_no_roles(keys_dir: Path) -> None:
 async def test_refused_tokens(keys_dir: Path, claims: dict[str, object], reason: str) -> None:
     with pytest.raises(Unauthorized):
         await verifier_for(keys_dir).verify(mint(keys_dir, **claims))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [{"kid": 123}, {"kid": ["a"]}, {"kid": None}, {"crit": ["exp"]}, {"crit": "exp"}, {"crit": []}],
+)
+async def test_a_malformed_header_is_refused_not_an_error(keys_dir: Path, header: dict[str, object]) -> None:
+    """Signed, and otherwise valid: a `kid` that is not a string, or any `crit`, is a 401 like any other
+    malformed token (it was an uncaught exception: a 500 before authentication)."""
+    with pytest.raises(Unauthorized):
+        await verifier_for(keys_dir).verify(signed_with_header(keys_dir, header))
+
+
+def signed_with_header(keys_dir: Path, header: dict[str, object]) -> str:
+    """A valid token's claims under a header PyJWT itself refuses to write, signed with the test key."""
+    kid = json.loads((keys_dir / "jwks.json").read_text())["keys"][0]["kid"]
+    key = serialization.load_pem_private_key((keys_dir / "private.pem").read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    payload = mint(keys_dir).split(".")[1].encode()
+    head = base64.urlsafe_b64encode(json.dumps({"alg": "RS256", "kid": kid, **header}).encode()).rstrip(b"=")
+    signature = key.sign(head + b"." + payload, padding.PKCS1v15(), hashes.SHA256())
+    return b".".join([head, payload, base64.urlsafe_b64encode(signature).rstrip(b"=")]).decode()
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+async def test_dates_must_be_numbers(keys_dir: Path, claim: str) -> None:
+    """RFC 7519 NumericDate: a JSON number. A string, even of digits, is refused."""
+    valid = json.loads(base64.urlsafe_b64decode(mint(keys_dir).split(".")[1] + "=="))[claim]
+    with pytest.raises(Unauthorized, match=claim):
+        await verifier_for(keys_dir).verify(mint(keys_dir, extra_claims={claim: str(valid)}))
+    with pytest.raises(Unauthorized, match=claim):
+        await verifier_for(keys_dir).verify(mint(keys_dir, extra_claims={claim: True}))
+    assert await verifier_for(keys_dir).verify(mint(keys_dir, extra_claims={claim: float(valid)}))
 
 
 async def test_small_clock_skew_is_tolerated(keys_dir: Path) -> None:

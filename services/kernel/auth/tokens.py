@@ -56,6 +56,14 @@ class _Verified:
     valid_until: float  # `exp` plus the leeway, as `time.time()`
 
 
+# Claims that hold a NumericDate.
+_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 class TokenVerifier:
     """Verifies bearer tokens, and remembers the ones it verified.
 
@@ -101,9 +109,9 @@ class TokenVerifier:
     async def _verify(self, token: str) -> tuple[Principal, jwt.PyJWK, str, dict[str, Any]]:
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError as exc:
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:  # not JSON, a `kid` not a string, a `crit`
             raise Unauthorized("Malformed bearer token.") from exc
-        if header.get("alg") not in ALLOWED_ALGORITHMS:
+        if not isinstance(header.get("alg"), str) or header["alg"] not in ALLOWED_ALGORITHMS:
             raise Unauthorized("Token algorithm is not accepted.")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
@@ -126,8 +134,12 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("Token has expired.") from exc
-        except jwt.InvalidTokenError as exc:
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized(f"Token is not valid: {exc}.") from exc
+        # RFC 7519 section 2: a NumericDate is a JSON number. PyJWT converts a string ("9999999999").
+        dates = [name for name in _DATE_CLAIMS if name in claims and not _is_number(claims[name])]
+        if dates:
+            raise Unauthorized(f"Token claims {', '.join(dates)} must be numbers (NumericDate).")
         if claims.get("ver") != "2.0":
             raise Unauthorized("Only Entra ID v2 access tokens are accepted (ver 2.0).")
         if claims.get("hasgroups") or "groups" in (claims.get("_claim_names") or {}):
