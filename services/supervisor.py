@@ -38,6 +38,10 @@ def uvicorn_command(factory: str, port: int, host: str) -> list[str]:
         # Room for headers up to 64 KiB, so the gateway itself answers 431 (a problem document) above
         # GATEWAY_MAX_HEADER_BYTES instead of the HTTP parser closing the connection.
         "--h11-max-incomplete-event-size", "65536",
+        # uvicorn would otherwise believe X-Forwarded-For from loopback before the app sees the request
+        # (a rotating header then defeats the gateway's per-address limit): the gateway alone decides
+        # whom to believe, from GATEWAY_TRUSTED_PROXIES (`gateway.protection.client_address`).
+        "--no-proxy-headers",
     ]  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from typing import IO
 import httpx
 
 from services.kernel.settings import REPO_ROOT
+from services.supervisor import uvicorn_command
 
 FACTORIES = {
     "catalog": "services.catalog.app:create_app",
@@ -107,11 +108,7 @@ def running_stack(
     env = {**stack_environment(database_url, auth, ports), **(extra_env or {})}
     try:
         for name, factory in FACTORIES.items():
-            command = [
-                sys.executable, "-m", "uvicorn", "--factory", factory,
-                "--host", "127.0.0.1", "--port", str(ports[name]), "--log-level", "warning",
-                "--h11-max-incomplete-event-size", "65536",
-            ]  # fmt: skip
+            command = uvicorn_command(factory, ports[name], "127.0.0.1")
             log = stack.logs[name].open("wb")
             stack.files.append(log)
             stack.processes[name] = subprocess.Popen(  # noqa: S603

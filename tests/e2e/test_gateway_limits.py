@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
+from tests.e2e.stack import Stack, service_process
 from tests.support import TokenFactory
 
 
@@ -20,3 +23,27 @@ async def test_oversized_requests_get_problem_documents(
     assert heavy.status_code == 413
     assert heavy.json()["type"] == "urn:problem:payload-too-large"
     assert heavy.headers["cache-control"] == "no-store"
+
+
+async def test_x_forwarded_for_from_an_untrusted_peer_is_not_believed(
+    stack: Stack, database_url: str, process_auth: dict[str, str], tmp_path: Path
+) -> None:
+    """With no trusted proxy configured, a client on loopback that sends a new X-Forwarded-For with each
+    request is still one address to the per-address limit: neither uvicorn nor the gateway believes it."""
+    limits = {
+        "GATEWAY_RATE_LIMIT_ADDRESS_PER_SECOND": "0.01",
+        "GATEWAY_RATE_LIMIT_ADDRESS_BURST": "3",
+        "GATEWAY_TRUSTED_PROXIES": "[]",
+        **{f"GATEWAY_{name.upper()}_URL": stack.url(name) for name in ("catalog", "enrollment", "feedback")},
+    }
+    with service_process("gateway", database_url, process_auth, tmp_path / "gateway.log", limits) as (_, url):
+        async with httpx.AsyncClient(base_url=url, timeout=10) as gateway:
+            statuses = [
+                (
+                    await gateway.get(
+                        "/api/v1/catalog/offerings", headers={"X-Forwarded-For": f"203.0.113.{n}"}
+                    )
+                ).status_code
+                for n in range(6)
+            ]
+    assert statuses == [401, 401, 401, 429, 429, 429]

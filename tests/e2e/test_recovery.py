@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import IO
@@ -15,6 +14,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel.settings import REPO_ROOT
+from services.supervisor import uvicorn_command
 from tests.e2e.stack import running_stack, stack_environment
 from tests.support import TokenFactory
 
@@ -70,10 +70,7 @@ def _start_enrollment(
     """The enrolment service again, on its old port."""
     log = (logs / "enrollment-restarted.log").open("wb")
     files.append(log)
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "services.enrollment.app:create_app",
-        "--host", "127.0.0.1", "--port", str(ports["enrollment"]), "--log-level", "warning",
-    ]  # fmt: skip
+    command = uvicorn_command("services.enrollment.app:create_app", ports["enrollment"], "127.0.0.1")
     return subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
         command, env=stack_environment(url, auth, ports), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
     )
