@@ -221,6 +221,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        redirect_slashes=False,  # the redirect would name whatever Host the client sent
     )
     install_problem_handlers(app)
     # Outermost last: request id, then security headers, then CORS (preflights answered before auth).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from starlette.background import BackgroundTask
@@ -83,11 +84,34 @@ def request_headers(request: Request, prefix: str, client: str | None = None) ->
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
-def response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
+def response_headers(upstream: httpx.Response, upstream_url: str, prefix: str) -> list[tuple[str, str]]:
+    """The upstream's response headers for the client. A `Location` or `Content-Location` that names the
+    upstream itself becomes the public path under `prefix`: no answer tells a client where a service lives."""
     raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw]
     # Date and Server come from the gateway's own server; the upstream's would make each header appear twice.
     drop = HOP_BY_HOP | _connection_listed(raw) | {"x-request-id", "date", "server"}
-    return [(k, v) for k, v in raw if k not in drop]
+    return [
+        (k, _public_location(v, upstream_url, prefix) if k in _LOCATIONS else v)
+        for k, v in raw
+        if k not in drop
+    ]
+
+
+_LOCATIONS = frozenset({"location", "content-location"})
+
+
+def _public_location(value: str, upstream_url: str, prefix: str) -> str:
+    """`http://10.0.3.7:8001/offerings?x=1` (the upstream) -> `/api/v1/catalog/offerings?x=1`; a path the
+    service wrote relative to itself (`/offerings/1`) gets the prefix too; anything else is left alone."""
+    upstream = urlsplit(upstream_url)
+    target = urlsplit(value)
+    if target.scheme or target.netloc:
+        if (target.scheme, target.netloc) != (upstream.scheme, upstream.netloc):
+            return value
+    elif not target.path.startswith("/"):
+        return value  # relative to the request's own path, which already carries the prefix
+    path = target.path[len(upstream.path.rstrip("/")) :] if upstream.path.strip("/") else target.path
+    return urlunsplit(("", "", prefix + path, target.query, target.fragment))
 
 
 async def _body(upstream: httpx.Response) -> AsyncIterator[bytes]:
@@ -192,7 +216,8 @@ async def forward(
         )
     # Raw list, not a mapping: repeated headers (Set-Cookie, Vary, ...) pass through as sent.
     response.raw_headers = [
-        (name.encode("latin-1"), value.encode("latin-1")) for name, value in response_headers(upstream)
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in response_headers(upstream, upstream_url, prefix)
     ]
     return response
 

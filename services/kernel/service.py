@@ -227,6 +227,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id(definition.name),
+        # A path with a trailing slash is not found rather than redirected: the redirect names the host
+        # the request came to, which behind the gateway is the service's own address.
+        redirect_slashes=False,
     )
     install_problem_handlers(app)
     load = RequestLoad()

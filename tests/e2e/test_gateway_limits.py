@@ -47,3 +47,24 @@ async def test_x_forwarded_for_from_an_untrusted_peer_is_not_believed(
                 for n in range(6)
             ]
     assert statuses == [401, 401, 401, 429, 429, 429]
+
+
+async def test_no_redirect_names_a_service_or_trusts_host(
+    client: httpx.AsyncClient, stack: Stack, tokens: TokenFactory
+) -> None:
+    """A trailing slash is not redirected (the redirect named the service's own address), and the
+    gateway's own pages never redirect to whatever Host a client sends."""
+    headers = tokens.header("coordinator")
+    for path in (
+        "/api/v1/catalog/offerings/",
+        "/api/v1/enrollment/enrollments/mine/",
+        "/api/v1/feedback/surveys/",
+    ):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 404, path
+        assert "location" not in response.headers
+        assert str(stack.ports["catalog"]) not in response.text
+    forged = await client.get("/docs/", headers={"Host": "evil.example"})
+    assert forged.status_code == 404
+    assert "location" not in forged.headers
+    assert (await client.get("/api/v1/catalog/offerings", headers=headers)).status_code == 200

@@ -120,6 +120,28 @@ async def test_redirects_are_passed_back_not_followed(
     assert len(upstream["seen"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("location", "public"),
+    [
+        ("http://127.0.0.1:8001/offerings", "/api/v1/catalog/offerings"),
+        ("http://127.0.0.1:8001/offerings/1?x=%C3%A6#f", "/api/v1/catalog/offerings/1?x=%C3%A6#f"),
+        ("/offerings/1", "/api/v1/catalog/offerings/1"),
+        ("1/calendar.ics", "1/calendar.ics"),
+        ("https://login.microsoftonline.com/x", "https://login.microsoftonline.com/x"),
+    ],
+)
+async def test_a_location_naming_the_service_becomes_its_public_path(
+    gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory, location: str, public: str
+) -> None:
+    """No answer through the gateway tells a client where a service lives."""
+    upstream["handler"] = lambda request: httpx.Response(
+        307, headers={"location": location, "content-location": location}
+    )
+    response = await gateway.get("/api/v1/catalog/offerings/", headers=tokens.header())
+    assert response.headers["location"] == public
+    assert response.headers["content-location"] == public
+
+
 async def test_upstream_errors_pass_through_with_their_problem_document(
     gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory
 ) -> None:
