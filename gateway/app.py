@@ -21,6 +21,7 @@ from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
 from gateway.upstream import UpstreamTransport
+from services.kernel import limits
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import MetricsMiddleware, metrics_response
@@ -303,8 +304,8 @@ def create_app(
             raise protection.TooManyRequests(
                 "Too many requests from your address; slow down.", headers=protection.retry_after(wait)
             )
-        limit = protection.body_limit(request.url.path, settings.max_body_bytes, settings.body_limits)
-        protection.check_sizes(request, limit, settings.max_header_bytes)
+        limit = limits.body_limit(request.url.path, settings.max_body_bytes, settings.body_limits)
+        limits.check_sizes(request.headers.raw, limit, settings.max_header_bytes)
         upstream = upstreams.get(service)
         if upstream is None:
             raise NotFound(f"No service {service!r} behind {settings.public_prefix}.")

@@ -25,26 +25,15 @@ import ipaddress
 import math
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 
 from starlette.requests import Request
 
+from services.kernel.limits import PayloadTooLarge
 from services.kernel.problems import Problem, ServiceUnavailable
 
 IdNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-
-
-class PayloadTooLarge(Problem):
-    status = 413
-    slug = "payload-too-large"
-    title = "Request body too large"
-
-
-class HeadersTooLarge(Problem):
-    status = 431
-    slug = "headers-too-large"
-    title = "Request headers too large"
 
 
 class TooManyRequests(Problem):
@@ -93,22 +82,6 @@ def client_address(request: Request, trusted: list[IdNetwork]) -> str:
 
 
 # --- sizes -----------------------------------------------------------------------------------------------
-
-
-def body_limit(path: str, default: int, by_prefix: Mapping[str, int]) -> int:
-    matches = [prefix for prefix in by_prefix if path.startswith(prefix)]
-    return by_prefix[max(matches, key=len)] if matches else default
-
-
-def check_sizes(request: Request, limit: int, max_header_bytes: int) -> None:
-    size = sum(len(name) + len(value) + 4 for name, value in request.headers.raw)
-    if size > max_header_bytes:
-        raise HeadersTooLarge(
-            f"The request headers take {size} bytes; at most {max_header_bytes} are accepted."
-        )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The body has {declared} bytes; at most {limit} are accepted here.")
 
 
 async def limited(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:

@@ -21,6 +21,11 @@ class EnrollmentSettings(ServiceSettings):
 
     service_name: ClassVar[str] = "enrollment"
     port: int = 8002
+    # The HR system's full syncs (60,000 people in one body), as the gateway allows them.
+    body_limits: dict[str, int] = Field(
+        default_factory=lambda: {"/directory/": 32 * 1_048_576},
+        description="Body limits for path prefixes, overriding `max_body_bytes` (JSON object).",
+    )
     directory_max_deactivate_share: float = Field(
         default=0.2,
         gt=0,

@@ -21,6 +21,7 @@ from services.kernel.eventbus import repository as eventbus_repository
 from services.kernel.eventbus.consumer import DeliveryPolicy
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.limits import RequestLimitsMiddleware
 from services.kernel.load import RequestLoad, RequestLoadMiddleware
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import BUS_DEAD, BUS_LAG, POOL, MetricsMiddleware, metrics_endpoint
@@ -232,6 +233,12 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         redirect_slashes=False,
     )
     install_problem_handlers(app)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_limits=settings.body_limits,
+        max_header_bytes=settings.max_header_bytes,
+    )
     load = RequestLoad()
     app.add_middleware(RequestLoadMiddleware, load=load)
     app.add_middleware(MetricsMiddleware, service=definition.name)

@@ -136,6 +136,12 @@ class ServiceSettings(PlatformSettings):
     # costing a new server process and a cold statement cache.
     db_pool_size: int = 10
     db_max_overflow: int = 0
+    max_body_bytes: int = Field(default=1_048_576, ge=1, description="Request body limit (413 above it).")
+    body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Body limits for path prefixes, overriding `max_body_bytes` (JSON object).",
+    )
+    max_header_bytes: int = Field(default=16_384, ge=1024, description="All request headers together (431).")
     db_connect_timeout_seconds: float = 5.0
     db_statement_timeout_ms: int = 15_000
     db_idle_in_transaction_timeout_ms: int = 30_000
