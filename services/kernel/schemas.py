@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -13,6 +14,19 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 
 BIGINT_MAX = 2**63 - 1
+
+# One line of text (a title, a name, a venue): no control characters. A line break in one would split
+# the mail header, the iCalendar line or the file name built from it.
+SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
+
+
+def one_line(text: str) -> str:
+    """Stored text as one line for a header, a calendar property or a file name: every run of control
+    characters becomes a space (data stored before the rule, or from elsewhere, never breaks a builder)."""
+    return _CONTROL_RUNS.sub(" ", text).strip()
+
+
+_CONTROL_RUNS = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _contains_nul(value: object) -> bool:

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 from icalendar import Calendar
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.catalog.support import create_offering, published_offering
 from tests.support import TokenFactory
@@ -120,3 +122,33 @@ async def test_calendars_follow_visibility_and_answer_if_none_match(
         headers={**tokens.header(), "If-None-Match": first.headers["etag"]},
     )
     assert again.status_code == 304
+
+
+async def test_single_line_fields_refuse_line_breaks_and_stored_ones_never_break_a_calendar(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    body = {"kind_code": "theme-gathering", "title": "Fagdag\r\nX-Evil: 1", "summary": "S."}
+    refused = await catalog.post("/offerings", json=body, headers=tokens.header("coordinator"))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "title"]
+    offering, [session] = await published_offering(catalog, tokens, title="Fagdag: Tillitsbasert ledelse")
+    # Stored before the rule, or written by other means: the calendar is still built.
+    async with sessionmaker() as db, db.begin():
+        await db.execute(
+            text("UPDATE catalog.offerings SET title = :t WHERE id = :id"),
+            {"t": "Fagdag\r\nfor æøå\rledere", "id": offering["id"]},
+        )
+        await db.execute(
+            text("UPDATE catalog.sessions SET venue = :v WHERE id = :id"),
+            {"v": "Rådhuset\n2. etg", "id": session["id"]},
+        )
+    response = await catalog.get(f"/offerings/{offering['id']}/calendar.ics", headers=tokens.header())
+    assert response.status_code == 200
+    [event] = events(Calendar.from_ical(response.content))
+    assert str(event["summary"]) == "Fagdag for æøå ledere"
+    assert str(event["location"]).startswith("Rådhuset 2. etg")
+    disposition = response.headers["content-disposition"]
+    assert disposition == (
+        'attachment; filename="Fagdag-for-aeoaa-ledere.ics"; '
+        "filename*=UTF-8''Fagdag-for-%C3%A6%C3%B8%C3%A5-ledere.ics"
+    )

@@ -103,20 +103,23 @@ async def test_a_malformed_record_is_reported_and_the_rest_applied(
     records = [person(n) for n in range(1000)]
     records[417]["email"] = "not an address"
     records[900] = {"external_id": "E00900", "name": ""}
+    records[950]["name"] = "Kari\r\nNordmann"  # a line break would split every mail header with the name
     records.append(person(5))  # the same employee twice in one batch
     result = (await sync(enrollment, tokens, "people", records)).json()
-    assert result["created"] == 998
+    assert result["created"] == 997
     assert [(r["position"], r["external_id"]) for r in result["rejected"]] == [
         (417, "E00417"),
         (900, "E00900"),
+        (950, "E00950"),
         (1000, "E00005"),
     ]
     assert result["rejected"][0]["errors"][0]["loc"] == ["email"]
     assert {e["loc"][0] for e in result["rejected"][1]["errors"]} == {"name", "email"}
-    assert result["rejected"][2]["errors"][0]["msg"] == "appears twice in this batch"
+    assert result["rejected"][2]["errors"][0]["loc"] == ["name"]
+    assert result["rejected"][3]["errors"][0]["msg"] == "appears twice in this batch"
     async with sessionmaker() as session:
         count = (await session.execute(text("SELECT count(*) FROM enrollment.people"))).scalar_one()
-    assert count == 998
+    assert count == 997
 
 
 async def test_one_sign_in_belongs_to_one_person(enrollment: httpx.AsyncClient, tokens: TokenFactory) -> None:

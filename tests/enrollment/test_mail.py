@@ -202,3 +202,20 @@ def test_mails_reach_addresses_with_norwegian_letters(address: str, expected: st
     assert expected.encode() in raw
     received = email.message_from_string(raw.decode(), policy=email.policy.default)
     assert received["To"].addresses[0].display_name == "Åse Ødegård"
+
+
+def test_a_name_or_title_with_a_line_break_still_makes_a_mail() -> None:
+    """Data stored before the single-line rule (or from elsewhere) never makes the mailer fail: a line
+    break in a name or a title becomes a space, and no header is split."""
+    person = Person(external_id="E1", name="Kari\r\nBcc: x@example.com", email="kari@uke.oslo.kommune.no")
+    payload = NotificationRequested(
+        recipient_person_id=uuid.uuid4(),
+        kind=NotificationKind.confirmed,
+        data={"offering_title": "Fagdag\r\nX-Evil: 1", "offering_id": str(uuid.uuid4()), "session_id": None},
+    )
+    message = compose("Lederutvikling <lederutvikling@oslo.kommune.no>", person, event_for(payload), payload)
+    received = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert received["To"].addresses[0].display_name == "Kari Bcc: x@example.com"
+    assert received["Subject"] == "Påmelding bekreftet: Fagdag X-Evil: 1"
+    assert received["Bcc"] is None
+    assert received["X-Evil"] is None

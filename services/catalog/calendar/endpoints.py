@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -28,12 +29,21 @@ def _filename(title: str) -> str:
     return (re.sub(r"[^A-Za-z0-9æøåÆØÅ]+", "-", title).strip("-") or "kalender")[:80]
 
 
+_ASCII_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "aa", "Æ": "Ae", "Ø": "O", "Å": "Aa"})
+
+
+def content_disposition(name: str) -> str:
+    """RFC 6266: the name as it is (`filename*`, UTF-8) for clients that read it, and an ASCII fallback."""
+    plain = name.translate(_ASCII_LETTERS).encode("ascii", "ignore").decode()
+    ascii_name = re.sub("-{2,}", "-", plain).strip("-") or "kalender"
+    return f"attachment; filename=\"{ascii_name}.ics\"; filename*=UTF-8''{quote(name)}.ics"
+
+
 def _ics_response(request: Request, body: bytes, title: str) -> Response:
-    ascii_name = _filename(title).encode("ascii", "ignore").decode() or "kalender"
     response = Response(
         body,
         media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{ascii_name}.ics"'},
+        headers={"Content-Disposition": content_disposition(_filename(title))},
     )
     return conditional(request, response)
 

@@ -15,7 +15,7 @@ from icalendar import Calendar, Event
 
 from services.catalog.offerings.models import Offering
 from services.catalog.sessions.models import CourseSession, SessionStatus
-from services.kernel.schemas import OSLO
+from services.kernel.schemas import OSLO, one_line
 
 PRODID = "-//Oslo kommune//Ledelsesutvikling//NO"
 UID_DOMAIN = "ledelsesutvikling.oslo.kommune.no"
@@ -26,9 +26,16 @@ def session_uid(course_session: CourseSession) -> str:
 
 
 def _summary(offering: Offering, course_session: CourseSession, count: int) -> str:
+    title = one_line(offering.title)
     if offering.is_programme and course_session.position is not None and count > 1:
-        return f"{offering.title} – samling {course_session.position} av {count}"
-    return offering.title
+        return f"{title} – samling {course_session.position} av {count}"
+    return title
+
+
+def _paragraphs(text: str) -> str:
+    """Text of several lines as iCalendar takes it: line breaks as LF (the library escapes them), no other
+    control characters (a bare CR would break the content line)."""
+    return "\n".join(one_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
 
 
 def _event(offering: Offering, course_session: CourseSession, count: int) -> Event:
@@ -45,7 +52,7 @@ def _event(offering: Offering, course_session: CourseSession, count: int) -> Eve
     event.add("dtend", course_session.ends_at.astimezone(OSLO))
     cancelled = course_session.status == SessionStatus.cancelled.value
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    location = ", ".join(part for part in (course_session.venue, course_session.room) if part)
+    location = ", ".join(one_line(part) for part in (course_session.venue, course_session.room) if part)
     if location:
         event.add("location", location)
     elif course_session.meeting_url:
@@ -57,7 +64,7 @@ def _event(offering: Offering, course_session: CourseSession, count: int) -> Eve
         lines.insert(0, f"AVLYST: {course_session.status_reason}")
     if course_session.meeting_url:
         lines.append(f"Digital deltakelse: {course_session.meeting_url}")
-    event.add("description", "\n\n".join(line for line in lines if line))
+    event.add("description", _paragraphs("\n\n".join(line for line in lines if line)))
     event.add("categories", [offering.kind_code])
     return event
 
@@ -71,7 +78,7 @@ def calendar_for(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", one_line(name))
     calendar.add("x-wr-timezone", "Europe/Oslo")
     for course_session in sessions:
         calendar.add_component(_event(offering, course_session, programme_size))

@@ -9,7 +9,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
-from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
+from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 COMPLETION_DESCRIPTION = (
@@ -59,10 +59,12 @@ class FacilitatorKind(StrEnum):
 
 
 class Facilitator(WriteModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
     kind: FacilitatorKind
-    organisation: str | None = Field(default=None, max_length=200)
-    role: str | None = Field(default=None, max_length=200, examples=["Organisasjonskonsulent"])
+    organisation: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE)
+    role: str | None = Field(
+        default=None, max_length=200, pattern=SINGLE_LINE, examples=["Organisasjonskonsulent"]
+    )
 
 
 class _OfferingFields(WriteModel):
@@ -79,7 +81,9 @@ class _OfferingFields(WriteModel):
 
 class OfferingCreate(_OfferingFields):
     kind_code: str = Field(min_length=1, max_length=64, examples=["theme-gathering"])
-    title: str = Field(min_length=1, max_length=300, examples=["Temasamling: Effektive ledergrupper"])
+    title: str = Field(
+        min_length=1, max_length=300, pattern=SINGLE_LINE, examples=["Temasamling: Effektive ledergrupper"]
+    )
     summary: str = Field(default="", max_length=2000)
     description: str = Field(default="", max_length=50_000)
     audience: Audience | None = Field(default=None, description="Defaults to the kind's audience.")
@@ -88,7 +92,7 @@ class OfferingCreate(_OfferingFields):
     format: Format = Format.physical
     themes: list[str] = Field(default_factory=list, max_length=20, description="Theme codes (GET /themes).")
     facilitators: list[Facilitator] = Field(default_factory=list, max_length=50)
-    funded_by: str = Field(default="Byrådslederens kontor", min_length=1, max_length=200)
+    funded_by: str = Field(default="Byrådslederens kontor", min_length=1, max_length=200, pattern=SINGLE_LINE)
     is_programme: bool | None = Field(default=None, description="Defaults to the kind's setting.")
     completion_min_sessions: int | None = Field(
         default=None, ge=1, le=100, description=COMPLETION_DESCRIPTION
@@ -98,7 +102,7 @@ class OfferingCreate(_OfferingFields):
 class OfferingUpdate(_OfferingFields):
     """Fields to change; those left out stay as they are. Needs `If-Match` with the offering's ETag."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: str | None = Field(default=None, min_length=1, max_length=300, pattern=SINGLE_LINE)
     summary: str | None = Field(default=None, max_length=2000)
     description: str | None = Field(default=None, max_length=50_000)
     audience: Audience | None = None
@@ -107,7 +111,7 @@ class OfferingUpdate(_OfferingFields):
     format: Format | None = None
     themes: list[str] | None = Field(default=None, max_length=20)
     facilitators: list[Facilitator] | None = Field(default=None, max_length=50)
-    funded_by: str | None = Field(default=None, min_length=1, max_length=200)
+    funded_by: str | None = Field(default=None, min_length=1, max_length=200, pattern=SINGLE_LINE)
     is_programme: bool | None = None
     completion_min_sessions: int | None = Field(
         default=None, ge=1, le=100, description=COMPLETION_DESCRIPTION

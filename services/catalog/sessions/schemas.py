@@ -9,7 +9,7 @@ from typing import Self
 from pydantic import AnyHttpUrl, Field, computed_field, model_validator
 
 from services.catalog.sessions.models import SessionStatus
-from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
+from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 MAX_SESSION_LENGTH = timedelta(days=14)
 # A cancellation deadline further ahead than this is a typo (a year off), not a rule.
@@ -43,8 +43,8 @@ def check_times(
 
 
 class _Place(WriteModel):
-    venue: str | None = Field(default=None, max_length=300, examples=["Oslo rådhus"])
-    room: str | None = Field(default=None, max_length=200, examples=["Bystyresalen"])
+    venue: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE, examples=["Oslo rådhus"])
+    room: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE, examples=["Bystyresalen"])
     meeting_url: AnyHttpUrl | None = Field(default=None, description="Teams or other meeting link.")
 
 

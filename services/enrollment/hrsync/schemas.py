@@ -9,7 +9,7 @@ from pydantic import Field
 
 from services.enrollment.directory.models import OrgUnitKind
 from services.kernel.problems import FieldError
-from services.kernel.schemas import WriteModel
+from services.kernel.schemas import SINGLE_LINE, WriteModel
 
 EXTERNAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$"
 MAX_RECORDS = 100_000
@@ -17,16 +17,16 @@ MAX_RECORDS = 100_000
 
 class OrgUnitRecord(WriteModel):
     external_id: str = Field(pattern=EXTERNAL_ID, examples=["bydel-alna"])
-    name: str = Field(min_length=1, max_length=300, examples=["Bydel Alna"])
+    name: str = Field(min_length=1, max_length=300, pattern=SINGLE_LINE, examples=["Bydel Alna"])
     kind: OrgUnitKind
-    sector: str | None = Field(default=None, max_length=200, examples=["Bydel"])
+    sector: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE, examples=["Bydel"])
     parent_external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
     active: bool = True
 
 
 class PersonRecord(WriteModel):
     external_id: str = Field(pattern=EXTERNAL_ID, description="Employee number.", examples=["E100234"])
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=300, pattern=SINGLE_LINE)
     email: str = Field(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$", max_length=254)
     entra_oid: uuid.UUID | None = Field(default=None, description="The `oid` in the person's tokens.")
     org_unit_external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
@@ -36,14 +36,16 @@ class PersonRecord(WriteModel):
 
 class MemberRecord(WriteModel):
     person_external_id: str = Field(pattern=EXTERNAL_ID)
-    role_title: str | None = Field(default=None, max_length=200, examples=["Økonomisjef"])
+    role_title: str | None = Field(
+        default=None, max_length=200, pattern=SINGLE_LINE, examples=["Økonomisjef"]
+    )
 
 
 class LeaderGroupRecord(WriteModel):
     """A top-leader group; `members` is the whole membership and replaces what was there."""
 
     external_id: str = Field(pattern=EXTERNAL_ID, examples=["tlg-bydel-alna"])
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=300, pattern=SINGLE_LINE)
     org_unit_external_id: str = Field(pattern=EXTERNAL_ID)
     leader_external_id: str = Field(
         pattern=EXTERNAL_ID, description="The top leader (a person's external id)."

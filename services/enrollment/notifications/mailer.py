@@ -28,7 +28,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from sqlalchemy import delete
@@ -42,9 +41,9 @@ from services.enrollment.notifications.models import DeliveryStatus, MailDeliver
 from services.enrollment.settings import EnrollmentSettings, MailSecurity
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.metrics import MAILS
+from services.kernel.schemas import OSLO, one_line
 
 log = logging.getLogger(__name__)
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 class Transport(Protocol):
@@ -150,7 +149,7 @@ def recipient(name: str, address: str) -> Address:
     local, _, domain = address.rpartition("@")
     with contextlib.suppress(UnicodeError):  # not a valid IDNA name: left for the server to refuse
         domain = domain.encode("idna").decode("ascii")
-    return Address(display_name=name, username=local, domain=domain)
+    return Address(display_name=one_line(name), username=local, domain=domain)
 
 
 def compose(sender: str, person: Person, event: Event, payload: NotificationRequested) -> EmailMessage:
@@ -159,7 +158,7 @@ def compose(sender: str, person: Person, event: Event, payload: NotificationRequ
     message = EmailMessage(policy=policy.default if to.addr_spec.isascii() else policy.SMTPUTF8)
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id(event.event_id)
     message.set_content(body)

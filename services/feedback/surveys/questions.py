@@ -15,7 +15,7 @@ from typing import Annotated, Any, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from services.kernel.problems import FieldError
-from services.kernel.schemas import WriteModel
+from services.kernel.schemas import SINGLE_LINE, WriteModel
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 SCALE = range(1, 6)
@@ -31,7 +31,7 @@ class QuestionType(StrEnum):
 
 class Option(WriteModel):
     key: Slug
-    label: str = Field(min_length=1, max_length=200)
+    label: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
 
 
 class Question(WriteModel):
@@ -73,7 +73,7 @@ class Question(WriteModel):
 class TemplateDraft(WriteModel):
     """A template version's content."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
     description: str | None = Field(default=None, max_length=2000)
     questions: list[Question] = Field(min_length=1, max_length=60)
 

@@ -10,7 +10,7 @@ from typing import Any, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from services.feedback.surveys.questions import Question, Slug, TemplateDraft
-from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
+from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 
 class TemplateCreate(TemplateDraft):
@@ -42,7 +42,7 @@ class SurveyCreate(WriteModel):
     template_key: Slug
     template_version: int | None = Field(default=None, ge=1, le=100_000, description="Default: the newest.")
     kind: SurveyKind = SurveyKind.custom
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: str | None = Field(default=None, min_length=1, max_length=300, pattern=SINGLE_LINE)
     session_id: uuid.UUID | None = None
     offering_id: uuid.UUID | None = None
     leader_group_id: uuid.UUID | None = None
