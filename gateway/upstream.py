@@ -9,9 +9,10 @@ held the gateway at 0.55-0.71 of direct on the catalogue listing; this transport
 the same comparison (README "Performance").
 
 What the gateway relies on, kept here: the request goes out with exactly the headers `forward` built (no
-User-Agent, Accept or Accept-Encoding of aiohttp's, no cookie jar), no redirects are followed, the body
-comes back as sent (not decompressed), and failures surface as the httpx errors `forward` maps to 503,
-504 and 502. An idle connection the service closed is not reused, and an idempotent request that meets
+User-Agent, Accept, Accept-Encoding or Content-Type of aiohttp's, no cookie jar) and one framing, the
+body's own Content-Length (never the client's Transfer-Encoding beside it); no redirects are followed;
+the body comes back as sent (not decompressed); and failures surface as the httpx errors `forward` maps
+to 503, 504 and 502. An idle connection the service closed is not reused, and an idempotent request that meets
 a keep-alive connection closed under it is sent once more on a new one (aiohttp does both).
 """
 
@@ -39,6 +40,8 @@ def _failure(exc: BaseException) -> httpx.TransportError:
 
 
 _FAILURES = (aiohttp.ClientError, asyncio.TimeoutError)
+# Headers that say how a body is delimited: set by aiohttp for the body it sends, never copied.
+_FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 
 
 class _Body(httpx.AsyncByteStream):
@@ -76,7 +79,8 @@ class UpstreamTransport(httpx.AsyncBaseTransport):
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
-                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+                # Only the headers `forward` built: no client identity, no content type of aiohttp's guess.
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
                 trust_env=False,
             )
         return self._session
@@ -91,12 +95,20 @@ class UpstreamTransport(httpx.AsyncBaseTransport):
         # Read whole before anything is sent: a body over the gateway's limit is refused (413) by the
         # reading, not halfway through sending it (the service's bodies are JSON documents).
         body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
+        # One framing, the body's own: aiohttp sends the bytes with their Content-Length. The framing the
+        # client used (httpx marks a streamed body `Transfer-Encoding: chunked`) is not passed on beside
+        # it: a service reading both would take part of the body for a second request.
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in request.headers.raw
+            if k.lower() not in _FRAMING
+        ]
         try:
             async with asyncio.timeout(until_answer):
                 response = await self._client().request(
                     request.method,
                     str(request.url),
-                    headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+                    headers=headers,
                     data=body or None,
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(
