@@ -217,6 +217,17 @@ async def _handle_problem(request: Request, exc: Exception) -> ProblemResponse:
 async def _handle_validation(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_errors(exc)
+    if any(error.type == "json_invalid" for error in errors):
+        # Not JSON at all: a malformed request (400), as every operation documents, not a JSON document
+        # whose fields fail validation (422).
+        return problem_response(
+            400,
+            type_=problem_type(BadRequestProblem.slug),
+            title=BadRequestProblem.title,
+            detail="The body is not valid JSON.",
+            instance=request.url.path,
+            errors=[error for error in errors if error.type == "json_invalid"],
+        )
     fields = ", ".join(".".join(str(p) for p in e.loc) for e in errors[:5])
     return problem_response(
         422,

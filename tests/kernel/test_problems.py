@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 import pytest
 
+from services.kernel.settings import REPO_ROOT
 from tests.support import TokenFactory
 
 
@@ -53,15 +57,30 @@ async def test_wrong_role_is_a_403_problem(catalog: httpx.AsyncClient, tokens: T
     assert "coordinator" in str(body["detail"])
 
 
-async def test_malformed_json_is_a_422_problem(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
+async def test_malformed_json_is_a_400_problem_as_documented(
+    catalog: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    """A body that is not JSON is a malformed request (400 `bad-request`, declared on every operation);
+    JSON whose fields fail the rules stays a 422."""
     response = await catalog.post(
         "/offerings",
         content=b'{"kind_code": "coaching", "title": ',
         headers={**tokens.header("coordinator"), "content-type": "application/json"},
     )
-    body = assert_problem(response, 422)
-    assert body["type"] == "urn:problem:validation-error"
+    body = assert_problem(response, 400)
+    assert body["type"] == "urn:problem:bad-request"
     assert body["errors"][0]["type"] == "json_invalid"  # type: ignore[index]
+    documented = catalog_document()["paths"]["/offerings"]["post"]["responses"]
+    assert "bad-request" in documented["400"]["description"]
+    fields = await catalog.post(
+        "/offerings", json={"kind_code": "coaching"}, headers=tokens.header("coordinator")
+    )
+    assert assert_problem(fields, 422)["type"] == "urn:problem:validation-error"
+
+
+def catalog_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((REPO_ROOT / "openapi" / "catalog.json").read_text())
+    return document
 
 
 @pytest.mark.parametrize(
