@@ -56,3 +56,16 @@ def test_event_payloads_are_published() -> None:
     confirmed = events["topics"]["enrollment.confirmed"]
     assert confirmed["payload_version"] == 1
     assert "session_seats_version" in confirmed["payload_schema"]["properties"]
+
+
+def test_swagger_ui_prefills_the_enrolment_body_with_one_that_is_accepted() -> None:
+    """Swagger UI fills a request body from its schema's first example; without one it set all four
+    mutually exclusive ids, and "Execute" was refused. Every example given is valid."""
+    from services.enrollment.enrollments.schemas import EnrollmentCreate
+
+    body = merged()["paths"]["/api/v1/enrollment/enrollments"]["post"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    schema = merged()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert schema["examples"], "no example: Swagger UI would invent one from every property"
+    for example in schema["examples"]:
+        EnrollmentCreate.model_validate(example)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from services.enrollment.enrollments.models import (
     Attendance,
@@ -22,6 +22,22 @@ Reason = Field(min_length=1, max_length=1000, examples=["Plass holdt av til Byde
 
 
 class EnrollmentCreate(WriteModel):
+    """Exactly one of `session_id` and `offering_id`; at most one of `person_id` and `leader_group_id`."""
+
+    # Swagger UI fills the body from the first example; without one it sets all four ids, which is refused.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"session_id": "5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18"},
+                {"offering_id": "0b6f2d4e-1a3c-4e58-b7d9-6c2a8e4f1b30"},
+                {
+                    "session_id": "5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18",
+                    "leader_group_id": "7e3a1c5b-9d2f-4a68-8c0e-4b1f6d2a9e57",
+                },
+            ]
+        }
+    )
+
     session_id: uuid.UUID | None = Field(default=None, description="The session to enrol in.")
     offering_id: uuid.UUID | None = Field(
         default=None,
