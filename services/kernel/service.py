@@ -24,6 +24,7 @@ from services.kernel.eventbus.subscriptions import Subscription
 from services.kernel.limits import RequestLimitsMiddleware
 from services.kernel.load import RequestLoad, RequestLoadMiddleware
 from services.kernel.logs import configure_logging
+from services.kernel.methods import AllowedMethodsMiddleware
 from services.kernel.metrics import BUS_DEAD, BUS_LAG, POOL, MetricsMiddleware, metrics_endpoint
 from services.kernel.periodic import PeriodicJob, PeriodicRunner
 from services.kernel.presence import Presence
@@ -239,6 +240,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         body_limits=settings.body_limits,
         max_header_bytes=settings.max_header_bytes,
     )
+    app.add_middleware(AllowedMethodsMiddleware, routes=lambda: app.routes)
     load = RequestLoad()
     app.add_middleware(RequestLoadMiddleware, load=load)
     app.add_middleware(MetricsMiddleware, service=definition.name)
