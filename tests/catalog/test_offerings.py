@@ -177,6 +177,35 @@ async def test_edits_need_the_current_etag(catalog: httpx.AsyncClient, tokens: T
     assert (await catalog.get(path, headers={**coordinator, "If-None-Match": '"v1"'})).status_code == 200
 
 
+async def test_a_patch_that_changes_nothing_keeps_the_etag_and_writes_no_history(
+    catalog: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    coordinator = tokens.header("coordinator")
+    offering = (await create_offering(catalog, tokens, themes=["endringsledelse"])).json()
+    path = f"/offerings/{offering['id']}"
+    same = {"title": offering["title"], "summary": offering["summary"], "themes": ["endringsledelse"]}
+    unchanged = await catalog.patch(path, json=same, headers={**coordinator, "If-Match": '"v1"'})
+    assert unchanged.status_code == 200
+    assert unchanged.headers["etag"] == '"v1"'
+    assert [h["action"] for h in (await catalog.get(f"{path}/history", headers=coordinator)).json()] == [
+        "created"
+    ]
+    changed = await catalog.patch(
+        path, json={**same, "summary": "Nytt."}, headers={**coordinator, "If-Match": '"v1"'}
+    )
+    assert changed.headers["etag"] == '"v2"'
+    history = (await catalog.get(f"{path}/history", headers=coordinator)).json()
+    assert history[0]["details"] == {"fields": ["summary"]}  # only what differed
+
+    [session] = [await schedule(catalog, tokens, offering["id"])]
+    session_path = f"/sessions/{session['id']}"
+    etag = (await catalog.get(session_path, headers=coordinator)).headers["etag"]
+    again = {"capacity": session["capacity"], "venue": session["venue"], "room": session["room"]}
+    kept = await catalog.patch(session_path, json=again, headers={**coordinator, "If-Match": etag})
+    assert kept.status_code == 200
+    assert kept.headers["etag"] == etag
+
+
 async def test_history_records_who_and_when(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:
     kari = tokens.header("coordinator", email="kari@uke.oslo.kommune.no")
     per = tokens.header("coordinator", email="per@uke.oslo.kommune.no")

@@ -179,9 +179,17 @@ async def update_offering(
     themes = changes.pop("themes", None)
     if themes is not None:
         await _check_themes(session, themes)
-        await repository.set_themes(session, offering.id, themes)
+        current = (await repository.themes_of(session, [offering.id])).get(offering.id, [])
+        if sorted(current) == sorted(themes):
+            themes = None
+        else:
+            await repository.set_themes(session, offering.id, themes)
     if "facilitators" in changes:
         changes["facilitators"] = [f.model_dump(mode="json") for f in data.facilitators or []]
+    # Only what differs is a change: a PATCH that changes nothing keeps the ETag and writes no history.
+    changes = {field: value for field, value in changes.items() if getattr(offering, field) != value}
+    if not changes and themes is None:
+        return offering
     audience = changes.get("audience", offering.audience)
     units = changes.get("audience_org_unit_ids", offering.audience_org_unit_ids)
     if audience == "org-units" and not units:

@@ -237,6 +237,10 @@ async def update(
         )
     if "meeting_url" in changes and changes["meeting_url"] is not None:
         changes["meeting_url"] = str(data.meeting_url)
+    # Only what differs is a change: a PATCH that changes nothing keeps the ETag and writes no history.
+    changes = {field: value for field, value in changes.items() if getattr(course_session, field) != value}
+    if not changes:
+        return course_session
     merged = {**course_session.model_dump(), **changes}
     try:
         check_times(
