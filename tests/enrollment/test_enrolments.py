@@ -268,7 +268,9 @@ async def test_enrolment_windows_and_cancellation_deadlines(
         cancelled = await add_session(session, offering, status="cancelled")
     early = await enrol(enrollment, world.as_(world.leader), 409, session_id=not_yet.id)
     assert early["type"] == "urn:problem:enrolment-window-closed"
-    assert "opens_at" in early
+    # Times in problems carry Oslo's offset, as everywhere in the API.
+    assert early["opens_at"].endswith(("+01:00", "+02:00"))
+    assert early["opens_at"] in early["detail"]
     assert (await enrol(enrollment, world.as_(world.leader), 409, session_id=closed.id))["type"] == (
         "urn:problem:enrolment-window-closed"
     )
@@ -282,6 +284,7 @@ async def test_enrolment_windows_and_cancellation_deadlines(
         f"/enrollments/{mine['id']}/cancel", json={}, headers=world.as_(world.leader)
     )
     assert (refused.status_code, refused.json()["type"]) == (409, "urn:problem:cancellation-deadline-passed")
+    assert refused.json()["deadline"].endswith(("+01:00", "+02:00"))
     # Leaving a waiting list is always possible before the start: it frees nobody's seat.
     left = await enrollment.post(
         f"/enrollments/{waiting['id']}/cancel", json={}, headers=world.as_(world.other_leader)

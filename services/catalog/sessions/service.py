@@ -40,7 +40,7 @@ from services.catalog.sessions.schemas import (
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
 from services.kernel.problems import Conflict, NotFound, Problem
-from services.kernel.schemas import OSLO
+from services.kernel.schemas import OSLO, oslo_iso
 
 
 class SessionNotFound(NotFound):
@@ -279,8 +279,8 @@ async def reschedule(
 ) -> CourseSession:
     if data.starts_at <= datetime.now(UTC):
         raise StartsInPast(
-            f"The new start {data.starts_at.isoformat()} has passed; reschedule into the future.",
-            extra={"starts_at": data.starts_at.isoformat()},
+            f"The new start {oslo_iso(data.starts_at)} has passed; reschedule into the future.",
+            extra={"starts_at": oslo_iso(data.starts_at)},
         )
     offering, course_session = await lock_for_change(session, session_id)
     _require_scheduled(course_session)

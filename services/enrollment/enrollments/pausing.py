@@ -20,6 +20,7 @@ from services.enrollment.enrollments.service import SessionNotFound
 from services.enrollment.sessions.models import SessionView
 from services.kernel.auth.tokens import Principal
 from services.kernel.problems import Conflict
+from services.kernel.schemas import oslo_iso
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def refuse_if_paused(sessions: list[SessionView]) -> None:
         raise EnrolmentPaused(
             "A coordinator has paused enrolment in this session"
             + (f": {paused.enrolment_pause_reason}" if paused.enrolment_pause_reason else "."),
-            extra={"session_id": str(paused.id), "paused_at": paused.enrolment_paused_at.isoformat()},
+            extra={"session_id": str(paused.id), "paused_at": oslo_iso(paused.enrolment_paused_at)},
         )
 
 

@@ -50,6 +50,7 @@ from services.enrollment.sessions.models import SessionView
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.eventbus import EventPayload, publish_many
 from services.kernel.problems import BadRequestProblem, Conflict, Forbidden, NotFound
+from services.kernel.schemas import oslo_iso
 
 SYSTEM = "system"
 INACTIVE_REASON = "Personen er ikke lenger aktiv i HR-systemet"
@@ -313,13 +314,13 @@ def check_window(target: Target, now: datetime) -> None:
         raise SessionStarted("Enrolment closed when the session started.")
     if first.enrolment_opens_at and now < first.enrolment_opens_at:
         raise EnrolmentWindowClosed(
-            f"Enrolment opens {first.enrolment_opens_at.isoformat()}.",
-            extra={"opens_at": first.enrolment_opens_at.isoformat()},
+            f"Enrolment opens {oslo_iso(first.enrolment_opens_at)}.",
+            extra={"opens_at": oslo_iso(first.enrolment_opens_at)},
         )
     if first.enrolment_closes_at and now >= first.enrolment_closes_at:
         raise EnrolmentWindowClosed(
-            f"Enrolment closed {first.enrolment_closes_at.isoformat()}.",
-            extra={"closed_at": first.enrolment_closes_at.isoformat()},
+            f"Enrolment closed {oslo_iso(first.enrolment_closes_at)}.",
+            extra={"closed_at": oslo_iso(first.enrolment_closes_at)},
         )
 
 
@@ -574,8 +575,8 @@ async def cancel(
         deadline = _deadline(target)
         if enrollment.status == CONFIRMED and deadline is not None and now >= deadline:
             raise DeadlinePassed(
-                f"Cancellation closed {deadline.isoformat()}; ask a coordinator.",
-                extra={"deadline": deadline.isoformat()},
+                f"Cancellation closed {oslo_iso(deadline)}; ask a coordinator.",
+                extra={"deadline": oslo_iso(deadline)},
             )
     parts = [
         p for p in await repository.participations(session, [enrollment.id], fresh=True) if p.status in ACTIVE
