@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Gauge
+from starlette.datastructures import Headers
 
 from gateway import forwarding, protection
 from gateway.headers import SecurityHeaders
@@ -27,6 +28,7 @@ from services.kernel.logs import configure_logging
 from services.kernel.metrics import MetricsMiddleware, metrics_response
 from services.kernel.problems import (
     NotFound,
+    Problem,
     ProblemDetails,
     Unauthorized,
     install_problem_handlers,
@@ -170,6 +172,31 @@ def _operational(path: str) -> bool:
     return first in _OPERATIONAL
 
 
+class CorsPreflightRefused(Problem):
+    status = 400
+    slug = "cors-preflight-refused"
+    title = "Cross-origin request refused"
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with a refused preflight answered as a problem document like every
+    other refusal (it said `Disallowed CORS origin` in plain text). The browser still enforces CORS."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        problem = problem_response(
+            CorsPreflightRefused.status,
+            type_=problem_type(CorsPreflightRefused.slug),
+            title=CorsPreflightRefused.title,
+            detail=f"This {refused} may not call the API from a browser (GATEWAY_CORS_ORIGINS).",
+        )
+        problem.headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("access-")})
+        return problem
+
+
 def create_app(
     settings: GatewaySettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
@@ -227,7 +254,7 @@ def create_app(
     install_problem_handlers(app)
     # Outermost last: request id, then security headers, then CORS (preflights answered before auth).
     app.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=[

@@ -184,6 +184,15 @@ async def test_cors_only_for_configured_intranet_origins(
             "/api/v1/catalog/offerings", headers={**tokens.header(), "Origin": "https://evil.example"}
         )
         assert "access-control-allow-origin" not in stranger.headers
+        refused = await client.options(
+            "/api/v1/catalog/offerings",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert refused.status_code == 400
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"] == "urn:problem:cors-preflight-refused"
+        assert "origin" in refused.json()["detail"]
+        assert seen == []
 
 
 async def test_only_repeatable_requests_are_retried_when_the_connection_is_refused(
