@@ -184,6 +184,7 @@ async def test_cors_only_for_configured_intranet_origins(
             "/api/v1/catalog/offerings", headers={**tokens.header(), "Origin": "https://evil.example"}
         )
         assert "access-control-allow-origin" not in stranger.headers
+        forwarded = len(seen)
         refused = await client.options(
             "/api/v1/catalog/offerings",
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
@@ -192,7 +193,7 @@ async def test_cors_only_for_configured_intranet_origins(
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["type"] == "urn:problem:cors-preflight-refused"
         assert "origin" in refused.json()["detail"]
-        assert seen == []
+        assert len(seen) == forwarded  # refused by the gateway itself
 
 
 async def test_only_repeatable_requests_are_retried_when_the_connection_is_refused(
