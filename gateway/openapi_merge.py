@@ -9,6 +9,7 @@ services' own. Health endpoints stay off the public document: the gateway's `/re
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,7 +54,8 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
     },
     "503": {
         "description": (
-            "The service is unavailable, or its circuit is open (`urn:problem:upstream-circuit-open`)"
+            "The service is unavailable (`urn:problem:service-unavailable`), or its circuit is open "
+            "(`urn:problem:upstream-circuit-open`)"
         ),
         "headers": _RETRY_AFTER,
         "content": _PROBLEM,
@@ -63,6 +65,20 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
         "content": _PROBLEM,
     },
 }
+
+
+def _add_answer(responses: dict[str, Any], status: str, answer: dict[str, Any]) -> None:
+    """The gateway's own answer under `status`, beside what the service declares there (each problem type
+    named once; headers such as Retry-After kept from both)."""
+    existing = responses.get(status)
+    if existing is None:
+        responses[status] = copy.deepcopy(answer)
+        return
+    types = re.findall(r"`urn:problem:[a-z0-9-]+`", answer["description"])
+    if any(t not in existing.get("description", "") for t in types):
+        existing["description"] = f"{existing.get('description', '')}; {answer['description']}".lstrip("; ")
+    if "headers" in answer:
+        existing["headers"] = {**answer["headers"], **existing.get("headers", {})}
 
 
 def oauth_scheme(oauth: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,7 +204,7 @@ def merge(
                     operation["security"] = [*operation["security"], {"entraId": list(oauth["scopes"])}]
                 responses = operation.setdefault("responses", {})
                 for status, response in GATEWAY_RESPONSES.items():
-                    responses.setdefault(status, copy.deepcopy(response))
+                    _add_answer(responses, status, response)
                 operation_tags = [f"{service} · {tag}" for tag in operation.get("tags", [])] or [service]
                 operation["tags"] = operation_tags
                 service_tags.extend(t for t in operation_tags if t not in service_tags)

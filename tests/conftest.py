@@ -139,3 +139,48 @@ def service_settings(database_url: str, auth_settings: dict[str, Any]) -> Callab
 
 
 pytest_plugins = ["tests.services_support"]
+
+
+def undeclared_answers() -> list[str]:
+    """Problem answers the in-process apps gave in this run whose type the committed document does not
+    declare on that operation under that status."""
+    import json
+
+    from services.contract import OPENAPI_DIR
+    from services.registry import SERVICES
+    from tests.support import ANSWERED_PROBLEMS
+
+    documents = {
+        s.definition.title: (s.name, json.loads((OPENAPI_DIR / f"{s.name}.json").read_text()))
+        for s in SERVICES
+    }
+    found = []
+    for title, endpoint, status, problem in sorted(ANSWERED_PROBLEMS):
+        if title not in documents or problem in ("", "about:blank"):
+            continue
+        name, document = documents[title]
+        operations = [
+            op
+            for item in document["paths"].values()
+            for op in item.values()
+            if isinstance(op, dict) and op.get("operationId") == f"{name}_{endpoint}"
+        ]
+        if not operations:
+            continue  # not in the contract (health, metrics)
+        declared = operations[0]["responses"].get(str(status), {}).get("description", "")
+        if problem not in declared:
+            found.append(f"{name}_{endpoint}: {status} {problem}")
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every problem answer seen in the run is declared on its operation: a run that saw an undeclared
+    one fails, naming it."""
+    if exitstatus != 0 or session.config.option.collectonly:
+        return
+    undeclared = undeclared_answers()
+    if undeclared:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("problem answers not declared in openapi/:\n  " + "\n  ".join(undeclared))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

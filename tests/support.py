@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
@@ -43,12 +44,45 @@ class TokenFactory:
         return {"Authorization": f"Bearer {self(*roles, **kwargs)}"}
 
 
+# Every problem answer the in-process apps gave during the run: (app title, endpoint name, status, type).
+# Checked against the committed OpenAPI documents at the end of the run (conftest `pytest_sessionfinish`).
+ANSWERED_PROBLEMS: set[tuple[str, str, int, str]] = set()
+
+
+def _recording(app: FastAPI, inner: Any) -> Any:
+    """`inner` (the app behind its lifespan manager), noting each problem answer and its endpoint."""
+
+    async def record(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+        answer: dict[str, Any] = {"body": b""}
+
+        async def noting(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["problem"] = (b"content-type", b"application/problem+json") in message.get(
+                    "headers", []
+                )
+            elif message["type"] == "http.response.body" and answer.get("problem"):
+                answer["body"] += message.get("body", b"")
+            await send(message)
+
+        await inner(scope, receive, noting)
+        endpoint = scope.get("endpoint")
+        if answer.get("problem") and endpoint is not None and answer["body"]:
+            problem = json.loads(answer["body"])
+            ANSWERED_PROBLEMS.add((app.title, endpoint.__name__, answer["status"], problem.get("type", "")))
+
+    return record
+
+
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan and give a client that calls it in-process."""
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
         # Like a real server: an unhandled error is a 500 response, not an exception in the test.
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        transport = httpx.ASGITransport(app=_recording(app, manager.app), raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 

@@ -69,3 +69,58 @@ def test_swagger_ui_prefills_the_enrolment_body_with_one_that_is_accepted() -> N
     assert schema["examples"], "no example: Swagger UI would invent one from every property"
     for example in schema["examples"]:
         EnrollmentCreate.model_validate(example)
+
+
+# Problems the reading of the code finds that the operation cannot answer with, and why.
+UNREACHABLE = {
+    ("catalog_publish_offering", "if-match-required"): "If-Match is optional there",
+    ("catalog_archive_offering", "if-match-required"): "If-Match is optional there",
+    ("enrollment_sync_org_units", "offering-not-found"): "withdrawals load offerings that exist",
+    ("enrollment_sync_people", "offering-not-found"): "withdrawals load offerings that exist",
+    ("enrollment_sync_leader_groups", "offering-not-found"): "withdrawals load offerings that exist",
+    ("enrollment_create_round", "reflection-round-not-found"): "the round was just created",
+    ("enrollment_list_rounds", "reflection-round-not-found"): "the rounds were just listed",
+    ("enrollment_my_groups", "reflection-round-not-found"): "the rounds were just read",
+}
+
+
+def test_every_problem_an_operation_can_raise_is_declared_on_it() -> None:
+    """Read from the code (`tests/problem_types.py`): each problem type an operation's endpoint, its
+    dependencies and the functions they call raise is declared under its status, by its type URI."""
+    from fastapi.routing import APIRoute
+
+    from services.kernel import health
+    from services.kernel.eventbus import admin as eventbus_admin
+    from services.kernel.problems import problem_type
+    from services.registry import SERVICES
+    from tests.problem_types import problems_of
+
+    undeclared = []
+    for service in SERVICES:
+        definition = service.definition
+        document = json.loads((OPENAPI_DIR / f"{definition.name}.json").read_text())
+        by_id = {
+            op["operationId"]: op
+            for item in document["paths"].values()
+            for op in item.values()
+            if isinstance(op, dict) and "operationId" in op
+        }
+        routers = [
+            health.router,
+            *definition.routers,
+            *([eventbus_admin.router] if definition.subscriptions else []),
+        ]
+        for router in routers:
+            for route in router.routes:
+                if not isinstance(route, APIRoute) or not route.include_in_schema:
+                    continue
+                operation_id = f"{definition.name}_{route.name}"
+                responses = by_id[operation_id]["responses"]
+                for problem in problems_of(route):
+                    declared = responses.get(str(problem.status), {}).get("description", "")
+                    if (
+                        problem_type(problem.slug) not in declared
+                        and (operation_id, problem.slug) not in UNREACHABLE
+                    ):
+                        undeclared.append(f"{operation_id}: {problem.status} {problem.slug}")
+    assert undeclared == []

@@ -370,7 +370,9 @@ def _document_problem_media_type(app: FastAPI) -> None:
             return app.openapi_schema
         document = generate()
         for item in document.get("paths", {}).values():
-            for operation in item.values():
+            for method, operation in item.items():
+                _declare_forbidden(operation)
+                _declare_kernel_answers(operation, writes=method in {"post", "put", "patch", "delete"})
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if status[:1] in {"4", "5"} and "application/json" in content:
@@ -379,6 +381,49 @@ def _document_problem_media_type(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Answers any operation can give whatever its own code does (status, slug, title): the request's shape and
+# size, and the database. The methods that write can also lose a race for a unique key.
+_KERNEL_ANSWERS: tuple[tuple[int, str, str], ...] = (
+    (400, "bad-request", "Bad request"),
+    (400, "invalid-value", "Invalid value"),
+    (413, "payload-too-large", "Request body too large"),
+    (422, "validation-error", "Request validation failed"),
+    (431, "headers-too-large", "Request headers too large"),
+    (503, "database-unavailable", "Database unavailable"),
+    (503, "transaction-conflict", "Concurrent changes; try again"),
+)
+_WRITING_ANSWERS = ((409, "concurrent-conflict", "Conflicting concurrent change"),)
+
+
+def _declare_kernel_answers(operation: dict[str, Any], *, writes: bool) -> None:
+    """Add the kernel's answers to an operation's own, under their statuses (an operation that declares
+    its own 422 or 400 keeps it, and gains the kernel's beside it)."""
+    if not isinstance(operation, dict) or "responses" not in operation:
+        return
+    for status, slug, title in (*_KERNEL_ANSWERS, *(_WRITING_ANSWERS if writes else ())):
+        _declare(operation, status, f"{title} (`{problem_type(slug)}`)", problem_type(slug))
+
+
+def _declare(operation: dict[str, Any], status: int, text: str, marker: str) -> None:
+    schema = {"$ref": "#/components/schemas/ProblemDetails"}
+    response = operation["responses"].setdefault(
+        str(status), {"description": "", "content": {"application/json": {"schema": schema}}}
+    )
+    if marker not in response.get("description", ""):
+        response["description"] = "; ".join(part for part in (response.get("description"), text) if part)
+
+
+def _declare_forbidden(operation: dict[str, Any]) -> None:
+    """An operation that needs a role (`x-required-roles`, `auth.tokens.declare_access`) answers 403
+    `forbidden` to everyone else: declared from the same rule that enforces it."""
+    roles = operation.get("x-required-roles") if isinstance(operation, dict) else None
+    if not roles:
+        return
+    forbidden = f"{Forbidden.title} (`{problem_type(Forbidden.slug)}`): needs the role {' or '.join(roles)}"
+    operation.setdefault("responses", {})
+    _declare(operation, 403, forbidden, problem_type(Forbidden.slug))
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -19,7 +19,7 @@ from services.catalog.sessions.models import CourseSession
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import conditional
-from services.kernel.problems import COMMON_RESPONSES
+from services.kernel.problems import COMMON_RESPONSES, responses_for
 
 router = APIRouter(route_class=TransactionalRoute, tags=["calendar"], responses=COMMON_RESPONSES)
 ICS = {"content": {"text/calendar": {"schema": {"type": "string"}}}, "description": "An RFC 5545 calendar."}
@@ -59,7 +59,7 @@ async def _calendar(session: AsyncSession, offering: Offering, only: CourseSessi
     "/sessions/{session_id}/calendar.ics",
     summary="Download a session as iCalendar",
     response_class=Response,
-    responses={200: ICS, 404: sessions.SessionNotFound.openapi()},
+    responses={200: ICS, **responses_for(sessions.SessionNotFound, offerings.OfferingNotFound)},
 )
 async def session_calendar(
     request: Request, session: SessionDep, principal: CurrentPrincipal, session_id: uuid.UUID

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
@@ -30,16 +31,16 @@ from services.kernel.etags import (
     require_if_match,
     version_etag,
 )
-from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, Problem, responses_for
 from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(route_class=TransactionalRoute, tags=["offerings"], responses=COMMON_RESPONSES)
 ETAG_HEADER = {"ETag": {"description": "Strong tag of this version; send it back in If-Match to edit."}}
-WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
-    403: Forbidden.openapi(),
-    404: service.OfferingNotFound.openapi(),
-    409: service.OfferingArchivedProblem.openapi(),
-}
+
+
+def write_responses(*more: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """What a change to an offering can answer: the common refusals and `more`, merged per status."""
+    return responses_for(Forbidden, service.OfferingNotFound, service.OfferingArchivedProblem, *more)
 
 
 def offering_response(request: Request, offering: OfferingPublic, status_code: int = 200) -> Response:
@@ -97,8 +98,7 @@ async def create_theme(session: SessionDep, _: CoordinatorOnly, body: ThemeCreat
     status_code=status.HTTP_201_CREATED,
     response_model=OfferingPublic,
     responses={
-        403: Forbidden.openapi(),
-        422: service.UnknownOfferingKind.openapi(),
+        **responses_for(Forbidden, service.UnknownOfferingKind, service.UnknownTheme),
         201: {"headers": ETAG_HEADER},
     },
 )
@@ -128,12 +128,9 @@ async def get_offering(
     "/offerings/{offering_id}",
     summary="Edit an offering",
     response_model=OfferingPublic,
-    responses={
-        **WRITE_RESPONSES,
-        412: PreconditionFailed.openapi(),
-        428: PreconditionRequired.openapi(),
-        422: service.UnknownTheme.openapi(),
-    },
+    responses=write_responses(
+        PreconditionFailed, PreconditionRequired, service.UnknownTheme, service.NotPublishable
+    ),
 )
 async def update_offering(
     request: Request,
@@ -153,7 +150,9 @@ async def update_offering(
     "/offerings/{offering_id}/publish",
     summary="Publish an offering",
     response_model=OfferingPublic,
-    responses={**WRITE_RESPONSES, 412: PreconditionFailed.openapi()},
+    responses=write_responses(
+        PreconditionFailed, service.InvalidTransition, service.NotPublishable, service.UnknownOfferingKind
+    ),
 )
 async def publish_offering(
     request: Request, session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID
@@ -169,7 +168,7 @@ async def publish_offering(
     "/offerings/{offering_id}/archive",
     summary="Archive an offering",
     response_model=OfferingPublic,
-    responses={**WRITE_RESPONSES, 412: PreconditionFailed.openapi()},
+    responses=write_responses(PreconditionFailed, service.InvalidTransition),
 )
 async def archive_offering(
     request: Request, session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID

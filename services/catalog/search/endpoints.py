@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime
 
 from services.catalog.offerings.models import Audience, Format
-from services.catalog.offerings.service import UnknownOfferingKind
+from services.catalog.offerings.service import UnknownOfferingKind, UnknownTheme
 from services.catalog.search import service
 from services.catalog.search.repository import Filters
 from services.catalog.search.schemas import OfferingPage, SortOrder, StatusFilter
@@ -17,7 +17,7 @@ from services.kernel import cursors
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import ReadsDep, TransactionalRoute
 from services.kernel.etags import conditional_orjson
-from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
 
 router = APIRouter(route_class=TransactionalRoute, tags=["offerings"], responses=COMMON_RESPONSES)
 CodeList = Annotated[list[Annotated[str, Query(max_length=64)]], Query(max_length=20)]
@@ -29,9 +29,9 @@ CodeList = Annotated[list[Annotated[str, Query(max_length=64)]], Query(max_lengt
     response_model=OfferingPage,
     responses={
         304: {"description": "Not modified (If-None-Match)"},
-        400: cursors.InvalidCursor.openapi(),
-        403: Forbidden.openapi(),
-        422: UnknownOfferingKind.openapi(),
+        **responses_for(
+            cursors.InvalidCursor, service.RelevanceNeedsQuery, Forbidden, UnknownOfferingKind, UnknownTheme
+        ),
     },
 )
 async def find_offerings(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
@@ -21,14 +22,21 @@ from services.catalog.sessions.schemas import (
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import PreconditionFailed, PreconditionRequired, conditional_json, require_if_match
-from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, Problem, responses_for
 
 router = APIRouter(route_class=TransactionalRoute, tags=["sessions"], responses=COMMON_RESPONSES)
-WRITE_RESPONSES: dict[int | str, dict[str, object]] = {
-    403: Forbidden.openapi(),
-    404: service.SessionNotFound.openapi(),
-    409: service.SessionNotScheduled.openapi(),
-}
+
+
+def write_responses(*more: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """What a change to a session can answer: the common refusals and `more`, merged per status."""
+    return responses_for(
+        Forbidden,
+        service.SessionNotFound,
+        service.SessionNotScheduled,
+        OfferingNotFound,
+        OfferingArchivedProblem,
+        *more,
+    )
 
 
 def session_etag(course_session: CourseSession) -> str:
@@ -85,7 +93,10 @@ async def schedule_series(
     "/sessions/{session_id}",
     summary="Get a session",
     response_model=SessionPublic,
-    responses={404: service.SessionNotFound.openapi(), 304: {"description": "Not modified"}},
+    responses={
+        **responses_for(service.SessionNotFound, OfferingNotFound),
+        304: {"description": "Not modified"},
+    },
 )
 async def get_session(
     request: Request, session: SessionDep, principal: CurrentPrincipal, session_id: uuid.UUID
@@ -98,14 +109,9 @@ async def get_session(
     "/sessions/{session_id}",
     summary="Edit a session",
     response_model=SessionPublic,
-    responses={
-        **WRITE_RESPONSES,
-        412: PreconditionFailed.openapi(),
-        428: PreconditionRequired.openapi(),
-        **responses_for(
-            service.InvalidSessionTimes, service.SessionNotScheduled, service.CapacityBelowConfirmed
-        ),
-    },
+    responses=write_responses(
+        PreconditionFailed, PreconditionRequired, service.InvalidSessionTimes, service.CapacityBelowConfirmed
+    ),
 )
 async def update_session(
     request: Request,
@@ -128,10 +134,7 @@ async def update_session(
     "/sessions/{session_id}/reschedule",
     summary="Reschedule a session",
     response_model=SessionPublic,
-    responses={
-        **WRITE_RESPONSES,
-        **responses_for(service.InvalidSessionTimes, service.SessionNotScheduled, service.StartsInPast),
-    },
+    responses=write_responses(service.InvalidSessionTimes, service.StartsInPast),
 )
 async def reschedule_session(
     request: Request,
@@ -149,7 +152,7 @@ async def reschedule_session(
     "/sessions/{session_id}/cancel",
     summary="Cancel a session",
     response_model=SessionPublic,
-    responses=WRITE_RESPONSES,
+    responses=write_responses(),
 )
 async def cancel_session(
     request: Request,
@@ -166,7 +169,7 @@ async def cancel_session(
     "/sessions/{session_id}/complete",
     summary="Mark a session completed",
     response_model=SessionPublic,
-    responses={**WRITE_RESPONSES, 409: service.SessionNotOver.openapi()},
+    responses=write_responses(service.SessionNotOver),
 )
 async def complete_session(
     request: Request, session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID

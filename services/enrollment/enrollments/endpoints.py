@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.enrollment.directory.service import (
     LeaderGroupNotFound,
     NotInDirectory,
+    PersonNotFound,
     person_for,
     readable_group,
 )
@@ -79,9 +80,14 @@ async def _present_for(
     summary="Enrol a person or a leader group in a session or programme",
     status_code=status.HTTP_201_CREATED,
     responses={
-        403: rules.AudienceRefused.openapi(),
-        404: service.SessionNotFound.openapi(),
         **responses_for(
+            rules.AudienceRefused,
+            Forbidden,
+            NotInDirectory,
+            service.SessionNotFound,
+            service.OfferingNotFound,
+            LeaderGroupNotFound,
+            PersonNotFound,
             service.AlreadyEnrolled,
             service.NotOpen,
             service.EnrolmentWindowClosed,
@@ -171,7 +177,7 @@ async def list_group_enrollments(
 @router.get(
     "/enrollments/{enrollment_id}",
     summary="Get an enrolment",
-    responses={404: service.EnrollmentNotFound.openapi()},
+    responses=responses_for(service.EnrollmentNotFound, NotInDirectory),
 )
 async def get_enrollment(
     session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID
@@ -183,7 +189,7 @@ async def get_enrollment(
 @router.get(
     "/enrollments/{enrollment_id}/history",
     summary="Get an enrolment's history",
-    responses={404: service.EnrollmentNotFound.openapi()},
+    responses=responses_for(service.EnrollmentNotFound, NotInDirectory),
 )
 async def get_enrollment_history(
     session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID
@@ -196,12 +202,17 @@ async def get_enrollment_history(
 @router.post(
     "/enrollments/{enrollment_id}/cancel",
     summary="Cancel an enrolment or one person's place in it",
-    responses={
-        400: service.ReasonRequired.openapi(),
-        403: Forbidden.openapi(),
-        404: service.EnrollmentNotFound.openapi(),
-        409: service.DeadlinePassed.openapi(),
-    },
+    responses=responses_for(
+        service.ReasonRequired,
+        Forbidden,
+        NotInDirectory,
+        service.EnrollmentNotFound,
+        service.OfferingNotFound,
+        PersonNotFound,
+        service.DeadlinePassed,
+        service.NotCancellable,
+        service.SessionStarted,
+    ),
 )
 async def cancel_enrollment(
     session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID, body: CancelRequest
@@ -219,7 +230,7 @@ async def cancel_enrollment(
 @router.post(
     "/enrollments/{enrollment_id}/promote",
     summary="Promote a waiting enrolment (coordinators)",
-    responses={404: service.EnrollmentNotFound.openapi(), 409: service.NotWaiting.openapi()},
+    responses=responses_for(service.EnrollmentNotFound, service.OfferingNotFound, service.NotWaiting),
 )
 async def promote_enrollment(
     session: SessionDep, principal: CoordinatorOnly, enrollment_id: uuid.UUID, body: PromoteRequest
@@ -233,7 +244,7 @@ async def promote_enrollment(
 @router.post(
     "/enrollments/{enrollment_id}/move",
     summary="Move a waiting enrolment on its list (coordinators)",
-    responses={404: service.EnrollmentNotFound.openapi(), 409: service.NotWaiting.openapi()},
+    responses=responses_for(service.EnrollmentNotFound, service.OfferingNotFound, service.NotWaiting),
 )
 async def move_enrollment(
     session: SessionDep, principal: CoordinatorOnly, enrollment_id: uuid.UUID, body: MoveRequest

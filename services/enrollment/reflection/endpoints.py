@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.enrollment.directory.service import person_for
+from services.enrollment.directory.service import NotInDirectory, person_for
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.reflection import algorithm, service
 from services.enrollment.reflection.models import PinKind, ReflectionMember, ReflectionRound, RoundStatus
@@ -32,17 +32,19 @@ from services.enrollment.reflection.schemas import (
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
-from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound, Problem, responses_for
 
 router = APIRouter(
     route_class=TransactionalRoute,
     tags=["reflection groups"],
     responses={**COMMON_RESPONSES, 403: Forbidden.openapi()},
 )
-ROUND_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: service.RoundNotFound.openapi(),
-    409: service.RoundConfirmed.openapi(),
-}
+ROUND_RESPONSES = responses_for(service.RoundNotFound, service.RoundConfirmed)
+
+
+def round_responses(*more: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """What a change to a round can answer: not found, already confirmed, and `more`."""
+    return responses_for(service.RoundNotFound, service.RoundConfirmed, *more)
 
 
 def _member(cohort: service.Cohort, person_id: uuid.UUID) -> MemberPublic:
@@ -112,7 +114,7 @@ async def present(session: AsyncSession, round_id: uuid.UUID) -> RoundPublic:
     "/offerings/{offering_id}/reflection-rounds",
     status_code=status.HTTP_201_CREATED,
     summary="Propose reflection groups",
-    responses={404: service.RoundNotFound.openapi(), 422: service.NotReflectionGroups.openapi()},
+    responses=responses_for(NotFound, service.NotReflectionGroups, service.NoParticipants),
 )
 async def create_round(
     session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID, body: RoundCreate
@@ -137,7 +139,9 @@ async def get_round(session: SessionDep, _: CoordinatorOnly, round_id: uuid.UUID
 
 
 @router.post(
-    "/reflection-rounds/{round_id}/moves", summary="Move someone to another group", responses=ROUND_RESPONSES
+    "/reflection-rounds/{round_id}/moves",
+    summary="Move someone to another group",
+    responses=round_responses(service.NotInRound),
 )
 async def move_member(
     session: SessionDep, _: CoordinatorOnly, round_id: uuid.UUID, body: Move
@@ -149,7 +153,9 @@ async def move_member(
 
 
 @router.put(
-    "/reflection-rounds/{round_id}/pins", summary="Pin people together or apart", responses=ROUND_RESPONSES
+    "/reflection-rounds/{round_id}/pins",
+    summary="Pin people together or apart",
+    responses=round_responses(service.NotInRound),
 )
 async def set_pins(session: SessionDep, _: CoordinatorOnly, round_id: uuid.UUID, body: Pins) -> RoundPublic:
     """Replace the round's pins. The quality reports pins the groups break; a new proposal
@@ -159,7 +165,9 @@ async def set_pins(session: SessionDep, _: CoordinatorOnly, round_id: uuid.UUID,
 
 
 @router.post(
-    "/reflection-rounds/{round_id}/proposal", summary="Propose the groups again", responses=ROUND_RESPONSES
+    "/reflection-rounds/{round_id}/proposal",
+    summary="Propose the groups again",
+    responses=round_responses(service.NoParticipants),
 )
 async def repropose(
     session: SessionDep, _: CoordinatorOnly, round_id: uuid.UUID, body: Reproposal
@@ -220,7 +228,9 @@ async def apply_adjustment(session: SessionDep, _: CoordinatorOnly, round_id: uu
     return await _adjust(session, round_id, apply=True)
 
 
-@router.get("/reflection-groups/mine", summary="List my reflection groups")
+@router.get(
+    "/reflection-groups/mine", summary="List my reflection groups", responses=responses_for(NotInDirectory)
+)
 async def my_groups(session: SessionDep, principal: CurrentPrincipal) -> list[MyGroupPublic]:
     """The confirmed reflection groups you belong to, with their members."""
     me = await person_for(session, principal)

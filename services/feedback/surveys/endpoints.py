@@ -29,7 +29,7 @@ from services.feedback.surveys.schemas import (
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
-from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
 from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(route_class=TransactionalRoute, responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
@@ -343,11 +343,9 @@ async def get_invitation(
     tags=["answering"],
     status_code=status.HTTP_202_ACCEPTED,
     summary="Answer a survey",
-    responses={
-        404: service.InvitationNotFound.openapi(),
-        409: service.AlreadyAnswered.openapi(),
-        422: service.InvalidAnswers.openapi(),
-    },
+    responses=responses_for(
+        service.InvitationNotFound, service.AlreadyAnswered, service.SurveyNotOpen, service.InvalidAnswers
+    ),
 )
 async def answer(
     session: SessionDep,
