@@ -124,3 +124,24 @@ def test_every_problem_an_operation_can_raise_is_declared_on_it() -> None:
                     ):
                         undeclared.append(f"{operation_id}: {problem.status} {problem.slug}")
     assert undeclared == []
+
+
+def test_hr_sync_bodies_document_their_records() -> None:
+    """An integrator sees each record's fields before sending (records are still validated one by one,
+    so a bad one is reported beside the good ones)."""
+    schemas = merged()["components"]["schemas"]
+
+    def items(path: str) -> dict[str, Any]:
+        body = merged()["paths"][f"/api/v1/enrollment/directory{path}"]["post"]["requestBody"]
+        name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        record: dict[str, Any] = schemas[name]["properties"]["records"]["items"]
+        return record
+
+    units = items("/sync/org-units")
+    assert set(units["required"]) >= {"external_id", "name", "kind"}
+    assert "agency" in units["properties"]["kind"]["enum"]
+    people = items("/sync/people")
+    assert "pattern" in people["properties"]["email"]
+    assert "entra_oid" in people["properties"]
+    groups = items("/sync/leader-groups")
+    assert groups["properties"]["members"]["items"]["properties"]["person_external_id"]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from services.enrollment.hrsync import repository, service
-from services.enrollment.hrsync.schemas import SyncRequest, SyncResult
+from services.enrollment.hrsync.schemas import LeaderGroupSync, OrgUnitSync, PeopleSync, SyncResult
 from services.kernel.auth.tokens import HrIntegrationOnly, Principal, Role, require_role
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
@@ -29,7 +29,7 @@ def _max_share(request: Request) -> float:
     "/sync/org-units", summary="Sync org units from HR", responses={409: service.FullSyncGuard.openapi()}
 )
 async def sync_org_units(
-    request: Request, session: SessionDep, _: HrIntegrationOnly, body: SyncRequest
+    request: Request, session: SessionDep, _: HrIntegrationOnly, body: OrgUnitSync
 ) -> SyncResult:
     """Upsert org units by external id (any order, safe to repeat); `full` also deactivates the missing."""
     return await service.sync_org_units(session, body, _max_share(request))
@@ -37,7 +37,7 @@ async def sync_org_units(
 
 @router.post("/sync/people", summary="Sync people from HR", responses={409: service.FullSyncGuard.openapi()})
 async def sync_people(
-    request: Request, session: SessionDep, _: HrIntegrationOnly, body: SyncRequest
+    request: Request, session: SessionDep, _: HrIntegrationOnly, body: PeopleSync
 ) -> SyncResult:
     """Upsert people by external id (employee number); `full` also deactivates the missing."""
     return await service.sync_people(session, body, _max_share(request))
@@ -49,7 +49,7 @@ async def sync_people(
     responses={409: service.FullSyncGuard.openapi()},
 )
 async def sync_leader_groups(
-    request: Request, session: SessionDep, _: HrIntegrationOnly, body: SyncRequest
+    request: Request, session: SessionDep, _: HrIntegrationOnly, body: LeaderGroupSync
 ) -> SyncResult:
     """Upsert leader groups by external id; each group's `members` replaces its membership."""
     return await service.sync_leader_groups(session, body, _max_share(request))

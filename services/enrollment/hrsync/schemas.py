@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from services.enrollment.directory.models import OrgUnitKind
 from services.kernel.problems import FieldError
@@ -54,6 +54,27 @@ class LeaderGroupRecord(WriteModel):
     active: bool = True
 
 
+def record_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON schema with the definitions it refers to written in place, to document one record of
+    a sync body. The body takes each record as plain JSON and the service validates them one by one, so a
+    bad record is reported beside the good ones instead of refusing the batch."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(definitions[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    documented: dict[str, Any] = inline(schema)
+    return documented
+
+
 class SyncRequest(WriteModel):
     """A batch of records. Each is validated on its own: valid ones are applied, the rest are reported."""
 
@@ -64,6 +85,24 @@ class SyncRequest(WriteModel):
     )
     force: bool = Field(
         default=False, description="Allow a full sync that deactivates more than the guard share."
+    )
+
+
+class OrgUnitSync(SyncRequest):
+    records: list[Annotated[dict[str, Any], WithJsonSchema(record_schema(OrgUnitRecord))]] = Field(
+        max_length=MAX_RECORDS
+    )
+
+
+class PeopleSync(SyncRequest):
+    records: list[Annotated[dict[str, Any], WithJsonSchema(record_schema(PersonRecord))]] = Field(
+        max_length=MAX_RECORDS
+    )
+
+
+class LeaderGroupSync(SyncRequest):
+    records: list[Annotated[dict[str, Any], WithJsonSchema(record_schema(LeaderGroupRecord))]] = Field(
+        max_length=MAX_RECORDS
     )
 
 
