@@ -47,7 +47,9 @@ class ProblemDetails(BaseModel):
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
 
-    type: str = Field(default="about:blank", description="URI identifying the kind of problem.")
+    # Always sent (RFC 9457 lets it default to about:blank; here every answer names it), so a client can
+    # rely on it.
+    type: str = Field(description="URI identifying the kind of problem; `about:blank` for plain HTTP errors.")
     title: str
     status: int
     detail: str | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from services.kernel.schemas import OsloDatetime, ReadModel
 
 
-class ChangePublic(ReadModel):
+class OfferingChangePublic(ReadModel):
     id: int
     offering_id: uuid.UUID
     session_id: uuid.UUID | None

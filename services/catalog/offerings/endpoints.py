@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from services.catalog.history import repository as history
-from services.catalog.history.schemas import ChangePublic
+from services.catalog.history.schemas import OfferingChangePublic
 from services.catalog.offerings import repository, service
 from services.catalog.offerings.schemas import (
     OfferingCreate,
@@ -206,8 +206,8 @@ async def offering_history(
     offering_id: uuid.UUID,
     limit: PageLimit = 50,
     offset: PageOffset = 0,
-) -> list[ChangePublic]:
+) -> list[OfferingChangePublic]:
     """Who changed what and when, newest first (coordinators)."""
     offering = await service.get_visible(session, principal, offering_id)
     rows = await history.for_offering(session, offering.id, limit=limit, offset=offset)
-    return [ChangePublic.model_validate(row) for row in rows]
+    return [OfferingChangePublic.model_validate(row) for row in rows]

@@ -28,7 +28,7 @@ class PersonPublic(ReadModel):
     active: bool
 
 
-class MemberPublic(ReadModel):
+class LeaderGroupMemberPublic(ReadModel):
     person_id: uuid.UUID
     name: str
     role_title: str | None
@@ -41,4 +41,4 @@ class LeaderGroupPublic(ReadModel):
     org_unit_id: uuid.UUID | None
     leader_id: uuid.UUID | None
     active: bool
-    members: list[MemberPublic]
+    members: list[LeaderGroupMemberPublic]

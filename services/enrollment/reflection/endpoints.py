@@ -16,13 +16,13 @@ from services.enrollment.reflection.models import PinKind, ReflectionMember, Ref
 from services.enrollment.reflection.schemas import (
     AdjustmentPublic,
     BrokenPin,
-    ChangePublic,
     GroupPublic,
-    MemberPublic,
     Move,
     MyGroupPublic,
     Pins,
     QualityPublic,
+    ReflectionChangePublic,
+    ReflectionMemberPublic,
     RepeatedPair,
     Reproposal,
     RoundCreate,
@@ -47,10 +47,10 @@ def round_responses(*more: type[Problem]) -> dict[int | str, dict[str, Any]]:
     return responses_for(service.RoundNotFound, service.RoundConfirmed, *more)
 
 
-def _member(cohort: service.Cohort, person_id: uuid.UUID) -> MemberPublic:
+def _member(cohort: service.Cohort, person_id: uuid.UUID) -> ReflectionMemberPublic:
     person = cohort.people.get(person_id)
     unit = cohort.units.get(person.org_unit_id) if person and person.org_unit_id else None
-    return MemberPublic(
+    return ReflectionMemberPublic(
         person_id=person_id,
         name=person.name if person else "(ukjent)",
         org_unit_id=person.org_unit_id if person else None,
@@ -199,7 +199,7 @@ async def _adjust(session: SessionDep, round_id: uuid.UUID, apply: bool) -> Adju
             await savepoint.rollback()
     return AdjustmentPublic(
         applied=apply and bool(changes),
-        changes=[ChangePublic(**c.model_dump()) for c in changes],
+        changes=[ReflectionChangePublic(**c.model_dump()) for c in changes],
         round=current,
     )
 

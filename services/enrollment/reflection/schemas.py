@@ -52,7 +52,7 @@ class Pins(WriteModel):
         return self
 
 
-class MemberPublic(ReadModel):
+class ReflectionMemberPublic(ReadModel):
     person_id: uuid.UUID
     name: str
     org_unit_id: uuid.UUID | None
@@ -64,7 +64,7 @@ class GroupPublic(ReadModel):
     number: int
     size: int
     sectors: dict[str, int] = Field(description="Members per sector.")
-    members: list[MemberPublic]
+    members: list[ReflectionMemberPublic]
 
 
 class UnitConflict(ReadModel):
@@ -117,7 +117,7 @@ class RoundPublic(ReadModel):
     quality: QualityPublic
 
 
-class ChangePublic(ReadModel):
+class ReflectionChangePublic(ReadModel):
     person_id: uuid.UUID
     from_group: int | None
     to_group: int | None
@@ -125,7 +125,7 @@ class ChangePublic(ReadModel):
 
 class AdjustmentPublic(ReadModel):
     applied: bool
-    changes: list[ChangePublic]
+    changes: list[ReflectionChangePublic]
     round: RoundPublic
 
 
@@ -134,4 +134,4 @@ class MyGroupPublic(ReadModel):
     offering_id: uuid.UUID
     offering_title: str | None
     group: int
-    members: list[MemberPublic]
+    members: list[ReflectionMemberPublic]

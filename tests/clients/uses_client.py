@@ -1,0 +1,28 @@
+"""A small program against the generated Python client, type-checked by the client test."""
+
+from __future__ import annotations
+
+import uuid
+
+from ledelse_client.api.enrollment_enrollments import enrollment_create_enrollment
+from ledelse_client.api.enrollment_reflection_groups import enrollment_get_round
+from ledelse_client.client import AuthenticatedClient
+from ledelse_client.models import EnrollmentCreate, EnrollmentPublic, ProblemDetails, RoundPublic
+
+
+def enrol(client: AuthenticatedClient, session_id: uuid.UUID) -> str:
+    answer = enrollment_create_enrollment.sync(client=client, body=EnrollmentCreate(session_id=session_id))
+    if isinstance(answer, EnrollmentPublic):
+        return f"{answer.status} {answer.id}"
+    if isinstance(answer, ProblemDetails):
+        return answer.type_
+    return "no answer"
+
+
+def group_count(client: AuthenticatedClient, round_id: uuid.UUID) -> int:
+    answer = enrollment_get_round.sync(client=client, round_id=round_id)
+    return len(answer.groups) if isinstance(answer, RoundPublic) else 0
+
+
+def client() -> AuthenticatedClient:
+    return AuthenticatedClient(base_url="http://127.0.0.1:8000", token="token")

@@ -1,0 +1,23 @@
+// A small program against the TypeScript types generated from openapi/openapi.json (openapi-typescript),
+// compiled with `tsc --strict` by the client test.
+import type { components, paths } from "./api";
+
+type Enrol = paths["/api/v1/enrollment/enrollments"]["post"];
+type CreateBody = Enrol["requestBody"]["content"]["application/json"];
+type Created = Enrol["responses"][201]["content"]["application/json"];
+type Refused = Enrol["responses"][409]["content"]["application/problem+json"];
+type Round = components["schemas"]["RoundPublic"];
+
+export const body: CreateBody = { session_id: "5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18" };
+
+export function describe(created: Created): string {
+  return `${created.status} ${created.id}`;
+}
+
+export function refusal(problem: Refused): string {
+  return `${problem.type}: ${problem.title}`;
+}
+
+export function groupCount(round: Round): number {
+  return round.groups.length;
+}
