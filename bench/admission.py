@@ -5,10 +5,10 @@
 Part of `make bench` (bench/suite.py), and runnable alone for a quicker look. Rushes of the same 2,000
 requests (one token each, over 200 connections from aiohttp in this process), each on a fresh session:
 
-1. the per-request floor (bench/admission_floor.py: lock, counter, insert enrolment and event, commit;
+1. the per-request floor (bench/admission_floor.py: lock, counter, insert enrollment and event, commit;
    one transaction per request), directly;
-2. the enrolment service directly;
-3. the enrolment service through the gateway;
+2. the enrollment service directly;
+3. the enrollment service through the gateway;
    (1-3 run three times in turn: `ROUNDS`, `run`)
 4. the batched floor (the same work as 1, concurrent requests decided together): the ceiling;
 5. through the gateway again while a coordinator lowers and raises the capacity (in the catalogue),
@@ -42,7 +42,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import admission_floor, enrolment_rush
+from bench import admission_floor, enrollment_rush
 from services.kernel import database
 from services.kernel.auth import devkeys
 from services.kernel.settings import REPO_ROOT
@@ -60,7 +60,7 @@ TARGETS = {
 async def burst(base: str, calls: list[tuple[str, str, Any, str]]) -> dict[str, Any]:
     """Every call at once over at most 200 connections; latency counts from the moment all are wanted,
     so it includes waiting for a connection. aiohttp, whose connection limit is a plain queue."""
-    connector = aiohttp.TCPConnector(limit=enrolment_rush.CONNECTIONS)
+    connector = aiohttp.TCPConnector(limit=enrollment_rush.CONNECTIONS)
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as http:
 
@@ -113,7 +113,7 @@ def floor_process(url: str, mode: str, log: Path) -> Any:
 
 async def floor_rush(url: str, mode: str, tokens: list[str], log: Path) -> dict[str, Any]:
     session_id = uuid.uuid4()
-    await admission_floor.prepare(database.libpq_dsn(url), [session_id], enrolment_rush.SEATS)
+    await admission_floor.prepare(database.libpq_dsn(url), [session_id], enrollment_rush.SEATS)
     with floor_process(url, mode, log) as base:
         await burst(base, [("GET", "/healthz", None, t) for t in tokens[:50]])
         outcome = await burst(
@@ -174,7 +174,7 @@ async def check(url: str, session_id: uuid.UUID, bodies: list[Any], *, order: bo
         failures.append(f"{doubles} people hold two places")
     answered = {b["id"]: b for b in bodies if isinstance(b, dict) and "id" in b}
     if len(answered) != len(stored):
-        failures.append(f"{len(answered)} enrolments answered, {len(stored)} stored")
+        failures.append(f"{len(answered)} enrollments answered, {len(stored)} stored")
     if not order:
         return failures
     # Arrival order is queue order: each answer's decision, read in queue order, confirms a prefix and
@@ -185,7 +185,7 @@ async def check(url: str, session_id: uuid.UUID, bodies: list[Any], *, order: bo
         failures.append("waiting-list positions answered are not 1..n in queue order")
     first_wait = next((i for i, d in enumerate(decisions) if d["status"] == "waitlisted"), len(decisions))
     if any(d["status"] == "confirmed" for d in decisions[first_wait:]):
-        failures.append("an enrolment was confirmed after one that had to wait")
+        failures.append("an enrollment was confirmed after one that had to wait")
     return failures
 
 
@@ -195,8 +195,8 @@ async def service_rush(
     outcome = await burst(base, [("POST", path, {"session_id": str(session_id)}, t) for t in tokens])
     failures = await check(url, session_id, outcome["bodies"])
     confirmed = sum(1 for b in outcome["bodies"] if isinstance(b, dict) and b.get("status") == "confirmed")
-    if confirmed != enrolment_rush.SEATS:
-        failures.append(f"{confirmed} confirmed, not {enrolment_rush.SEATS}")
+    if confirmed != enrollment_rush.SEATS:
+        failures.append(f"{confirmed} confirmed, not {enrollment_rush.SEATS}")
     if any(code.startswith("5") for code in outcome["statuses"]):
         failures.append(f"5xx answers: {outcome['statuses']}")
     outcome.pop("bodies")
@@ -206,8 +206,8 @@ async def service_rush(
 
 
 async def in_catalogue(url: str, session_id: uuid.UUID) -> None:
-    """The enrolment service's seeded session and offering in the catalogue too, so the seat counts
-    land somewhere and a coordinator can change the capacity there (its event reaches the enrolment
+    """The enrollment service's seeded session and offering in the catalogue too, so the seat counts
+    land somewhere and a coordinator can change the capacity there (its event reaches the enrollment
     service)."""
     connection = await asyncpg.connect(database.libpq_dsn(url))
     try:
@@ -309,11 +309,11 @@ async def run(stack: Stack, url: str, keys: Path, logs: Path) -> dict[str, Any]:
     run `ROUNDS` times, one after the other, so each round's ratios compare runs seconds apart on a
     shared machine; the ratios reported are the rounds' medians, and the round shown in full is the one
     whose direct ratio is the median."""
-    emails, sessions = await enrolment_rush.seed_sessions(url, 2 * ROUNDS + 1)
+    emails, sessions = await enrollment_rush.seed_sessions(url, 2 * ROUNDS + 1)
     for session_id in sessions:
         await in_catalogue(url, session_id)
     tokens = [devkeys.mint_token(oid=devkeys.person_oid(e), email=e, directory=keys) for e in emails]
-    result: dict[str, Any] = {"requests": len(tokens), "seats": enrolment_rush.SEATS}
+    result: dict[str, Any] = {"requests": len(tokens), "seats": enrollment_rush.SEATS}
     await burst(stack.url("enrollment"), [("GET", "/healthz", None, t) for t in tokens[:50]])
     rounds = []
     for n in range(ROUNDS):

@@ -1,12 +1,12 @@
-"""The floors for admission: the least this stack can do to decide enrolments in one session.
+"""The floors for admission: the least this stack can do to decide enrollments in one session.
 
     BENCH_FLOOR_DSN=postgresql://... BENCH_FLOOR_MODE=per-request|batched \
         .venv/bin/python -m uvicorn --factory bench.admission_floor:create_app --port 8010
 
 FastAPI and uvicorn as the services run them and asyncpg without SQLAlchemy, on tables of its own
-(schema `bench_floor`). `POST /sessions/{id}/enrollments` does the essential work of an enrolment: lock
+(schema `bench_floor`). `POST /sessions/{id}/enrollments` does the essential work of an enrollment: lock
 the session row, check capacity by its counter (a waiting-list position from a second counter), insert
-the enrolment and one outbox event, update the counters, commit, answer with the decision. The caller is
+the enrollment and one outbox event, update the counters, commit, answer with the decision. The caller is
 named by the bearer token's text (not verified): no authentication, no directory, no audience rules, no
 idempotency, no history, no notification, no request id.
 
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS bench_floor.events (
 """
 
 LOCK = "SELECT capacity, confirmed, waiting FROM bench_floor.sessions WHERE id = $1 FOR NO KEY UPDATE"
-INSERT_ENROLMENTS = """
+INSERT_ENROLLMENTS = """
 INSERT INTO bench_floor.enrollments (id, session_id, person, status, position)
 SELECT e.id, $1, e.person, e.status, e.position
 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[]) AS e(id, person, status, position)
@@ -94,7 +94,7 @@ async def decide(
         capacity, confirmed, waiting = await connection.fetchrow(LOCK, session_id)
         decisions, confirmed, waiting = _decide(capacity, confirmed, waiting, people)
         await connection.execute(
-            INSERT_ENROLMENTS,
+            INSERT_ENROLLMENTS,
             session_id,
             [uuid.UUID(d["id"]) for d in decisions],
             [d["person"] for d in decisions],
@@ -162,7 +162,7 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/sessions/{session_id}/enrollments", status_code=201)
-    async def enrol(request: Request, session_id: uuid.UUID) -> Response:
+    async def enroll(request: Request, session_id: uuid.UUID) -> Response:
         person = request.headers.get("authorization", "")[-40:]
         if batched:
             decision = await app.state.batcher.admit(session_id, person)

@@ -70,7 +70,7 @@ def _cdf(axes: Any, values: list[float], label: str) -> None:
 RUSHES = {
     "per_request_floor": "per-request floor",
     "batched_floor": "batched floor",
-    "direct": "enrolment service",
+    "direct": "enrollment service",
     "gateway": "through the gateway",
     "gateway_with_coordinators": "gateway, coordinator acting",
 }
@@ -87,7 +87,7 @@ def _rush(rush: dict[str, Any], path: Path) -> Path:
         )
     axes.set_xlabel("latency (ms, client side, from when all were wanted)")
     axes.set_ylabel("share of requests")
-    axes.set_title(f"Enrolment rush: {rush['requests']} requests for {rush['seats']} seats", fontsize=10)
+    axes.set_title(f"Enrollment rush: {rush['requests']} requests for {rush['seats']} seats", fontsize=10)
     axes.legend(fontsize=8)
     return _save(figure, path)
 
@@ -97,7 +97,7 @@ def _propagation(propagation: dict[str, Any], path: Path) -> Path:
     for name, values in propagation["samples_ms"].items():
         _cdf(axes, values, f"{name} (p99 {propagation['by_subscription_ms'][name]['p99']} ms)")
     axes.axvline(100, color="red", linestyle=":", label="target p99 100 ms")
-    axes.set_xlabel("commit of the enrolment → commit of the consumer's handling (ms)")
+    axes.set_xlabel("commit of the enrollment → commit of the consumer's handling (ms)")
     axes.set_ylabel("share of events")
     fence = propagation.get("fence_wait_ms", {})
     axes.set_title(

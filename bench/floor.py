@@ -27,20 +27,20 @@ SELECT o.id::text AS id, o.kind_code, o.title, o.summary, o.audience, o.booking_
        o.is_programme, o.status,
        coalesce((SELECT array_agg(t.theme_code ORDER BY t.theme_code) FROM catalog.offering_themes t
                  WHERE t.offering_id = o.id), '{}') AS themes,
-       s.upcoming_sessions, s.seats_available, s.open_for_enrolment,
+       s.upcoming_sessions, s.seats_available, s.open_for_enrollment,
        n.id::text AS next_id, n.starts_at, n.ends_at, n.venue, n.free, n.open
 FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, position)
 JOIN catalog.offerings o ON o.id = wanted.id
 LEFT JOIN LATERAL (
     SELECT count(*) AS upcoming_sessions,
            coalesce(sum(greatest(capacity - seats_taken, 0)), 0) AS seats_available,
-           coalesce(bool_or(enrolment_opens_at <= now() AND enrolment_closes_at > now()), false)
-               AS open_for_enrolment
+           coalesce(bool_or(enrollment_opens_at <= now() AND enrollment_closes_at > now()), false)
+               AS open_for_enrollment
     FROM catalog.sessions WHERE offering_id = o.id AND status = 'scheduled' AND starts_at > now()
 ) s ON true
 LEFT JOIN LATERAL (
     SELECT id, starts_at, ends_at, venue, greatest(capacity - seats_taken, 0) AS free,
-           (enrolment_opens_at <= now() AND enrolment_closes_at > now()) AS open
+           (enrollment_opens_at <= now() AND enrollment_closes_at > now()) AS open
     FROM catalog.sessions WHERE offering_id = o.id AND status = 'scheduled' AND starts_at > now()
     ORDER BY starts_at, id LIMIT 1
 ) n ON true
@@ -62,7 +62,7 @@ def _item(row: asyncpg.Record) -> dict[str, Any]:
         "status": row["status"],
         "upcoming_sessions": row["upcoming_sessions"],
         "seats_available": row["seats_available"],
-        "open_for_enrolment": row["open_for_enrolment"],
+        "open_for_enrollment": row["open_for_enrollment"],
         "next_session": None
         if row["next_id"] is None
         else {
@@ -71,7 +71,7 @@ def _item(row: asyncpg.Record) -> dict[str, Any]:
             "ends_at": row["ends_at"],
             "venue": row["venue"],
             "seats_available": row["free"],
-            "enrolment_open": row["open"],
+            "open_for_enrollment": row["open"],
         },
     }
 

@@ -7,20 +7,20 @@ from real commit times), migrates it, fills the catalogue (2,000 offerings, 10,0
 the three services and the gateway as uvicorn processes, as `make run` does. Then:
 
 1. **HR full sync** of 1,200 org units, 60,000 people and 60 top-leader groups through the gateway, as
-   the HR integration sends it (this also gives the enrolment service its people).
+   the HR integration sends it (this also gives the enrollment service its people).
 2. **Catalogue listing** (search text, two filters, 50 results, signed in) with wrk: the floor app
    (bench/floor.py: FastAPI + asyncpg + orjson serving the same 50 rows), the catalogue directly, through
    the gateway, and through nginx as a reverse proxy; five interleaved rounds, each ratio the median of
    the rounds' ratios.
-3. **Enrolment rush** (bench/admission.py): 2,000 leaders ask for 300 seats at once, on the per-request
-   and the batched floor, on the enrolment service directly, through the gateway, and through the
+3. **Enrollment rush** (bench/admission.py): 2,000 leaders ask for 300 seats at once, on the per-request
+   and the batched floor, on the enrollment service directly, through the gateway, and through the
    gateway while a coordinator acts (the first floor, direct and gateway in three rounds, each ratio the
    median of the rounds'); exactly 300 confirmed, arrival order kept, no 5xx, no deadlock. A
    fixed set of 2,000 distinct requests (one token each) sent once is something wrk cannot do, so this
    load comes from aiohttp in this process over 200 connections; latency counts from the moment all
    2,000 are wanted, so it includes waiting for a connection.
 4. **Event propagation** during that rush: for every event the rush published, from the commit of the
-   enrolment to the commit in which the catalogue (free seats) and the feedback service (participant
+   enrollment to the commit in which the catalogue (free seats) and the feedback service (participant
    record) had handled it, from PostgreSQL's commit timestamps.
 5. **Event bus throughput**: 20,000 events published in transactions of 50 by another process while one
    subscription consumes them; the rates and the lag every 100 ms.
@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
                 token = devkeys.mint_token(oid=devkeys.person_oid(user), email=user, directory=keys)
                 print("catalogue listing: floor, direct, gateway, nginx", flush=True)
                 scenarios["listing"] = listing(stack, url, token, seconds=seconds, rounds=rounds)
-                print("enrolment rush", flush=True)
+                print("enrollment rush", flush=True)
                 scenarios["rush"] = asyncio.run(rush(stack, url, keys, scratch / "logs"))
                 print("event propagation", flush=True)
                 rush_result = scenarios["rush"]

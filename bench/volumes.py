@@ -48,7 +48,7 @@ SEED_SQL = [
     """,
     """
     INSERT INTO catalog.sessions (id, offering_id, position, starts_at, ends_at, venue, capacity, status,
-                                  seats_taken, seats_version, enrolment_opens_at, enrolment_closes_at,
+                                  seats_taken, seats_version, enrollment_opens_at, enrollment_closes_at,
                                   cancellation_deadline)
     SELECT gen_random_uuid(), o.id, CASE WHEN o.is_programme THEN s END, start, start + interval '6 hours',
            (ARRAY['Oslo rådhus','Tøyen','Grønland','Teams'])[1 + s % 4], cap,

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 TITLE = "Ledelsesutvikling API"
 VERSION = "0.1.0"
 DESCRIPTION = (
-    "Leadership-development programme of the City of Oslo: the course catalogue, enrolment with waiting "
+    "Leadership-development programme of the City of Oslo: the course catalogue, enrollment with waiting "
     "lists, and anonymous feedback. Every operation under `/api/v1` needs a bearer token (Authorize)."
 )
 COMMITTED_OPENAPI_DIR = REPO_ROOT / "openapi"

@@ -29,7 +29,7 @@ class GatewaySettings(PlatformSettings):
     upstream_timeouts: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {"enrollment": {"read": 120.0, "write": 120.0}},
         description="Per upstream overrides of connect/read/write/pool seconds (JSON), e.g. the HR sync's "
-        "large bodies on the enrolment service.",
+        "large bodies on the enrollment service.",
     )
     max_connections: int = Field(default=200, ge=1)
     keepalive_expiry_seconds: float = Field(

@@ -2,7 +2,7 @@
 kind over the programme year 2026/27. Loading is idempotent: records are keyed by external id or title.
 
 Sessions are scheduled through the catalogue's own service code, so they publish
-`catalog.session_scheduled` and the enrolment service learns of them exactly as in production.
+`catalog.session_scheduled` and the enrollment service learns of them exactly as in production.
 """
 
 from __future__ import annotations
@@ -294,9 +294,9 @@ def _at(day: str, hour: int, minute: int = 0) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=OSLO)
 
 
-# The programme year 2026/27: offerings launched in June, enrolment open from 15 August, sessions from
+# The programme year 2026/27: offerings launched in June, enrollment open from 15 August, sessions from
 # September to June. Sessions already over are marked completed.
-ENROLMENT_OPENS = _at("2026-08-15", 9)
+ENROLLMENT_OPENS = _at("2026-08-15", 9)
 DEMO_COORDINATOR = Principal(oid=person_oid(DEFAULT_EMAILS["coordinator"]), roles=frozenset({"coordinator"}))
 UKE = "Utviklings- og kompetanseetaten, Grensen 13"
 TEAMS = "https://teams.microsoft.com/l/meetup-join/ledelsesutvikling-demo"
@@ -456,8 +456,8 @@ OFFERINGS = [
 
 def _window(starts_at: datetime) -> dict[str, datetime]:
     return {
-        "enrolment_opens_at": ENROLMENT_OPENS,
-        "enrolment_closes_at": starts_at - timedelta(days=1),
+        "enrollment_opens_at": ENROLLMENT_OPENS,
+        "enrollment_closes_at": starts_at - timedelta(days=1),
         "cancellation_deadline": starts_at - timedelta(days=7),
     }
 
@@ -526,7 +526,7 @@ async def load_catalog(session: AsyncSession) -> int:
         await _schedule(session, offering, demo)
         if demo.publish:
             await offerings_service.publish_offering(session, DEMO_COORDINATOR, offering)
-        # Sessions already over in this demo year are marked completed (attendance belongs to enrolment).
+        # Sessions already over in this demo year are marked completed (attendance belongs to enrollment).
         await session.execute(
             update(CourseSession)
             .where(col(CourseSession.offering_id) == offering.id, col(CourseSession.ends_at) < now)

@@ -31,7 +31,7 @@ async def catalog(
 
 @pytest.fixture
 def mail_directory(tmp_path: Path) -> Path:
-    """Where the enrolment service under test writes its mails (no SMTP server configured)."""
+    """Where the enrollment service under test writes its mails (no SMTP server configured)."""
     return tmp_path / "mail"
 
 

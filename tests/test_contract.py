@@ -58,7 +58,7 @@ def test_event_payloads_are_published() -> None:
     assert "session_seats_version" in confirmed["payload_schema"]["properties"]
 
 
-def test_swagger_ui_prefills_the_enrolment_body_with_one_that_is_accepted() -> None:
+def test_swagger_ui_prefills_the_enrollment_body_with_one_that_is_accepted() -> None:
     """Swagger UI fills a request body from its schema's first example; without one it set all four
     mutually exclusive ids, and "Execute" was refused. Every example given is valid."""
     from services.enrollment.enrollments.schemas import EnrollmentCreate

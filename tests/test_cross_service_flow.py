@@ -1,7 +1,7 @@
 """The first real flow through events across all three services, each running as its own app.
 
-Catalogue schedules a session -> enrolment learns it from `catalog.session_scheduled` and accepts an
-enrolment -> the catalogue's seat count and the feedback service's participant list follow from
+Catalogue schedules a session -> enrollment learns it from `catalog.session_scheduled` and accepts an
+enrollment -> the catalogue's seat count and the feedback service's participant list follow from
 `enrollment.confirmed`.
 """
 
@@ -50,7 +50,7 @@ async def schedule_session(
 async def enrol_when_known(
     enrollment: httpx.AsyncClient, session_id: str, headers: dict[str, str]
 ) -> httpx.Response:
-    """Enrolment learns of the session asynchronously: retry while it answers 404."""
+    """Enrollment learns of the session asynchronously: retry while it answers 404."""
 
     async def attempt() -> httpx.Response | None:
         response = await enrollment.post("/enrollments", json={"session_id": session_id}, headers=headers)
@@ -59,7 +59,7 @@ async def enrol_when_known(
     return await eventually(attempt)
 
 
-async def test_session_enrolment_seats_and_participants_flow_through_events(
+async def test_session_enrollment_seats_and_participants_flow_through_events(
     catalog: httpx.AsyncClient,
     enrollment: httpx.AsyncClient,
     feedback: httpx.AsyncClient,
@@ -107,7 +107,7 @@ async def test_session_enrolment_seats_and_participants_flow_through_events(
     assert again.json()["type"] == "urn:problem:already-enrolled"
 
 
-async def test_simultaneous_enrolments_never_overbook_and_the_rest_wait_in_line(
+async def test_simultaneous_enrollments_never_overbook_and_the_rest_wait_in_line(
     catalog: httpx.AsyncClient,
     enrollment: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -142,7 +142,7 @@ async def test_simultaneous_enrolments_never_overbook_and_the_rest_wait_in_line(
     await eventually(full)
 
 
-async def test_enrolment_refusals(
+async def test_enrollment_refusals(
     catalog: httpx.AsyncClient,
     enrollment: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -179,18 +179,18 @@ async def test_enrolment_refusals(
     )
     assert someone_else.status_code == 403
 
-    # Someone else's enrolment is invisible to a plain user, visible to a coordinator.
-    [kari_enrolment] = (
+    # Someone else's enrollment is invisible to a plain user, visible to a coordinator.
+    [kari_enrollment] = (
         await enrollment.get("/enrollments/mine", headers=tokens.header(email="kari@etat.oslo.kommune.no"))
     ).json()
     async with sessionmaker() as session, session.begin():
         await create_leader(session, "per@etat.oslo.kommune.no")
     peek = await enrollment.get(
-        f"/enrollments/{kari_enrolment['id']}", headers=tokens.header(email="per@etat.oslo.kommune.no")
+        f"/enrollments/{kari_enrollment['id']}", headers=tokens.header(email="per@etat.oslo.kommune.no")
     )
     assert peek.status_code == 404
     coordinator_view = await enrollment.get(
-        f"/enrollments/{kari_enrolment['id']}", headers=tokens.header("coordinator")
+        f"/enrollments/{kari_enrollment['id']}", headers=tokens.header("coordinator")
     )
     assert coordinator_view.json()["person_id"] == str(kari.id)
 

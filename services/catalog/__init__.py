@@ -1,1 +1,1 @@
-"""Course catalogue: offerings, their dated sessions, and the seat counts enrolment reports back."""
+"""Course catalogue: offerings, their dated sessions, and the seat counts enrollment reports back."""

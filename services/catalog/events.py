@@ -45,7 +45,7 @@ class OfferingUpdated(OfferingSnapshot):
 
 
 class OfferingArchived(OfferingSnapshot):
-    """An offering was archived: no new sessions or enrolments; it stays readable with its history."""
+    """An offering was archived: no new sessions or enrollments; it stays readable with its history."""
 
     topic: ClassVar[str] = "catalog.offering_archived"
 
@@ -67,21 +67,21 @@ class SessionFacts(EventPayload):
     venue: str | None
     room: str | None
     meeting_url: str | None
-    enrolment_opens_at: datetime | None
-    enrolment_closes_at: datetime | None
+    enrollment_opens_at: datetime | None
+    enrollment_closes_at: datetime | None
     cancellation_deadline: datetime | None
     status: str
     sequence: int
 
 
 class SessionScheduled(SessionFacts):
-    """A session was scheduled: enrolment learns its time, capacity and window from this."""
+    """A session was scheduled: enrollment learns its time, capacity and window from this."""
 
     topic: ClassVar[str] = "catalog.session_scheduled"
 
 
 class SessionUpdated(SessionFacts):
-    """Place, link, enrolment window or cancellation deadline of a session changed."""
+    """Place, link, enrollment window or cancellation deadline of a session changed."""
 
     topic: ClassVar[str] = "catalog.session_updated"
 
@@ -97,7 +97,7 @@ class SessionRescheduled(SessionFacts):
 
 
 class SessionCancelled(SessionFacts):
-    """A session was cancelled, with the reason; its enrolments are cancelled by the enrolment service."""
+    """A session was cancelled, with the reason; its enrollments are cancelled by the enrollment service."""
 
     topic: ClassVar[str] = "catalog.session_cancelled"
 

@@ -1,1 +1,1 @@
-"""Enrolment: the directory of org units, people and leader groups, and who is enrolled where."""
+"""Enrollment: the directory of org units, people and leader groups, and who is enrolled where."""

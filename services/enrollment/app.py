@@ -1,4 +1,4 @@
-"""Enrolment service: app factory (`uvicorn --factory services.enrollment.app:create_app`)."""
+"""Enrollment service: app factory (`uvicorn --factory services.enrollment.app:create_app`)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from services.kernel.service import ServiceDefinition, create_service_app
 
 DEFINITION = ServiceDefinition(
     name="enrollment",
-    title="Enrolment",
-    description="The HR directory (org units, people, leader groups) and enrolments in sessions.",
+    title="Enrollment",
+    description="The HR directory (org units, people, leader groups) and enrollments in sessions.",
     migrations=MigrationSet(schema="enrollment", directory=Path(__file__).parent / "migrations"),
     routers=(directory_router, hrsync_router, enrollments_router, completions_router, reflection_router),
     subscriptions=(OFFERINGS, SESSIONS),

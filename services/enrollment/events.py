@@ -1,4 +1,4 @@
-"""Events the enrolment service publishes (payload contracts; see openapi/events.json)."""
+"""Events the enrollment service publishes (payload contracts; see openapi/events.json)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ SOURCE = "enrollment"
 
 
 class ParticipationFacts(EventPayload):
-    """One person's place in one session under an enrolment, with the session's seat total (versioned)."""
+    """One person's place in one session under an enrollment, with the session's seat total (versioned)."""
 
     aggregate_type: ClassVar[str] = "enrollment"
 
@@ -26,9 +26,9 @@ class ParticipationFacts(EventPayload):
     person_id: uuid.UUID
     org_unit_id: uuid.UUID | None
     leader_group_id: uuid.UUID | None
-    seats: int = Field(description="Seats the whole enrolment takes in the session.")
+    seats: int = Field(description="Seats the whole enrollment takes in the session.")
     programme: bool = Field(
-        default=False, description="The enrolment is for the whole programme (a place in each session)."
+        default=False, description="The enrollment is for the whole programme (a place in each session)."
     )
     session_starts_at: datetime | None = None
     session_seats_confirmed: int
@@ -214,7 +214,7 @@ class ReflectionGroupsConfirmed(EventPayload):
 
 
 class ReflectionGroupsChanged(EventPayload):
-    """Confirmed reflection groups changed after late enrolments or cancellations (the fewest moves)."""
+    """Confirmed reflection groups changed after late enrollments or cancellations (the fewest moves)."""
 
     topic: ClassVar[str] = "enrollment.reflection_groups_changed"
     aggregate_type: ClassVar[str] = "reflection-round"

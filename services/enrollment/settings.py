@@ -1,4 +1,4 @@
-"""Enrolment settings (env prefix `ENROLLMENT_`)."""
+"""Enrollment settings (env prefix `ENROLLMENT_`)."""
 
 from enum import StrEnum
 from pathlib import Path

@@ -1,1 +1,1 @@
-"""Feedback: who took part (from enrolment events), surveys and anonymous responses."""
+"""Feedback: who took part (from enrollment events), surveys and anonymous responses."""

@@ -23,7 +23,7 @@ DEFINITION = ServiceDefinition(
     name="feedback",
     title="Feedback",
     description=(
-        "Survey templates, surveys that open from enrolment events, anonymous answers and reports. "
+        "Survey templates, surveys that open from enrollment events, anonymous answers and reports. "
         "Answers are sealed until their survey closes and then stored with no link to anyone; results "
         "show more than counts only where enough people answered."
     ),

@@ -242,7 +242,7 @@ _CONNECTION_SQLSTATES = ("08", "57P")
 class Reads:
     """Reads of one statement each, on asyncpg's own connection taken from the engine's pool.
 
-    Only for the hottest reads (the catalogue listing, an enrolment's lock-free read): there SQLAlchemy's
+    Only for the hottest reads (the catalogue listing, an enrollment's lock-free read): there SQLAlchemy's
     session, execution and result layers cost more Python time than PostgreSQL spends on the query
     (README "Performance"). What a session would give is kept: the same pool, the same SQL (`DriverStatement`
     compiles SQLAlchemy's statement), the same error answers (`problems.py` maps the driver's errors), and

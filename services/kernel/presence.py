@@ -6,7 +6,7 @@ it dies, the connection dies with it and PostgreSQL forgets the backend at once;
 the holder gone in `pg_stat_activity` and need not wait for a lease to run out. A connection that broke
 while the process lives (PostgreSQL restarted) is opened again on the first use after the process noticed
 it closed, with a new holder; claims made before then look abandoned: at worst a retry is decided
-afresh, which the enrolment rules make harmless.
+afresh, which the enrollment rules make harmless.
 """
 
 from __future__ import annotations

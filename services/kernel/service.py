@@ -161,7 +161,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         )
         sessionmaker = database.create_sessionmaker(engine)
         # Consumers and periodic jobs get connections of their own: behind a request queue (a rush of
-        # enrolments waiting for one session's row lock holds every request connection) a consumer would
+        # enrollments waiting for one session's row lock holds every request connection) a consumer would
         # wait for a connection while its pass holds the ordering fence for the whole cluster.
         subscriptions = definition.subscriptions if settings.consumers_enabled else ()
         periodic_jobs = definition.periodic if settings.consumers_enabled else ()
@@ -173,7 +173,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             max_overflow=len(subscriptions) + 2,
         )
         worker_sessionmaker = database.create_sessionmaker(worker_engine)
-        # Work that decides under a hot lock for many requests at once (the enrolment service's admission)
+        # Work that decides under a hot lock for many requests at once (the enrollment service's admission)
         # gets connections of its own too: queued behind the very requests it decides, in the request
         # pool, it would hold everyone up. Opened only when first used; one connection per waiting list
         # deciding at the same moment, fixed for the reason the request pool is (`ServiceSettings`).

@@ -130,7 +130,7 @@ class ServiceSettings(PlatformSettings):
     host: str = "127.0.0.1"
     port: int
     migrate_on_start: bool = True
-    # A fixed pool by default. The hot path holds no connection while it queues for a lock (an enrolment
+    # A fixed pool by default. The hot path holds no connection while it queues for a lock (an enrollment
     # waits for its admission batch with none), so connections beyond what PostgreSQL runs at once only
     # queue inside PostgreSQL; and overflow connections are opened and closed again under load, each
     # costing a new server process and a cold statement cache.

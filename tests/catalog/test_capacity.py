@@ -1,4 +1,4 @@
-"""What a coordinator may do to a session's capacity and times during enrolment, and what the API says
+"""What a coordinator may do to a session's capacity and times during enrollment, and what the API says
 about it: lowering below the confirmed seats needs an explicit flag and is then reported, and a session is
 not rescheduled into the past."""
 
@@ -15,7 +15,7 @@ from tests.support import TokenFactory
 
 
 async def _confirmed(sessionmaker: async_sessionmaker[AsyncSession], session_id: str, seats: int) -> None:
-    """The enrolment service reported this many confirmed seats (as its events would)."""
+    """The enrollment service reported this many confirmed seats (as its events would)."""
     async with sessionmaker() as session, session.begin():
         await session.execute(
             text(

@@ -65,10 +65,10 @@ async def test_filters(
     _, [closed_session] = await published_offering(catalog, tokens, title="Stengt")
     await catalog.patch(
         f"/sessions/{closed_session['id']}",
-        json={"enrolment_opens_at": "2027-02-01T09:00:00+01:00"},
+        json={"enrollment_opens_at": "2027-02-01T09:00:00+01:00"},
         headers={**coordinator, "If-Match": '"v1.0"'},
     )
-    async with sessionmaker() as db, db.begin():  # the enrolment service reported the workshop full
+    async with sessionmaker() as db, db.begin():  # the enrollment service reported the workshop full
         await db.execute(
             text("UPDATE catalog.sessions SET seats_taken = capacity, seats_version = 1 WHERE id = :id"),
             {"id": crisis_session["id"]},
@@ -86,7 +86,7 @@ async def test_filters(
     )
     assert len(in_march["items"]) == 3
     summary = next(i for i in in_march["items"] if i["title"] == "Krise")
-    assert (summary["seats_available"], summary["upcoming_sessions"], summary["open_for_enrolment"]) == (
+    assert (summary["seats_available"], summary["upcoming_sessions"], summary["open_for_enrollment"]) == (
         0,
         1,
         True,

@@ -1,4 +1,4 @@
-"""Free seats come from the enrolment service's events (a local read model), up and down."""
+"""Free seats come from the enrollment service's events (a local read model), up and down."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.support import TokenFactory, eventually
 
 
 class SeatCount(EventPayload):
-    """The part of enrolment's events the catalogue reads (the full contract is in openapi/events.json)."""
+    """The part of enrollment's events the catalogue reads (the full contract is in openapi/events.json)."""
 
     topic: ClassVar[str] = "enrollment.confirmed"
     aggregate_type: ClassVar[str] = "enrollment"

@@ -30,22 +30,22 @@ async def events_of(
     [
         ({"ends_at": "2027-03-04T08:00:00+01:00"}, "ends_at must be after starts_at"),
         ({"capacity": 0}, "greater than or equal to 1"),
-        ({"enrolment_closes_at": "2027-03-04T09:00:00+01:00"}, "enrolment_closes_at must not be after"),
+        ({"enrollment_closes_at": "2027-03-04T09:00:00+01:00"}, "enrollment_closes_at must not be after"),
         (
             {
-                "enrolment_opens_at": "2027-02-01T09:00:00+01:00",
-                "enrolment_closes_at": "2027-01-01T09:00:00+01:00",
+                "enrollment_opens_at": "2027-02-01T09:00:00+01:00",
+                "enrollment_closes_at": "2027-01-01T09:00:00+01:00",
             },
-            "enrolment_opens_at must be before",
+            "enrollment_opens_at must be before",
         ),
         ({"cancellation_deadline": "2027-03-05T09:00:00+01:00"}, "cancellation_deadline must not be after"),
         ({"cancellation_deadline": "2026-01-01T09:00:00+01:00"}, "within 180 days"),
         (
             {
-                "enrolment_opens_at": "2027-02-01T09:00:00+01:00",
+                "enrollment_opens_at": "2027-02-01T09:00:00+01:00",
                 "cancellation_deadline": "2027-01-15T09:00:00+01:00",
             },
-            "must not be before enrolment opens",
+            "must not be before enrollment opens",
         ),
         ({"venue": None, "room": None}, "give a venue, a meeting_url, or both"),
         ({"meeting_url": "teams"}, "URL"),
@@ -91,7 +91,7 @@ async def test_programme_series_keeps_local_time_across_summer_time(
             "count": 6,
             "capacity": 60,
             "venue": "UKE",
-            "enrolment_closes_at": "2027-09-01T12:00:00+02:00",
+            "enrollment_closes_at": "2027-09-01T12:00:00+02:00",
         },
         headers=tokens.header("coordinator"),
     )
@@ -119,7 +119,7 @@ async def test_reschedule_keeps_the_session_and_raises_the_sequence(
     edited = await catalog.patch(
         f"/sessions/{session['id']}",
         json={
-            "enrolment_closes_at": "2027-03-03T12:00:00+01:00",
+            "enrollment_closes_at": "2027-03-03T12:00:00+01:00",
             "cancellation_deadline": "2027-02-27T12:00:00+01:00",
         },
         headers={**coordinator, "If-Match": '"v1.0"'},
@@ -142,7 +142,7 @@ async def test_reschedule_keeps_the_session_and_raises_the_sequence(
         "2027-02-26T08:30:00+01:00",
     )
     # The window and deadline could not stay after the new start: pulled back to it.
-    assert body["enrolment_closes_at"] == body["cancellation_deadline"] == "2027-02-26T08:30:00+01:00"
+    assert body["enrollment_closes_at"] == body["cancellation_deadline"] == "2027-02-26T08:30:00+01:00"
     [rescheduled] = [
         e for e in await events_of(sessionmaker, session["id"]) if e["topic"] == "catalog.session_rescheduled"
     ]
@@ -153,10 +153,10 @@ async def test_reschedule_keeps_the_session_and_raises_the_sequence(
     assert rescheduled["reason"] == "Bystyremøte"
     history = (await catalog.get(f"/offerings/{offering['id']}/history", headers=coordinator)).json()
     assert history[0]["action"] == "session-rescheduled"
-    assert history[0]["details"]["pulled_back_to_start"] == ["enrolment_closes_at", "cancellation_deadline"]
+    assert history[0]["details"]["pulled_back_to_start"] == ["enrollment_closes_at", "cancellation_deadline"]
 
 
-async def test_cancel_with_a_reason_and_enrolment_follows(
+async def test_cancel_with_a_reason_and_enrollment_follows(
     catalog: httpx.AsyncClient,
     enrollment: httpx.AsyncClient,
     tokens: TokenFactory,
@@ -218,7 +218,7 @@ async def test_capacity_edit_needs_if_match_and_publishes_its_event(
     ).status_code == 412
     bad = await catalog.patch(
         path,
-        json={"enrolment_closes_at": "2027-03-05T09:00:00+01:00"},
+        json={"enrollment_closes_at": "2027-03-05T09:00:00+01:00"},
         headers={**coordinator, "If-Match": changed.headers["etag"]},
     )
     assert bad.status_code == 422

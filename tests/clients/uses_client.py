@@ -10,7 +10,7 @@ from ledelse_client.client import AuthenticatedClient
 from ledelse_client.models import EnrollmentCreate, EnrollmentPublic, ProblemDetails, RoundPublic
 
 
-def enrol(client: AuthenticatedClient, session_id: uuid.UUID) -> str:
+def enroll(client: AuthenticatedClient, session_id: uuid.UUID) -> str:
     answer = enrollment_create_enrollment.sync(client=client, body=EnrollmentCreate(session_id=session_id))
     if isinstance(answer, EnrollmentPublic):
         return f"{answer.status} {answer.id}"

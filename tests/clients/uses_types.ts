@@ -2,10 +2,10 @@
 // compiled with `tsc --strict` by the client test.
 import type { components, paths } from "./api";
 
-type Enrol = paths["/api/v1/enrollment/enrollments"]["post"];
-type CreateBody = Enrol["requestBody"]["content"]["application/json"];
-type Created = Enrol["responses"][201]["content"]["application/json"];
-type Refused = Enrol["responses"][409]["content"]["application/problem+json"];
+type Enroll = paths["/api/v1/enrollment/enrollments"]["post"];
+type CreateBody = Enroll["requestBody"]["content"]["application/json"];
+type Created = Enroll["responses"][201]["content"]["application/json"];
+type Refused = Enroll["responses"][409]["content"]["application/problem+json"];
 type Round = components["schemas"]["RoundPublic"];
 
 export const body: CreateBody = { session_id: "5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18" };

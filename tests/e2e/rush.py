@@ -1,5 +1,5 @@
-"""What the process-level fault tests share: a session with room for everyone, people to enrol, one
-enrolment request whose outcome is a status or the transport error, and the notifications not yet mailed."""
+"""What the process-level fault tests share: a session with room for everyone, people to enroll, one
+enrollment request whose outcome is a status or the transport error, and the notifications not yet mailed."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ async def session_and_people(
     return course, people
 
 
-async def enrol(
+async def enroll(
     client: httpx.AsyncClient, session_id: uuid.UUID, person_id: uuid.UUID, headers: dict[str, str]
 ) -> int | str:
     """The answer's status, or the name of the transport error when there was no answer."""

@@ -27,7 +27,7 @@ async def test_every_2xx_is_readable_from_another_connection_the_instant_it_arri
     coordinator = tokens.header("coordinator")
     integration = tokens.header("hr-integration")
     reader = await asyncpg.connect(database.libpq_dsn(database_url))
-    missing: dict[str, int] = {"enrolment": 0, "org unit": 0, "offering": 0}
+    missing: dict[str, int] = {"enrollment": 0, "org unit": 0, "offering": 0}
     try:
         async with (
             httpx.AsyncClient(base_url=stack.url("enrollment"), timeout=10) as enrollment,
@@ -44,7 +44,7 @@ async def test_every_2xx_is_readable_from_another_connection_the_instant_it_arri
                     "SELECT count(*) FROM enrollment.enrollments WHERE id = $1",
                     uuid.UUID(answer.json()["id"]),
                 )
-                missing["enrolment"] += found == 0
+                missing["enrollment"] += found == 0
             for n in range(TRIES):
                 external_id = f"ack-{uuid.uuid4().hex[:8]}-{n}"
                 answer = await enrollment.post(
@@ -70,10 +70,10 @@ async def test_every_2xx_is_readable_from_another_connection_the_instant_it_arri
                 missing["offering"] += found == 0
     finally:
         await reader.close()
-    assert missing == {"enrolment": 0, "org unit": 0, "offering": 0}
+    assert missing == {"enrollment": 0, "org unit": 0, "offering": 0}
 
 
-# Makes every commit that wrote an enrolment take a while, at the commit itself (a deferred constraint
+# Makes every commit that wrote an enrollment take a while, at the commit itself (a deferred constraint
 # trigger runs as the transaction commits): a window a kill can land in deterministically.
 SLOW_COMMIT = [
     """
@@ -87,7 +87,7 @@ SLOW_COMMIT = [
 ]
 
 
-async def test_an_acknowledged_enrolment_survives_a_kill_the_instant_it_is_answered(
+async def test_an_acknowledged_enrollment_survives_a_kill_the_instant_it_is_answered(
     isolated_database: tuple[str, AsyncEngine],
     process_auth: dict[str, str],
     tokens: TokenFactory,

@@ -1,7 +1,7 @@
-"""Coordinators and HR act on a session in the middle of an enrolment rush on it: no deadlock, no 5xx.
+"""Coordinators and HR act on a session in the middle of an enrollment rush on it: no deadlock, no 5xx.
 
-Everything goes through the real processes: participants and coordinators to the enrolment service,
-capacity changes to the catalogue (the enrolment service's consumer applies them under the same locks as
+Everything goes through the real processes: participants and coordinators to the enrollment service,
+capacity changes to the catalogue (the enrollment service's consumer applies them under the same locks as
 the requests), HR's group changes to the sync API. At the end the database holds every invariant: seats
 counted are the places confirmed, nobody holds two places, no group is split, and PostgreSQL counted no
 deadlock in the database.
@@ -67,7 +67,7 @@ async def test_a_rush_with_coordinators_and_hr_acting_meets_no_deadlock_and_no_s
                 assert response.status_code < 500, response.text
                 return response
 
-            async def enrol(person_id: uuid.UUID) -> None:
+            async def enroll(person_id: uuid.UUID) -> None:
                 record(
                     await enrollment.post(
                         "/enrollments",
@@ -149,7 +149,7 @@ async def test_a_rush_with_coordinators_and_hr_acting_meets_no_deadlock_and_no_s
                 )
 
             await asyncio.gather(
-                *(enrol(p.id) for p in people), enrol_group(), coordinate(), hr_changes_the_group()
+                *(enroll(p.id) for p in people), enrol_group(), coordinate(), hr_changes_the_group()
             )
             await asyncio.sleep(1.5)  # the statistics of the last transactions reach the shared counters
             assert await deadlocks(reader) == before

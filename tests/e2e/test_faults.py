@@ -1,6 +1,6 @@
-"""Faults under load: a service killed with SIGKILL in the middle of an enrolment rush, then restarted.
+"""Faults under load: a service killed with SIGKILL in the middle of an enrollment rush, then restarted.
 
-Every request that was answered 2xx is in the database once, every enrolment's event was published
+Every request that was answered 2xx is in the database once, every enrollment's event was published
 with it (the outbox is the same transaction), and every consumer, in the restarted service and in the
 feedback service, catches up.
 """
@@ -50,15 +50,15 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
                 acknowledged: list[uuid.UUID] = []
                 some_acknowledged = asyncio.Event()
 
-                async def enrol(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
-                    outcome = await rush.enrol(client, course.id, person_id, coordinator)
+                async def enroll(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
+                    outcome = await rush.enroll(client, course.id, person_id, coordinator)
                     if isinstance(outcome, int):
                         acknowledged.append(person_id)
                         if len(acknowledged) >= 1:
                             some_acknowledged.set()
                     return person_id, outcome
 
-                tasks = [asyncio.create_task(enrol(p.id)) for p in people]
+                tasks = [asyncio.create_task(enroll(p.id)) for p in people]
                 # Killed in the middle: once a few are acknowledged and the rest are still on their way.
                 await asyncio.wait_for(some_acknowledged.wait(), timeout=30)
                 process.send_signal(signal.SIGKILL)
@@ -86,11 +86,11 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
                 )
             ).all()
         enrolled = {row.person_id for row in rows}
-        # Acknowledged means stored; none twice; and each stored enrolment published its event.
+        # Acknowledged means stored; none twice; and each stored enrollment published its event.
         assert answered <= enrolled
         assert all(row.places == 1 and row.events == 1 for row in rows)
 
-        # Restarted, the enrolment service's mailer catches up; the feedback service, consuming all along,
+        # Restarted, the enrollment service's mailer catches up; the feedback service, consuming all along,
         # has every participant.
         with service_process("enrollment", database_url, process_auth, log, env):
 
@@ -122,9 +122,9 @@ async def test_a_service_killed_mid_rush_loses_no_acknowledged_write_and_consume
 async def test_postgresql_restart_under_load_is_survived_without_losing_acknowledged_writes(
     process_auth: dict[str, str], tokens: TokenFactory, tmp_path: Path
 ) -> None:
-    """A PostgreSQL of this test's own is stopped and started while enrolments keep coming: the service
+    """A PostgreSQL of this test's own is stopped and started while enrollments keep coming: the service
     reports not ready, answers 503 (never 500) meanwhile, recovers by itself, and every acknowledged
-    enrolment is there afterwards."""
+    enrollment is there afterwards."""
     from services.cli import _migrate
     from services.kernel.devdb import EmbeddedPostgres
 
@@ -148,7 +148,7 @@ async def test_postgresql_restart_under_load_is_survived_without_losing_acknowle
 
                 async def load() -> None:
                     for person in people:
-                        outcomes[person.id] = await rush.enrol(client, course.id, person.id, coordinator)
+                        outcomes[person.id] = await rush.enroll(client, course.id, person.id, coordinator)
                         await asyncio.sleep(0.05)
 
                 async def ready() -> int:

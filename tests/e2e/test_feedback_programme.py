@@ -1,5 +1,5 @@
 """A leader-group programme end to end through the gateway, with every service as its own process:
-HR sends the group, the top leader enrols it, everyone answers the baseline, attends, evaluates the
+HR sends the group, the top leader enrolls it, everyone answers the baseline, attends, evaluates the
 sessions, completes, answers the follow-up, and a coordinator reads the reports."""
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ async def test_a_leader_group_programme_with_feedback_through_the_gateway(
         ).scalar_one()
 
     async def both_sessions_known() -> bool:
-        # The offering and its sessions reach the enrolment service by separate subscriptions: the
+        # The offering and its sessions reach the enrollment service by separate subscriptions: the
         # programme is enrolled in once it knows both (a programme takes the sessions it knows).
         async with database.create_sessionmaker(engine)() as session:
             known = await session.scalar(
@@ -147,8 +147,8 @@ async def test_a_leader_group_programme_with_feedback_through_the_gateway(
         )
         return None if response.status_code == 404 else await _ok(response, 201)
 
-    enrolment = await eventually(enrolled, within=30)
-    assert enrolment["status"] == "confirmed"
+    enrollment = await eventually(enrolled, within=30)
+    assert enrollment["status"] == "confirmed"
 
     baseline_answers = {
         "structure-meetings": 2,
@@ -168,7 +168,7 @@ async def test_a_leader_group_programme_with_feedback_through_the_gateway(
     closed = await _ok(await client.post(f"{API}/feedback/surveys/{baseline}/close", headers=coordinator))
     assert (closed["responses"], closed["invited"]) == (6, 6)
 
-    # Time passes: both sessions have been held (the enrolment service's copy of them moves back).
+    # Time passes: both sessions have been held (the enrollment service's copy of them moves back).
     async with database.create_sessionmaker(engine)() as session, session.begin():
         await session.execute(
             text(

@@ -1,4 +1,4 @@
-"""Recovery without needless waiting: after the enrolment service is killed and started again, traffic
+"""Recovery without needless waiting: after the enrollment service is killed and started again, traffic
 through the gateway flows as soon as the service is ready, not when a fixed breaker period ends."""
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ async def test_traffic_flows_again_as_soon_as_a_killed_service_is_ready(
 def _start_enrollment(
     url: str, auth: dict[str, str], ports: dict[str, int], logs: Path, files: list[IO[bytes]]
 ) -> subprocess.Popen[bytes]:
-    """The enrolment service again, on its old port."""
+    """The enrollment service again, on its old port."""
     log = (logs / "enrollment-restarted.log").open("wb")
     files.append(log)
     command = uvicorn_command("services.enrollment.app:create_app", ports["enrollment"], "127.0.0.1")

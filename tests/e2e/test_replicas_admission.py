@@ -1,6 +1,6 @@
-"""Two replicas of the enrolment service deciding a rush on one session together: each batches its own
+"""Two replicas of the enrollment service deciding a rush on one session together: each batches its own
 requests and the session's lock orders the batches, so the seats are never overbooked and every answer's
-waiting-list position is where that enrolment stands."""
+waiting-list position is where that enrollment stands."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ async def test_two_replicas_admit_a_rush_without_overbooking_and_with_true_posit
     ):
         async with httpx.AsyncClient(timeout=60) as client:
 
-            async def enrol(index: int, person_id: uuid.UUID) -> httpx.Response:
+            async def enroll(index: int, person_id: uuid.UUID) -> httpx.Response:
                 base = first if index % 2 else second
                 return await client.post(
                     f"{base}/enrollments",
@@ -49,7 +49,7 @@ async def test_two_replicas_admit_a_rush_without_overbooking_and_with_true_posit
                     headers=coordinator,
                 )
 
-            answers = await asyncio.gather(*(enrol(i, p.id) for i, p in enumerate(people)))
+            answers = await asyncio.gather(*(enroll(i, p.id) for i, p in enumerate(people)))
     assert [a.status_code for a in answers] == [201] * PEOPLE
     told = {a.json()["id"]: a.json() for a in answers}
     async with sessionmaker() as session:

@@ -1,6 +1,6 @@
 """SIGTERM under load: a service finishes what it accepted, loses nothing, and its consumers hand over.
 
-The enrolment service runs as production runs it (`ledelse serve enrollment`). Eighty enrolments are
+The enrollment service runs as production runs it (`ledelse serve enrollment`). Eighty enrollments are
 sent at once on separate connections and SIGTERM arrives while they are in flight.
 """
 
@@ -46,15 +46,15 @@ async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
             finished: dict[uuid.UUID, float] = {}
             first_answer = asyncio.Event()
 
-            async def enrol(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
-                outcome = await rush.enrol(client, course.id, person_id, coordinator)
+            async def enroll(person_id: uuid.UUID) -> tuple[uuid.UUID, int | str]:
+                outcome = await rush.enroll(client, course.id, person_id, coordinator)
                 if isinstance(outcome, int):
                     finished[person_id] = time.monotonic()
                     first_answer.set()
                 return person_id, outcome
 
             first, late = people[: PEOPLE - 20], people[PEOPLE - 20 :]
-            tasks = [asyncio.create_task(enrol(p.id)) for p in first]
+            tasks = [asyncio.create_task(enroll(p.id)) for p in first]
             # SIGTERM as soon as the first answer is back: the others queue for the same session behind it,
             # so they are in flight (a fixed delay found them all answered once on a fast machine).
             await asyncio.wait_for(first_answer.wait(), 30)
@@ -62,7 +62,7 @@ async def test_sigterm_under_load_drops_nothing_and_loses_no_event(
             signalled = time.monotonic()
             await listener_closed(url)
             # Arriving after SIGTERM: refused at the door (a load balancer sends them elsewhere).
-            tasks += [asyncio.create_task(enrol(p.id)) for p in late]
+            tasks += [asyncio.create_task(enroll(p.id)) for p in late]
             results = await asyncio.gather(*tasks)
             exit_code = await asyncio.to_thread(process.wait, 60)
             stopped_after = time.monotonic() - signalled

@@ -65,8 +65,8 @@ async def test_cross_service_flow_through_the_gateway(
         )
         return None if response.status_code == 404 else response
 
-    enrolment = await eventually(enrolled, within=5)
-    assert enrolment.status_code == 201, enrolment.text
+    enrollment = await eventually(enrolled, within=5)
+    assert enrollment.status_code == 201, enrollment.text
 
     async def seat_counted() -> bool:
         body = (await client.get(f"/api/v1/catalog/sessions/{session_id}", headers=user)).json()
@@ -179,7 +179,7 @@ async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tok
         enrollment_url=f"http://127.0.0.1:{slow_port}",
         feedback_url=f"http://127.0.0.1:{fast.sockets[0].getsockname()[1]}",
         read_timeout_seconds=2.0,
-        upstream_timeouts={},  # not the enrolment service's longer default
+        upstream_timeouts={},  # not the enrollment service's longer default
     )
     try:
         async with running(create_app(settings)) as gateway:

@@ -1,4 +1,4 @@
-"""A small municipality for enrolment tests: two units, two top-leader groups, a plain employee."""
+"""A small municipality for enrollment tests: two units, two top-leader groups, a plain employee."""
 
 from __future__ import annotations
 

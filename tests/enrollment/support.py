@@ -1,5 +1,5 @@
-"""Helpers for enrolment tests: offerings and sessions put straight into the enrolment service's read
-models (as the catalogue's events would), and enrolments made through the API."""
+"""Helpers for enrollment tests: offerings and sessions put straight into the enrollment service's read
+models (as the catalogue's events would), and enrollments made through the API."""
 
 from __future__ import annotations
 
@@ -67,14 +67,14 @@ async def move_to_past(sessionmaker: async_sessionmaker[AsyncSession], *session_
         await session.execute(
             text(
                 "UPDATE enrollment.sessions SET starts_at = now() - interval '1 hour', "
-                "ends_at = now() + interval '2 hours', enrolment_closes_at = NULL, "
+                "ends_at = now() + interval '2 hours', enrollment_closes_at = NULL, "
                 "cancellation_deadline = NULL WHERE id = ANY(:ids)"
             ),
             {"ids": list(session_ids)},
         )
 
 
-async def enrol(
+async def enroll(
     enrollment: httpx.AsyncClient, headers: dict[str, str], expect: int = 201, **body: Any
 ) -> dict[str, Any]:
     response = await enrollment.post(

@@ -38,12 +38,12 @@ async def test_a_burst_is_decided_in_few_transactions_in_arrival_order_without_o
     people = await people_ids(sessionmaker, PEOPLE)
     headers = coordinator(world.tokens)
 
-    async def enrol(person_id: uuid.UUID) -> httpx.Response:
+    async def enroll(person_id: uuid.UUID) -> httpx.Response:
         return await enrollment.post(
             "/enrollments", json={"session_id": str(course.id), "person_id": str(person_id)}, headers=headers
         )
 
-    answers = await asyncio.gather(*(enrol(p) for p in people))
+    answers = await asyncio.gather(*(enroll(p) for p in people))
     assert [a.status_code for a in answers] == [201] * PEOPLE
     bodies = [a.json() for a in answers]
     assert sum(b["status"] == "confirmed" for b in bodies) == SEATS
@@ -56,7 +56,7 @@ async def test_a_burst_is_decided_in_few_transactions_in_arrival_order_without_o
         "WHERE session_id = :s ORDER BY queue_rank",
         s=course.id,
     )
-    # Arrival order is queue order: every confirmed enrolment arrived before every waiting one, and the
+    # Arrival order is queue order: every confirmed enrollment arrived before every waiting one, and the
     # positions answered are the places in the stored order.
     statuses = [row.status for row in stored]
     assert statuses == ["confirmed"] * SEATS + ["waitlisted"] * (PEOPLE - SEATS)
@@ -81,12 +81,12 @@ async def test_a_refusal_in_a_batch_is_that_request_s_alone(
     headers = coordinator(world.tokens)
     twice = [people[0], *people, people[3]]
 
-    async def enrol(person_id: uuid.UUID) -> httpx.Response:
+    async def enroll(person_id: uuid.UUID) -> httpx.Response:
         return await enrollment.post(
             "/enrollments", json={"session_id": str(course.id), "person_id": str(person_id)}, headers=headers
         )
 
-    answers = await asyncio.gather(*(enrol(p) for p in twice))
+    answers = await asyncio.gather(*(enroll(p) for p in twice))
     codes = [a.status_code for a in answers]
     assert sorted(codes) == [201] * 8 + [409] * 2
     refused = [a.json() for a in answers if a.status_code == 409]

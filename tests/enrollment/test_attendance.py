@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.enrollment.completions.models import CompletionFeedEntry
 from tests.enrollment.conftest import World
-from tests.enrollment.support import add_offering, add_session, coordinator, enrol, move_to_past, payloads
+from tests.enrollment.support import add_offering, add_session, coordinator, enroll, move_to_past, payloads
 from tests.support import eventually
 
 
@@ -58,7 +58,9 @@ async def test_attendance_leads_to_completion_by_the_rule_and_corrections_withdr
             session, audience="top-leader-groups", is_programme=True, completion_min_sessions=2
         )
         sessions = [await add_session(session, programme, days=10 + n) for n in range(3)]
-    await enrol(enrollment, world.as_(world.leader), offering_id=programme.id, leader_group_id=world.group.id)
+    await enroll(
+        enrollment, world.as_(world.leader), offering_id=programme.id, leader_group_id=world.group.id
+    )
     early = await mark(enrollment, world, sessions[0].id, {world.leader.id: "attended"}, expect=409)
     assert early.json()["type"] == "urn:problem:session-not-started"
     await move_to_past(sessionmaker, sessions[0].id, sessions[1].id)
@@ -103,7 +105,7 @@ async def test_a_gathering_completes_with_its_one_session(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         gathering = await add_session(session, await add_offering(session))
-    await enrol(enrollment, world.as_(world.leader), session_id=gathering.id)
+    await enroll(enrollment, world.as_(world.leader), session_id=gathering.id)
     await move_to_past(sessionmaker, gathering.id)
     await mark(enrollment, world, gathering.id, {world.leader.id: "attended"})
     [item] = (await feed_when(enrollment, world, items=1))["items"]
@@ -117,8 +119,8 @@ async def test_the_feed_never_skips_an_entry_that_commits_late(
     later writer's entry: entries above the oldest running transaction are held back until it ends."""
     async with sessionmaker() as session, session.begin():
         gathering = await add_session(session, await add_offering(session))
-    await enrol(enrollment, world.as_(world.leader), session_id=gathering.id)
-    await enrol(enrollment, world.as_(world.other_leader), session_id=gathering.id)
+    await enroll(enrollment, world.as_(world.leader), session_id=gathering.id)
+    await enroll(enrollment, world.as_(world.other_leader), session_id=gathering.id)
     await move_to_past(sessionmaker, gathering.id)
     async with sessionmaker() as session, session.begin():
         # Two completions to attach feed entries to, written the normal way.

@@ -1,4 +1,4 @@
-"""What changes elsewhere do to enrolments: the catalogue cancels, moves or enlarges a session; HR
+"""What changes elsewhere do to enrollments: the catalogue cancels, moves or enlarges a session; HR
 changes a leader group."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from services.catalog.events import SessionCancelled, SessionCapacityChanged, Se
 from services.enrollment.sessions.models import SessionView
 from services.kernel.eventbus import EventPayload, publish
 from tests.enrollment.conftest import World
-from tests.enrollment.support import add_offering, add_session, coordinator, enrol, payloads
+from tests.enrollment.support import add_offering, add_session, coordinator, enroll, payloads
 from tests.support import eventually
 
 
@@ -31,8 +31,8 @@ def facts(course: SessionView, **changes: Any) -> dict[str, Any]:
         "venue": None,
         "room": None,
         "meeting_url": None,
-        "enrolment_opens_at": None,
-        "enrolment_closes_at": None,
+        "enrollment_opens_at": None,
+        "enrollment_closes_at": None,
         "cancellation_deadline": None,
         "status": "scheduled",
         "sequence": 0,
@@ -45,15 +45,15 @@ async def from_catalogue(sessionmaker: async_sessionmaker[AsyncSession], payload
         await publish(session, payload, source="catalog", aggregate_id=payload.model_dump()["session_id"])
 
 
-async def test_a_session_cancelled_in_the_catalogue_cancels_its_enrolments_and_tells_people(
+async def test_a_session_cancelled_in_the_catalogue_cancels_its_enrollments_and_tells_people(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=4)
-    group = await enrol(
+    group = await enroll(
         enrollment, world.as_(world.leader), session_id=course.id, leader_group_id=world.group.id
     )
-    waiting = await enrol(enrollment, world.as_(world.other_leader), session_id=course.id)
+    waiting = await enroll(enrollment, world.as_(world.other_leader), session_id=course.id)
     assert waiting["status"] == "waitlisted"
     await from_catalogue(
         sessionmaker,
@@ -76,12 +76,12 @@ async def test_a_session_cancelled_in_the_catalogue_cancels_its_enrolments_and_t
     assert last["session_seats_confirmed"] == 0
 
 
-async def test_a_rescheduled_session_keeps_its_enrolments_and_tells_people_once(
+async def test_a_rescheduled_session_keeps_its_enrollments_and_tells_people_once(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session))
-    mine = await enrol(enrollment, world.as_(world.leader), session_id=course.id)
+    mine = await enroll(enrollment, world.as_(world.leader), session_id=course.id)
     moved = SessionRescheduled(
         **facts(
             course,
@@ -114,8 +114,8 @@ async def test_raised_capacity_promotes_the_waiting_list(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=1)
-    await enrol(enrollment, world.as_(world.other_leader), session_id=course.id)
-    group = await enrol(
+    await enroll(enrollment, world.as_(world.other_leader), session_id=course.id)
+    group = await enroll(
         enrollment, world.as_(world.leader), session_id=course.id, leader_group_id=world.group.id
     )
     assert group["status"] == "waitlisted"
@@ -133,14 +133,14 @@ async def test_raised_capacity_promotes_the_waiting_list(
 async def test_hr_membership_changes_follow_the_stated_rule(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """A member who leaves a leader group loses their places in the group's future enrolments; the group
+    """A member who leaves a leader group loses their places in the group's future enrollments; the group
     shrinks and the freed seats go to the waiting list. A group HR deactivates loses them all."""
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=4)
-    group = await enrol(
+    group = await enroll(
         enrollment, world.as_(world.leader), session_id=course.id, leader_group_id=world.group.id
     )
-    waiting = await enrol(enrollment, world.as_(world.other_leader), session_id=course.id)
+    waiting = await enroll(enrollment, world.as_(world.other_leader), session_id=course.id)
     assert (group["status"], waiting["status"]) == ("confirmed", "waitlisted")
     kari, per, liv = world.members
     record = {
@@ -153,7 +153,7 @@ async def test_hr_membership_changes_follow_the_stated_rule(
     hr = world.tokens.header("hr-integration")
     result = await enrollment.post("/directory/sync/leader-groups", json={"records": [record]}, headers=hr)
     assert result.status_code == 200, result.text
-    assert result.json()["enrolments_cancelled"] == 1, result.text
+    assert result.json()["enrollments_cancelled"] == 1, result.text
     after = (await enrollment.get(f"/enrollments/{group['id']}", headers=coordinator(world.tokens))).json()
     assert after["seats"] == 3
     gone = [p for p in after["participants"] if p["person_id"] == str(kari.id)]
@@ -166,7 +166,7 @@ async def test_hr_membership_changes_follow_the_stated_rule(
     ended = await enrollment.post(
         "/directory/sync/leader-groups", json={"records": [{**record, "active": False}]}, headers=hr
     )
-    assert ended.json()["enrolments_cancelled"] == 3
+    assert ended.json()["enrollments_cancelled"] == 3
     final = (await enrollment.get(f"/enrollments/{group['id']}", headers=coordinator(world.tokens))).json()
     assert (final["status"], final["cancel_reason"]) == (
         "cancelled",

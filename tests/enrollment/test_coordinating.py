@@ -1,4 +1,4 @@
-"""Coordinators running a session's enrolment: pausing and resuming it, its state at a glance, a paged
+"""Coordinators running a session's enrollment: pausing and resuming it, its state at a glance, a paged
 waiting list, and moving one entry without rewriting the others."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.kernel.auth import devkeys
 from tests.enrollment.conftest import World
-from tests.enrollment.support import add_offering, add_session, coordinator, enrol, people_ids
+from tests.enrollment.support import add_offering, add_session, coordinator, enroll, people_ids
 
 
 async def _ranks(sessionmaker: async_sessionmaker[AsyncSession], session_id: uuid.UUID) -> dict[str, Any]:
@@ -27,23 +27,23 @@ async def _ranks(sessionmaker: async_sessionmaker[AsyncSession], session_id: uui
         return {str(row.id): row.queue_rank for row in rows}
 
 
-async def test_a_paused_session_refuses_new_enrolments_while_cancellations_and_promotions_go_on(
+async def test_a_paused_session_refuses_new_enrollments_while_cancellations_and_promotions_go_on(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=1)
     a, b, c = await people_ids(sessionmaker, 3)
     headers = coordinator(world.tokens)
-    first = await enrol(enrollment, headers, session_id=course.id, person_id=a)
-    waiting = await enrol(enrollment, headers, session_id=course.id, person_id=b)
+    first = await enroll(enrollment, headers, session_id=course.id, person_id=a)
+    waiting = await enroll(enrollment, headers, session_id=course.id, person_id=b)
     assert (first["status"], waiting["status"]) == ("confirmed", "waitlisted")
 
     forbidden = await enrollment.post(
-        f"/sessions/{course.id}/enrolment/pause", json={"reason": "x"}, headers=world.as_(world.leader)
+        f"/sessions/{course.id}/enrollment/pause", json={"reason": "x"}, headers=world.as_(world.leader)
     )
     assert forbidden.status_code == 403
     paused = await enrollment.post(
-        f"/sessions/{course.id}/enrolment/pause",
+        f"/sessions/{course.id}/enrollment/pause",
         json={"reason": "Lokalet er ikke bekreftet"},
         headers=headers,
     )
@@ -55,14 +55,14 @@ async def test_a_paused_session_refuses_new_enrolments_while_cancellations_and_p
         devkeys.person_oid("konsulent@uke.oslo.kommune.no"),  # the coordinator() token's
     )
     twice = await enrollment.post(
-        f"/sessions/{course.id}/enrolment/pause", json={"reason": "Noe annet"}, headers=headers
+        f"/sessions/{course.id}/enrollment/pause", json={"reason": "Noe annet"}, headers=headers
     )
     assert (twice.json()["paused_at"], twice.json()["pause_reason"]) == (
         state["paused_at"],
         state["pause_reason"],
     )
-    refused = await enrol(enrollment, headers, 409, session_id=course.id, person_id=c)
-    assert refused["type"] == "urn:problem:enrolment-paused"
+    refused = await enroll(enrollment, headers, 409, session_id=course.id, person_id=c)
+    assert refused["type"] == "urn:problem:enrollment-paused"
     assert "Lokalet er ikke bekreftet" in refused["detail"]
 
     # The waiting list still moves: a cancelled seat goes to the first in line.
@@ -73,14 +73,14 @@ async def test_a_paused_session_refuses_new_enrolments_while_cancellations_and_p
     promoted = (await enrollment.get(f"/enrollments/{waiting['id']}", headers=headers)).json()
     assert promoted["status"] == "confirmed"
 
-    resumed = await enrollment.post(f"/sessions/{course.id}/enrolment/resume", headers=headers)
+    resumed = await enrollment.post(f"/sessions/{course.id}/enrollment/resume", headers=headers)
     assert resumed.status_code == 200
     assert (resumed.json()["paused"], resumed.json()["paused_at"]) == (False, None)
-    again = await enrol(enrollment, headers, session_id=course.id, person_id=c)
+    again = await enroll(enrollment, headers, session_id=course.id, person_id=c)
     assert again["status"] == "waitlisted"
 
 
-async def test_the_enrolment_state_reports_an_overbooked_session(
+async def test_the_enrollment_state_reports_an_overbooked_session(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessionmaker() as session, session.begin():
@@ -88,12 +88,12 @@ async def test_the_enrolment_state_reports_an_overbooked_session(
     people = await people_ids(sessionmaker, 4)
     headers = coordinator(world.tokens)
     for person in people:
-        await enrol(enrollment, headers, session_id=course.id, person_id=person)
+        await enroll(enrollment, headers, session_id=course.id, person_id=person)
     async with sessionmaker() as session, session.begin():  # the catalogue lowered the capacity to 1
         await session.execute(
             text("UPDATE enrollment.sessions SET capacity = 1 WHERE id = :s"), {"s": course.id}
         )
-    state = (await enrollment.get(f"/sessions/{course.id}/enrolment", headers=headers)).json()
+    state = (await enrollment.get(f"/sessions/{course.id}/enrollment", headers=headers)).json()
     assert (state["capacity"], state["seats_confirmed"], state["seats_free"], state["overbooked_by"]) == (
         1,
         3,
@@ -110,7 +110,7 @@ async def test_moving_an_entry_writes_only_that_entry_and_the_list_pages(
         course = await add_session(session, await add_offering(session), capacity=1)
     people = await people_ids(sessionmaker, 7)
     headers = coordinator(world.tokens)
-    ids = [(await enrol(enrollment, headers, session_id=course.id, person_id=p))["id"] for p in people]
+    ids = [(await enroll(enrollment, headers, session_id=course.id, person_id=p))["id"] for p in people]
     line = ids[1:]  # six waiting, in arrival order
 
     async def listed() -> list[str]:
@@ -148,7 +148,7 @@ async def test_moving_an_entry_writes_only_that_entry_and_the_list_pages(
         (1, 6),
     ]
     # A newcomer still joins at the end, behind an entry moved to the end.
-    newcomer = await enrol(
+    newcomer = await enroll(
         enrollment, headers, session_id=course.id, person_id=(await people_ids(sessionmaker, 1))[0]
     )
     assert newcomer["waitlist_position"] == 7

@@ -285,11 +285,18 @@ async def test_leader_groups_any_order_and_membership_replaced(
     assert payloads[-1]["leader_id"] is not None
 
 
-async def test_a_person_hr_deactivates_loses_future_enrolments_with_a_reason(
+async def test_a_person_hr_deactivates_loses_future_enrollments_with_a_reason(
     enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     from services.enrollment.directory.models import Person
-    from tests.enrollment.support import add_offering, add_session, coordinator, enrol, move_to_past, payloads
+    from tests.enrollment.support import (
+        add_offering,
+        add_session,
+        coordinator,
+        enroll,
+        move_to_past,
+        payloads,
+    )
 
     await sync(enrollment, tokens, "people", [person(1), person(2)])
     async with sessionmaker() as session, session.begin():
@@ -299,11 +306,13 @@ async def test_a_person_hr_deactivates_loses_future_enrolments_with_a_reason(
         past = (await add_session(session, offering, days=20)).id
     for session_id in (future, past):
         for external_id in ("E00001", "E00002"):
-            await enrol(enrollment, coordinator(tokens), session_id=session_id, person_id=people[external_id])
+            await enroll(
+                enrollment, coordinator(tokens), session_id=session_id, person_id=people[external_id]
+            )
     await move_to_past(sessionmaker, past)
 
     result = (await sync(enrollment, tokens, "people", [person(2)], full=True, force=True)).json()
-    assert (result["deactivated"], result["enrolments_cancelled"]) == (1, 1)
+    assert (result["deactivated"], result["enrollments_cancelled"]) == (1, 1)
 
     async with sessionmaker() as session:
         rows = (
@@ -331,7 +340,7 @@ async def test_a_person_hr_deactivates_loses_future_enrolments_with_a_reason(
     assert (event["session_seats_confirmed"], event["session_seats_version"]) == (1, 3)
 
 
-async def test_looking_up_enrolments_of_40000_deactivated_people_fits_in_one_statement(
+async def test_looking_up_enrollments_of_40000_deactivated_people_fits_in_one_statement(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """More ids than the 32,767 parameters a PostgreSQL statement can carry: one array parameter instead."""

@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on POST /enrollments: a double click or a retry never makes two enrolments."""
+"""`Idempotency-Key` on POST /enrollments: a double click or a retry never makes two enrollments."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def test_a_repeat_with_the_same_key_returns_the_first_result(
     assert count == 2
 
 
-async def test_simultaneous_repeats_make_one_enrolment(
+async def test_simultaneous_repeats_make_one_enrollment(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with sessionmaker() as session, session.begin():

@@ -27,7 +27,7 @@ from services.enrollment.notifications.mailer import compose, mail_subscription
 from services.enrollment.settings import EnrollmentSettings
 from services.kernel.eventbus import Event
 from tests.enrollment.conftest import World
-from tests.enrollment.support import add_offering, add_session, enrol
+from tests.enrollment.support import add_offering, add_session, enroll
 from tests.support import eventually
 
 
@@ -89,7 +89,7 @@ async def test_enrolling_writes_a_norwegian_mail_in_development(
     sent_before = REGISTRY.get_sample_value("mails_total", {"service": "enrollment", "outcome": "sent"}) or 0
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session, title="Fagdag: Tillitsreformen"))
-    await enrol(enrollment, world.as_(world.leader), session_id=course.id)
+    await enroll(enrollment, world.as_(world.leader), session_id=course.id)
 
     async def written() -> list[Path] | None:
         return sorted(await asyncio.to_thread(lambda: list(mail_directory.glob("*.eml")))) or None

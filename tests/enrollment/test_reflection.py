@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.enrollment.directory.models import Person
-from tests.enrollment.support import add_offering, add_session, coordinator, enrol, payloads
+from tests.enrollment.support import add_offering, add_session, coordinator, enroll, payloads
 from tests.support import TokenFactory, create_leader, create_org_unit
 
 SECTORS = [("Bydel", 15), ("Etat", 30), ("Byrådsavdeling", 7), ("Foretak", 2)]
@@ -46,7 +46,7 @@ async def cohort(
         )
         course = await add_session(session, offering, capacity=80)
     for leader in leaders:
-        await enrol(enrollment, coordinator(tokens), session_id=course.id, person_id=leader.id)
+        await enroll(enrollment, coordinator(tokens), session_id=course.id, person_id=leader.id)
     return offering.id, course.id, leaders
 
 
@@ -176,7 +176,7 @@ async def test_late_changes_after_confirmation_move_as_few_as_possible(
     unchanged = await _ok(await enrollment.get(f"{round_url}/adjustment", headers=headers))
     assert unchanged["changes"] == []
 
-    # Two of one group cancel; a new top leader enrols.
+    # Two of one group cancel; a new top leader enrolls.
     first_group = created["groups"][0]["members"]
     for member in first_group[:2]:
         mine = await _ok(
@@ -199,7 +199,7 @@ async def test_late_changes_after_confirmation_move_as_few_as_possible(
     async with sessionmaker() as session, session.begin():
         unit = await create_org_unit(session, "Foretak 3", sector="Foretak", kind="enterprise")
         newcomer = await create_leader(session, "ny@foretak.oslo.kommune.no", org_unit=unit, name="Ny Leder")
-    await enrol(enrollment, coordinator(tokens), session_id=session_id, person_id=newcomer.id)
+    await enroll(enrollment, coordinator(tokens), session_id=session_id, person_id=newcomer.id)
 
     preview = await _ok(await enrollment.get(f"{round_url}/adjustment", headers=headers))
     assert preview["applied"] is False

@@ -1,4 +1,4 @@
-"""Helpers for feedback tests: the enrolment service's events, published as it would publish them, and
+"""Helpers for feedback tests: the enrollment service's events, published as it would publish them, and
 people who answer through the API with their own tokens."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def emit(sessionmaker: async_sessionmaker[AsyncSession], *payloads: EventP
 async def announce(
     sessionmaker: async_sessionmaker[AsyncSession], units: list[Unit], respondents: list[Respondent]
 ) -> None:
-    """The directory as the enrolment service's HR sync publishes it."""
+    """The directory as the enrollment service's HR sync publishes it."""
     await emit(
         sessionmaker,
         *(

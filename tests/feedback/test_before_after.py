@@ -57,7 +57,7 @@ async def test_baseline_and_follow_up_compared_per_dimension(
     group = [leader, *members]
     group_id = await announce_group(sessionmaker, leader, members)
     offering_id = uuid.uuid4()
-    # The group enrols in the programme: a place per member in each of two sessions, the first in 20 days.
+    # The group enrolls in the programme: a place per member in each of two sessions, the first in 20 days.
     await emit(
         sessionmaker,
         *(place(p, offering_id, group_id, starts_in=timedelta(days=40)) for p in group),

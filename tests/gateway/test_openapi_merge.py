@@ -45,7 +45,7 @@ def test_paths_prefixed_identical_components_once_conflicts_renamed() -> None:
         },
     )
     enrollment = document(
-        "Enrolment",
+        "Enrollment",
         {"/sessions": op("Session", "sessions", "enrollment_list"), "/problem": op("Problem")},
         {
             "Session": {"type": "object", "properties": {"capacity": {"type": "integer"}}},

@@ -47,7 +47,7 @@ async def find_offerings(
         AwareDatetime | None, Query(description="Has a session starting at or after.")
     ] = None,
     starts_until: Annotated[AwareDatetime | None, Query(description="Has a session starting before.")] = None,
-    open_now: Annotated[bool, Query(description="Enrolment is open now for an upcoming session.")] = False,
+    open_now: Annotated[bool, Query(description="Enrollment is open now for an upcoming session.")] = False,
     has_free_seats: Annotated[bool, Query(description="An upcoming session has free seats.")] = False,
     status: Annotated[
         StatusFilter, Query(description="Drafts and archived: coordinators only.")

@@ -28,8 +28,8 @@ SORT_KEYS: dict[SortOrder, tuple[str, str, Any]] = {
 }
 UPCOMING = "s.offering_id = o.id AND s.status = 'scheduled' AND s.starts_at > :now"
 OPEN_NOW = (
-    "(s.enrolment_opens_at IS NULL OR s.enrolment_opens_at <= :now) "
-    "AND (s.enrolment_closes_at IS NULL OR s.enrolment_closes_at > :now)"
+    "(s.enrollment_opens_at IS NULL OR s.enrollment_opens_at <= :now) "
+    "AND (s.enrollment_closes_at IS NULL OR s.enrollment_closes_at > :now)"
 )
 
 
@@ -55,9 +55,9 @@ PAGE_COLUMNS = f"""
            o.is_programme, o.status,
            coalesce((SELECT array_agg(t.theme_code ORDER BY t.theme_code) FROM catalog.offering_themes t
                      WHERE t.offering_id = o.id), '{{}}') AS themes,
-           up.sessions AS upcoming_sessions, up.seats AS seats_available, up.open AS open_for_enrolment,
+           up.sessions AS upcoming_sessions, up.seats AS seats_available, up.open AS open_for_enrollment,
            nx.id AS next_id, nx.starts_at AS next_starts_at, nx.ends_at AS next_ends_at,
-           nx.venue AS next_venue, nx.seats_available AS next_seats_available, nx.open AS next_enrolment_open
+           nx.venue AS next_venue, nx.seats_available AS next_seats_available, nx.open AS next_enrollment_open
     FROM hits h
     JOIN catalog.offerings o ON o.id = h.id
     LEFT JOIN LATERAL (

@@ -31,7 +31,7 @@ class NextSession(BaseModel):
     ends_at: OsloDatetime
     venue: str | None
     seats_available: int
-    enrolment_open: bool
+    open_for_enrollment: bool = Field(description="Its enrollment window is open now.")
 
 
 class OfferingSummary(BaseModel):
@@ -49,7 +49,7 @@ class OfferingSummary(BaseModel):
     status: OfferingStatus
     upcoming_sessions: int = Field(description="Scheduled sessions that have not started.")
     seats_available: int = Field(description="Free seats (or slots) over the upcoming sessions.")
-    open_for_enrolment: bool = Field(description="Some upcoming session's enrolment window is open now.")
+    open_for_enrollment: bool = Field(description="Some upcoming session's enrollment window is open now.")
     next_session: NextSession | None
 
 

@@ -127,7 +127,7 @@ def _summary(row: Any) -> dict[str, Any]:
         "status": status,
         "upcoming_sessions": upcoming,
         "seats_available": seats,
-        "open_for_enrolment": open_now,
+        "open_for_enrollment": open_now,
         "next_session": None
         if next_id is None
         else {
@@ -136,6 +136,6 @@ def _summary(row: Any) -> dict[str, Any]:
             "ends_at": ends_at.astimezone(OSLO),
             "venue": venue,
             "seats_available": next_seats,
-            "enrolment_open": next_open,
+            "open_for_enrollment": next_open,
         },
     }

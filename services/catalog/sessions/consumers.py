@@ -1,4 +1,4 @@
-"""Keeps each session's seat count in step with the enrolment service's events."""
+"""Keeps each session's seat count in step with the enrollment service's events."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def on_seat_counts_changed(session: AsyncSession, events: list[Event]) -> 
     )
 
 
-# Every enrolment event that moves a session's seat count carries the new total.
+# Every enrollment event that moves a session's seat count carries the new total.
 SEATS = Subscription(
     name="catalog.seats",
     topics=("enrollment.confirmed", "enrollment.promoted", "enrollment.cancelled"),

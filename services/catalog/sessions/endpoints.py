@@ -66,7 +66,7 @@ def session_response(request: Request, course_session: CourseSession, status_cod
 async def schedule_session(
     request: Request, session: SessionDep, principal: CoordinatorOnly, body: SessionCreate
 ) -> Response:
-    """Schedule a dated session of an offering (coordinators); enrolment learns of it by event."""
+    """Schedule a dated session of an offering (coordinators); enrollment learns of it by event."""
     created = await service.schedule(session, principal, body)
     return session_response(request, created, status.HTTP_201_CREATED)
 
@@ -120,7 +120,7 @@ async def update_session(
     session_id: uuid.UUID,
     body: SessionUpdate,
 ) -> Response:
-    """Change place, link, capacity, enrolment window or cancellation deadline. Needs If-Match.
+    """Change place, link, capacity, enrollment window or cancellation deadline. Needs If-Match.
 
     A capacity below the seats already confirmed is refused (`409 capacity-below-confirmed`, naming the
     confirmed count) unless `allow_overbooking` is true; then the session reports `overbooked_by`."""
@@ -143,7 +143,7 @@ async def reschedule_session(
     session_id: uuid.UUID,
     body: SessionReschedule,
 ) -> Response:
-    """Move a session to new times, with a reason; enrolments are kept and participants are told. A
+    """Move a session to new times, with a reason; enrollments are kept and participants are told. A
     start that has passed is refused (`409 session-start-in-past`)."""
     return session_response(request, await service.reschedule(session, principal, session_id, body))
 
@@ -161,7 +161,7 @@ async def cancel_session(
     session_id: uuid.UUID,
     body: SessionCancel,
 ) -> Response:
-    """Cancel a session with a reason; its enrolments are cancelled and the people affected are told."""
+    """Cancel a session with a reason; its enrollments are cancelled and the people affected are told."""
     return session_response(request, await service.cancel(session, principal, session_id, body))
 
 

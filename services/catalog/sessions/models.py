@@ -1,4 +1,4 @@
-"""Dated sessions of an offering, with the seat count reported by the enrolment service."""
+"""Dated sessions of an offering, with the seat count reported by the enrollment service."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ class CourseSession(TableBase, table=True):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint(
-            "enrolment_closes_at IS NULL OR enrolment_closes_at <= starts_at",
+            "enrollment_closes_at IS NULL OR enrollment_closes_at <= starts_at",
             name="window_closes_before_start",
         ),
         CheckConstraint(
-            "enrolment_opens_at IS NULL OR enrolment_closes_at IS NULL "
-            "OR enrolment_opens_at < enrolment_closes_at",
+            "enrollment_opens_at IS NULL OR enrollment_closes_at IS NULL "
+            "OR enrollment_opens_at < enrollment_closes_at",
             name="window_opens_before_close",
         ),
         CheckConstraint(
@@ -50,8 +50,8 @@ class CourseSession(TableBase, table=True):
     room: str | None = None
     meeting_url: str | None = None
     capacity: int
-    enrolment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    enrolment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrollment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrollment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     cancellation_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     status: str = Field(default=SessionStatus.scheduled.value)
     status_reason: str | None = None

@@ -30,16 +30,16 @@ def check_times(
         if ends_at - starts_at > MAX_SESSION_LENGTH:
             raise ValueError("a session lasts at most 14 days")
     if opens is not None and closes is not None and opens >= closes:
-        raise ValueError("enrolment_opens_at must be before enrolment_closes_at")
+        raise ValueError("enrollment_opens_at must be before enrollment_closes_at")
     if starts_at is not None and closes is not None and closes > starts_at:
-        raise ValueError("enrolment_closes_at must not be after the session starts")
+        raise ValueError("enrollment_closes_at must not be after the session starts")
     if starts_at is not None and deadline is not None:
         if deadline > starts_at:
             raise ValueError("cancellation_deadline must not be after the session starts")
         if starts_at - deadline > MAX_DEADLINE_LEAD:
             raise ValueError("cancellation_deadline must be within 180 days before the session")
     if opens is not None and deadline is not None and deadline < opens:
-        raise ValueError("cancellation_deadline must not be before enrolment opens")
+        raise ValueError("cancellation_deadline must not be before enrollment opens")
 
 
 class _Place(WriteModel):
@@ -49,10 +49,12 @@ class _Place(WriteModel):
 
 
 class _Window(WriteModel):
-    enrolment_opens_at: OsloDatetime | None = Field(
+    enrollment_opens_at: OsloDatetime | None = Field(
         default=None, description="Unset: open as soon as the offering is published."
     )
-    enrolment_closes_at: OsloDatetime | None = Field(default=None, description="Unset: open until the start.")
+    enrollment_closes_at: OsloDatetime | None = Field(
+        default=None, description="Unset: open until the start."
+    )
     cancellation_deadline: OsloDatetime | None = Field(
         default=None, description="Participants cancel themselves until then. Unset: until the start."
     )
@@ -70,8 +72,8 @@ class SessionCreate(_Place, _Window):
         check_times(
             self.starts_at,
             self.ends_at,
-            self.enrolment_opens_at,
-            self.enrolment_closes_at,
+            self.enrollment_opens_at,
+            self.enrollment_closes_at,
             self.cancellation_deadline,
         )
         if self.venue is None and self.meeting_url is None:
@@ -95,8 +97,8 @@ class SeriesCreate(_Place, _Window):
         check_times(
             self.first_starts_at,
             first_end,
-            self.enrolment_opens_at,
-            self.enrolment_closes_at,
+            self.enrollment_opens_at,
+            self.enrollment_closes_at,
             self.cancellation_deadline,
         )
         if self.venue is None and self.meeting_url is None:
@@ -140,14 +142,14 @@ class SessionPublic(ReadModel):
     room: str | None
     meeting_url: str | None
     capacity: int
-    enrolment_opens_at: OsloDatetime | None
-    enrolment_closes_at: OsloDatetime | None
+    enrollment_opens_at: OsloDatetime | None
+    enrollment_closes_at: OsloDatetime | None
     cancellation_deadline: OsloDatetime | None
     status: SessionStatus
     status_reason: str | None
     sequence: int = Field(description="iCalendar SEQUENCE: rises on reschedule and cancellation.")
     version: int
-    seats_taken: int = Field(description="Confirmed seats, as last reported by the enrolment service.")
+    seats_taken: int = Field(description="Confirmed seats, as last reported by the enrollment service.")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -156,7 +158,7 @@ class SessionPublic(ReadModel):
 
     @computed_field(  # type: ignore[prop-decorator]
         description="Confirmed seats beyond the capacity (a capacity lowered with `allow_overbooking`, or "
-        "promotions over capacity), as last reported by the enrolment service."
+        "promotions over capacity), as last reported by the enrollment service."
     )
     @property
     def overbooked_by(self) -> int:

@@ -3,7 +3,7 @@
 Each write records who did it, bumps the session's `version`, and publishes its event in the same
 transaction. Rescheduling and cancelling raise the RFC 5545 `SEQUENCE`, so calendars that imported the
 session update the entry instead of adding a second one. When a reschedule moves a session earlier than
-its enrolment window's close or its cancellation deadline, those are pulled back to the new start (and
+its enrollment window's close or its cancellation deadline, those are pulled back to the new start (and
 the history says so).
 """
 
@@ -83,8 +83,8 @@ def _facts(offering: Offering, course_session: CourseSession) -> dict[str, Any]:
         "venue": course_session.venue,
         "room": course_session.room,
         "meeting_url": course_session.meeting_url,
-        "enrolment_opens_at": course_session.enrolment_opens_at,
-        "enrolment_closes_at": course_session.enrolment_closes_at,
+        "enrollment_opens_at": course_session.enrollment_opens_at,
+        "enrollment_closes_at": course_session.enrollment_closes_at,
         "cancellation_deadline": course_session.cancellation_deadline,
         "status": course_session.status,
         "sequence": course_session.sequence,
@@ -108,8 +108,8 @@ def _new_session(offering: Offering, data: SessionCreate | SeriesCreate, **times
         venue=data.venue,
         room=data.room,
         meeting_url=str(data.meeting_url) if data.meeting_url else None,
-        enrolment_opens_at=data.enrolment_opens_at,
-        enrolment_closes_at=data.enrolment_closes_at,
+        enrollment_opens_at=data.enrollment_opens_at,
+        enrollment_closes_at=data.enrollment_closes_at,
         cancellation_deadline=data.cancellation_deadline,
         **times,
     )
@@ -229,7 +229,7 @@ async def update(
     capacity = changes.get("capacity")
     if capacity is not None and capacity < course_session.seats_taken and not data.allow_overbooking:
         raise CapacityBelowConfirmed(
-            f"{course_session.seats_taken} seats are confirmed (as last reported by the enrolment "
+            f"{course_session.seats_taken} seats are confirmed (as last reported by the enrollment "
             f"service); a capacity of {capacity} would overbook the session by "
             f"{course_session.seats_taken - capacity}. Send allow_overbooking=true to do it anyway: "
             "nobody confirmed loses their place.",
@@ -246,8 +246,8 @@ async def update(
         check_times(
             merged["starts_at"],
             merged["ends_at"],
-            merged["enrolment_opens_at"],
-            merged["enrolment_closes_at"],
+            merged["enrollment_opens_at"],
+            merged["enrollment_closes_at"],
             merged["cancellation_deadline"],
         )
     except ValueError as exc:
@@ -287,15 +287,15 @@ async def reschedule(
     previous_starts_at, previous_ends_at = course_session.starts_at, course_session.ends_at
     course_session.starts_at, course_session.ends_at = data.starts_at, data.ends_at
     pulled_back = []
-    for field in ("enrolment_closes_at", "cancellation_deadline"):
+    for field in ("enrollment_closes_at", "cancellation_deadline"):
         value = getattr(course_session, field)
         if value is not None and value > data.starts_at:
             setattr(course_session, field, data.starts_at)
             pulled_back.append(field)
-    opens = course_session.enrolment_opens_at
+    opens = course_session.enrollment_opens_at
     if opens is not None and opens >= data.starts_at:
         raise InvalidSessionTimes(
-            "The new start is before the enrolment window opens; change the window first."
+            "The new start is before the enrollment window opens; change the window first."
         )
     course_session.sequence += 1
     moved = SessionRescheduled(
@@ -341,7 +341,7 @@ class SessionNotOver(Conflict):
 
 
 async def complete(session: AsyncSession, principal: Principal, session_id: uuid.UUID) -> CourseSession:
-    """Mark a held session completed once it has ended (attendance itself belongs to enrolment)."""
+    """Mark a held session completed once it has ended (attendance itself belongs to enrollment)."""
     offering, course_session = await lock_for_change(session, session_id)
     _require_scheduled(course_session)
     if course_session.ends_at > datetime.now(UTC):

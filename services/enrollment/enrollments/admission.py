@@ -1,7 +1,7 @@
-"""Admission: how a session (or a programme taken whole) decides its enrolments, many per transaction.
+"""Admission: how a session (or a programme taken whole) decides its enrollments, many per transaction.
 
 A request first does everything that needs no lock, in its own short read (`service.prepare`: whom it
-enrols, in what, that the caller may, the idempotency claim), and hands the result (`Ask`) to the
+enrolls, in what, that the caller may, the idempotency claim), and hands the result (`Ask`) to the
 process's `Admissions`. Per waiting list (a session's, or a programme's), one task takes every request
 that has arrived and decides them together in one transaction:
 
@@ -10,7 +10,7 @@ that has arrived and decides them together in one transaction:
    has to wait, the length of the waiting list;
 3. judge each request in arrival order against the seat and queue counters held in memory (window,
    status, duplicates, room; a group takes all its seats or waits whole);
-4. write them all with one statement per table (enrolments, places, history, events, idempotency
+4. write them all with one statement per table (enrollments, places, history, events, idempotency
    results) and commit;
 5. only then answer each request with its own result, or its own refusal.
 
@@ -65,7 +65,7 @@ MAX_BATCH = 250
 
 @dataclass(slots=True)
 class NewEnrollment:
-    """An enrolment decided in a batch, as it is written (`enrollment.enrollments`' columns): plain
+    """An enrollment decided in a batch, as it is written (`enrollment.enrollments`' columns): plain
     objects, because a batch makes hundreds and the ORM's instances cost many times more to build."""
 
     id: uuid.UUID
@@ -106,7 +106,7 @@ class NewPlace:
 
 @dataclass(slots=True)
 class NewAuditEntry:
-    """A line of an enrolment's history decided in a batch (`enrollment.enrollment_audit`'s columns)."""
+    """A line of an enrollment's history decided in a batch (`enrollment.enrollment_audit`'s columns)."""
 
     enrollment_id: uuid.UUID
     action: str
@@ -137,7 +137,7 @@ class _Decided:
 
 
 class Admissions:
-    """The per-process queues of enrolment requests, one per waiting list, and their deciding tasks."""
+    """The per-process queues of enrollment requests, one per waiting list, and their deciding tasks."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, max_batch: int = MAX_BATCH) -> None:
         self._sessionmaker = sessionmaker
@@ -169,7 +169,7 @@ class Admissions:
             # Nothing awaits between the last look at the queue and this: no request can be left in it.
             del self._queues[key]
             for pending in queue:
-                _fail(pending, TransactionConflict("The enrolment was not decided; try again."))
+                _fail(pending, TransactionConflict("The enrollment was not decided; try again."))
 
     async def _decide(self, batch: list[_Pending]) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -182,9 +182,9 @@ class Admissions:
                     await pause_before_retry(attempt)
                     continue
                 if retryable(exc):
-                    exc = TransactionConflict("The enrolment met concurrent changes; nothing was changed.")
+                    exc = TransactionConflict("The enrollment met concurrent changes; nothing was changed.")
                 else:
-                    log.warning("deciding %d enrolments failed: %s", len(batch), exc)
+                    log.warning("deciding %d enrollments failed: %s", len(batch), exc)
                 for pending in batch:
                     _fail(pending, exc)
                 return
@@ -233,7 +233,7 @@ async def decide(session: AsyncSession, batch: Sequence[_Pending]) -> list[Enrol
                 waiting = await repository.waiting_count(session, *ask.queue)
             waiting += 1
             position = waiting
-        enrollment, parts = _enrolment(ask, target, rank, now, confirmed=confirmed)
+        enrollment, parts = _enrollment(ask, target, rank, now, confirmed=confirmed)
         taken.update((p.person_id, p.session_id) for p in parts)
         _record(decided, pending, target, enrollment, parts, position)
         answer = _public(enrollment, parts, position)
@@ -262,7 +262,7 @@ def _admissible(ask: Ask, target: Target, taken: set[tuple[uuid.UUID, uuid.UUID]
         )
 
 
-def _enrolment(
+def _enrollment(
     ask: Ask, target: Target, rank: int, now: datetime, *, confirmed: bool
 ) -> tuple[NewEnrollment, list[NewPlace]]:
     state = CONFIRMED if confirmed else WAITLISTED
@@ -330,7 +330,7 @@ def _record(
     parts: list[NewPlace],
     position: int | None,
 ) -> None:
-    """Count the enrolment's seats and gather its rows, history and events (with its request's context)."""
+    """Count the enrollment's seats and gather its rows, history and events (with its request's context)."""
     sessions = {s.id: s for s in target.scheduled}
     _settle(sessions, {}, enrollment, parts)
     decided.enrollments.append(enrollment)

@@ -1,7 +1,7 @@
-"""What an enrolment request asks for, worked out before any lock is taken.
+"""What an enrollment request asks for, worked out before any lock is taken.
 
 `prepare` reads, in one statement on the driver's connection (no transaction, no ORM: this runs for
-every request of a rush), whom the request enrols (the caller, someone a coordinator names, or
+every request of a rush), whom the request enrolls (the caller, someone a coordinator names, or
 a whole top-leader group), in which session or programme, and whether the offering's audience rules
 admit them. What is left to decide needs the session's lock and is decided by `admission`.
 """
@@ -31,7 +31,7 @@ from services.kernel.problems import BadRequestProblem, Forbidden
 
 
 class Participant(NamedTuple):
-    """A person an enrolment gives a place: what its events say about them."""
+    """A person an enrollment gives a place: what its events say about them."""
 
     id: uuid.UUID
     org_unit_id: uuid.UUID | None
@@ -39,7 +39,7 @@ class Participant(NamedTuple):
 
 @dataclass
 class Ask:
-    """An enrolment request with everything decided that needs no lock: whom it enrols, in what, and
+    """An enrollment request with everything decided that needs no lock: whom it enrolls, in what, and
     that the caller may. What is left (window, status, duplicates, room, position) is decided under the
     session's lock by `admission`, together with the other requests for the same sessions."""
 
@@ -48,8 +48,8 @@ class Ask:
     session_id: uuid.UUID | None  # None: a programme taken whole
     session_ids: list[uuid.UUID]  # the sessions it takes seats in, locked when it is decided
     people: list[Participant]
-    person_id: uuid.UUID | None  # a person's own enrolment
-    group_id: uuid.UUID | None  # a group's enrolment
+    person_id: uuid.UUID | None  # a person's own enrollment
+    group_id: uuid.UUID | None  # a group's enrollment
     booking_unit: str
     seats: int
     audience_checked: bool
@@ -140,7 +140,7 @@ def _read(principal: Principal, data: EnrollmentCreate) -> tuple[DriverStatement
 
 
 def _person(principal: Principal, data: EnrollmentCreate, row: Any) -> Any:
-    """Whom the request enrols: the caller, or (coordinators only) the person named."""
+    """Whom the request enrolls: the caller, or (coordinators only) the person named."""
     if data.person_id is not None and principal.has_role(Role.coordinator):
         if row is None or not row["active"]:
             raise PersonNotFound(f"No active person {data.person_id} in the directory.")
@@ -148,12 +148,12 @@ def _person(principal: Principal, data: EnrollmentCreate, row: Any) -> Any:
     if row is None or not row["active"]:
         raise NotInDirectory("No active person in the HR directory matches your sign-in (oid).")
     if data.person_id is not None and data.person_id != row["id"]:
-        raise Forbidden("Only coordinators may enrol someone else.")
+        raise Forbidden("Only coordinators may enroll someone else.")
     return row
 
 
 async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID, group: Any) -> Any:
-    """The group a request enrols: its own top leader's, or any as a coordinator (404 otherwise)."""
+    """The group a request enrolls: its own top leader's, or any as a coordinator (404 otherwise)."""
     theirs = group is not None and group["leader_oid"] == principal.oid and group["leader_active"]
     if group is not None and group["active"] and not theirs and not principal.has_role(Role.coordinator):
         await _self(reads, principal)  # someone not in the directory is told so
@@ -161,7 +161,7 @@ async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID, group:
     if group is None or not group["active"]:
         raise LeaderGroupNotFound(f"No active leader group {group_id} that you lead.")
     if not group["people"]:
-        raise NoMembers("The leader group has no active members to enrol.")
+        raise NoMembers("The leader group has no active members to enroll.")
     return group
 
 
@@ -169,11 +169,11 @@ def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.U
     """The offering and the sessions the request takes seats in."""
     if data.session_id is not None:
         if row is None or row["what_status"] == "draft":
-            raise SessionNotFound(f"No session {data.session_id} is open for enrolment.")
+            raise SessionNotFound(f"No session {data.session_id} is open for enrollment.")
         offering = _offering(row)
         if offering.is_programme:
             raise ProgrammeTakenWhole(
-                "This session belongs to a programme: enrol in the programme (offering_id).",
+                "This session belongs to a programme: enroll in the programme (offering_id).",
                 extra={"offering_id": str(offering.id)},
             )
         return offering, [data.session_id]
@@ -186,7 +186,7 @@ def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.U
 
 
 async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) -> Ask:
-    """Everything about an enrolment request that is decided without the session's lock."""
+    """Everything about an enrollment request that is decided without the session's lock."""
     acting_for_others = principal.has_role(Role.coordinator) and (
         data.leader_group_id is not None or data.person_id is not None
     )

@@ -1,4 +1,4 @@
-"""HTTP endpoints for enrolments, waiting lists and rosters."""
+"""HTTP endpoints for enrollments, waiting lists and rosters."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from services.enrollment.enrollments.schemas import (
     CancelRequest,
     EnrollmentCreate,
     EnrollmentPublic,
-    EnrolmentStatePublic,
+    EnrollmentStatePublic,
     MoveRequest,
     PauseRequest,
     PromoteRequest,
@@ -45,7 +45,7 @@ router = APIRouter(route_class=TransactionalRoute, tags=["enrollments"], respons
 async def present(
     session: AsyncSession, enrollments: Sequence[Enrollment], *, only_person: uuid.UUID | None = None
 ) -> list[EnrollmentPublic]:
-    """Enrolments with their places and waiting-list positions; `only_person` hides the other members."""
+    """Enrollments with their places and waiting-list positions; `only_person` hides the other members."""
     parts = await repository.participations(session, [e.id for e in enrollments])
     places = await repository.positions(session, enrollments)
     return [
@@ -77,7 +77,7 @@ async def _present_for(
 
 @router.post(
     "/enrollments",
-    summary="Enrol a person or a leader group in a session or programme",
+    summary="Enroll a person or a leader group in a session or programme",
     status_code=status.HTTP_201_CREATED,
     responses={
         **responses_for(
@@ -90,11 +90,11 @@ async def _present_for(
             PersonNotFound,
             service.AlreadyEnrolled,
             service.NotOpen,
-            service.EnrolmentWindowClosed,
+            service.EnrollmentWindowClosed,
             service.SessionStarted,
             service.ProgrammeTakenWhole,
             service.NoMembers,
-            pausing.EnrolmentPaused,
+            pausing.EnrollmentPaused,
             idempotency.KeyInUse,
             TransactionConflict,
         ),
@@ -109,10 +109,10 @@ async def create_enrollment(
     admissions: AdmissionsDep,
     idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> EnrollmentPublic:
-    """Enrol yourself; your whole top-leader group (`leader_group_id`) if you are its top leader; or,
+    """Enroll yourself; your whole top-leader group (`leader_group_id`) if you are its top leader; or,
     as a coordinator, anyone. `session_id` names a session; `offering_id` a programme taken whole.
 
-    With seats free the enrolment is `confirmed`; otherwise it joins the waiting list (`waitlisted`,
+    With seats free the enrollment is `confirmed`; otherwise it joins the waiting list (`waitlisted`,
     with its position). A group takes a seat per member (one slot where the offering is booked per
     group) and is confirmed whole or waits whole. A refusal by an audience rule names the rule.
 
@@ -143,14 +143,14 @@ async def create_enrollment(
         raise
 
 
-@router.get("/enrollments/mine", summary="List my enrolments", responses={403: NotInDirectory.openapi()})
+@router.get("/enrollments/mine", summary="List my enrollments", responses={403: NotInDirectory.openapi()})
 async def list_my_enrollments(
     session: SessionDep,
     principal: CurrentPrincipal,
     limit: PageLimit = 50,
     offset: PageOffset = 0,
 ) -> list[EnrollmentPublic]:
-    """The signed-in person's enrolments (own and through their group), newest first, with
+    """The signed-in person's enrollments (own and through their group), newest first, with
     waiting-list positions and cancelled ones as history."""
     me = await person_for(session, principal)
     rows = await repository.for_person(session, me.id, limit=limit, offset=offset)
@@ -159,7 +159,7 @@ async def list_my_enrollments(
 
 @router.get(
     "/leader-groups/{group_id}/enrollments",
-    summary="List a leader group's enrolments",
+    summary="List a leader group's enrollments",
     responses={404: LeaderGroupNotFound.openapi()},
 )
 async def list_group_enrollments(
@@ -169,14 +169,14 @@ async def list_group_enrollments(
     limit: PageLimit = 50,
     offset: PageOffset = 0,
 ) -> list[EnrollmentPublic]:
-    """The group's enrolments with every member's place: for its top leader and coordinators."""
+    """The group's enrollments with every member's place: for its top leader and coordinators."""
     group = await readable_group(session, principal, group_id)
     return await present(session, await repository.for_group(session, group.id, limit=limit, offset=offset))
 
 
 @router.get(
     "/enrollments/{enrollment_id}",
-    summary="Get an enrolment",
+    summary="Get an enrollment",
     responses=responses_for(service.EnrollmentNotFound, NotInDirectory),
 )
 async def get_enrollment(
@@ -188,7 +188,7 @@ async def get_enrollment(
 
 @router.get(
     "/enrollments/{enrollment_id}/history",
-    summary="Get an enrolment's history",
+    summary="Get an enrollment's history",
     responses=responses_for(service.EnrollmentNotFound, NotInDirectory),
 )
 async def get_enrollment_history(
@@ -201,7 +201,7 @@ async def get_enrollment_history(
 
 @router.post(
     "/enrollments/{enrollment_id}/cancel",
-    summary="Cancel an enrolment or one person's place in it",
+    summary="Cancel an enrollment or one person's place in it",
     responses=responses_for(
         service.ReasonRequired,
         Forbidden,
@@ -229,7 +229,7 @@ async def cancel_enrollment(
 
 @router.post(
     "/enrollments/{enrollment_id}/promote",
-    summary="Promote a waiting enrolment (coordinators)",
+    summary="Promote a waiting enrollment (coordinators)",
     responses=responses_for(service.EnrollmentNotFound, service.OfferingNotFound, service.NotWaiting),
 )
 async def promote_enrollment(
@@ -243,7 +243,7 @@ async def promote_enrollment(
 
 @router.post(
     "/enrollments/{enrollment_id}/move",
-    summary="Move a waiting enrolment on its list (coordinators)",
+    summary="Move a waiting enrollment on its list (coordinators)",
     responses=responses_for(service.EnrollmentNotFound, service.OfferingNotFound, service.NotWaiting),
 )
 async def move_enrollment(
@@ -284,40 +284,40 @@ async def get_waiting_list(
 
 
 @router.get(
-    "/sessions/{session_id}/enrolment",
-    summary="Get a session's enrolment state (coordinators)",
+    "/sessions/{session_id}/enrollment",
+    summary="Get a session's enrollment state (coordinators)",
     responses={404: service.SessionNotFound.openapi()},
 )
-async def get_enrolment_state(
+async def get_enrollment_state(
     session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
-) -> EnrolmentStatePublic:
+) -> EnrollmentStatePublic:
     """Seats confirmed and free, how far it is overbooked, how many wait, and whether it is paused, as
-    the enrolment service decides them now."""
+    the enrollment service decides them now."""
     return await pausing.state(session, session_id)
 
 
 @router.post(
-    "/sessions/{session_id}/enrolment/pause",
-    summary="Pause enrolment in a session (coordinators)",
+    "/sessions/{session_id}/enrollment/pause",
+    summary="Pause enrollment in a session (coordinators)",
     responses={404: service.SessionNotFound.openapi()},
 )
-async def pause_enrolment(
+async def pause_enrollment(
     session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID, body: PauseRequest
-) -> EnrolmentStatePublic:
-    """New enrolment requests are refused (`409 enrolment-paused`) from the next one decided;
+) -> EnrollmentStatePublic:
+    """New enrollment requests are refused (`409 enrollment-paused`) from the next one decided;
     cancellations and promotions from the waiting list go on. Pausing a paused session changes nothing."""
     return await pausing.pause(session, principal, session_id, body.reason)
 
 
 @router.post(
-    "/sessions/{session_id}/enrolment/resume",
-    summary="Resume enrolment in a session (coordinators)",
+    "/sessions/{session_id}/enrollment/resume",
+    summary="Resume enrollment in a session (coordinators)",
     responses={404: service.SessionNotFound.openapi()},
 )
-async def resume_enrolment(
+async def resume_enrollment(
     session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID
-) -> EnrolmentStatePublic:
-    """Enrolment is open again (within the session's window). Resuming one not paused changes nothing."""
+) -> EnrollmentStatePublic:
+    """Enrollment is open again (within the session's window). Resuming one not paused changes nothing."""
     return await pausing.resume(session, principal, session_id)
 
 

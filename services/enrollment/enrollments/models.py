@@ -1,11 +1,11 @@
-"""Enrolments (the unit of capacity and of the waiting list) and the participations they hold.
+"""Enrollments (the unit of capacity and of the waiting list) and the participations they hold.
 
-An *enrolment* is what someone books: one person, or a whole top-leader group, in one session or, for a
+An *enrollment* is what someone books: one person, or a whole top-leader group, in one session or, for a
 programme, in all its sessions at once. It takes `seats` in each of its sessions when confirmed (one per
 person; one slot for an offering booked per group) and is confirmed whole or waits whole: a group is
 never split at the capacity boundary.
 
-A *participation* is one person in one session under an enrolment: what the roster, attendance,
+A *participation* is one person in one session under an enrollment: what the roster, attendance,
 notifications and the other services' read models are about.
 """
 
@@ -122,7 +122,7 @@ class Participation(TableBase, table=True):
 
 
 class EnrollmentAudit(TableBase, table=True):
-    """Every change of an enrolment: who (a person's oid, or `system`), when, what and why."""
+    """Every change of an enrollment: who (a person's oid, or `system`), when, what and why."""
 
     __tablename__ = "enrollment_audit"
     __table_args__ = {"schema": "enrollment"}

@@ -1,6 +1,6 @@
-"""A session's enrolment as coordinators run it: its counts at a glance, and pausing and resuming it.
+"""A session's enrollment as coordinators run it: its counts at a glance, and pausing and resuming it.
 
-A paused session refuses new enrolments (`409 enrolment-paused`) from the next request the service
+A paused session refuses new enrollments (`409 enrollment-paused`) from the next request the service
 decides: the pause is written under the session's lock, which every decision takes. Everything else goes
 on: cancellations, and promotions from the waiting list into seats that free up. The session row keeps who
 paused it, when and why until it is resumed.
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.enrollments import repository
-from services.enrollment.enrollments.schemas import EnrolmentStatePublic
+from services.enrollment.enrollments.schemas import EnrollmentStatePublic
 from services.enrollment.enrollments.service import SessionNotFound
 from services.enrollment.sessions.models import SessionView
 from services.kernel.auth.tokens import Principal
@@ -25,24 +25,24 @@ from services.kernel.schemas import oslo_iso
 log = logging.getLogger(__name__)
 
 
-class EnrolmentPaused(Conflict):
-    slug = "enrolment-paused"
-    title = "Enrolment in the session is paused"
+class EnrollmentPaused(Conflict):
+    slug = "enrollment-paused"
+    title = "Enrollment in the session is paused"
 
 
 def refuse_if_paused(sessions: list[SessionView]) -> None:
-    """Refuse a new enrolment in these (locked) sessions if a coordinator paused one of them."""
-    paused = next((s for s in sessions if s.enrolment_paused_at is not None), None)
+    """Refuse a new enrollment in these (locked) sessions if a coordinator paused one of them."""
+    paused = next((s for s in sessions if s.enrollment_paused_at is not None), None)
     if paused is not None:
-        assert paused.enrolment_paused_at is not None
-        raise EnrolmentPaused(
-            "A coordinator has paused enrolment in this session"
-            + (f": {paused.enrolment_pause_reason}" if paused.enrolment_pause_reason else "."),
-            extra={"session_id": str(paused.id), "paused_at": oslo_iso(paused.enrolment_paused_at)},
+        assert paused.enrollment_paused_at is not None
+        raise EnrollmentPaused(
+            "A coordinator has paused enrollment in this session"
+            + (f": {paused.enrollment_pause_reason}" if paused.enrollment_pause_reason else "."),
+            extra={"session_id": str(paused.id), "paused_at": oslo_iso(paused.enrollment_paused_at)},
         )
 
 
-async def state(session: AsyncSession, session_id: uuid.UUID) -> EnrolmentStatePublic:
+async def state(session: AsyncSession, session_id: uuid.UUID) -> EnrollmentStatePublic:
     course = await repository.get_session(session, session_id)
     if course is None:
         raise SessionNotFound(f"No session {session_id}.")
@@ -51,25 +51,25 @@ async def state(session: AsyncSession, session_id: uuid.UUID) -> EnrolmentStateP
 
 async def pause(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID, reason: str
-) -> EnrolmentStatePublic:
-    """Pause enrolment in the session; pausing a paused session changes nothing."""
+) -> EnrollmentStatePublic:
+    """Pause enrollment in the session; pausing a paused session changes nothing."""
     course = await _locked(session, session_id)
-    if course.enrolment_paused_at is None:
-        course.enrolment_paused_at = datetime.now(UTC)
-        course.enrolment_paused_by_oid = principal.oid
-        course.enrolment_pause_reason = reason
+    if course.enrollment_paused_at is None:
+        course.enrollment_paused_at = datetime.now(UTC)
+        course.enrollment_paused_by_oid = principal.oid
+        course.enrollment_pause_reason = reason
         await session.flush()
-        log.info("enrolment in session %s paused by %s: %s", session_id, principal.oid, reason)
+        log.info("enrollment in session %s paused by %s: %s", session_id, principal.oid, reason)
     return await _public(session, course)
 
 
-async def resume(session: AsyncSession, principal: Principal, session_id: uuid.UUID) -> EnrolmentStatePublic:
-    """Resume enrolment in the session; resuming one that is not paused changes nothing."""
+async def resume(session: AsyncSession, principal: Principal, session_id: uuid.UUID) -> EnrollmentStatePublic:
+    """Resume enrollment in the session; resuming one that is not paused changes nothing."""
     course = await _locked(session, session_id)
-    if course.enrolment_paused_at is not None:
-        course.enrolment_paused_at = course.enrolment_paused_by_oid = course.enrolment_pause_reason = None
+    if course.enrollment_paused_at is not None:
+        course.enrollment_paused_at = course.enrollment_paused_by_oid = course.enrollment_pause_reason = None
         await session.flush()
-        log.info("enrolment in session %s resumed by %s", session_id, principal.oid)
+        log.info("enrollment in session %s resumed by %s", session_id, principal.oid)
     return await _public(session, course)
 
 
@@ -80,11 +80,11 @@ async def _locked(session: AsyncSession, session_id: uuid.UUID) -> SessionView:
     return locked[0]
 
 
-async def _public(session: AsyncSession, course: SessionView) -> EnrolmentStatePublic:
+async def _public(session: AsyncSession, course: SessionView) -> EnrollmentStatePublic:
     offering = await repository.get_offering(session, course.offering_id)
     queue_session = None if offering is not None and offering.is_programme else course.id
     waiting = await repository.waiting_count(session, course.offering_id, queue_session)
-    return EnrolmentStatePublic(
+    return EnrollmentStatePublic(
         session_id=course.id,
         offering_id=course.offering_id,
         status=course.status,
@@ -93,8 +93,8 @@ async def _public(session: AsyncSession, course: SessionView) -> EnrolmentStateP
         seats_free=max(course.capacity - course.seats_confirmed, 0),
         overbooked_by=max(course.seats_confirmed - course.capacity, 0),
         waiting=waiting,
-        paused=course.enrolment_paused_at is not None,
-        paused_at=course.enrolment_paused_at,
-        paused_by_oid=course.enrolment_paused_by_oid,
-        pause_reason=course.enrolment_pause_reason,
+        paused=course.enrollment_paused_at is not None,
+        paused_at=course.enrollment_paused_at,
+        paused_by_oid=course.enrollment_paused_by_oid,
+        pause_reason=course.enrollment_pause_reason,
     )

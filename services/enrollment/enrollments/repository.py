@@ -1,19 +1,19 @@
-"""SQL for enrolments, participations and the session rows they lock.
+"""SQL for enrollments, participations and the session rows they lock.
 
-The enrolment service's one lock order. Every path (requests, coordinators' actions, the consumers of
+The enrollment service's one lock order. Every path (requests, coordinators' actions, the consumers of
 the catalogue's session events, the HR sync's deactivations and group changes) takes its locks in this
 order and never the other way round, so no two of them can wait for each other:
 
 1. the queue locks of the sessions concerned (transaction-level advisory locks, in key order) and
 2. those sessions' rows (`FOR NO KEY UPDATE`, in id order), both in one statement: `lock_sessions`;
    a change of a session row (the catalogue's facts, the seat counts) is made only while holding it;
-3. the enrolment rows to change (`FOR UPDATE`, in id order): `enrollments(lock=True)`, re-read, so their
+3. the enrollment rows to change (`FOR UPDATE`, in id order): `enrollments(lock=True)`, re-read, so their
    status is judged as it is now;
 4. their participation rows (updated in primary-key order by the unit of work; attendance locks its
    rows in id order);
 5. inserts only (audit, idempotency results, outbox events, mail deliveries), which wait for nothing.
 
-Whatever is read to decide who may do what (the enrolment as first read, the person, the group, the
+Whatever is read to decide who may do what (the enrollment as first read, the person, the group, the
 offering) is read before step 1, without locks.
 """
 
@@ -75,7 +75,7 @@ async def lock_sessions(session: AsyncSession, session_ids: Iterable[uuid.UUID])
         "(SELECT count(pg_advisory_xact_lock(:queue_space, key)) "
         "FROM unnest(CAST(:queue_keys AS int[])) AS key) >= 0"
     ).bindparams(queue_space=QUEUE_SPACE, queue_keys=sorted({_queue_key(i) for i in ids}))
-    # FOR NO KEY UPDATE: a participation or enrolment inserted elsewhere checks its foreign key to the
+    # FOR NO KEY UPDATE: a participation or enrollment inserted elsewhere checks its foreign key to the
     # session with a key-share lock, which this does not block (FOR UPDATE would).
     result = await session.execute(
         select(SessionView)
@@ -106,7 +106,7 @@ async def get_offering(session: AsyncSession, offering_id: uuid.UUID) -> Offerin
 
 
 async def get(session: AsyncSession, enrollment_id: uuid.UUID) -> Enrollment | None:
-    """An enrolment as it is, unlocked: to authorise and to find its sessions before locking them."""
+    """An enrollment as it is, unlocked: to authorise and to find its sessions before locking them."""
     return await session.get(Enrollment, enrollment_id)
 
 
@@ -212,7 +212,7 @@ async def waiting_count(session: AsyncSession, offering_id: uuid.UUID, session_i
 async def insert_decided(
     session: AsyncSession, enrollments: Sequence[Any], participations: Sequence[Any], audit: Sequence[Any]
 ) -> None:
-    """Write enrolments decided together: one statement per table, whatever their number. Each row is an
+    """Write enrollments decided together: one statement per table, whatever their number. Each row is an
     object with an attribute per column of its table (`admission.NewEnrollment`, ...)."""
     tables: list[tuple[Table, Sequence[Any], set[str]]] = [
         (_table(Enrollment), enrollments, set()),
@@ -239,7 +239,7 @@ async def add(session: AsyncSession, *rows: Enrollment | Participation | Enrollm
 async def participations(
     session: AsyncSession, enrollment_ids: Iterable[uuid.UUID], *, fresh: bool = False
 ) -> list[Participation]:
-    """The places of these enrolments. `fresh` re-reads rows loaded earlier in the transaction (before
+    """The places of these enrollments. `fresh` re-reads rows loaded earlier in the transaction (before
     the locks were taken), overwriting them: only for places not yet changed in this transaction."""
     ids = list(set(enrollment_ids))
     if not ids:
@@ -260,7 +260,7 @@ async def participations(
 async def enrollments(
     session: AsyncSession, enrollment_ids: Iterable[uuid.UUID], *, lock: bool = False
 ) -> list[Enrollment]:
-    """Enrolments by id, in id order. `lock`: step 3 of the lock order (their sessions are locked
+    """Enrollments by id, in id order. `lock`: step 3 of the lock order (their sessions are locked
     already): the rows are locked and re-read, since their status may have changed since they were first
     read; this is what it is now."""
     ids = list(set(enrollment_ids))
@@ -331,7 +331,7 @@ async def neighbours(
 
 
 async def positions(session: AsyncSession, enrollments: Sequence[Enrollment]) -> dict[uuid.UUID, int]:
-    """1-based places on their waiting lists of those enrolments that wait, in one query.
+    """1-based places on their waiting lists of those enrollments that wait, in one query.
 
     A list is a session's, or a programme's (session_id NULL, which PARTITION BY groups as one)."""
     waiting = [e for e in enrollments if e.status == EnrollmentStatus.waitlisted.value]
@@ -394,7 +394,7 @@ async def future_active_participations(
 async def group_enrollment_ids(
     session: AsyncSession, group_ids: Sequence[uuid.UUID], now: datetime
 ) -> list[uuid.UUID]:
-    """Active enrolments of these groups in sessions that have not started."""
+    """Active enrollments of these groups in sessions that have not started."""
     result = await session.execute(
         select(Enrollment.id)
         .join(Participation, col(Participation.enrollment_id) == col(Enrollment.id))
@@ -412,7 +412,7 @@ async def group_enrollment_ids(
 async def for_person(
     session: AsyncSession, person_id: uuid.UUID, *, limit: int, offset: int
 ) -> list[Enrollment]:
-    """Enrolments in which the person has a place (or had one), newest first."""
+    """Enrollments in which the person has a place (or had one), newest first."""
     mine = select(Participation.enrollment_id).where(Participation.person_id == person_id)
     result = await session.execute(
         select(Enrollment)

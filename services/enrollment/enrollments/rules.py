@@ -2,15 +2,15 @@
 
 Each rule has a name that a refusal carries (`rule` in the problem body), so the frontend can explain it:
 
-- `booked-per-group`: the offering is booked per group (a tailored workshop): group enrolments only.
-- `top-leaders-individually`: audience `top-leaders` (reflection groups): no group enrolments.
+- `booked-per-group`: the offering is booked per group (a tailored workshop): group enrollments only.
+- `top-leaders-individually`: audience `top-leaders` (reflection groups): no group enrollments.
 - `top-leaders-only`: audience `top-leaders`: a person who leads an active top-leader group.
 - `whole-top-leader-groups`: audience `top-leader-groups` (leader-group development): groups only.
 - `leaders-only`: audience `all-leaders`: leads or sits in a top-leader group, or manages someone.
 - `named-org-units`: audience `org-units`: a person (or group) in a named unit or a unit under one.
 
 A coordinator enrolling someone else is not held to these rules (they run the programme and may make
-exceptions); such an enrolment is marked and the rules are not re-applied before its promotion.
+exceptions); such an enrollment is marked and the rules are not re-applied before its promotion.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from services.kernel.problems import Forbidden
 
 class AudienceRefused(Forbidden):
     slug = "audience-rule"
-    title = "The offering's audience rule does not admit this enrolment"
+    title = "The offering's audience rule does not admit this enrollment"
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def refusal(offering: OfferingView, facts: AudienceFacts, *, group: bool) -> Ref
         if audience == "all-leaders" and not facts.leader:
             return Refusal("leaders-only", "This offering admits leaders only.")
     elif audience == "top-leaders":
-        return Refusal("top-leaders-individually", "Top leaders enrol in this offering individually.")
+        return Refusal("top-leaders-individually", "Top leaders enroll in this offering individually.")
     if audience == "org-units" and not set(offering.audience_org_unit_ids) & facts.units:
         return Refusal("named-org-units", "This offering is for the org units it names.")
     return None

@@ -1,4 +1,4 @@
-"""API schemas of enrolments."""
+"""API schemas of enrollments."""
 
 from __future__ import annotations
 
@@ -38,16 +38,17 @@ class EnrollmentCreate(WriteModel):
         }
     )
 
-    session_id: uuid.UUID | None = Field(default=None, description="The session to enrol in.")
+    session_id: uuid.UUID | None = Field(default=None, description="The session to enroll in.")
     offering_id: uuid.UUID | None = Field(
         default=None,
-        description="A programme to enrol in as a whole (all its sessions); instead of session_id.",
+        description="A programme to enroll in as a whole (all its sessions); instead of session_id.",
     )
     person_id: uuid.UUID | None = Field(
-        default=None, description="Whom to enrol; only coordinators may name someone else. Default: yourself."
+        default=None,
+        description="Whom to enroll; only coordinators may name someone else. Default: yourself.",
     )
     leader_group_id: uuid.UUID | None = Field(
-        default=None, description="Enrol this whole top-leader group (its top leader, or a coordinator)."
+        default=None, description="Enroll this whole top-leader group (its top leader, or a coordinator)."
     )
 
     @model_validator(mode="after")
@@ -64,7 +65,7 @@ class CancelRequest(WriteModel):
         default=None, min_length=1, max_length=1000, description="Required when a coordinator cancels."
     )
     person_id: uuid.UUID | None = Field(
-        default=None, description="Cancel only this person's place in a group enrolment."
+        default=None, description="Cancel only this person's place in a group enrollment."
     )
 
 
@@ -129,8 +130,8 @@ class PauseRequest(WriteModel):
     reason: str = Field(min_length=1, max_length=1000, examples=["Lokalet er ikke bekreftet ennå"])
 
 
-class EnrolmentStatePublic(ReadModel):
-    """A session's enrolment now, as the enrolment service decides it (the catalogue's copy may lag)."""
+class EnrollmentStatePublic(ReadModel):
+    """A session's enrollment now, as the enrollment service decides it (the catalogue's copy may lag)."""
 
     session_id: uuid.UUID
     offering_id: uuid.UUID
@@ -143,7 +144,7 @@ class EnrolmentStatePublic(ReadModel):
         "or promoted over capacity."
     )
     waiting: int = Field(description="Entries on the waiting list (the programme's, for its sessions).")
-    paused: bool = Field(description="New enrolments are refused; cancellations and promotions go on.")
+    paused: bool = Field(description="New enrollments are refused; cancellations and promotions go on.")
     paused_at: OsloDatetime | None
     paused_by_oid: str | None
     pause_reason: str | None

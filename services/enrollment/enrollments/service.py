@@ -1,16 +1,16 @@
-"""Rules of enrolment: capacity, the waiting list, cancellation, and what the catalogue's changes do.
+"""Rules of enrollment: capacity, the waiting list, cancellation, and what the catalogue's changes do.
 
 Seats are decided under the locks of the sessions concerned (`repository.lock_sessions`, in the service's
-one lock order: see `repository`), so nothing is ever overbooked; new enrolments are decided there many
+one lock order: see `repository`), so nothing is ever overbooked; new enrollments are decided there many
 at a time (`admission`), the changes here one operation at a time. Every change of seats publishes the
 session's new total with a rising version in the same transaction.
 
-The waiting list: a session's (or, for a programme taken whole, the offering's) waiting enrolments in
+The waiting list: a session's (or, for a programme taken whole, the offering's) waiting enrollments in
 `queue_rank` order, which is arrival order until a coordinator moves an entry. Whenever seats may have
 freed up (a cancellation, a raised capacity, a group that shrank, a session of a programme cancelled),
 `promote` walks the list in order and confirms each entry that fits in the seats left and is still
 eligible, skipping the others (a group is confirmed whole or not at all), until the session starts. A
-new enrolment takes a free seat directly: seats that stay free while people wait are seats no waiting
+new enrollment takes a free seat directly: seats that stay free while people wait are seats no waiting
 entry fits into.
 """
 
@@ -73,17 +73,17 @@ class OfferingNotFound(NotFound):
 
 class EnrollmentNotFound(NotFound):
     slug = "enrollment-not-found"
-    title = "Enrolment not found"
+    title = "Enrollment not found"
 
 
 class NotOpen(Conflict):
     slug = "session-not-open"
-    title = "Not open for enrolment"
+    title = "Not open for enrollment"
 
 
-class EnrolmentWindowClosed(Conflict):
-    slug = "enrolment-window-closed"
-    title = "Enrolment is not open now"
+class EnrollmentWindowClosed(Conflict):
+    slug = "enrollment-window-closed"
+    title = "Enrollment is not open now"
 
 
 class SessionStarted(Conflict):
@@ -113,12 +113,12 @@ class DeadlinePassed(Conflict):
 
 class NotCancellable(Conflict):
     slug = "enrollment-not-active"
-    title = "The enrolment is not active"
+    title = "The enrollment is not active"
 
 
 class NotWaiting(Conflict):
     slug = "enrollment-not-waitlisted"
-    title = "The enrolment is not on the waiting list"
+    title = "The enrollment is not on the waiting list"
 
 
 class ReasonRequired(BadRequestProblem):
@@ -128,7 +128,7 @@ class ReasonRequired(BadRequestProblem):
 
 @dataclass
 class Target:
-    """The locked sessions an enrolment takes seats in: one session, or a programme's sessions."""
+    """The locked sessions an enrollment takes seats in: one session, or a programme's sessions."""
 
     offering: OfferingView
     session_id: uuid.UUID | None
@@ -184,7 +184,7 @@ class Placed(Protocol):
 
 
 class Booked(Protocol):
-    """An enrolment as seat counting and events read it: a stored row, or one just decided."""
+    """An enrollment as seat counting and events read it: a stored row, or one just decided."""
 
     @property
     def id(self) -> uuid.UUID: ...
@@ -216,7 +216,7 @@ class Place(Protocol):
 
 
 def _seats_in(enrollment: Booked, parts: Sequence[Place], session_id: uuid.UUID) -> int:
-    """Seats the enrolment holds in a session now: per person, or one slot for a group-booked offering."""
+    """Seats the enrollment holds in a session now: per person, or one slot for a group-booked offering."""
     if enrollment.status != CONFIRMED:
         return 0
     holding = sum(1 for p in parts if p.session_id == session_id and p.status == CONFIRMED)
@@ -233,7 +233,7 @@ def _settle(
     enrollment: Booked,
     parts: Sequence[Place],
 ) -> None:
-    """Move each session's confirmed-seat total by what the enrolment's change did to it."""
+    """Move each session's confirmed-seat total by what the enrollment's change did to it."""
     after = _holdings(enrollment, parts)
     for sid in before.keys() | after.keys():
         delta = after.get(sid, 0) - before.get(sid, 0)
@@ -306,21 +306,21 @@ def _participation_events(
 
 
 def check_window(target: Target, now: datetime) -> None:
-    """Refuse enrolment in the target's sessions outside their window (their first session's)."""
+    """Refuse enrollment in the target's sessions outside their window (their first session's)."""
     first = target.first
     if first is None:
-        raise NotOpen("No scheduled session is left to enrol in.")
+        raise NotOpen("No scheduled session is left to enroll in.")
     if first.starts_at <= now:
-        raise SessionStarted("Enrolment closed when the session started.")
-    if first.enrolment_opens_at and now < first.enrolment_opens_at:
-        raise EnrolmentWindowClosed(
-            f"Enrolment opens {oslo_iso(first.enrolment_opens_at)}.",
-            extra={"opens_at": oslo_iso(first.enrolment_opens_at)},
+        raise SessionStarted("Enrollment closed when the session started.")
+    if first.enrollment_opens_at and now < first.enrollment_opens_at:
+        raise EnrollmentWindowClosed(
+            f"Enrollment opens {oslo_iso(first.enrollment_opens_at)}.",
+            extra={"opens_at": oslo_iso(first.enrollment_opens_at)},
         )
-    if first.enrolment_closes_at and now >= first.enrolment_closes_at:
-        raise EnrolmentWindowClosed(
-            f"Enrolment closed {oslo_iso(first.enrolment_closes_at)}.",
-            extra={"closed_at": oslo_iso(first.enrolment_closes_at)},
+    if first.enrollment_closes_at and now >= first.enrollment_closes_at:
+        raise EnrollmentWindowClosed(
+            f"Enrollment closed {oslo_iso(first.enrollment_closes_at)}.",
+            extra={"closed_at": oslo_iso(first.enrollment_closes_at)},
         )
 
 
@@ -414,8 +414,8 @@ async def _cancel_parts(
     actor_oid: str,
     notification: NotificationKind = NotificationKind.cancelled,
 ) -> None:
-    """Cancel some places of an enrolment; the enrolment ends when no place is left (seats follow). The
-    enrolment is locked; its places are read as they are now (`doomed` may have been read before)."""
+    """Cancel some places of an enrollment; the enrollment ends when no place is left (seats follow). The
+    enrollment is locked; its places are read as they are now (`doomed` may have been read before)."""
     parts = await repository.participations(session, [enrollment.id], fresh=True)
     doomed_ids = {p.id for p in doomed}
     cancelling = [p for p in parts if p.id in doomed_ids and p.status in ACTIVE]
@@ -478,7 +478,7 @@ async def withdraw(
     actor_oid: str = SYSTEM,
     notification: NotificationKind = NotificationKind.cancelled,
 ) -> int:
-    """Cancel these places across any enrolments, then promote where seats freed up. Returns places cut.
+    """Cancel these places across any enrollments, then promote where seats freed up. Returns places cut.
 
     The HR sync (people deactivated, members leaving a group) and the catalogue's session cancellations
     come through here."""
@@ -545,7 +545,7 @@ async def cancel(
     person_id: uuid.UUID | None,
     reason: str | None,
 ) -> Enrollment:
-    """Cancel an enrolment, or one person's place in a group enrolment.
+    """Cancel an enrollment, or one person's place in a group enrollment.
 
     Who: the enrolled person; a group's top leader for the group; a member for their own place; a
     coordinator for anyone, with a reason. Participants may cancel a confirmed place until the
@@ -561,13 +561,13 @@ async def cancel(
     if me is not None and not leader and person_id not in (None, me.id):
         raise Forbidden("Only the group's top leader or a coordinator may cancel another person's place.")
     if coordinator and not reason:
-        raise ReasonRequired("A coordinator cancelling an enrolment gives a reason.")
+        raise ReasonRequired("A coordinator cancelling an enrollment gives a reason.")
     if enrollment.status not in ACTIVE:
-        raise NotCancellable(f"The enrolment is {enrollment.status}.")
+        raise NotCancellable(f"The enrollment is {enrollment.status}.")
     target = await _target_of(session, enrollment)
     [enrollment] = await repository.enrollments(session, [enrollment.id], lock=True)
     if enrollment.status not in ACTIVE:
-        raise NotCancellable(f"The enrolment is {enrollment.status}.")
+        raise NotCancellable(f"The enrollment is {enrollment.status}.")
     now = datetime.now(UTC)
     if not coordinator:
         if target.started(now):
@@ -584,7 +584,7 @@ async def cancel(
     if person_id is not None:
         parts = [p for p in parts if p.person_id == person_id]
         if not parts:
-            raise PersonNotFound(f"No active place for person {person_id} in this enrolment.")
+            raise PersonNotFound(f"No active place for person {person_id} in this enrollment.")
     changes = Changes()
     await _cancel_parts(
         session,
@@ -619,7 +619,7 @@ async def lock_for_session_changes(
 
 async def session_cancelled(session: AsyncSession, session_id: uuid.UUID, reason: str) -> int:
     """A session cancelled in the catalogue cancels every place in it, with the catalogue's reason; a
-    programme's enrolments keep their places in its other sessions."""
+    programme's enrollments keep their places in its other sessions."""
     doomed = await repository.future_active_participations(session, datetime.now(UTC), session_id=session_id)
     return await withdraw(
         session,
@@ -632,7 +632,7 @@ async def session_cancelled(session: AsyncSession, session_id: uuid.UUID, reason
 async def session_rescheduled(
     session: AsyncSession, session_id: uuid.UUID, *, previous_starts_at: datetime | None, reason: str | None
 ) -> None:
-    """A rescheduled session keeps its enrolments; everyone with a place (or waiting) is told."""
+    """A rescheduled session keeps its enrollments; everyone with a place (or waiting) is told."""
     course = await repository.get_session(session, session_id)
     if course is None:
         return
@@ -668,9 +668,9 @@ async def seats_may_have_freed(session: AsyncSession, session_id: uuid.UUID) -> 
 
 async def group_changed(session: AsyncSession, group_ids: Sequence[uuid.UUID]) -> int:
     """The stated rule when a leader group changes in HR: a member who left loses their places in the
-    group's enrolments in sessions that have not started, cancelled with a reason (the group shrinks,
+    group's enrollments in sessions that have not started, cancelled with a reason (the group shrinks,
     freeing seats for the waiting list); a group deactivated loses them all. A member who joins later is
-    not added by itself: the top leader or a coordinator enrols them. Returns places cancelled."""
+    not added by itself: the top leader or a coordinator enrolls them. Returns places cancelled."""
     if not group_ids:
         return 0
     now = datetime.now(UTC)
@@ -710,7 +710,7 @@ async def people_deactivated(session: AsyncSession, person_ids: Sequence[uuid.UU
 async def promote_by_hand(
     session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, reason: str
 ) -> Enrollment:
-    """Confirm a waiting enrolment now, over capacity if need be."""
+    """Confirm a waiting enrollment now, over capacity if need be."""
     target, enrollment = await _locked_waiting(session, enrollment_id)
     over = enrollment.seats > target.room()
     changes = Changes()
@@ -730,7 +730,7 @@ async def promote_by_hand(
 async def move(
     session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID, new_position: int, reason: str
 ) -> Enrollment:
-    """Move a waiting enrolment to another place on its list (1 = first in line). Only the entry moved is
+    """Move a waiting enrollment to another place on its list (1 = first in line). Only the entry moved is
     written: its rank goes between its new neighbours' (`Enrollment.queue_rank`)."""
     target, enrollment = await _locked_waiting(session, enrollment_id)  # serialised with promotions
     queue = (target.offering.id, target.session_id)
@@ -762,16 +762,16 @@ async def move(
 
 
 async def _locked_waiting(session: AsyncSession, enrollment_id: uuid.UUID) -> tuple[Target, Enrollment]:
-    """A waiting enrolment and its sessions, locked in the service's order (sessions, then it)."""
+    """A waiting enrollment and its sessions, locked in the service's order (sessions, then it)."""
     enrollment = await repository.get(session, enrollment_id)
     if enrollment is None:
-        raise EnrollmentNotFound(f"No enrolment {enrollment_id}.")
+        raise EnrollmentNotFound(f"No enrollment {enrollment_id}.")
     if enrollment.status != WAITLISTED:
-        raise NotWaiting(f"The enrolment is {enrollment.status}.")
+        raise NotWaiting(f"The enrollment is {enrollment.status}.")
     target = await _target_of(session, enrollment)
     [enrollment] = await repository.enrollments(session, [enrollment.id], lock=True)
     if enrollment.status != WAITLISTED:
-        raise NotWaiting(f"The enrolment is {enrollment.status}.")
+        raise NotWaiting(f"The enrollment is {enrollment.status}.")
     return target, enrollment
 
 
@@ -786,7 +786,7 @@ async def leads(session: AsyncSession, enrollment: Enrollment, me: Person) -> bo
 
 
 async def visible(session: AsyncSession, principal: Principal, enrollment_id: uuid.UUID) -> Enrollment:
-    """An enrolment the caller may see: their own, their group's as its top leader, any as a coordinator.
+    """An enrollment the caller may see: their own, their group's as its top leader, any as a coordinator.
 
     Anyone else's answers 404, exactly like a missing one."""
     enrollment = await repository.get(session, enrollment_id)
@@ -799,5 +799,5 @@ async def visible(session: AsyncSession, principal: Principal, enrollment_id: uu
         if not mine:
             enrollment = None
     if enrollment is None:
-        raise EnrollmentNotFound(f"No enrolment {enrollment_id}.")
+        raise EnrollmentNotFound(f"No enrollment {enrollment_id}.")
     return enrollment

@@ -120,6 +120,6 @@ class SyncResult(WriteModel):
     deactivated: int = Field(description="Deactivated because a full sync did not include them.")
     rejected: list[RejectedRecord]
     pending_references: int = Field(description="References (parent, org unit, manager) not yet resolvable.")
-    enrolments_cancelled: int = Field(
-        default=0, description="Future enrolments cancelled because their person is no longer active."
+    enrollments_cancelled: int = Field(
+        default=0, description="Future enrollments cancelled because their person is no longer active."
     )

@@ -226,7 +226,7 @@ async def _finish(
         deactivated=len(deactivated),
         rejected=rejected,
         pending_references=await repository.pending_counts(session),
-        enrolments_cancelled=cancelled,
+        enrollments_cancelled=cancelled,
     )
 
 

@@ -1,8 +1,8 @@
-"""`Idempotency-Key` for POSTs that create enrolments (IETF draft-ietf-httpapi-idempotency-key-header).
+"""`Idempotency-Key` for POSTs that create enrollments (IETF draft-ietf-httpapi-idempotency-key-header).
 
 A key belongs to the caller (the token's `oid`) and the route. The first request with a key claims it in
 a short transaction of its own, so a concurrent repeat sees the claim at once and gets 409. The result
-is stored in the request's own transaction, beside the enrolment it describes: either both are kept or
+is stored in the request's own transaction, beside the enrollment it describes: either both are kept or
 neither. A repeat then gets the stored status and body; the same key with a different body gets 422.
 
 Decisions where the draft leaves room:
@@ -129,7 +129,7 @@ async def claim(
 
 async def complete_many(session: AsyncSession, results: Sequence[tuple[Claim, int, Any]]) -> None:
     """Store the results of requests decided in one transaction, in it, in one statement: each is kept
-    exactly when its enrolment is."""
+    exactly when its enrollment is."""
     if not results:
         return
     await session.execute(

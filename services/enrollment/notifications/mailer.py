@@ -1,6 +1,6 @@
 """Telling people: notification events become e-mails, sent once.
 
-Enrolment publishes `enrollment.notification_requested` (recipient, kind, data) in the same transaction
+Enrollment publishes `enrollment.notification_requested` (recipient, kind, data) in the same transaction
 as the change it reports. The subscription `enrollment.mailer` turns each into a Norwegian e-mail and
 hands it to SMTP (aiosmtplib) or, with no SMTP server configured (development), writes it as an `.eml`
 file under `.data/mail/`.
@@ -235,6 +235,6 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
         topics=(NotificationRequested.topic,),
         handler=on_notification,
         batch_size=1,
-        # A mail can wait a second; an enrolment in a rush is waiting for the same cores.
+        # A mail can wait a second; an enrollment in a rush is waiting for the same cores.
         yields_to_requests=True,
     )

@@ -1,4 +1,4 @@
-"""The enrolment service's read model of catalogue offerings: the rules of who may enrol and how."""
+"""The enrollment service's read model of catalogue offerings: the rules of who may enroll and how."""
 
 from __future__ import annotations
 

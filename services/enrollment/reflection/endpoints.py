@@ -206,7 +206,7 @@ async def _adjust(session: SessionDep, round_id: uuid.UUID, apply: bool) -> Adju
 
 @router.get(
     "/reflection-rounds/{round_id}/adjustment",
-    summary="Preview the change late enrolments and cancellations need",
+    summary="Preview the change late enrollments and cancellations need",
     responses={404: service.RoundNotFound.openapi()},
 )
 async def preview_adjustment(
@@ -219,7 +219,7 @@ async def preview_adjustment(
 
 @router.post(
     "/reflection-rounds/{round_id}/adjustment",
-    summary="Apply the change late enrolments and cancellations need",
+    summary="Apply the change late enrollments and cancellations need",
     responses={404: service.RoundNotFound.openapi()},
 )
 async def apply_adjustment(session: SessionDep, _: CoordinatorOnly, round_id: uuid.UUID) -> AdjustmentPublic:

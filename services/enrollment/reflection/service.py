@@ -333,7 +333,7 @@ async def confirm(session: AsyncSession, principal: Principal, round_id: uuid.UU
 
 
 async def adjust(session: AsyncSession, round_id: uuid.UUID) -> list[ReflectionChange]:
-    """Apply the fewest moves that take in late enrolments and cancellations, and publish them for a
+    """Apply the fewest moves that take in late enrollments and cancellations, and publish them for a
     confirmed round (a preview runs this in a savepoint and rolls it back)."""
     loaded = await load(session, round_id, lock=True)
     people = await cohort(session, loaded.round.offering_id)

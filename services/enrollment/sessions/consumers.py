@@ -27,8 +27,8 @@ class ScheduledSession(ConsumedPayload):
     capacity: int
     venue: str | None = None
     status: str = "scheduled"
-    enrolment_opens_at: datetime | None = None
-    enrolment_closes_at: datetime | None = None
+    enrollment_opens_at: datetime | None = None
+    enrollment_closes_at: datetime | None = None
     cancellation_deadline: datetime | None = None
     sequence: int = 0
     # Only on some topics: why a session was cancelled or moved, and where from.
@@ -59,8 +59,8 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
         "capacity": payload.capacity,
         "venue": payload.venue,
         "status": payload.status,
-        "enrolment_opens_at": payload.enrolment_opens_at,
-        "enrolment_closes_at": payload.enrolment_closes_at,
+        "enrollment_opens_at": payload.enrollment_opens_at,
+        "enrollment_closes_at": payload.enrollment_closes_at,
         "cancellation_deadline": payload.cancellation_deadline,
         "catalog_sequence": payload.sequence,
     }
@@ -84,7 +84,7 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
 
 
 async def _effects(session: AsyncSession, topic: str, payload: ScheduledSession) -> None:
-    """What a session's change does to its enrolments (see the enrolment service's rules)."""
+    """What a session's change does to its enrollments (see the enrollment service's rules)."""
     if topic == "catalog.session_cancelled":
         await enrollments.session_cancelled(session, payload.session_id, payload.reason or "")
     elif topic == "catalog.session_rescheduled":

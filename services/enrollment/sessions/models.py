@@ -1,4 +1,4 @@
-"""The enrolment service's read model of catalogue sessions, fed by `catalog.session_scheduled`."""
+"""The enrollment service's read model of catalogue sessions, fed by `catalog.session_scheduled`."""
 
 from __future__ import annotations
 
@@ -25,15 +25,15 @@ class SessionView(TableBase, table=True):
     capacity: int
     venue: str | None = None
     status: str = "scheduled"
-    enrolment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    enrolment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrollment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrollment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     cancellation_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # The catalogue's iCalendar SEQUENCE of the facts held here: older events never overwrite newer ones.
     catalog_sequence: int = 0
     # Owned here: confirmed seats, and a counter bumped on every change, sent with each event.
     seats_confirmed: int = 0
     seats_version: int = Field(default=0, sa_type=BigInteger)
-    # Owned here: a coordinator paused enrolment (new requests are refused; the waiting list still moves).
-    enrolment_paused_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    enrolment_paused_by_oid: str | None = None
-    enrolment_pause_reason: str | None = None
+    # Owned here: a coordinator paused enrollment (new requests are refused; the waiting list still moves).
+    enrollment_paused_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrollment_paused_by_oid: str | None = None
+    enrollment_pause_reason: str | None = None

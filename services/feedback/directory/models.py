@@ -1,4 +1,4 @@
-"""Read models of the directory and the catalogue, kept from the enrolment and catalogue events.
+"""Read models of the directory and the catalogue, kept from the enrollment and catalogue events.
 
 Feedback needs them to know who a signed-in caller is (`entra_oid`), which unit and sector an answer
 counts for, who belongs to a leader group, and what an offering is called.

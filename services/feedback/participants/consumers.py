@@ -1,4 +1,4 @@
-"""Keeps who holds a confirmed place in which session, from the enrolment service's events."""
+"""Keeps who holds a confirmed place in which session, from the enrollment service's events."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from services.kernel.eventbus.envelope import ConsumedPayload
 
 class ConfirmedEnrollment(ConsumedPayload):
     enrollment_id: uuid.UUID
-    # Events from before group enrolments carried no participation id: it equals the enrolment id.
+    # Events from before group enrollments carried no participation id: it equals the enrollment id.
     participation_id: uuid.UUID | None = None
     session_id: uuid.UUID
     offering_id: uuid.UUID

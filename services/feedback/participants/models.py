@@ -1,4 +1,4 @@
-"""Who took part in which session: the feedback service's read model of enrolments."""
+"""Who took part in which session: the feedback service's read model of enrollments."""
 
 from __future__ import annotations
 

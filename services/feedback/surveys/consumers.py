@@ -1,14 +1,14 @@
-"""Surveys that open by themselves, from the enrolment service's events.
+"""Surveys that open by themselves, from the enrollment service's events.
 
 - `enrollment.attendance_recorded`: the session's evaluation opens (one per session) and invites those
   marked as attended; someone corrected to absent or excused loses an unused invitation.
 - `enrollment.confirmed` / `enrollment.promoted` of a leader group's place in a programme taken whole:
   the group's baseline self-evaluation opens (one per group and programme) and invites each member who
   holds a place. It stays open until the programme's first session starts, and at least
-  `FEEDBACK_BASELINE_MIN_HOURS` (a group that enrols late still gets time to answer).
+  `FEEDBACK_BASELINE_MIN_HOURS` (a group that enrolls late still gets time to answer).
 - `enrollment.participation_completed` of a member of a group that has a baseline for the programme:
   the group's follow-up opens and invites each member as they complete. A completion without a baseline
-  (the group did not enrol in the programme as a group) opens nothing: there is nothing to compare.
+  (the group did not enroll in the programme as a group) opens nothing: there is nothing to compare.
 
 Times come from the event, not the clock, so a replayed event decides the same way.
 """

@@ -191,7 +191,7 @@ async def open_survey(session: SessionDep, principal: CoordinatorOnly, body: Sur
     if not people:
         raise service.NoInvitees(
             "Nobody to invite: the feedback service knows no confirmed participants (or group members) "
-            "for what the survey names. Participants arrive from the enrolment service's events."
+            "for what the survey names. Participants arrive from the enrollment service's events."
         )
     survey, _ = await service.open_survey(
         session,

@@ -95,7 +95,7 @@ async def publish_many(
     """Add many events (payload, aggregate id) to the caller's transaction in one statement.
 
     For bulk work such as an HR sync of thousands of records, where one round trip per event would
-    dominate, and for enrolments decided together, where `contexts` names each event's own request
+    dominate, and for enrollments decided together, where `contexts` names each event's own request
     (default: the current one for all). Order within the call is kept (ids are assigned in array order).
     """
     if not items:

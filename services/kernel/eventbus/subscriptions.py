@@ -23,7 +23,7 @@ class Subscription:
     topics: tuple[str, ...]
     handler: Handler
     # Optional: the whole pass in a few set-based statements instead of a statement or more per event
-    # (a rush of enrolments publishes hundreds of seat counts a second, most superseded within the pass).
+    # (a rush of enrollments publishes hundreds of seat counts a second, most superseded within the pass).
     # It must leave what `handler` on each event in order would; if it fails, the pass falls back to
     # `handler`, one event at a time, which finds the failing event and its error.
     handle_many: BatchHandler | None = None

@@ -1,4 +1,4 @@
-"""Enrolment as participants and coordinators use it: audience rules, groups, programmes, the waiting
+"""Enrollment as participants and coordinators use it: audience rules, groups, programmes, the waiting
 list and its promotions, windows and deadlines, coordinator overrides, and who sees what."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.enrollment.directory.models import Person
 from tests.enrollment.conftest import World
-from tests.enrollment.support import add_offering, add_session, coordinator, enrol, payloads
+from tests.enrollment.support import add_offering, add_session, coordinator, enroll, payloads
 from tests.support import TokenFactory, create_leader
 
 
@@ -50,12 +50,12 @@ async def test_audience_rules_admit_the_right_people_and_name_the_rule_that_refu
 
     member = world.members[0]
     refused(
-        await enrol(enrollment, world.as_(world.employee), 403, session_id=reflection.id), "top-leaders-only"
+        await enroll(enrollment, world.as_(world.employee), 403, session_id=reflection.id), "top-leaders-only"
     )
-    refused(await enrol(enrollment, world.as_(member), 403, session_id=reflection.id), "top-leaders-only")
-    await enrol(enrollment, world.as_(world.leader), session_id=reflection.id)
+    refused(await enroll(enrollment, world.as_(member), 403, session_id=reflection.id), "top-leaders-only")
+    await enroll(enrollment, world.as_(world.leader), session_id=reflection.id)
     refused(
-        await enrol(
+        await enroll(
             enrollment,
             world.as_(world.other_leader),
             403,
@@ -65,25 +65,27 @@ async def test_audience_rules_admit_the_right_people_and_name_the_rule_that_refu
         "top-leaders-individually",
     )
     refused(
-        await enrol(enrollment, world.as_(world.leader), 403, offering_id=development.id),
+        await enroll(enrollment, world.as_(world.leader), 403, offering_id=development.id),
         "whole-top-leader-groups",
     )
-    refused(await enrol(enrollment, world.as_(world.leader), 403, session_id=workshop.id), "booked-per-group")
-    refused(await enrol(enrollment, world.as_(world.employee), 403, session_id=gathering.id), "leaders-only")
-    await enrol(enrollment, world.as_(member), session_id=gathering.id)  # a member of a leader group leads
-    # A unit under a named one is admitted; a unit elsewhere is not.
-    await enrol(enrollment, world.as_(world.employee), session_id=districts.id)
     refused(
-        await enrol(enrollment, world.as_(world.other_leader), 403, session_id=districts.id),
+        await enroll(enrollment, world.as_(world.leader), 403, session_id=workshop.id), "booked-per-group"
+    )
+    refused(await enroll(enrollment, world.as_(world.employee), 403, session_id=gathering.id), "leaders-only")
+    await enroll(enrollment, world.as_(member), session_id=gathering.id)  # a member of a leader group leads
+    # A unit under a named one is admitted; a unit elsewhere is not.
+    await enroll(enrollment, world.as_(world.employee), session_id=districts.id)
+    refused(
+        await enroll(enrollment, world.as_(world.other_leader), 403, session_id=districts.id),
         "named-org-units",
     )
-    # Coordinators make exceptions: the rules do not bind them when they enrol someone.
-    made = await enrol(
+    # Coordinators make exceptions: the rules do not bind them when they enroll someone.
+    made = await enroll(
         enrollment, coordinator(world.tokens), session_id=reflection.id, person_id=world.employee.id
     )
     assert made["status"] == "confirmed"
-    # Only a group's own top leader enrols it; to anyone else it does not exist.
-    stranger = await enrol(
+    # Only a group's own top leader enrolls it; to anyone else it does not exist.
+    stranger = await enroll(
         enrollment,
         world.as_(world.other_leader),
         404,
@@ -104,17 +106,17 @@ async def test_a_group_is_confirmed_whole_or_waits_whole_and_the_list_is_promote
     def as_(p: Person) -> dict[str, str]:
         return world.tokens.header(email=p.email)
 
-    first = [await enrol(enrollment, as_(p), session_id=course.id) for p in (a, b, c)]
-    group = await enrol(
+    first = [await enroll(enrollment, as_(p), session_id=course.id) for p in (a, b, c)]
+    group = await enroll(
         enrollment, world.as_(world.leader), session_id=course.id, leader_group_id=world.group.id
     )
     assert (group["status"], group["seats"], group["waitlist_position"]) == ("waitlisted", 4, 1)
     assert {p["status"] for p in group["participants"]} == {"waitlisted"}
     assert len(group["participants"]) == 4
     # Three seats are free and the group needs four: a newcomer who fits takes a seat.
-    later = [await enrol(enrollment, as_(p), session_id=course.id) for p in (d, e, f)]
+    later = [await enroll(enrollment, as_(p), session_id=course.id) for p in (d, e, f)]
     assert [x["status"] for x in later] == ["confirmed", "confirmed", "confirmed"]
-    g = await enrol(enrollment, world.as_(world.other_leader), session_id=course.id)
+    g = await enroll(enrollment, world.as_(world.other_leader), session_id=course.id)
     assert (g["status"], g["waitlist_position"]) == ("waitlisted", 2)
     assert await seats(sessionmaker, course.id) == 6
 
@@ -187,11 +189,11 @@ async def test_a_group_booked_per_group_takes_one_slot(
     async with sessionmaker() as session, session.begin():
         offering = await add_offering(session, audience="top-leader-groups", booking_unit="group")
         workshop = await add_session(session, offering, capacity=1)
-    ours = await enrol(
+    ours = await enroll(
         enrollment, world.as_(world.leader), session_id=workshop.id, leader_group_id=world.group.id
     )
     assert (ours["status"], ours["seats"], len(ours["participants"])) == ("confirmed", 1, 4)
-    theirs = await enrol(
+    theirs = await enroll(
         enrollment,
         world.as_(world.other_leader),
         session_id=workshop.id,
@@ -216,13 +218,13 @@ async def test_a_programme_is_taken_whole_with_a_place_in_every_session(
             await add_session(session, programme, capacity=capacity, days=30 + 42 * n)
             for n, capacity in enumerate((10, 10, 5))
         ]
-    ours = await enrol(
+    ours = await enroll(
         enrollment, world.as_(world.leader), offering_id=programme.id, leader_group_id=world.group.id
     )
     assert (ours["status"], ours["session_id"], len(ours["participants"])) == ("confirmed", None, 12)
     assert [await seats(sessionmaker, s.id) for s in sessions] == [4, 4, 4]
     # The third session has one seat left: the next group waits for the whole programme.
-    theirs = await enrol(
+    theirs = await enroll(
         enrollment,
         world.as_(world.other_leader),
         offering_id=programme.id,
@@ -233,9 +235,9 @@ async def test_a_programme_is_taken_whole_with_a_place_in_every_session(
         await enrollment.get(f"/sessions/{sessions[0].id}/waiting-list", headers=coordinator(world.tokens))
     ).json()
     assert [w["enrollment"]["id"] for w in waiting] == [theirs["id"]]
-    one_session = await enrol(enrollment, world.as_(world.leader), 409, session_id=sessions[0].id)
+    one_session = await enroll(enrollment, world.as_(world.leader), 409, session_id=sessions[0].id)
     assert one_session["type"] == "urn:problem:programme-taken-whole"
-    twice = await enrol(
+    twice = await enroll(
         enrollment, world.as_(world.leader), 409, offering_id=programme.id, leader_group_id=world.group.id
     )
     assert twice["type"] == "urn:problem:already-enrolled"
@@ -254,31 +256,31 @@ async def test_a_programme_is_taken_whole_with_a_place_in_every_session(
     assert [await seats(sessionmaker, s.id) for s in sessions] == [4, 4, 4]
 
 
-async def test_enrolment_windows_and_cancellation_deadlines(
+async def test_enrollment_windows_and_cancellation_deadlines(
     enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     now = datetime.now(UTC)
     async with sessionmaker() as session, session.begin():
         offering = await add_offering(session)
-        not_yet = await add_session(session, offering, enrolment_opens_at=now + timedelta(days=3))
-        closed = await add_session(session, offering, enrolment_closes_at=now - timedelta(hours=1))
+        not_yet = await add_session(session, offering, enrollment_opens_at=now + timedelta(days=3))
+        closed = await add_session(session, offering, enrollment_closes_at=now - timedelta(hours=1))
         late = await add_session(
             session, offering, capacity=1, cancellation_deadline=now + timedelta(seconds=2)
         )
         cancelled = await add_session(session, offering, status="cancelled")
-    early = await enrol(enrollment, world.as_(world.leader), 409, session_id=not_yet.id)
-    assert early["type"] == "urn:problem:enrolment-window-closed"
+    early = await enroll(enrollment, world.as_(world.leader), 409, session_id=not_yet.id)
+    assert early["type"] == "urn:problem:enrollment-window-closed"
     # Times in problems carry Oslo's offset, as everywhere in the API.
     assert early["opens_at"].endswith(("+01:00", "+02:00"))
     assert early["opens_at"] in early["detail"]
-    assert (await enrol(enrollment, world.as_(world.leader), 409, session_id=closed.id))["type"] == (
-        "urn:problem:enrolment-window-closed"
+    assert (await enroll(enrollment, world.as_(world.leader), 409, session_id=closed.id))["type"] == (
+        "urn:problem:enrollment-window-closed"
     )
-    assert (await enrol(enrollment, world.as_(world.leader), 409, session_id=cancelled.id))["type"] == (
+    assert (await enroll(enrollment, world.as_(world.leader), 409, session_id=cancelled.id))["type"] == (
         "urn:problem:session-not-open"
     )
-    mine = await enrol(enrollment, world.as_(world.leader), session_id=late.id)
-    waiting = await enrol(enrollment, world.as_(world.other_leader), session_id=late.id)
+    mine = await enroll(enrollment, world.as_(world.leader), session_id=late.id)
+    waiting = await enroll(enrollment, world.as_(world.other_leader), session_id=late.id)
     await asyncio.sleep(2.1)  # the cancellation deadline passes
     refused = await enrollment.post(
         f"/enrollments/{mine['id']}/cancel", json={}, headers=world.as_(world.leader)
@@ -316,7 +318,7 @@ async def test_coordinators_reorder_promote_over_capacity_and_remove_with_who_wh
         course = await add_session(session, await add_offering(session), capacity=1)
         a, b, c, d = [await create_leader(session, f"kø{n}@etat.oslo.kommune.no") for n in range(4)]
     entries = [
-        await enrol(enrollment, world.tokens.header(email=p.email), session_id=course.id)
+        await enroll(enrollment, world.tokens.header(email=p.email), session_id=course.id)
         for p in (a, b, c, d)
     ]
     assert [e["status"] for e in entries] == ["confirmed", "waitlisted", "waitlisted", "waitlisted"]
@@ -375,10 +377,10 @@ async def test_who_sees_what(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session), capacity=10)
-    ours = await enrol(
+    ours = await enroll(
         enrollment, world.as_(world.leader), session_id=course.id, leader_group_id=world.group.id
     )
-    theirs = await enrol(enrollment, world.as_(world.other_leader), session_id=course.id)
+    theirs = await enroll(enrollment, world.as_(world.other_leader), session_id=course.id)
     kari = world.members[0]
 
     mine = (await enrollment.get("/enrollments/mine", headers=world.as_(kari))).json()
@@ -437,7 +439,7 @@ async def test_a_name_that_looks_like_a_formula_is_exported_as_text(
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session))
         sly = await create_leader(session, "sly@etat.oslo.kommune.no", name='=HYPERLINK("http://x")')
-    await enrol(enrollment, world.tokens.header(email=sly.email), session_id=course.id)
+    await enroll(enrollment, world.tokens.header(email=sly.email), session_id=course.id)
     exported = await enrollment.get(f"/sessions/{course.id}/roster.csv", headers=coordinator(world.tokens))
     [_, row] = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert row[0] == '\'=HYPERLINK("http://x")'

@@ -1,9 +1,9 @@
-"""The enrolment rush: 2,000 simultaneous requests through the gateway for a session with 300 seats.
+"""The enrollment rush: 2,000 simultaneous requests through the gateway for a session with 300 seats.
 
-    .venv/bin/python -m bench.enrolment_rush postgresql://postgres@127.0.0.1:5432/bench   # an empty database
+    .venv/bin/python -m bench.enrollment_rush postgresql://postgres@127.0.0.1:5432/bench   # an empty database
 
 Starts the real stack (three services and the gateway as uvicorn processes) on the database, seeds 2,000
-leaders and a session of 300 seats in the enrolment service, and sends every request at once through the
+leaders and a session of 300 seats in the enrollment service, and sends every request at once through the
 gateway (up to 200 open connections). Checks: exactly 300 confirmed, the other 1,700 waitlisted with
 positions 1..1,700 that match where each stands, zero 5xx. Then a second rush on a fresh session in
 which 50 of the first confirmed participants cancel while the rush is still on: the seats they free must
@@ -11,7 +11,7 @@ go to the head of the waiting list (every promoted entry stood before every entr
 exactly 300 stay confirmed.
 
 Throughput and latency are printed beside a baseline measured in the same run: the same number of
-requests to the enrolment service's /healthz through the gateway with a token (the gateway checks it;
+requests to the enrollment service's /healthz through the gateway with a token (the gateway checks it;
 the service answers without touching the database), so the figure is a ratio on a shared, noisy
 machine. The load comes from this Python process on the same two cores; `make bench` (the benchmarks
 issue) moves it to wrk.
@@ -66,7 +66,7 @@ class Outcome:
 
 async def seed(url: str) -> tuple[list[str], uuid.UUID, uuid.UUID]:
     """2,000 leaders (all in one large leader group, so the all-leaders audience admits them) and two
-    sessions of 300 seats, put straight into the enrolment service's tables and read models."""
+    sessions of 300 seats, put straight into the enrollment service's tables and read models."""
     emails, sessions = await seed_sessions(url, 2)
     return emails, sessions[0], sessions[1]
 
@@ -148,7 +148,7 @@ async def burst(client: httpx.AsyncClient, calls: list[tuple[str, str, dict[str,
     )
 
 
-def enrolments(session_id: uuid.UUID, tokens: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
+def enrollments(session_id: uuid.UUID, tokens: list[str]) -> list[tuple[str, str, dict[str, Any]]]:
     body = {"session_id": str(session_id)}
     return [
         (
@@ -168,7 +168,7 @@ async def rush_with_cancellations(
     cancelled = 0
     gate = asyncio.Semaphore(CONNECTIONS - 1)  # one connection left for the cancellations
 
-    async def enrol(token: str) -> tuple[float, httpx.Response]:
+    async def enroll(token: str) -> tuple[float, httpx.Response]:
         elapsed, response = await timed(
             client,
             gate,
@@ -195,7 +195,7 @@ async def rush_with_cancellations(
 
     started = time.perf_counter()
     canceller = asyncio.create_task(cancel())
-    results = await asyncio.gather(*(enrol(t) for t in tokens))
+    results = await asyncio.gather(*(enroll(t) for t in tokens))
     seconds = time.perf_counter() - started
     await canceller
     outcome = Outcome(
@@ -277,7 +277,7 @@ async def main(url: str) -> None:
                 ]
                 await burst(client, health[:50])  # warm up
                 baseline = await burst(client, health)
-                rush = await burst(client, enrolments(first_session, tokens))
+                rush = await burst(client, enrollments(first_session, tokens))
                 second, cancelled = await rush_with_cancellations(client, second_session, tokens)
     first_check = await check(url, first_session)
     second_check = await check(url, second_session)
