@@ -27,7 +27,7 @@ from services.enrollment.enrollments.service import (
 from services.enrollment.offerings.models import OfferingView
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import DriverStatement, Reads
-from services.kernel.problems import BadRequestProblem, Forbidden
+from services.kernel.problems import BadRequestProblem, Forbidden, ServiceUnavailable
 
 
 class Participant(NamedTuple):
@@ -108,6 +108,26 @@ _READS = {
     for session in (True, False)
 }
 _SELF_ONLY = DriverStatement.of(text(_SELF))
+# A session the catalogue has scheduled (its event is committed) that this service has not read yet.
+_NOT_YET_KNOWN = DriverStatement.of(
+    text(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM eventbus.events e JOIN eventbus.subscriptions s ON s.name = 'enrollment.sessions'
+            WHERE e.topic = 'catalog.session_scheduled' AND e.aggregate_id = :session_id
+              AND (e.xid, e.id) > (s.last_xid, s.last_id)
+        ) AS pending
+        """
+    )
+)
+
+
+class SessionNotYetKnown(ServiceUnavailable):
+    """The catalogue acknowledged the session; its event has not reached this service yet (usually a
+    fraction of a second). A 503 with Retry-After rather than a 404 that would be wrong a moment later."""
+
+    slug = "session-not-yet-known"
+    title = "The session is not known here yet; try again shortly"
 
 
 def _first(rows: list[Any]) -> Any:
@@ -199,6 +219,13 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
     else:
         who = _person(principal, data, found)
         people = [Participant(who["id"], who["org_unit_id"])]
+    if data.session_id is not None and row["what_id"] is None:
+        [pending] = await reads.fetch(_NOT_YET_KNOWN, {"session_id": str(data.session_id)})
+        if pending["pending"]:
+            raise SessionNotYetKnown(
+                f"Session {data.session_id} was scheduled a moment ago; try again in a second.",
+                extra={"session_id": str(data.session_id)},
+            )
     offering, session_ids = _target(data, row if row["what_id"] is not None else None)
     if offering.status != "published":
         raise NotOpen(f"The offering is {offering.status}.")

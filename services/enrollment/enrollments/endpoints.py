@@ -85,6 +85,7 @@ async def _present_for(
             Forbidden,
             NotInDirectory,
             service.SessionNotFound,
+            asks.SessionNotYetKnown,
             service.OfferingNotFound,
             LeaderGroupNotFound,
             PersonNotFound,
