@@ -31,7 +31,14 @@ async def schedule_session(
     assert offering.status_code == 201, offering.text
     session = await catalog.post(
         "/sessions",
-        json={"offering_id": offering.json()["id"], "capacity": capacity, "venue": "Rådhuset", **FUTURE},
+        json={
+            "offering_id": offering.json()["id"],
+            "capacity": capacity,
+            "venue": "Rådhuset",
+            "room": "Bystyresalen",
+            "meeting_url": "https://teams.microsoft.com/l/meetup-join/abc",
+            **FUTURE,
+        },
         headers=coordinator,
     )
     assert session.status_code == 201, session.text
@@ -47,14 +54,20 @@ async def schedule_session(
     return body
 
 
-async def enrol_when_known(
+async def enroll_when_known(
     enrollment: httpx.AsyncClient, session_id: str, headers: dict[str, str]
 ) -> httpx.Response:
-    """Enrollment learns of the session asynchronously: retry while it answers 404."""
+    """Enrollment learns of the session asynchronously: until it has, it answers 503
+    `session-not-yet-known` (never 404 for a session the catalogue acknowledged), and the client retries."""
 
     async def attempt() -> httpx.Response | None:
         response = await enrollment.post("/enrollments", json={"session_id": session_id}, headers=headers)
-        return None if response.status_code == 404 else response
+        if response.status_code == 503:
+            assert response.json()["type"] == "urn:problem:session-not-yet-known"
+            assert response.headers["retry-after"]
+            return None
+        assert response.status_code != 404, response.text
+        return response
 
     return await eventually(attempt)
 
@@ -74,7 +87,7 @@ async def test_session_enrollment_seats_and_participants_flow_through_events(
     assert scheduled["seats_taken"] == 0
 
     ola_headers = tokens.header(email="ola@bydel-alna.oslo.kommune.no")
-    enrolled = await enrol_when_known(enrollment, scheduled["id"], ola_headers)
+    enrolled = await enroll_when_known(enrollment, scheduled["id"], ola_headers)
     assert enrolled.status_code == 201, enrolled.text
     assert enrolled.json()["person_id"] == str(ola.id)
     assert enrolled.json()["status"] == "confirmed"
@@ -102,6 +115,20 @@ async def test_session_enrollment_seats_and_participants_flow_through_events(
 
     mine = await enrollment.get("/enrollments/mine", headers=ola_headers)
     assert [e["id"] for e in mine.json()] == [enrolled.json()["id"]]
+    # What the list needs to show without a call per row: what it is, when and where.
+    [shown] = mine.json()
+    assert shown["offering_title"] == "Temasamling: Effektive ledergrupper – æøå"
+    [held] = shown["sessions"]
+    assert (held["id"], held["starts_at"], held["ends_at"]) == (
+        scheduled["id"],
+        scheduled["starts_at"],
+        scheduled["ends_at"],
+    )
+    assert (held["venue"], held["room"], held["meeting_url"]) == (
+        "Rådhuset",
+        "Bystyresalen",
+        "https://teams.microsoft.com/l/meetup-join/abc",
+    )
     again = await enrollment.post("/enrollments", json={"session_id": scheduled["id"]}, headers=ola_headers)
     assert again.status_code == 409
     assert again.json()["type"] == "urn:problem:already-enrolled"
@@ -118,7 +145,7 @@ async def test_simultaneous_enrollments_never_overbook_and_the_rest_wait_in_line
         for email in emails:
             await create_leader(session, email)
     scheduled = await schedule_session(catalog, tokens, capacity=5)
-    first = await enrol_when_known(enrollment, scheduled["id"], tokens.header(email=emails[0]))
+    first = await enroll_when_known(enrollment, scheduled["id"], tokens.header(email=emails[0]))
     assert first.status_code == 201
 
     responses = await asyncio.gather(
@@ -152,7 +179,7 @@ async def test_enrollment_refusals(
         kari = await create_leader(session, "kari@etat.oslo.kommune.no")
         await create_person(session, "inactive@etat.oslo.kommune.no", active=False)
     scheduled = await schedule_session(catalog, tokens)
-    await enrol_when_known(enrollment, scheduled["id"], tokens.header(email="kari@etat.oslo.kommune.no"))
+    await enroll_when_known(enrollment, scheduled["id"], tokens.header(email="kari@etat.oslo.kommune.no"))
 
     stranger = await enrollment.post(
         "/enrollments", json={"session_id": scheduled["id"]}, headers=tokens.header(email="nobody@x.no")
@@ -211,7 +238,7 @@ async def test_coordinator_enrols_someone_else(
             json={"session_id": scheduled["id"], "person_id": str(liv.id)},
             headers=tokens.header("coordinator"),
         )
-        return None if response.status_code == 404 and "session" in response.json()["type"] else response
+        return None if response.status_code == 503 and "session" in response.json()["type"] else response
 
     response = await eventually(attempt)
     assert response.status_code == 201

@@ -76,7 +76,7 @@ async def test_a_rush_with_coordinators_and_hr_acting_meets_no_deadlock_and_no_s
                     )
                 )
 
-            async def enrol_group() -> None:
+            async def enroll_group() -> None:
                 await asyncio.sleep(0.05)
                 record(
                     await enrollment.post(
@@ -149,7 +149,7 @@ async def test_a_rush_with_coordinators_and_hr_acting_meets_no_deadlock_and_no_s
                 )
 
             await asyncio.gather(
-                *(enroll(p.id) for p in people), enrol_group(), coordinate(), hr_changes_the_group()
+                *(enroll(p.id) for p in people), enroll_group(), coordinate(), hr_changes_the_group()
             )
             await asyncio.sleep(1.5)  # the statistics of the last transactions reach the shared counters
             assert await deadlocks(reader) == before

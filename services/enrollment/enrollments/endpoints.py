@@ -26,9 +26,11 @@ from services.enrollment.enrollments.schemas import (
     EnrollmentPublic,
     EnrollmentStatePublic,
     MoveRequest,
+    MyEnrollmentPublic,
     PauseRequest,
     PromoteRequest,
     RosterEntryPublic,
+    ScheduledSessionPublic,
     WaitingEntryPublic,
     to_public,
 )
@@ -150,12 +152,30 @@ async def list_my_enrollments(
     principal: CurrentPrincipal,
     limit: PageLimit = 50,
     offset: PageOffset = 0,
-) -> list[EnrollmentPublic]:
+) -> list[MyEnrollmentPublic]:
     """The signed-in person's enrollments (own and through their group), newest first, with
-    waiting-list positions and cancelled ones as history."""
+    waiting-list positions and cancelled ones as history; each with its offering's title and its
+    sessions' times, venue, room and meeting link."""
     me = await person_for(session, principal)
     rows = await repository.for_person(session, me.id, limit=limit, offset=offset)
-    return await present(session, rows, only_person=me.id)
+    shown = await present(session, rows, only_person=me.id)
+    held = {
+        e.id: {p.session_id for p in e.participants} | ({e.session_id} if e.session_id else set())
+        for e in shown
+    }
+    sessions = await repository.sessions_of(session, [s for ids in held.values() for s in ids])
+    titles = await repository.offering_titles(session, [e.offering_id for e in shown])
+    return [
+        MyEnrollmentPublic(
+            **e.model_dump(),
+            offering_title=titles.get(e.offering_id, ""),
+            sessions=sorted(
+                (ScheduledSessionPublic.model_validate(sessions[s]) for s in held[e.id] if s in sessions),
+                key=lambda scheduled: scheduled.starts_at,
+            ),
+        )
+        for e in shown
+    ]
 
 
 @router.get(

@@ -424,6 +424,27 @@ async def for_person(
     return list(result.scalars().all())
 
 
+async def sessions_of(
+    session: AsyncSession, session_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, SessionView]:
+    """The read model's sessions by id (no lock: for showing them)."""
+    ids = list(set(session_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(select(SessionView).where(uuid_in(col(SessionView.id), ids)))
+    return {row.id: row for row in rows.scalars()}
+
+
+async def offering_titles(session: AsyncSession, offering_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    ids = list(set(offering_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(OfferingView.id, OfferingView.title).where(uuid_in(col(OfferingView.id), ids))
+    )
+    return {row.id: row.title for row in rows}
+
+
 async def for_group(
     session: AsyncSession, group_id: uuid.UUID, *, limit: int, offset: int
 ) -> list[Enrollment]:

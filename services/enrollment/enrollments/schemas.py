@@ -106,6 +106,26 @@ class EnrollmentPublic(ReadModel):
     participants: list[ParticipationPublic]
 
 
+class ScheduledSessionPublic(ReadModel):
+    """When and where one session of an enrollment is, as the catalogue last said."""
+
+    id: uuid.UUID
+    starts_at: OsloDatetime
+    ends_at: OsloDatetime
+    venue: str | None
+    room: str | None
+    meeting_url: str | None = Field(description="Teams or other link for taking part online.")
+    status: str = Field(description="`scheduled`, `cancelled` or `completed`.")
+
+
+class MyEnrollmentPublic(EnrollmentPublic):
+    """An enrollment as its participant's list shows it: with what it is for and when and where, so a
+    page needs no call per row."""
+
+    offering_title: str
+    sessions: list[ScheduledSessionPublic] = Field(description="The sessions it holds places in, by time.")
+
+
 def to_public(
     enrollment: Enrollment, participants: Sequence[Participation], position: int | None
 ) -> EnrollmentPublic:

@@ -26,6 +26,8 @@ class ScheduledSession(ConsumedPayload):
     ends_at: datetime
     capacity: int
     venue: str | None = None
+    room: str | None = None
+    meeting_url: str | None = None
     status: str = "scheduled"
     enrollment_opens_at: datetime | None = None
     enrollment_closes_at: datetime | None = None
@@ -58,6 +60,8 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
         "ends_at": payload.ends_at,
         "capacity": payload.capacity,
         "venue": payload.venue,
+        "room": payload.room,
+        "meeting_url": payload.meeting_url,
         "status": payload.status,
         "enrollment_opens_at": payload.enrollment_opens_at,
         "enrollment_closes_at": payload.enrollment_closes_at,

@@ -24,6 +24,8 @@ class SessionView(TableBase, table=True):
     ends_at: datetime = Field(sa_type=DateTime(timezone=True))
     capacity: int
     venue: str | None = None
+    room: str | None = None
+    meeting_url: str | None = None
     status: str = "scheduled"
     enrollment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     enrollment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
