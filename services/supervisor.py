@@ -111,10 +111,20 @@ def _wait_ready(url: str, children: list[Child], timeout: float = 90.0) -> bool:
 def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
     """Run everything until a stop signal (`_STOP_SIGNALS`). `pg_dir`: where the embedded server keeps its
     data."""
+    from gateway.settings import GatewaySettings
     from services.cli import _migrate
     from services.demo import load_demo_data
     from services.kernel.devdb import DEFAULT_DATABASE, EmbeddedPostgres
 
+    gateway_settings = GatewaySettings()
+    addresses = [(s.name, s.settings_class().host, s.settings_class().port) for s in SERVICES]
+    taken = _taken([*addresses, ("gateway", gateway_settings.host, gateway_settings.port)])
+    if taken:  # before anything starts, PostgreSQL included
+        print(
+            f"port in use: {', '.join(taken)}; is another `make run` still running? Nothing started.",
+            file=sys.stderr,
+        )
+        return 1
     settings = PlatformSettings()
     embedded: EmbeddedPostgres | None = None
     if settings.database_url:
@@ -132,17 +142,6 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
     for stop_signal in _STOP_SIGNALS:
         signal.signal(stop_signal, request_stop)
     try:
-        from gateway.settings import GatewaySettings
-
-        gateway_settings = GatewaySettings()
-        addresses = [(s.name, s.settings_class().host, s.settings_class().port) for s in SERVICES]
-        taken = _taken([*addresses, ("gateway", gateway_settings.host, gateway_settings.port)])
-        if taken:
-            print(
-                f"port in use: {', '.join(taken)}; is another `make run` still running? Nothing started.",
-                file=sys.stderr,
-            )
-            return 1
         devkeys.ensure_dev_keys()
         asyncio.run(_migrate(database_url))
         if seed:
