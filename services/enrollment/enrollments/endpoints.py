@@ -87,7 +87,6 @@ async def _present_for(
             Forbidden,
             NotInDirectory,
             service.SessionNotFound,
-            asks.SessionNotYetKnown,
             service.OfferingNotFound,
             LeaderGroupNotFound,
             PersonNotFound,
