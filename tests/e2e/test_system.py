@@ -81,8 +81,8 @@ async def test_cross_service_flow_through_the_gateway(
         body: list[dict[str, Any]] = response.json()
         return body or None
 
-    await eventually(seat_counted, within=5)
-    [participant] = await eventually(participant_recorded, within=5)
+    await eventually(seat_counted, within=60)
+    [participant] = await eventually(participant_recorded, within=60)
     assert participant["person_id"] == str(person.id)
 
     # The request id travelled from the gateway into the event and the consumer's log context.
