@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.kernel.auth.tokens import OpsOnly
 from services.kernel.database import SessionDep, TransactionalRoute
@@ -74,8 +74,6 @@ class DeadLetterPublic(BaseModel):
 
 class ResetRequest(WriteModel):
     """Where to move the subscription: exactly one of `to`, `position`, `from_event_id`."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "end"}]})
 
     to: Literal["beginning", "end"] | None = Field(
         default=None, description="`beginning` replays all history; `end` skips everything published so far."
