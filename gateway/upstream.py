@@ -12,8 +12,10 @@ What the gateway relies on, kept here: the request goes out with exactly the hea
 User-Agent, Accept, Accept-Encoding or Content-Type of aiohttp's, no cookie jar) and one framing, the
 body's own Content-Length (never the client's Transfer-Encoding beside it); no redirects are followed;
 the body comes back as sent (not decompressed); and failures surface as the httpx errors `forward` maps
-to 503, 504 and 502. An idle connection the service closed is not reused, and an idempotent request that meets
-a keep-alive connection closed under it is sent once more on a new one (aiohttp does both).
+to 503, 504 and 502. An idle connection the service closed is not reused. An idempotent request whose
+connection closes or resets before any answer comes is sent again by aiohttp, and a safe one (GET, HEAD,
+OPTIONS) once more after that: a connection opened while a killed service's listener is still closing is
+accepted and then reset too, and only the next attempt learns that the service is not there (503).
 """
 
 from __future__ import annotations
@@ -40,6 +42,17 @@ def _failure(exc: BaseException) -> httpx.TransportError:
 
 
 _FAILURES = (aiohttp.ClientError, asyncio.TimeoutError)
+# Methods that change nothing: sent again when their connection broke with no answer on it.
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _broken(exc: BaseException) -> bool:
+    """The connection closed or was reset after the request went out (not: refused, or too slow)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    return isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
+
+
 # Headers that say how a body is delimited: set by aiohttp for the body it sends, never copied.
 _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 
@@ -103,23 +116,30 @@ class UpstreamTransport(httpx.AsyncBaseTransport):
             for k, v in request.headers.raw
             if k.lower() not in _FRAMING
         ]
-        try:
-            async with asyncio.timeout(until_answer):
-                response = await self._client().request(
-                    request.method,
-                    str(request.url),
-                    headers=headers,
-                    data=body or None,
-                    allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(
-                        total=None,
-                        connect=None if connect is None or pool is None else connect + pool,
-                        sock_connect=connect,
-                        sock_read=timeout.get("read"),
-                    ),
-                )
-        except _FAILURES as exc:
-            raise _failure(exc) from exc
+        # A safe request whose connection broke before any answer came (the service died under it) goes
+        # once more: the answer is then the service's, or that it is not there (503), not a 502.
+        attempts = 2 if request.method in _SAFE else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                async with asyncio.timeout(until_answer):
+                    response = await self._client().request(
+                        request.method,
+                        str(request.url),
+                        headers=headers,
+                        data=body or None,
+                        allow_redirects=False,
+                        timeout=aiohttp.ClientTimeout(
+                            total=None,
+                            connect=None if connect is None or pool is None else connect + pool,
+                            sock_connect=connect,
+                            sock_read=timeout.get("read"),
+                        ),
+                    )
+                break
+            except _FAILURES as exc:
+                if attempt < attempts and _broken(exc):
+                    continue
+                raise _failure(exc) from exc
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),

@@ -16,8 +16,9 @@ import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
 from services.kernel import database
@@ -103,6 +104,27 @@ async def eventually(
             detail = await describe() if describe else ""
             raise AssertionError(f"condition not met within {within}s {detail}")
         await asyncio.sleep(0.05)
+
+
+async def bus_state(engine: AsyncEngine) -> str:
+    """What the event bus looks like now, for a test whose consumer never caught up: every subscription's
+    position and error, the ordering fence, and the transactions that hold it."""
+    async with engine.connect() as connection:
+        subscriptions = await connection.execute(
+            sql("SELECT name, last_xid::text, last_id, attempts, last_error FROM eventbus.subscriptions")
+        )
+        fence = await connection.scalar(sql("SELECT pg_current_snapshot()::text"))
+        holders = await connection.execute(
+            sql(
+                "SELECT datname, application_name, state, backend_xid::text AS xid, xact_start, "
+                "left(query, 120) AS query FROM pg_stat_activity WHERE backend_xid IS NOT NULL"
+            )
+        )
+        newest = await connection.scalar(sql("SELECT max(id) FROM eventbus.events"))
+    lines = [f"newest event {newest}; snapshot {fence}"]
+    lines += [f"subscription {row._mapping}" for row in subscriptions]
+    lines += [f"transaction {row._mapping}" for row in holders]
+    return "\n".join(lines)
 
 
 def hr_id(text: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.contract import OPENAPI_DIR
 from services.kernel import database
 from tests.e2e.stack import Stack
-from tests.support import TokenFactory, create_leader, eventually
+from tests.support import TokenFactory, bus_state, create_leader, eventually
 
 
 async def test_cross_service_flow_through_the_gateway(
@@ -67,7 +67,7 @@ async def test_cross_service_flow_through_the_gateway(
 
     # The enrollment service learns the session from the catalogue's event. In the full suite the fuzz
     # test before this one leaves its consumers a backlog of generated sessions to work through first.
-    enrollment = await eventually(enrolled, within=60)
+    enrollment = await eventually(enrolled, within=60, describe=lambda: bus_state(engine))
     assert enrollment.status_code == 201, enrollment.text
 
     async def seat_counted() -> bool:

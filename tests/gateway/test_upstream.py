@@ -40,6 +40,35 @@ async def test_a_connection_the_service_closed_while_idle_is_not_reused() -> Non
     assert connections == 2
 
 
+async def test_a_safe_request_whose_service_died_under_it_is_sent_again() -> None:
+    """A service killed while it handles a GET leaves no answer, and a connection opened in that moment is
+    taken by the dying listener and then reset too. The GET goes out again until a connection is refused
+    (503) or answered; a POST is never repeated (502)."""
+    requests: list[bytes] = []
+
+    async def die_twice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        if len(requests) in {1, 2, 4}:
+            writer.transport.abort()  # a reset, with the request read and nothing answered
+            return
+        writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(die_twice, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    try:
+        async with httpx.AsyncClient(transport=UpstreamTransport(LIMITS)) as client:
+            assert (await client.get(url)).text == "ok"
+            assert [r.split(b" ")[0] for r in requests] == [b"GET"] * 3
+            with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+                await client.post(url, content=b"{}")
+            assert [r.split(b" ")[0] for r in requests] == [b"GET"] * 3 + [b"POST"]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_failures_surface_as_the_httpx_errors_the_gateway_maps() -> None:
     transport = UpstreamTransport(LIMITS)
     async with httpx.AsyncClient(transport=transport) as client:

@@ -128,7 +128,39 @@ async def test_reset_replays_from_the_beginning_or_from_an_event(
     assert listed.json()[0]["name"] == subscription.name
     async with sessionmaker() as session:
         last = (await session.execute(text("SELECT max(id) FROM eventbus.events"))).scalar_one()
-    assert listed.json()[0]["position"]["id"] == last
+    end = listed.json()[0]["position"]
+    assert end["id"] == last
+
+    # A position read back from the listing (a finished transaction) is taken as it is.
+    moved = await client.post(
+        f"/eventbus/subscriptions/{subscription.name}/reset",
+        json={"position": {"xid": end["xid"], "id": end["id"] - 1}},
+        headers=tokens.header("ops"),
+    )
+    assert moved.status_code == 200, moved.text
+    await drain(sessionmaker, subscription)
+    assert await handled(sessionmaker) == {first: 2, second: 3, third: 4}
+
+
+async def test_a_position_beyond_every_transaction_is_refused(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    ops_client: tuple[httpx.AsyncClient, Recorder],
+    tokens: TokenFactory,
+) -> None:
+    """A reset to an xid not yet handed out would skip every event until the counter got there."""
+    client, recorder = ops_client
+    subscription = recorder.subscription()
+    await register(sessionmaker, subscription)
+    response = await client.post(
+        f"/eventbus/subscriptions/{subscription.name}/reset",
+        json={"position": {"xid": "5929915426768026463", "id": 603}},
+        headers=tokens.header("ops"),
+    )
+    assert response.status_code == 422
+    assert response.json()["type"].endswith(":position-in-the-future")
+    [first] = await publish_pings(sessionmaker, 1)
+    await drain(sessionmaker, subscription)
+    assert await handled(sessionmaker) == {first: 1}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from services.kernel.problems import (
     Conflict,
     Forbidden,
     NotFound,
+    Problem,
     ProblemResponse,
     problem_response,
     problem_type,
@@ -91,6 +92,12 @@ class ResetRequest(WriteModel):
         return self
 
 
+class PositionInTheFuture(Problem):
+    status = 422
+    slug = "position-in-the-future"
+    title = "The position lies beyond every transaction so far"
+
+
 def _runtime(request: Request) -> EventBusRuntime:
     runtime: EventBusRuntime = request.app.state.eventbus
     return runtime
@@ -143,12 +150,15 @@ async def list_subscriptions(request: Request, session: SessionDep, _: OpsOnly) 
 @router.post(
     "/subscriptions/{name}/reset",
     summary="Move a subscription to replay from a position",
-    responses={404: NotFound.openapi()},
+    responses={404: NotFound.openapi(), 422: PositionInTheFuture.openapi()},
 )
 async def reset_subscription(
     name: str, body: ResetRequest, request: Request, session: SessionDep, _: OpsOnly
 ) -> SubscriptionPublic:
-    """Set the position; events after it are delivered again (handlers must tolerate replays)."""
+    """Set the position; events after it are delivered again (handlers must tolerate replays).
+
+    A position whose transaction id has not been handed out yet is refused: the subscription would skip
+    every event until the database's transaction counter reached it, silently."""
     subscription = _subscription(request, name)
     await repository.claim(session, subscription.name, wait=True)
     if body.to == "beginning":
@@ -157,6 +167,10 @@ async def reset_subscription(
         position = await repository.end_position(session)
     elif body.position is not None:
         position = Position(body.position.xid, body.position.id)
+        if not await repository.xid_handed_out(session, position.xid):
+            raise PositionInTheFuture(
+                f"No transaction {position.xid} has started yet; a position names one that has."
+            )
     else:
         found = await repository.position_before_event(session, body.from_event_id)
         if found is None:

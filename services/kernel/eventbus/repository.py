@@ -327,6 +327,15 @@ async def position_before_event(session: AsyncSession, event_id: Any) -> Positio
     return Position(row.xid, row.id - 1)
 
 
+async def xid_handed_out(session: AsyncSession, xid: str) -> bool:
+    """Whether a transaction id has been assigned (to any transaction, running or finished) by now."""
+    handed_out = await session.scalar(
+        text("SELECT CAST(CAST(:xid AS text) AS xid8) < pg_snapshot_xmax(pg_current_snapshot())"),
+        {"xid": xid},
+    )
+    return bool(handed_out)
+
+
 async def end_position(session: AsyncSession) -> Position:
     """The position after the last visible event: a reset there skips all history."""
     row = (
