@@ -99,7 +99,7 @@ async def test_session_enrollment_seats_and_participants_flow_through_events(
         response = await feedback.get(
             f"/sessions/{scheduled['id']}/participants", headers=tokens.header("coordinator")
         )
-        body: list[dict[str, Any]] = response.json()
+        body: list[dict[str, Any]] = response.json()["items"]
         return body or None
 
     [participant] = await eventually(participants)
@@ -108,9 +108,9 @@ async def test_session_enrollment_seats_and_participants_flow_through_events(
     assert participant["enrollment_id"] == enrolled.json()["id"]
 
     mine = await enrollment.get("/enrollments/mine", headers=ola_headers)
-    assert [e["id"] for e in mine.json()] == [enrolled.json()["id"]]
+    assert [e["id"] for e in mine.json()["items"]] == [enrolled.json()["id"]]
     # What the list needs to show without a call per row: what it is, when and where.
-    [shown] = mine.json()
+    [shown] = mine.json()["items"]
     assert shown["offering_title"] == "Temasamling: Effektive ledergrupper – æøå"
     [held] = shown["sessions"]
     assert (held["id"], held["starts_at"], held["ends_at"]) == (
@@ -203,7 +203,7 @@ async def test_enrollment_refusals(
     # Someone else's enrollment is invisible to a plain user, visible to a coordinator.
     [kari_enrollment] = (
         await enrollment.get("/enrollments/mine", headers=tokens.header(email="kari@etat.oslo.kommune.no"))
-    ).json()
+    ).json()["items"]
     async with sessionmaker() as session, session.begin():
         await create_leader(session, "per@etat.oslo.kommune.no")
     peek = await enrollment.get(

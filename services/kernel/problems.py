@@ -374,6 +374,7 @@ def _document_problem_media_type(app: FastAPI) -> None:
         for item in document.get("paths", {}).values():
             for method, operation in item.items():
                 _declare_forbidden(operation)
+                _declare_invalid_cursor(operation)
                 _declare_kernel_answers(operation, writes=method in {"post", "put", "patch", "delete"})
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
@@ -426,6 +427,19 @@ def _declare_forbidden(operation: dict[str, Any]) -> None:
     forbidden = f"{Forbidden.title} (`{problem_type(Forbidden.slug)}`): needs the role {' or '.join(roles)}"
     operation.setdefault("responses", {})
     _declare(operation, 403, forbidden, problem_type(Forbidden.slug))
+
+
+def _declare_invalid_cursor(operation: dict[str, Any]) -> None:
+    """A list that takes a `cursor` (`kernel.paging`) answers 400 `invalid-cursor` to one it did not
+    give out: declared from the parameter that brings the check."""
+    parameters = operation.get("parameters", []) if isinstance(operation, dict) else []
+    if any(p.get("name") == "cursor" and p.get("in") == "query" for p in parameters):
+        _declare(
+            operation,
+            400,
+            f"Invalid cursor (`{problem_type('invalid-cursor')}`)",
+            problem_type("invalid-cursor"),
+        )
 
 
 def install_problem_handlers(app: FastAPI) -> None:

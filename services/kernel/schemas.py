@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -68,8 +67,5 @@ def oslo_iso(value: datetime) -> str:
 OsloDatetime = Annotated[AwareDatetime, PlainSerializer(oslo_iso, return_type=str, when_used="json")]
 
 
-# Paging, the same everywhere: at most 500 rows a page, offsets within what a person could page through.
-PageLimit = Annotated[int, Query(ge=1, le=500, description="Rows per page (at most 500).")]
-PageOffset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")]
 # A bigint key as it may appear in a path or body: larger numbers are refused (422), not passed to SQL.
 BigIntId = Annotated[int, Field(ge=0, le=BIGINT_MAX)]

@@ -187,14 +187,14 @@ async def test_a_patch_that_changes_nothing_keeps_the_etag_and_writes_no_history
     unchanged = await catalog.patch(path, json=same, headers={**coordinator, "If-Match": '"v1"'})
     assert unchanged.status_code == 200
     assert unchanged.headers["etag"] == '"v1"'
-    assert [h["action"] for h in (await catalog.get(f"{path}/history", headers=coordinator)).json()] == [
-        "created"
-    ]
+    assert [
+        h["action"] for h in (await catalog.get(f"{path}/history", headers=coordinator)).json()["items"]
+    ] == ["created"]
     changed = await catalog.patch(
         path, json={**same, "summary": "Nytt."}, headers={**coordinator, "If-Match": '"v1"'}
     )
     assert changed.headers["etag"] == '"v2"'
-    history = (await catalog.get(f"{path}/history", headers=coordinator)).json()
+    history = (await catalog.get(f"{path}/history", headers=coordinator)).json()["items"]
     assert history[0]["details"] == {"fields": ["summary"]}  # only what differed
 
     [session] = [await schedule(catalog, tokens, offering["id"])]
@@ -218,7 +218,7 @@ async def test_history_records_who_and_when(catalog: httpx.AsyncClient, tokens: 
         headers={**per, "If-Match": '"v1"'},
     )
     await catalog.post(f"/offerings/{offering['id']}/publish", headers=kari)
-    history = (await catalog.get(f"/offerings/{offering['id']}/history", headers=per)).json()
+    history = (await catalog.get(f"/offerings/{offering['id']}/history", headers=per)).json()["items"]
     assert [h["action"] for h in history] == ["published", "updated", "created"]
     assert history[1]["details"] == {"fields": ["summary", "themes"]}
     assert history[1]["actor_oid"] != history[2]["actor_oid"]
@@ -234,7 +234,10 @@ async def test_archived_offerings_stay_readable_to_coordinators_and_take_no_chan
     assert archived.json()["status"] == "archived"
     assert (await catalog.get(f"/offerings/{offering['id']}", headers=tokens.header())).status_code == 404
     assert (await catalog.get(f"/offerings/{offering['id']}", headers=coordinator)).status_code == 200
-    assert len((await catalog.get(f"/offerings/{offering['id']}/history", headers=coordinator)).json()) >= 3
+    assert (
+        len((await catalog.get(f"/offerings/{offering['id']}/history", headers=coordinator)).json()["items"])
+        >= 3
+    )
     edit = await catalog.patch(
         f"/offerings/{offering['id']}", json={"title": "x"}, headers={**coordinator, "If-Match": "*"}
     )
@@ -265,7 +268,9 @@ async def test_new_kinds_and_themes_are_data(catalog: httpx.AsyncClient, tokens:
     assert (await catalog.post("/themes", json=theme, headers=coordinator)).status_code == 201
     offering = await create_offering(catalog, tokens, kind_code="mentoring", themes=["baerekraft"])
     assert offering.json()["themes"] == ["baerekraft"]
-    codes = [k["code"] for k in (await catalog.get("/offering-kinds", headers=tokens.header())).json()]
+    codes = [
+        k["code"] for k in (await catalog.get("/offering-kinds", headers=tokens.header())).json()["items"]
+    ]
     assert codes[:6] == [
         "theme-gathering",
         "reflection-group",

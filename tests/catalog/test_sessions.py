@@ -108,7 +108,7 @@ async def test_programme_series_keeps_local_time_across_summer_time(
     ]
     assert {s["ends_at"][11:16] for s in sessions} == {"12:30"}
     listed = await catalog.get(f"/offerings/{programme['id']}/sessions", headers=tokens.header("coordinator"))
-    assert [s["position"] for s in listed.json()] == [1, 2, 3, 4, 5, 6]
+    assert [s["position"] for s in listed.json()["items"]] == [1, 2, 3, 4, 5, 6]
 
 
 async def test_reschedule_keeps_the_session_and_raises_the_sequence(
@@ -151,7 +151,7 @@ async def test_reschedule_keeps_the_session_and_raises_the_sequence(
     )
     assert datetime.fromisoformat(rescheduled["starts_at"]) == datetime(2027, 2, 26, 7, 30, tzinfo=UTC)
     assert rescheduled["reason"] == "Bystyremøte"
-    history = (await catalog.get(f"/offerings/{offering['id']}/history", headers=coordinator)).json()
+    history = (await catalog.get(f"/offerings/{offering['id']}/history", headers=coordinator)).json()["items"]
     assert history[0]["action"] == "session-rescheduled"
     assert history[0]["details"]["pulled_back_to_start"] == ["enrollment_closes_at", "cancellation_deadline"]
 

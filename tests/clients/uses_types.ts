@@ -21,3 +21,15 @@ export function refusal(problem: Refused): string {
 export function groupCount(round: Round): number {
   return round.groups.length;
 }
+
+type Mine = paths["/api/v1/enrollment/enrollments/mine"]["get"];
+type MinePage = Mine["responses"][200]["content"]["application/json"];
+type MineQuery = NonNullable<Mine["parameters"]["query"]>;
+
+export function nextPage(page: MinePage): MineQuery | null {
+  return page.next_cursor === null ? null : { cursor: page.next_cursor, limit: 100 };
+}
+
+export function titles(page: MinePage): string[] {
+  return page.items.map((enrollment) => enrollment.offering_title);
+}

@@ -27,7 +27,7 @@ async def _ok(response: httpx.Response, status: int = 200) -> Any:
 async def _invitation(client: httpx.AsyncClient, headers: dict[str, str], kind: str) -> dict[str, Any]:
     async def find() -> dict[str, Any] | None:
         mine = await _ok(await client.get(f"{API}/feedback/invitations/mine", headers=headers))
-        return next((i for i in mine if i["kind"] == kind), None)
+        return next((i for i in mine["items"] if i["kind"] == kind), None)
 
     return await eventually(find, within=30)
 
@@ -180,7 +180,7 @@ async def test_a_leader_group_programme_with_feedback_through_the_gateway(
     roster = await _ok(
         await client.get(f"{API}/enrollment/sessions/{sessions[0]}/roster", headers=coordinator)
     )
-    marks = {"records": [{"person_id": r["person_id"], "attendance": "attended"} for r in roster]}
+    marks = {"records": [{"person_id": r["person_id"], "attendance": "attended"} for r in roster["items"]]}
     for session_id in sessions:
         await _ok(
             await client.put(

@@ -68,7 +68,7 @@ async def test_a_burst_is_decided_in_few_transactions_in_arrival_order_without_o
         sessionmaker, "SELECT seats_confirmed FROM enrollment.sessions WHERE id = :s", s=course.id
     )
     assert counted == SEATS
-    listed = (await enrollment.get(f"/sessions/{course.id}/waiting-list", headers=headers)).json()
+    listed = (await enrollment.get(f"/sessions/{course.id}/waiting-list", headers=headers)).json()["items"]
     assert [entry["enrollment"]["id"] for entry in listed] == [str(row.id) for row in stored[SEATS:]]
 
 

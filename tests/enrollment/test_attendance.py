@@ -84,7 +84,7 @@ async def test_attendance_leads_to_completion_by_the_rule_and_corrections_withdr
     await mark(enrollment, world, sessions[1].id, {ola: "absent"})
     later = await feed_when(enrollment, world, page["next_cursor"], items=1)
     assert [(i["person_id"], i["change"]) for i in later["items"]] == [(str(ola), "withdrawn")]
-    mine = (await enrollment.get("/completions/mine", headers=world.as_(world.leader))).json()
+    mine = (await enrollment.get("/completions/mine", headers=world.as_(world.leader))).json()["items"]
     assert [(c["status"], c["attended_sessions"]) for c in mine] == [("withdrawn", 1)]
 
     topics = [

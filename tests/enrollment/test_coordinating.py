@@ -114,19 +114,19 @@ async def test_moving_an_entry_writes_only_that_entry_and_the_list_pages(
     line = ids[1:]  # six waiting, in arrival order
 
     async def listed() -> list[str]:
-        pages = [
-            (
-                await enrollment.get(
-                    f"/sessions/{course.id}/waiting-list",
-                    params={"limit": 4, "offset": offset},
-                    headers=headers,
-                )
-            ).json()
-            for offset in (0, 4)
-        ]
-        positions = [entry["position"] for page in pages for entry in page]
-        assert positions == list(range(1, len(positions) + 1))
-        return [entry["enrollment"]["id"] for page in pages for entry in page]
+        first = (
+            await enrollment.get(f"/sessions/{course.id}/waiting-list", params={"limit": 4}, headers=headers)
+        ).json()
+        second = (
+            await enrollment.get(
+                f"/sessions/{course.id}/waiting-list",
+                params={"limit": 4, "cursor": first["next_cursor"]},
+                headers=headers,
+            )
+        ).json()
+        entries = [*first["items"], *second["items"]]
+        assert [entry["position"] for entry in entries] == list(range(1, len(entries) + 1))
+        return [entry["enrollment"]["id"] for entry in entries]
 
     assert await listed() == line
     for moving, to, expected in (
@@ -142,7 +142,7 @@ async def test_moving_an_entry_writes_only_that_entry_and_the_list_pages(
         after = await _ranks(sessionmaker, course.id)
         assert {k for k in after if after[k] != before[k]} == {moving}
         assert await listed() == expected
-    history = (await enrollment.get(f"/enrollments/{line[5]}/history", headers=headers)).json()
+    history = (await enrollment.get(f"/enrollments/{line[5]}/history", headers=headers)).json()["items"]
     assert [(h["details"]["from"], h["details"]["to"]) for h in history if h["action"] == "moved"] == [
         (6, 1),
         (1, 6),

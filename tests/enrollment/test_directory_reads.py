@@ -66,10 +66,14 @@ async def test_people_read_themselves_and_coordinators_read_everyone(
     assert (await enrollment.get("/people", headers=member)).status_code == 403
     found = (
         await enrollment.get("/people", params={"q": "50%_"}, headers=tokens.header("coordinator"))
-    ).json()
+    ).json()["items"]
     assert [p["name"] for p in found] == ["Kari 50%_Berg"]  # % and _ are literal
     assert (
-        len((await enrollment.get("/people", params={"q": "%"}, headers=tokens.header("coordinator"))).json())
+        len(
+            (await enrollment.get("/people", params={"q": "%"}, headers=tokens.header("coordinator"))).json()[
+                "items"
+            ]
+        )
         == 1
     )
 
@@ -78,13 +82,17 @@ async def test_a_top_leader_reads_their_own_group_and_nobody_else_does(
     enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     ids = await build(sessionmaker)
-    [mine] = (await enrollment.get("/leader-groups/mine", headers=tokens.header(email=LEADER))).json()
+    [mine] = (await enrollment.get("/leader-groups/mine", headers=tokens.header(email=LEADER))).json()[
+        "items"
+    ]
     assert mine["id"] == ids["group"]
     assert [(m["name"], m["role_title"]) for m in mine["members"]] == [
         ("Kari 50%_Berg", None),
         ("Ola Hansen", "Bydelsdirektør"),
     ]
-    assert (await enrollment.get("/leader-groups/mine", headers=tokens.header(email=MEMBER))).json() == []
+    assert (await enrollment.get("/leader-groups/mine", headers=tokens.header(email=MEMBER))).json()[
+        "items"
+    ] == []
     path = f"/leader-groups/{ids['group']}"
     assert (await enrollment.get(path, headers=tokens.header(email=LEADER))).status_code == 200
     assert (await enrollment.get(path, headers=tokens.header(email=MEMBER))).status_code == 404
@@ -92,7 +100,7 @@ async def test_a_top_leader_reads_their_own_group_and_nobody_else_does(
     assert (await enrollment.get(path, headers=tokens.header("coordinator"))).status_code == 200
     listed = (
         await enrollment.get("/leader-groups", params={"q": "alna"}, headers=tokens.header("coordinator"))
-    ).json()
+    ).json()["items"]
     assert [g["name"] for g in listed] == ["Toppledergruppen Alna"]
 
 
@@ -104,7 +112,7 @@ async def test_org_units_are_searchable_by_every_employee(
         await enrollment.get(
             "/org-units", params={"q": "alna", "kind": "city-district"}, headers=tokens.header()
         )
-    ).json()
+    ).json()["items"]
     assert [u["name"] for u in units] == ["Bydel Alna"]
     assert (
         await enrollment.get("/org-units", params={"kind": "castle"}, headers=tokens.header())

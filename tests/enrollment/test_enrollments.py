@@ -147,7 +147,7 @@ async def test_a_group_is_confirmed_whole_or_waits_whole_and_the_list_is_promote
     assert promoted[-1]["session_seats_confirmed"] == 6
     history = (
         await enrollment.get(f"/enrollments/{group['id']}/history", headers=world.as_(world.leader))
-    ).json()
+    ).json()["items"]
     assert [(h["action"], h["actor_oid"]) for h in history] == [
         ("waitlisted", world.leader.entra_oid),
         ("promoted", "system"),
@@ -176,7 +176,7 @@ async def test_simultaneous_requests_never_overbook_and_the_rest_wait_in_arrival
     assert await seats(sessionmaker, course.id) == 10
     waiting = (
         await enrollment.get(f"/sessions/{course.id}/waiting-list", headers=coordinator(world.tokens))
-    ).json()
+    ).json()["items"]
     assert [w["position"] for w in waiting] == list(range(1, 31))
     # Each newcomer joined the end of the line: the position it was told is where it still stands.
     told = {b["id"]: b["waitlist_position"] for b in bodies if b["status"] == "waitlisted"}
@@ -233,7 +233,7 @@ async def test_a_programme_is_taken_whole_with_a_place_in_every_session(
     assert (theirs["status"], theirs["waitlist_position"]) == ("waitlisted", 1)
     waiting = (
         await enrollment.get(f"/sessions/{sessions[0].id}/waiting-list", headers=coordinator(world.tokens))
-    ).json()
+    ).json()["items"]
     assert [w["enrollment"]["id"] for w in waiting] == [theirs["id"]]
     one_session = await enroll(enrollment, world.as_(world.leader), 409, session_id=sessions[0].id)
     assert one_session["type"] == "urn:problem:programme-taken-whole"
@@ -335,7 +335,7 @@ async def test_coordinators_reorder_promote_over_capacity_and_remove_with_who_wh
         headers=desk,
     )
     assert moved.json()["waitlist_position"] == 1
-    waiting = (await enrollment.get(f"/sessions/{course.id}/waiting-list", headers=desk)).json()
+    waiting = (await enrollment.get(f"/sessions/{course.id}/waiting-list", headers=desk)).json()["items"]
     assert [w["enrollment"]["id"] for w in waiting] == [entries[3]["id"], entries[1]["id"], entries[2]["id"]]
     promoted = await enrollment.post(
         f"/enrollments/{entries[2]['id']}/promote", json={"reason": "Foredragsholder"}, headers=desk
@@ -356,7 +356,7 @@ async def test_coordinators_reorder_promote_over_capacity_and_remove_with_who_wh
 
     oid = person_oid("konsulent@uke.oslo.kommune.no")
     history = {
-        e["id"]: (await enrollment.get(f"/enrollments/{e['id']}/history", headers=desk)).json()
+        e["id"]: (await enrollment.get(f"/enrollments/{e['id']}/history", headers=desk)).json()["items"]
         for e in entries
     }
     assert [(h["action"], h["actor_oid"], h["reason"]) for h in history[entries[3]["id"]]][1:] == [
@@ -383,14 +383,14 @@ async def test_who_sees_what(
     theirs = await enroll(enrollment, world.as_(world.other_leader), session_id=course.id)
     kari = world.members[0]
 
-    mine = (await enrollment.get("/enrollments/mine", headers=world.as_(kari))).json()
+    mine = (await enrollment.get("/enrollments/mine", headers=world.as_(kari))).json()["items"]
     assert [m["id"] for m in mine] == [ours["id"]]
     assert [p["person_id"] for p in mine[0]["participants"]] == [str(kari.id)]
     leader_view = (await enrollment.get(f"/enrollments/{ours['id']}", headers=world.as_(world.leader))).json()
     assert len(leader_view["participants"]) == 4
     group_view = (
         await enrollment.get(f"/leader-groups/{world.group.id}/enrollments", headers=world.as_(world.leader))
-    ).json()
+    ).json()["items"]
     assert [g["id"] for g in group_view] == [ours["id"]]
     for path in (f"/enrollments/{theirs['id']}", f"/leader-groups/{world.other_group.id}/enrollments"):
         assert (await enrollment.get(path, headers=world.as_(world.leader))).status_code == 404
@@ -424,7 +424,9 @@ async def test_who_sees_what(
     ):
         assert (await enrollment.get(path, headers=world.as_(world.leader))).status_code == 403
 
-    roster = (await enrollment.get(f"/sessions/{course.id}/roster", headers=coordinator(world.tokens))).json()
+    roster = (
+        await enrollment.get(f"/sessions/{course.id}/roster", headers=coordinator(world.tokens))
+    ).json()["items"]
     assert sorted(r["name"] for r in roster) == ["Ivar", "Kari", "Liv", "Ola", "Per"]
     exported = await enrollment.get(f"/sessions/{course.id}/roster.csv", headers=coordinator(world.tokens))
     assert exported.headers["content-type"].startswith("text/csv")

@@ -75,7 +75,7 @@ async def test_records_may_arrive_in_any_order(
         enrollment, tokens, "org-units", [unit("alna", kind="city-district", parent_external_id="oslo")]
     )
     pending = await enrollment.get("/directory/pending-references", headers=tokens.header("ops"))
-    assert sorted((p["record"], p["reference"], p["missing"]) for p in pending.json()) == [
+    assert sorted((p["record"], p["reference"], p["missing"]) for p in pending.json()["items"]) == [
         ("org-unit", "parent", "oslo"),
         ("person", "manager", "E00001"),
     ]

@@ -152,7 +152,7 @@ async def test_a_coordinator_forms_shapes_and_confirms_groups(
     mine = await _ok(
         await enrollment.get("/reflection-groups/mine", headers=tokens.header(email=leaders[0].email))
     )
-    (group,) = mine
+    (group,) = mine["items"]
     assert group["group"] == where[a]
     assert group["offering_title"] == "Refleksjonsgrupper 2027"
     assert {m["person_id"] for m in group["members"]} == {p for p, n in where.items() if n == where[a]}
@@ -189,7 +189,7 @@ async def test_late_changes_after_confirmation_move_as_few_as_possible(
         )
         await _ok(
             await enrollment.post(
-                f"/enrollments/{mine[0]['id']}/cancel",
+                f"/enrollments/{mine['items'][0]['id']}/cancel",
                 json={},
                 headers=tokens.header(
                     email=next(p.email for p in leaders if str(p.id) == member["person_id"])
@@ -222,7 +222,7 @@ async def test_late_changes_after_confirmation_move_as_few_as_possible(
     mine = await _ok(
         await enrollment.get("/reflection-groups/mine", headers=tokens.header(email=newcomer.email))
     )
-    assert mine[0]["group"] == 1
+    assert mine["items"][0]["group"] == 1
 
 
 async def test_only_reflection_offerings_and_coordinators(
@@ -259,4 +259,4 @@ async def test_only_reflection_offerings_and_coordinators(
     assert missing.status_code == 404
     assert (
         await enrollment.get("/reflection-groups/mine", headers=tokens.header(email=leaders[1].email))
-    ).json() == []
+    ).json()["items"] == []

@@ -181,7 +181,7 @@ async def invitation(
     async def find() -> dict[str, Any] | None:
         response = await feedback.get("/invitations/mine", headers=as_(tokens, respondent))
         assert response.status_code == 200, response.text
-        found = [i for i in response.json() if kind is None or i["kind"] == kind]
+        found = [i for i in response.json()["items"] if kind is None or i["kind"] == kind]
         return found[0] if found else None
 
     return await eventually(find)

@@ -78,7 +78,7 @@ async def test_answers_cannot_be_tied_to_people_through_the_database_or_the_api(
     sizes = await rows(sessionmaker, "SELECT DISTINCT octet_length(sealed) FROM feedback.ballots")
     assert len(sizes) == 1
 
-    (survey,) = (await feedback.get("/surveys", headers=coordinator(tokens))).json()
+    (survey,) = (await feedback.get("/surveys", headers=coordinator(tokens))).json()["items"]
     await close(feedback, tokens, survey["id"])
 
     released = await rows(

@@ -42,7 +42,8 @@ async def _survey(
         response = await feedback.get(
             "/surveys", params={"kind": kind, "leader_group_id": str(group_id)}, headers=coordinator(tokens)
         )
-        return response.json()[0] if response.json() else None
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items[0] if items else None
 
     return await eventually(find)
 
@@ -126,7 +127,7 @@ async def test_baseline_and_follow_up_compared_per_dimension(
 
     # One baseline and one follow-up, however many places and completions arrived.
     surveys = await feedback.get("/surveys", headers=coordinator(tokens))
-    assert sorted(s["kind"] for s in surveys.json()) == ["baseline", "follow-up"]
+    assert sorted(s["kind"] for s in surveys.json()["items"]) == ["baseline", "follow-up"]
 
 
 async def test_under_the_threshold_the_comparison_shows_counts_only(
@@ -174,7 +175,7 @@ async def test_only_a_group_enrolled_in_a_programme_gets_a_baseline_and_follow_u
     marker = place(leader, uuid.uuid4(), group_id)
     await emit(sessionmaker, marker)
     await _survey(feedback, tokens, "baseline", group_id)
-    surveys = (await feedback.get("/surveys", headers=coordinator(tokens))).json()
+    surveys = (await feedback.get("/surveys", headers=coordinator(tokens))).json()["items"]
     assert [(s["kind"], s["offering_id"]) for s in surveys] == [("baseline", str(marker.offering_id))]
     found = await invitation(feedback, tokens, leader, "baseline")
     assert found["title"].startswith("Egenevaluering før programmet")

@@ -51,7 +51,7 @@ async def _evaluate(
     surveys = await feedback.get(
         "/surveys", params={"session_id": str(session_id)}, headers=coordinator(tokens)
     )
-    survey_id: str = surveys.json()[0]["id"]
+    survey_id: str = surveys.json()["items"][0]["id"]
     await close(feedback, tokens, survey_id)
     return session_id, survey_id
 

@@ -34,7 +34,7 @@ async def test_shipped_templates_cover_the_leader_group_themes(
 ) -> None:
     response = await feedback.get("/survey-templates", headers=coordinator(tokens))
     assert response.status_code == 200, response.text
-    templates = {t["key"]: t for t in response.json()}
+    templates = {t["key"]: t for t in response.json()["items"]}
     assert set(templates) == {"session-evaluation", "leader-group-self-evaluation"}
     dimensions = {q.get("dimension") for q in templates["leader-group-self-evaluation"]["questions"]}
     assert set(DIMENSIONS) <= dimensions
@@ -90,7 +90,7 @@ async def test_a_published_version_never_changes(feedback: httpx.AsyncClient, to
     assert kept.json()["title"] == "Puls"
     assert kept.json()["questions"][0]["text"] == "Hvordan går det?"
     versions = await feedback.get("/survey-templates/pulse/versions", headers=headers)
-    assert [v["version"] for v in versions.json()] == [2, 1]
+    assert [v["version"] for v in versions.json()["items"]] == [2, 1]
 
     retyped = {
         "title": "Puls",
@@ -123,12 +123,12 @@ async def test_attendance_opens_the_session_evaluation_for_those_who_attended(
     assert not found["answered"]
     assert [q["key"] for q in found["questions"]][:3] == ["useful", "relevant", "collaboration"]
     absent = await feedback.get("/invitations/mine", headers=as_(tokens, alna[3]))
-    assert absent.json() == []
+    assert absent.json()["items"] == []
 
     surveys = await feedback.get(
         "/surveys", params={"session_id": str(session_id)}, headers=coordinator(tokens)
     )
-    (survey,) = surveys.json()
+    (survey,) = surveys.json()["items"]
     assert survey["kind"] == "session-evaluation"
     assert survey["invited"] == 3
     assert survey["opened_by"] == "system"
@@ -141,11 +141,11 @@ async def test_attendance_opens_the_session_evaluation_for_those_who_attended(
     async def corrected() -> bool:
         current = await feedback.get(f"/surveys/{survey['id']}", headers=coordinator(tokens))
         mine = await feedback.get("/invitations/mine", headers=as_(tokens, alna[2]))
-        return bool(current.json()["invited"] == 3 and mine.json() == [])
+        return bool(current.json()["invited"] == 3 and mine.json()["items"] == [])
 
     await eventually(corrected)
     await invitation(feedback, tokens, alna[3], "session-evaluation")
-    assert len((await feedback.get("/surveys", headers=coordinator(tokens))).json()) == 1
+    assert len((await feedback.get("/surveys", headers=coordinator(tokens))).json()["items"]) == 1
 
 
 async def test_one_answer_per_invitation_and_clear_errors(
@@ -189,17 +189,17 @@ async def test_one_answer_per_invitation_and_clear_errors(
     again = await feedback.post(url, json={"answers": SESSION_ANSWERS}, headers=as_(tokens, alna[0]))
     assert again.status_code == 409
     assert again.json()["type"].endswith("already-answered")
-    assert (await feedback.get("/invitations/mine", headers=as_(tokens, alna[0]))).json() == []
+    assert (await feedback.get("/invitations/mine", headers=as_(tokens, alna[0]))).json()["items"] == []
     history = await feedback.get(
         "/invitations/mine", params={"include_answered": "true"}, headers=as_(tokens, alna[0])
     )
-    assert [i["answered"] for i in history.json()] == [True]
+    assert [i["answered"] for i in history.json()["items"]] == [True]
 
     await close(feedback, tokens, mine["survey_id"])
     other = await feedback.get(
         "/invitations/mine", params={"include_answered": "true"}, headers=as_(tokens, alna[1])
     )
-    (closed,) = other.json()
+    (closed,) = other.json()["items"]
     assert closed["open"] is False
     after = await feedback.post(
         f"/invitations/{closed['id']}/response",
@@ -220,7 +220,7 @@ async def test_surveys_close_when_their_time_runs_out(
     await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=alna[:5])
     for person in alna[:5]:
         await answer(feedback, tokens, person, SESSION_ANSWERS)
-    survey_id = (await feedback.get("/surveys", headers=coordinator(tokens))).json()[0]["id"]
+    survey_id = (await feedback.get("/surveys", headers=coordinator(tokens))).json()["items"][0]["id"]
     soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     moved = await feedback.patch(
         f"/surveys/{survey_id}", json={"open_until": soon}, headers=coordinator(tokens)
@@ -322,7 +322,7 @@ async def test_closing_under_another_ballot_key_changes_nothing(
     alna = crowd["alna"]
     await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=alna[:2])
     await answer(feedback, tokens, alna[0], SESSION_ANSWERS)
-    survey_id = (await feedback.get("/surveys", headers=coordinator(tokens))).json()[0]["id"]
+    survey_id = (await feedback.get("/surveys", headers=coordinator(tokens))).json()["items"][0]["id"]
     rotated = {**feedback_settings, "ballot_key": base64.urlsafe_b64encode(bytes(32)).decode()}
     async with running(create_app(FeedbackSettings(**rotated))) as other:
         refused = await other.post(f"/surveys/{survey_id}/close", headers=coordinator(tokens))

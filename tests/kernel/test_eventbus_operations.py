@@ -65,7 +65,7 @@ async def test_always_failing_event_is_dead_lettered_and_later_events_flow(
     assert await handled(sessionmaker) == {after: 1}
     response = await client.get("/eventbus/dead-letters", headers=tokens.header("ops"))
     assert response.status_code == 200
-    [letter] = response.json()
+    [letter] = response.json()["items"]
     assert letter["event"]["event_id"] == str(poison)
     assert letter["attempts"] == FAST.max_attempts
     assert "RuntimeError: boom on 13" in letter["error"]
@@ -84,7 +84,7 @@ async def test_always_failing_event_is_dead_lettered_and_later_events_flow(
     assert retried.json()["resolved_at"] is not None
     assert await handled(sessionmaker) == {after: 1, poison: 1}
     open_letters = await client.get("/eventbus/dead-letters", headers=tokens.header("ops"))
-    assert open_letters.json() == []
+    assert open_letters.json()["items"] == []
     again = await client.post(f"/eventbus/dead-letters/{letter['id']}/retry", headers=tokens.header("ops"))
     assert again.status_code == 409
 
@@ -125,10 +125,10 @@ async def test_reset_replays_from_the_beginning_or_from_an_event(
     assert await handled(sessionmaker) == {first: 2, second: 3, third: 3}
 
     listed = await client.get("/eventbus/subscriptions", headers=tokens.header("ops"))
-    assert listed.json()[0]["name"] == subscription.name
+    assert listed.json()["items"][0]["name"] == subscription.name
     async with sessionmaker() as session:
         last = (await session.execute(text("SELECT max(id) FROM eventbus.events"))).scalar_one()
-    end = listed.json()[0]["position"]
+    end = listed.json()["items"][0]["position"]
     assert end["id"] == last
 
     # A position read back from the listing (a finished transaction) is taken as it is.

@@ -69,7 +69,7 @@ async def test_the_feedback_service_runs_under_its_own_role(
         coordinator = tokens.header("coordinator")
         templates = await client.get("/survey-templates", headers=coordinator)
         assert templates.status_code == 200
-        assert len(templates.json()) == 2
+        assert len(templates.json()["items"]) == 2
         created = await client.post(
             "/survey-templates",
             json={
@@ -82,4 +82,4 @@ async def test_the_feedback_service_runs_under_its_own_role(
         assert created.status_code == 201, created.text
         subscriptions = await client.get("/eventbus/subscriptions", headers=tokens.header("ops"))
         assert subscriptions.status_code == 200
-        assert {s["name"] for s in subscriptions.json()} >= {"feedback.surveys"}
+        assert {s["name"] for s in subscriptions.json()["items"]} >= {"feedback.surveys"}

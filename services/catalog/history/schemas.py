@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from services.kernel.paging import Page
 from services.kernel.schemas import OsloDatetime, ReadModel
 
 
@@ -16,3 +17,7 @@ class OfferingChangePublic(ReadModel):
     actor_oid: str
     at: OsloDatetime
     details: dict[str, Any]
+
+
+class OfferingChangePage(Page[OfferingChangePublic]):
+    """A page of an offering's change history."""

@@ -9,19 +9,21 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from services.catalog.history import repository as history
-from services.catalog.history.schemas import OfferingChangePublic
+from services.catalog.history.schemas import OfferingChangePage, OfferingChangePublic
 from services.catalog.offerings import repository, service
 from services.catalog.offerings.schemas import (
     OfferingCreate,
     OfferingKindCreate,
+    OfferingKindPage,
     OfferingKindPublic,
     OfferingPublic,
     OfferingUpdate,
     ThemeCreate,
+    ThemePage,
     ThemePublic,
 )
 from services.catalog.sessions import repository as sessions_repository
-from services.catalog.sessions.schemas import SessionPublic
+from services.catalog.sessions.schemas import SessionPage, SessionPublic
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import (
@@ -31,8 +33,8 @@ from services.kernel.etags import (
     require_if_match,
     version_etag,
 )
+from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, Problem, responses_for
-from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(route_class=TransactionalRoute, tags=["offerings"], responses=COMMON_RESPONSES)
 ETAG_HEADER = {"ETag": {"description": "Strong tag of this version; send it back in If-Match to edit."}}
@@ -52,13 +54,13 @@ def offering_response(request: Request, offering: OfferingPublic, status_code: i
     return response
 
 
-@router.get("/offering-kinds", summary="List offering kinds", response_model=list[OfferingKindPublic])
-async def list_offering_kinds(request: Request, session: SessionDep, _: CurrentPrincipal) -> Response:
+@router.get("/offering-kinds", summary="List offering kinds", response_model=OfferingKindPage)
+async def list_offering_kinds(
+    request: Request, session: SessionDep, _: CurrentPrincipal, paging: Paging
+) -> Response:
     """The kinds of offering the programme runs (theme gathering, reflection group, ...)."""
-    kinds = await repository.list_kinds(session)
-    return conditional_json(
-        request, [OfferingKindPublic.model_validate(k).model_dump(mode="json") for k in kinds]
-    )
+    kinds = [OfferingKindPublic.model_validate(k) for k in await repository.list_kinds(session)]
+    return conditional_json(request, paging.slice(OfferingKindPage, kinds).model_dump(mode="json"))
 
 
 @router.post(
@@ -74,11 +76,11 @@ async def create_offering_kind(
     return OfferingKindPublic.model_validate(await service.create_kind(session, body))
 
 
-@router.get("/themes", summary="List themes", response_model=list[ThemePublic])
-async def list_themes(request: Request, session: SessionDep, _: CurrentPrincipal) -> Response:
+@router.get("/themes", summary="List themes", response_model=ThemePage)
+async def list_themes(request: Request, session: SessionDep, _: CurrentPrincipal, paging: Paging) -> Response:
     """Themes offerings are tagged with (trust-based governance, crisis leadership, ...)."""
-    themes = await repository.list_themes(session)
-    return conditional_json(request, [ThemePublic.model_validate(t).model_dump(mode="json") for t in themes])
+    themes = [ThemePublic.model_validate(t) for t in await repository.list_themes(session)]
+    return conditional_json(request, paging.slice(ThemePage, themes).model_dump(mode="json"))
 
 
 @router.post(
@@ -183,16 +185,18 @@ async def archive_offering(
 @router.get(
     "/offerings/{offering_id}/sessions",
     summary="List an offering's sessions",
-    response_model=list[SessionPublic],
+    response_model=SessionPage,
     responses={404: service.OfferingNotFound.openapi()},
 )
 async def list_offering_sessions(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID
+    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID, paging: Paging
 ) -> Response:
     """All sessions of the offering in date order (a programme's in its order), with free seats."""
     offering = await service.get_visible(session, principal, offering_id)
-    rows = await sessions_repository.for_offering(session, offering.id)
-    return conditional_json(request, [SessionPublic.model_validate(r).model_dump(mode="json") for r in rows])
+    rows = [
+        SessionPublic.model_validate(r) for r in await sessions_repository.for_offering(session, offering.id)
+    ]
+    return conditional_json(request, paging.slice(SessionPage, rows).model_dump(mode="json"))
 
 
 @router.get(
@@ -204,10 +208,9 @@ async def offering_history(
     session: SessionDep,
     principal: CoordinatorOnly,
     offering_id: uuid.UUID,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
-) -> list[OfferingChangePublic]:
+    paging: Paging,
+) -> OfferingChangePage:
     """Who changed what and when, newest first (coordinators)."""
     offering = await service.get_visible(session, principal, offering_id)
-    rows = await history.for_offering(session, offering.id, limit=limit, offset=offset)
-    return [OfferingChangePublic.model_validate(row) for row in rows]
+    rows = await history.for_offering(session, offering.id, limit=paging.fetch, offset=paging.offset)
+    return paging.page(OfferingChangePage, [OfferingChangePublic.model_validate(row) for row in rows])

@@ -9,6 +9,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
+from services.kernel.paging import Page
 from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -146,3 +147,11 @@ class OfferingPublic(ReadModel):
     updated_at: OsloDatetime
     published_at: OsloDatetime | None
     archived_at: OsloDatetime | None
+
+
+class OfferingKindPage(Page[OfferingKindPublic]):
+    """A page of offering kinds."""
+
+
+class ThemePage(Page[ThemePublic]):
+    """A page of themes."""

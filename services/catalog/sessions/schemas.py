@@ -9,6 +9,7 @@ from typing import Self
 from pydantic import AnyHttpUrl, Field, computed_field, model_validator
 
 from services.catalog.sessions.models import SessionStatus
+from services.kernel.paging import Page
 from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 MAX_SESSION_LENGTH = timedelta(days=14)
@@ -163,3 +164,7 @@ class SessionPublic(ReadModel):
     @property
     def overbooked_by(self) -> int:
         return max(self.seats_taken - self.capacity, 0)
+
+
+class SessionPage(Page[SessionPublic]):
+    """A page of an offering's sessions."""

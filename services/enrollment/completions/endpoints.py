@@ -13,6 +13,7 @@ from services.enrollment.completions.models import Completion
 from services.enrollment.completions.schemas import (
     AttendancePublic,
     AttendanceUpdate,
+    CompletionPage,
     CompletionPublic,
     FeedPage,
 )
@@ -21,8 +22,8 @@ from services.enrollment.enrollments.service import SessionNotFound
 from services.kernel import cursors
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, HrIntegrationOnly
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.paging import MAX_LIMIT, Paging
 from services.kernel.problems import COMMON_RESPONSES
-from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(
     route_class=TransactionalRoute, tags=["attendance and completions"], responses=COMMON_RESPONSES
@@ -59,7 +60,9 @@ async def completions_feed(
     cursor: Annotated[
         str | None, Query(max_length=100, description="`next_cursor` of the last page.")
     ] = None,
-    limit: PageLimit = 100,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Entries per page (1 to {MAX_LIMIT}).")
+    ] = MAX_LIMIT,
 ) -> FeedPage:
     """Completions recorded and withdrawn, oldest first. Poll with the last `next_cursor`: no entry is
     missed or repeated, even while new ones are being written."""
@@ -67,16 +70,14 @@ async def completions_feed(
 
 
 @router.get("/completions/mine", summary="List my completions", responses={403: NotInDirectory.openapi()})
-async def my_completions(
-    session: SessionDep, principal: CurrentPrincipal, limit: PageLimit = 50, offset: PageOffset = 0
-) -> list[CompletionPublic]:
+async def my_completions(session: SessionDep, principal: CurrentPrincipal, paging: Paging) -> CompletionPage:
     """Offerings the signed-in person completed, newest first; withdrawn completions stay as history."""
     me = await person_for(session, principal)
     rows = await session.execute(
         select(Completion)
         .where(Completion.person_id == me.id)
         .order_by(col(Completion.completed_at).desc(), col(Completion.id))
-        .limit(limit)
-        .offset(offset)
+        .limit(paging.fetch)
+        .offset(paging.offset)
     )
-    return [CompletionPublic.model_validate(c) for c in rows.scalars()]
+    return paging.page(CompletionPage, [CompletionPublic.model_validate(c) for c in rows.scalars()])

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from services.enrollment.enrollments.models import Attendance
+from services.kernel.paging import Page
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
 
 
@@ -61,3 +62,7 @@ class CompletionPublic(ReadModel):
     required_sessions: int
     completed_at: OsloDatetime
     withdrawn_at: OsloDatetime | None
+
+
+class CompletionPage(Page[CompletionPublic]):
+    """A page of completions."""

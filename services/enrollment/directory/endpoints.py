@@ -9,11 +9,18 @@ from fastapi import APIRouter, Query
 
 from services.enrollment.directory import repository, service
 from services.enrollment.directory.models import OrgUnitKind
-from services.enrollment.directory.schemas import LeaderGroupPublic, OrgUnitPublic, PersonPublic
+from services.enrollment.directory.schemas import (
+    LeaderGroupPage,
+    LeaderGroupPublic,
+    OrgUnitPage,
+    OrgUnitPublic,
+    PersonPage,
+    PersonPublic,
+)
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
-from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(route_class=TransactionalRoute, tags=["directory"], responses=COMMON_RESPONSES)
 Search = Annotated[str | None, Query(max_length=200, description="Part of a name, e-mail or external id.")]
@@ -29,17 +36,16 @@ async def get_me(session: SessionDep, principal: CurrentPrincipal) -> PersonPubl
 async def find_people(
     session: SessionDep,
     _: CoordinatorOnly,
+    paging: Paging,
     q: Search = None,
     org_unit_id: uuid.UUID | None = None,
     active: bool | None = None,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
-) -> list[PersonPublic]:
+) -> PersonPage:
     """People by name, e-mail or employee number (coordinators)."""
     rows = await repository.search_people(
-        session, q=q, org_unit_id=org_unit_id, active=active, limit=limit, offset=offset
+        session, q=q, org_unit_id=org_unit_id, active=active, limit=paging.fetch, offset=paging.offset
     )
-    return [PersonPublic.model_validate(row) for row in rows]
+    return paging.page(PersonPage, [PersonPublic.model_validate(row) for row in rows])
 
 
 @router.get("/people/{person_id}", summary="Get a person", responses={404: service.PersonNotFound.openapi()})
@@ -52,13 +58,12 @@ async def get_person(session: SessionDep, principal: CurrentPrincipal, person_id
 async def find_org_units(
     session: SessionDep,
     _: CurrentPrincipal,
+    paging: Paging,
     q: Search = None,
     kind: OrgUnitKind | None = None,
     sector: Annotated[str | None, Query(max_length=200)] = None,
     active: bool | None = None,
-    limit: PageLimit = 100,
-    offset: PageOffset = 0,
-) -> list[OrgUnitPublic]:
+) -> OrgUnitPage:
     """Agencies, city districts, departments and enterprises, by name."""
     rows = await repository.search_org_units(
         session,
@@ -66,10 +71,10 @@ async def find_org_units(
         kind=kind.value if kind else None,
         sector=sector,
         active=active,
-        limit=limit,
-        offset=offset,
+        limit=paging.fetch,
+        offset=paging.offset,
     )
-    return [OrgUnitPublic.model_validate(row) for row in rows]
+    return paging.page(OrgUnitPage, [OrgUnitPublic.model_validate(row) for row in rows])
 
 
 @router.get("/org-units/{org_unit_id}", summary="Get an org unit", responses={404: NotFound.openapi()})
@@ -85,14 +90,15 @@ async def get_org_unit(session: SessionDep, _: CurrentPrincipal, org_unit_id: uu
 async def find_leader_groups(
     session: SessionDep,
     _: CoordinatorOnly,
+    paging: Paging,
     q: Search = None,
     org_unit_id: uuid.UUID | None = None,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
-) -> list[LeaderGroupPublic]:
+) -> LeaderGroupPage:
     """Top-leader groups with their members (coordinators)."""
-    groups = await repository.search_groups(session, q=q, org_unit_id=org_unit_id, limit=limit, offset=offset)
-    return await service.with_members(session, groups)
+    groups = await repository.search_groups(
+        session, q=q, org_unit_id=org_unit_id, limit=paging.fetch, offset=paging.offset
+    )
+    return paging.page(LeaderGroupPage, await service.with_members(session, groups))
 
 
 @router.get(
@@ -100,10 +106,13 @@ async def find_leader_groups(
     summary="The leader groups I lead",
     responses={403: service.NotInDirectory.openapi()},
 )
-async def my_leader_groups(session: SessionDep, principal: CurrentPrincipal) -> list[LeaderGroupPublic]:
+async def my_leader_groups(
+    session: SessionDep, principal: CurrentPrincipal, paging: Paging
+) -> LeaderGroupPage:
     """For a top leader: their own group(s) with members; empty for everyone else."""
     me = await service.person_for(session, principal)
-    return await service.with_members(session, await repository.groups_led_by(session, me.id))
+    groups = await service.with_members(session, await repository.groups_led_by(session, me.id))
+    return paging.slice(LeaderGroupPage, groups)
 
 
 @router.get(

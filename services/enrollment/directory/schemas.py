@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from services.enrollment.directory.models import OrgUnitKind
+from services.kernel.paging import Page
 from services.kernel.schemas import ReadModel
 
 
@@ -42,3 +43,15 @@ class LeaderGroupPublic(ReadModel):
     leader_id: uuid.UUID | None
     active: bool
     members: list[LeaderGroupMemberPublic]
+
+
+class OrgUnitPage(Page[OrgUnitPublic]):
+    """A page of org units."""
+
+
+class PersonPage(Page[PersonPublic]):
+    """A page of people."""
+
+
+class LeaderGroupPage(Page[LeaderGroupPublic]):
+    """A page of leader groups."""

@@ -20,25 +20,30 @@ from services.enrollment.enrollments import asks, pausing, repository, rules, se
 from services.enrollment.enrollments.admission import AdmissionsDep
 from services.enrollment.enrollments.models import Enrollment
 from services.enrollment.enrollments.schemas import (
+    AuditEntryPage,
     AuditEntryPublic,
     CancelRequest,
     EnrollmentCreate,
+    EnrollmentPage,
     EnrollmentPublic,
     EnrollmentStatePublic,
     MoveRequest,
+    MyEnrollmentPage,
     MyEnrollmentPublic,
     PauseRequest,
     PromoteRequest,
+    RosterEntryPage,
     RosterEntryPublic,
     ScheduledSessionPublic,
+    WaitingEntryPage,
     WaitingEntryPublic,
     to_public,
 )
 from services.enrollment.idempotency import service as idempotency
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
 from services.kernel.database import ReadsDep, SessionDep, TransactionalRoute
+from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, TransactionConflict, responses_for
-from services.kernel.schemas import PageLimit, PageOffset
 from services.kernel.spreadsheets import CSV, csv_response
 
 router = APIRouter(route_class=TransactionalRoute, tags=["enrollments"], responses=COMMON_RESPONSES)
@@ -149,14 +154,13 @@ async def create_enrollment(
 async def list_my_enrollments(
     session: SessionDep,
     principal: CurrentPrincipal,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
-) -> list[MyEnrollmentPublic]:
+    paging: Paging,
+) -> MyEnrollmentPage:
     """The signed-in person's enrollments (own and through their group), newest first, with
     waiting-list positions and cancelled ones as history; each with its offering's title and its
     sessions' times, venue, room and meeting link."""
     me = await person_for(session, principal)
-    rows = await repository.for_person(session, me.id, limit=limit, offset=offset)
+    rows = await repository.for_person(session, me.id, limit=paging.fetch, offset=paging.offset)
     shown = await present(session, rows, only_person=me.id)
     held = {
         e.id: {p.session_id for p in e.participants} | ({e.session_id} if e.session_id else set())
@@ -164,17 +168,20 @@ async def list_my_enrollments(
     }
     sessions = await repository.sessions_of(session, [s for ids in held.values() for s in ids])
     titles = await repository.offering_titles(session, [e.offering_id for e in shown])
-    return [
-        MyEnrollmentPublic(
-            **e.model_dump(),
-            offering_title=titles.get(e.offering_id, ""),
-            sessions=sorted(
-                (ScheduledSessionPublic.model_validate(sessions[s]) for s in held[e.id] if s in sessions),
-                key=lambda scheduled: scheduled.starts_at,
-            ),
-        )
-        for e in shown
-    ]
+    return paging.page(
+        MyEnrollmentPage,
+        [
+            MyEnrollmentPublic(
+                **e.model_dump(),
+                offering_title=titles.get(e.offering_id, ""),
+                sessions=sorted(
+                    (ScheduledSessionPublic.model_validate(sessions[s]) for s in held[e.id] if s in sessions),
+                    key=lambda scheduled: scheduled.starts_at,
+                ),
+            )
+            for e in shown
+        ],
+    )
 
 
 @router.get(
@@ -186,12 +193,12 @@ async def list_group_enrollments(
     session: SessionDep,
     principal: CurrentPrincipal,
     group_id: uuid.UUID,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
-) -> list[EnrollmentPublic]:
+    paging: Paging,
+) -> EnrollmentPage:
     """The group's enrollments with every member's place: for its top leader and coordinators."""
     group = await readable_group(session, principal, group_id)
-    return await present(session, await repository.for_group(session, group.id, limit=limit, offset=offset))
+    rows = await repository.for_group(session, group.id, limit=paging.fetch, offset=paging.offset)
+    return paging.page(EnrollmentPage, await present(session, rows))
 
 
 @router.get(
@@ -212,11 +219,12 @@ async def get_enrollment(
     responses=responses_for(service.EnrollmentNotFound, NotInDirectory),
 )
 async def get_enrollment_history(
-    session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID
-) -> list[AuditEntryPublic]:
+    session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID, paging: Paging
+) -> AuditEntryPage:
     """Every change, oldest first: who (`system` for automatic promotions), when, what and why."""
     enrollment = await service.visible(session, principal, enrollment_id)
-    return [AuditEntryPublic.model_validate(a) for a in await repository.audit_of(session, enrollment.id)]
+    entries = [AuditEntryPublic.model_validate(a) for a in await repository.audit_of(session, enrollment.id)]
+    return paging.slice(AuditEntryPage, entries)
 
 
 @router.post(
@@ -292,15 +300,18 @@ async def get_waiting_list(
     session: SessionDep,
     _: CoordinatorOnly,
     session_id: uuid.UUID,
-    limit: PageLimit = 50,
-    offset: PageOffset = 0,
-) -> list[WaitingEntryPublic]:
-    """First in line first, a page at a time (`offset` entries skipped); for a session of a programme,
-    the programme's list."""
+    paging: Paging,
+) -> WaitingEntryPage:
+    """First in line first, a page at a time, each with its place in line; for a session of a
+    programme, the programme's list."""
     offering_id, queue_session = await _known_session(session, session_id)
-    waiting = await repository.waiting(session, offering_id, queue_session, limit=limit, offset=offset)
+    waiting = await repository.waiting(
+        session, offering_id, queue_session, limit=paging.fetch, offset=paging.offset
+    )
     public = await present(session, waiting)
-    return [WaitingEntryPublic(position=i, enrollment=e) for i, e in enumerate(public, start=offset + 1)]
+    first = paging.offset + 1
+    entries = [WaitingEntryPublic(position=i, enrollment=e) for i, e in enumerate(public, start=first)]
+    return paging.page(WaitingEntryPage, entries)
 
 
 @router.get(
@@ -366,10 +377,11 @@ async def _roster(session: AsyncSession, session_id: uuid.UUID) -> list[RosterEn
     responses={404: service.SessionNotFound.openapi()},
 )
 async def get_roster(
-    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
-) -> list[RosterEntryPublic]:
-    """Everyone with a place: confirmed, then waiting, then cancelled; by name, with attendance."""
-    return await _roster(session, session_id)
+    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID, paging: Paging
+) -> RosterEntryPage:
+    """Everyone with a place: confirmed, then waiting, then cancelled; by name, with attendance (the
+    whole roster at once: `roster.csv`)."""
+    return paging.slice(RosterEntryPage, await _roster(session, session_id))
 
 
 @router.get(

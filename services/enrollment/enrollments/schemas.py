@@ -16,6 +16,7 @@ from services.enrollment.enrollments.models import (
     EnrollmentStatus,
     Participation,
 )
+from services.kernel.paging import Page
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
 
 Reason = Field(min_length=1, max_length=1000, examples=["Plass holdt av til Bydel Stovner etter avtale"])
@@ -186,3 +187,23 @@ class RosterEntryPublic(ReadModel):
     status: EnrollmentStatus
     attendance: Attendance | None
     enrolled_at: datetime | None
+
+
+class MyEnrollmentPage(Page[MyEnrollmentPublic]):
+    """A page of the signed-in person's enrollments."""
+
+
+class EnrollmentPage(Page[EnrollmentPublic]):
+    """A page of enrollments."""
+
+
+class AuditEntryPage(Page[AuditEntryPublic]):
+    """A page of an enrollment's history."""
+
+
+class WaitingEntryPage(Page[WaitingEntryPublic]):
+    """A page of a waiting list, first in line first."""
+
+
+class RosterEntryPage(Page[RosterEntryPublic]):
+    """A page of a session's roster."""

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from services.enrollment.hrsync import repository, service
-from services.enrollment.hrsync.schemas import LeaderGroupSync, OrgUnitSync, PeopleSync, SyncResult
+from services.enrollment.hrsync.schemas import (
+    LeaderGroupSync,
+    OrgUnitSync,
+    PendingReference,
+    PendingReferencePage,
+    PeopleSync,
+    SyncResult,
+)
 from services.kernel.auth.tokens import HrIntegrationOnly, Principal, Role, require_role
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
 router = APIRouter(
@@ -59,7 +67,8 @@ async def sync_leader_groups(
 async def pending_references(
     session: SessionDep,
     _: Annotated[Principal, require_role(Role.ops, Role.hr_integration)],
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> list[dict[str, Any]]:
+    paging: Paging,
+) -> PendingReferencePage:
     """Records whose parent, org unit or manager has not arrived from HR yet (resolved when it does)."""
-    return await repository.pending_references(session, limit)
+    rows = await repository.pending_references(session, paging.fetch, paging.offset)
+    return paging.page(PendingReferencePage, [PendingReference.model_validate(row) for row in rows])

@@ -286,7 +286,7 @@ async def pending_counts(session: AsyncSession) -> int:
     return int(row)
 
 
-async def pending_references(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+async def pending_references(session: AsyncSession, limit: int, offset: int) -> list[dict[str, Any]]:
     rows = await session.execute(
         text(
             """
@@ -308,10 +308,10 @@ async def pending_references(session: AsyncSession, limit: int) -> list[dict[str
             SELECT 'leader-group', g.external_id, 'member', m.person_external_id
             FROM enrollment.leader_group_members m JOIN enrollment.leader_groups g ON g.id = m.group_id
             WHERE m.person_id IS NULL
-            ORDER BY 1, 2, 3 LIMIT :limit
+            ORDER BY 1, 2, 3, 4 LIMIT :limit OFFSET :offset
             """
         ),
-        {"limit": limit},
+        {"limit": limit, "offset": offset},
     )
     return [dict(row._mapping) for row in rows]
 

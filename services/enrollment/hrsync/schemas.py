@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from services.enrollment.directory.models import OrgUnitKind
+from services.kernel.paging import Page
 from services.kernel.problems import FieldError
 from services.kernel.schemas import SINGLE_LINE, WriteModel
 
@@ -123,3 +124,18 @@ class SyncResult(WriteModel):
     enrollments_cancelled: int = Field(
         default=0, description="Future enrollments cancelled because their person is no longer active."
     )
+
+
+class PendingReference(BaseModel):
+    """A record that names another not yet received from HR (resolved when that one arrives)."""
+
+    record: Literal["org-unit", "person", "leader-group"] = Field(description="The kind of record waiting.")
+    external_id: str = Field(description="The waiting record's HR id.")
+    reference: Literal["parent", "org-unit", "manager", "leader", "member"] = Field(
+        description="Which of its references points at nothing yet."
+    )
+    missing: str = Field(description="The HR id it names, which no record has yet.")
+
+
+class PendingReferencePage(Page[PendingReference]):
+    """A page of references waiting for their target."""

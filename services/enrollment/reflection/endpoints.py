@@ -18,6 +18,7 @@ from services.enrollment.reflection.schemas import (
     BrokenPin,
     GroupPublic,
     Move,
+    MyGroupPage,
     MyGroupPublic,
     Pins,
     QualityPublic,
@@ -26,12 +27,14 @@ from services.enrollment.reflection.schemas import (
     RepeatedPair,
     Reproposal,
     RoundCreate,
+    RoundPage,
     RoundPublic,
     SizeViolation,
     UnitConflict,
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound, Problem, responses_for
 
 router = APIRouter(
@@ -127,9 +130,12 @@ async def create_round(
 
 
 @router.get("/offerings/{offering_id}/reflection-rounds", summary="List an offering's reflection rounds")
-async def list_rounds(session: SessionDep, _: CoordinatorOnly, offering_id: uuid.UUID) -> list[RoundPublic]:
+async def list_rounds(
+    session: SessionDep, _: CoordinatorOnly, offering_id: uuid.UUID, paging: Paging
+) -> RoundPage:
     """Every round of the offering, newest first, with groups and quality."""
-    return [await present(session, r.id) for r in await service.rounds_of(session, offering_id)]
+    rounds = paging.window(await service.rounds_of(session, offering_id))
+    return paging.page(RoundPage, [await present(session, r.id) for r in rounds])
 
 
 @router.get("/reflection-rounds/{round_id}", summary="Get a reflection round", responses=ROUND_RESPONSES)
@@ -231,7 +237,7 @@ async def apply_adjustment(session: SessionDep, _: CoordinatorOnly, round_id: uu
 @router.get(
     "/reflection-groups/mine", summary="List my reflection groups", responses=responses_for(NotInDirectory)
 )
-async def my_groups(session: SessionDep, principal: CurrentPrincipal) -> list[MyGroupPublic]:
+async def my_groups(session: SessionDep, principal: CurrentPrincipal, paging: Paging) -> MyGroupPage:
     """The confirmed reflection groups you belong to, with their members."""
     me = await person_for(session, principal)
     rows = await session.execute(
@@ -241,7 +247,7 @@ async def my_groups(session: SessionDep, principal: CurrentPrincipal) -> list[My
         .order_by(col(ReflectionRound.confirmed_at).desc())
     )
     mine = []
-    for membership, found in rows.all():
+    for membership, found in paging.window(rows.all()):
         loaded = await service.load(session, found.id)
         members = loaded.groups.get(membership.group_number, [])
         cohort = await service.cohort(session, found.offering_id, extra=members)
@@ -255,4 +261,4 @@ async def my_groups(session: SessionDep, principal: CurrentPrincipal) -> list[My
                 members=[_member(cohort, p) for p in members],
             )
         )
-    return mine
+    return paging.page(MyGroupPage, mine)

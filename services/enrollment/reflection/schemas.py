@@ -7,6 +7,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
+from services.kernel.paging import Page
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
 
 PersonPair = tuple[uuid.UUID, uuid.UUID]
@@ -135,3 +136,11 @@ class MyGroupPublic(ReadModel):
     offering_title: str | None
     group: int
     members: list[ReflectionMemberPublic]
+
+
+class RoundPage(Page[RoundPublic]):
+    """A page of an offering's reflection rounds."""
+
+
+class MyGroupPage(Page[MyGroupPublic]):
+    """A page of the signed-in person's reflection groups."""

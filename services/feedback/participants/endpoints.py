@@ -7,11 +7,11 @@ import uuid
 from fastapi import APIRouter
 
 from services.feedback.participants import repository
-from services.feedback.participants.schemas import ParticipantPublic
+from services.feedback.participants.schemas import ParticipantPage, ParticipantPublic
 from services.kernel.auth.tokens import CoordinatorOnly
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
-from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(
     route_class=TransactionalRoute,
@@ -25,9 +25,8 @@ async def list_participants(
     session: SessionDep,
     _: CoordinatorOnly,
     session_id: uuid.UUID,
-    limit: PageLimit = 100,
-    offset: PageOffset = 0,
-) -> list[ParticipantPublic]:
+    paging: Paging,
+) -> ParticipantPage:
     """Who the feedback service will invite to evaluate the session (coordinators)."""
-    rows = await repository.list_for_session(session, session_id, limit=limit, offset=offset)
-    return [ParticipantPublic.model_validate(row) for row in rows]
+    rows = await repository.list_for_session(session, session_id, limit=paging.fetch, offset=paging.offset)
+    return paging.page(ParticipantPage, [ParticipantPublic.model_validate(row) for row in rows])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from services.kernel.paging import Page
 from services.kernel.schemas import OsloDatetime, ReadModel
 
 
@@ -14,3 +15,7 @@ class ParticipantPublic(ReadModel):
     person_id: uuid.UUID
     org_unit_id: uuid.UUID | None
     confirmed_at: OsloDatetime
+
+
+class ParticipantPage(Page[ParticipantPublic]):
+    """A page of a session's participants."""

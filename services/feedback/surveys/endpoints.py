@@ -17,20 +17,23 @@ from services.feedback.surveys import service
 from services.feedback.surveys.models import Invitation, Survey, SurveyTemplate
 from services.feedback.surveys.questions import TemplateDraft
 from services.feedback.surveys.schemas import (
+    InvitationPage,
     InvitationPublic,
     ResponseCreate,
     ResponseReceipt,
     SurveyCreate,
     SurveyExtend,
     SurveyKind,
+    SurveyPage,
     SurveyPublic,
     TemplateCreate,
+    TemplatePage,
     TemplatePublic,
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
-from services.kernel.schemas import PageLimit, PageOffset
 
 router = APIRouter(route_class=TransactionalRoute, responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
 TemplateKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
@@ -44,7 +47,7 @@ def _template(row: SurveyTemplate) -> TemplatePublic:
 
 
 @router.get("/survey-templates", tags=["survey templates"], summary="List templates (newest versions)")
-async def list_templates(session: SessionDep, _: CoordinatorOnly) -> list[TemplatePublic]:
+async def list_templates(session: SessionDep, _: CoordinatorOnly, paging: Paging) -> TemplatePage:
     """The newest version of every template, by key."""
     newest = (
         select(SurveyTemplate.key, func.max(SurveyTemplate.version).label("version"))
@@ -58,8 +61,10 @@ async def list_templates(session: SessionDep, _: CoordinatorOnly) -> list[Templa
             (col(SurveyTemplate.key) == newest.c.key) & (col(SurveyTemplate.version) == newest.c.version),
         )
         .order_by(col(SurveyTemplate.key))
+        .limit(paging.fetch)
+        .offset(paging.offset)
     )
-    return [_template(t) for t in rows.scalars()]
+    return paging.page(TemplatePage, [_template(t) for t in rows.scalars()])
 
 
 @router.post(
@@ -84,8 +89,8 @@ async def create_template(
     responses={404: service.TemplateNotFound.openapi()},
 )
 async def list_template_versions(
-    session: SessionDep, _: CoordinatorOnly, key: TemplateKey
-) -> list[TemplatePublic]:
+    session: SessionDep, _: CoordinatorOnly, key: TemplateKey, paging: Paging
+) -> TemplatePage:
     """Every version of a template, newest first."""
     rows = (
         (
@@ -100,7 +105,7 @@ async def list_template_versions(
     )
     if not rows:
         raise service.TemplateNotFound(f"No template {key!r}.")
-    return [_template(t) for t in rows]
+    return paging.page(TemplatePage, [_template(t) for t in paging.window(rows)])
 
 
 @router.post(
@@ -210,14 +215,13 @@ async def open_survey(session: SessionDep, principal: CoordinatorOnly, body: Sur
 async def list_surveys(
     session: SessionDep,
     _: CoordinatorOnly,
+    paging: Paging,
     status_: Annotated[str | None, Query(alias="status", pattern="^(open|closed)$")] = None,
     kind: SurveyKind | None = None,
     session_id: uuid.UUID | None = None,
     offering_id: uuid.UUID | None = None,
     leader_group_id: uuid.UUID | None = None,
-    limit: PageLimit = 100,
-    offset: PageOffset = 0,
-) -> list[SurveyPublic]:
+) -> SurveyPage:
     """Surveys, newest first, with how many were invited and have answered."""
     statement = select(Survey)
     for column, value in (
@@ -230,9 +234,11 @@ async def list_surveys(
         if value is not None:
             statement = statement.where(column == value)
     rows = await session.execute(
-        statement.order_by(col(Survey.opened_at).desc(), col(Survey.id)).limit(limit).offset(offset)
+        statement.order_by(col(Survey.opened_at).desc(), col(Survey.id))
+        .limit(paging.fetch)
+        .offset(paging.offset)
     )
-    return await _surveys_public(session, rows.scalars().all())
+    return paging.page(SurveyPage, await _surveys_public(session, rows.scalars().all()))
 
 
 @router.get(
@@ -299,13 +305,14 @@ def _invitation(
 async def list_my_invitations(
     session: SessionDep,
     principal: CurrentPrincipal,
+    paging: Paging,
     include_answered: Annotated[bool, Query(description="Also answered and closed ones.")] = False,
-) -> list[InvitationPublic]:
+) -> InvitationPage:
     """Your invitations to surveys that take answers now (with `include_answered`, all of them), with
     their questions, soonest closing first."""
     person = await service.person_of(session, principal)
     if person is None:
-        return []
+        return paging.page(InvitationPage, [])
     now_open = col(Survey.status) == "open"
     statement = (
         select(
@@ -319,8 +326,12 @@ async def list_my_invitations(
         statement = statement.where(
             col(Invitation.answered).is_(False), now_open, col(Survey.open_until) > func.now()
         )
-    rows = await session.execute(statement.order_by(col(Survey.open_until), col(Invitation.id)))
-    return [_invitation(i, s, t, bool(o)) for i, s, t, o in rows.all()]
+    rows = await session.execute(
+        statement.order_by(col(Survey.open_until), col(Invitation.id))
+        .limit(paging.fetch)
+        .offset(paging.offset)
+    )
+    return paging.page(InvitationPage, [_invitation(i, s, t, bool(o)) for i, s, t, o in rows.all()])
 
 
 @router.get(

@@ -10,6 +10,7 @@ from typing import Any, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from services.feedback.surveys.questions import Question, Slug, TemplateDraft
+from services.kernel.paging import Page
 from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 
@@ -119,3 +120,15 @@ class ResponseReceipt(ReadModel):
     survey_id: uuid.UUID
     answered: bool = True
     results_after: OsloDatetime = Field(description="Answers are released when the survey closes.")
+
+
+class TemplatePage(Page[TemplatePublic]):
+    """A page of survey templates or of one template's versions."""
+
+
+class SurveyPage(Page[SurveyPublic]):
+    """A page of surveys."""
+
+
+class InvitationPage(Page[InvitationPublic]):
+    """A page of the signed-in person's invitations."""

@@ -17,6 +17,7 @@ from services.kernel.eventbus.envelope import Event
 from services.kernel.eventbus.repository import Position
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.paging import Page, Paging
 from services.kernel.problems import (
     COMMON_RESPONSES,
     Conflict,
@@ -27,7 +28,7 @@ from services.kernel.problems import (
     problem_response,
     problem_type,
 )
-from services.kernel.schemas import BIGINT_MAX, BigIntId, PageLimit, PageOffset, WriteModel
+from services.kernel.schemas import BIGINT_MAX, BigIntId, WriteModel
 
 router = APIRouter(
     route_class=TransactionalRoute,
@@ -63,6 +64,10 @@ class SubscriptionPublic(BaseModel):
     dead_letters: int = Field(description="Dead letters not yet retried or resolved.")
 
 
+class SubscriptionPage(Page[SubscriptionPublic]):
+    """A page of this service's event subscriptions."""
+
+
 class DeadLetterPublic(BaseModel):
     id: int
     subscription: str
@@ -71,6 +76,10 @@ class DeadLetterPublic(BaseModel):
     dead_at: datetime
     resolved_at: datetime | None
     event: Event
+
+
+class DeadLetterPage(Page[DeadLetterPublic]):
+    """A page of dead-lettered events."""
 
 
 class ResetRequest(WriteModel):
@@ -139,12 +148,16 @@ def _public_dead_letter(letter: repository.DeadLetter) -> DeadLetterPublic:
 
 
 @router.get("/subscriptions", summary="List this service's event subscriptions")
-async def list_subscriptions(request: Request, session: SessionDep, _: OpsOnly) -> list[SubscriptionPublic]:
+async def list_subscriptions(
+    request: Request, session: SessionDep, _: OpsOnly, paging: Paging
+) -> SubscriptionPage:
     """Position, lag, dead letters, pending retries and the last error of each consumer of this service."""
-    names = list(_runtime(request).subscriptions)
+    names = list(paging.window(list(_runtime(request).subscriptions)))
     states = await repository.get_states(session, names)
     backlogs = await repository.backlogs(session, names)
-    return [_public_subscription(state, backlogs[state.name]) for state in states]
+    return paging.page(
+        SubscriptionPage, [_public_subscription(state, backlogs[state.name]) for state in states]
+    )
 
 
 @router.post(
@@ -188,19 +201,18 @@ async def list_dead_letters(
     request: Request,
     session: SessionDep,
     _: OpsOnly,
+    paging: Paging,
     include_resolved: bool = False,
-    limit: PageLimit = 100,
-    offset: PageOffset = 0,
-) -> list[DeadLetterPublic]:
+) -> DeadLetterPage:
     """Events this service's consumers gave up on, with the error of the last attempt."""
     letters = await repository.list_dead_letters(
         session,
         list(_runtime(request).subscriptions),
         include_resolved=include_resolved,
-        limit=limit,
-        offset=offset,
+        limit=paging.fetch,
+        offset=paging.offset,
     )
-    return [_public_dead_letter(letter) for letter in letters]
+    return paging.page(DeadLetterPage, [_public_dead_letter(letter) for letter in letters])
 
 
 @router.post(
