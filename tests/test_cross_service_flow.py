@@ -57,11 +57,17 @@ async def schedule_session(
 async def enroll_when_known(
     enrollment: httpx.AsyncClient, session_id: str, headers: dict[str, str]
 ) -> httpx.Response:
-    """Enrollment learns of the session asynchronously: retry while it answers 404."""
+    """Enrollment learns of the session asynchronously: until it has, it answers 503
+    `session-not-yet-known` (never 404 for a session the catalogue acknowledged), and the client retries."""
 
     async def attempt() -> httpx.Response | None:
         response = await enrollment.post("/enrollments", json={"session_id": session_id}, headers=headers)
-        return None if response.status_code == 404 else response
+        if response.status_code == 503:
+            assert response.json()["type"] == "urn:problem:session-not-yet-known"
+            assert response.headers["retry-after"]
+            return None
+        assert response.status_code != 404, response.text
+        return response
 
     return await eventually(attempt)
 
@@ -232,7 +238,7 @@ async def test_coordinator_enrols_someone_else(
             json={"session_id": scheduled["id"], "person_id": str(liv.id)},
             headers=tokens.header("coordinator"),
         )
-        return None if response.status_code == 404 and "session" in response.json()["type"] else response
+        return None if response.status_code == 503 and "session" in response.json()["type"] else response
 
     response = await eventually(attempt)
     assert response.status_code == 201

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,10 +14,13 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.catalog.events import SessionScheduled
 from services.enrollment.directory.models import Person
+from services.kernel.eventbus import publish
+from services.kernel.eventbus.repository import LOCK_SPACE
 from tests.enrollment.conftest import World
 from tests.enrollment.support import add_offering, add_session, coordinator, enroll, payloads
-from tests.support import TokenFactory, create_leader
+from tests.support import TokenFactory, create_leader, eventually
 
 
 async def seats(sessionmaker: async_sessionmaker[AsyncSession], session_id: Any) -> int:
@@ -464,3 +468,49 @@ async def test_bad_requests_get_problem_details(
         headers=coordinator(tokens),
     )
     assert bad_move.status_code == 422
+
+
+async def test_a_session_just_scheduled_is_not_yet_known_rather_than_not_found(
+    enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The catalogue acknowledged a new session; until its event reaches this service, enrolling answers
+    503 `session-not-yet-known` with Retry-After (a 404 would be wrong a moment later), then works."""
+    async with sessionmaker() as session, session.begin():
+        offering = await add_offering(session)
+    session_id = uuid.uuid4()
+    starts = datetime.now(UTC) + timedelta(days=20)
+    scheduled = SessionScheduled(
+        session_id=session_id, offering_id=offering.id, offering_title=offering.title,
+        offering_kind=offering.kind_code, booking_unit="person", position=None, starts_at=starts,
+        ends_at=starts + timedelta(hours=3), capacity=5, venue="Rådhuset", room=None, meeting_url=None,
+        enrollment_opens_at=None, enrollment_closes_at=None, cancellation_deadline=None,
+        status="scheduled", sequence=0,
+    )  # fmt: skip
+    async with sessionmaker() as held:
+        # The enrollment service's consumer of sessions is busy elsewhere (its lock is held here).
+        await held.begin()
+        await held.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext('enrollment.sessions'))"),
+            {"space": LOCK_SPACE},
+        )
+        async with sessionmaker() as catalog, catalog.begin():
+            await publish(catalog, scheduled, source="catalog", aggregate_id=session_id)
+        early = await enrollment.post(
+            "/enrollments", json={"session_id": str(session_id)}, headers=world.as_(world.leader)
+        )
+        assert early.status_code == 503
+        assert early.json()["type"] == "urn:problem:session-not-yet-known"
+        assert int(early.headers["retry-after"]) >= 1
+        await held.rollback()
+    unknown = await enrollment.post(
+        "/enrollments", json={"session_id": str(uuid.uuid4())}, headers=world.as_(world.leader)
+    )
+    assert unknown.status_code == 404
+
+    async def enrolled() -> bool:
+        response = await enrollment.post(
+            "/enrollments", json={"session_id": str(session_id)}, headers=world.as_(world.leader)
+        )
+        return response.status_code == 201
+
+    await eventually(enrolled)

@@ -27,7 +27,7 @@ from services.enrollment.enrollments.service import (
 from services.enrollment.offerings.models import OfferingView
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import DriverStatement, Reads
-from services.kernel.problems import BadRequestProblem, Forbidden
+from services.kernel.problems import BadRequestProblem, Forbidden, ServiceUnavailable
 
 
 class Participant(NamedTuple):
@@ -81,21 +81,41 @@ _GROUP = f"""
     WHERE who.id = :who_id
 """
 _SESSION = (
-    f"SELECT {_OFFERING} FROM enrollment.sessions s "
+    f"SELECT {_OFFERING}, s.offering_id AS what_offering_of FROM enrollment.sessions s "
     "LEFT JOIN enrollment.offerings o ON o.id = s.offering_id WHERE s.id = :what_id"
 )
 _PROGRAMME = (
-    f"SELECT {_OFFERING}, ARRAY(SELECT s.id FROM enrollment.sessions s WHERE s.offering_id = o.id "
+    f"SELECT {_OFFERING}, o.id AS what_offering_of, "
+    "ARRAY(SELECT s.id FROM enrollment.sessions s WHERE s.offering_id = o.id "
     "AND s.status = 'scheduled' ORDER BY s.id) AS what_session_ids "
     "FROM enrollment.offerings o WHERE o.id = :what_id"
 )
+
+
+# Only when the session or offering is missing or a draft (CASE evaluates it only then), in the same
+# snapshot as the read itself: whether the catalogue's event scheduling the session or publishing the
+# offering is committed but not yet handled here.
+_PENDING = """
+    CASE WHEN x.what_id IS NULL OR x.what_status = 'draft' THEN
+        EXISTS (
+            SELECT 1 FROM eventbus.events e JOIN eventbus.subscriptions s ON s.name = 'enrollment.sessions'
+            WHERE e.topic = 'catalog.session_scheduled'
+              AND e.aggregate_id = CAST(CAST(:what_id AS uuid) AS text)
+              AND (e.xid, e.id) > (s.last_xid, s.last_id))
+        OR EXISTS (
+            SELECT 1 FROM eventbus.events e JOIN eventbus.subscriptions s ON s.name = 'enrollment.offerings'
+            WHERE e.topic = 'catalog.offering_published'
+              AND e.aggregate_id IN (CAST(CAST(:what_id AS uuid) AS text), CAST(x.what_offering_of AS text))
+              AND (e.xid, e.id) > (s.last_xid, s.last_id))
+    ELSE false END AS not_yet_known
+"""
 
 
 def _both(who: str, what: str) -> DriverStatement:
     """Whom and what in one statement, one round trip: a row of NULLs on either side means not found."""
     return DriverStatement.of(
         text(
-            f"SELECT w.*, x.* FROM (SELECT) one "
+            f"SELECT w.*, x.*, {_PENDING} FROM (SELECT) one "
             f"LEFT JOIN LATERAL ({who}) w ON true LEFT JOIN LATERAL ({what}) x ON true"
         )
     )
@@ -108,6 +128,16 @@ _READS = {
     for session in (True, False)
 }
 _SELF_ONLY = DriverStatement.of(text(_SELF))
+
+
+# A session the catalogue has scheduled (its event is committed) that this service has not read yet.
+class SessionNotYetKnown(ServiceUnavailable):
+    """The catalogue acknowledged the session (or published its offering); its event has not reached this
+    service yet (usually a fraction of a second). A 503 with Retry-After rather than a 404 that would be
+    wrong a moment later."""
+
+    slug = "session-not-yet-known"
+    title = "The session is not known here yet; try again shortly"
 
 
 def _first(rows: list[Any]) -> Any:
@@ -199,6 +229,14 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
     else:
         who = _person(principal, data, found)
         people = [Participant(who["id"], who["org_unit_id"])]
+    if row["not_yet_known"]:
+        named = f"Session {data.session_id}" if data.session_id else f"Offering {data.offering_id}"
+        raise SessionNotYetKnown(
+            f"{named} was scheduled or published a moment ago; try again in a second.",
+            extra={"session_id": str(data.session_id)}
+            if data.session_id
+            else {"offering_id": str(data.offering_id)},
+        )
     offering, session_ids = _target(data, row if row["what_id"] is not None else None)
     if offering.status != "published":
         raise NotOpen(f"The offering is {offering.status}.")

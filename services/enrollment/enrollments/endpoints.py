@@ -92,6 +92,7 @@ async def _present_for(
             Forbidden,
             NotInDirectory,
             service.SessionNotFound,
+            asks.SessionNotYetKnown,
             service.OfferingNotFound,
             LeaderGroupNotFound,
             PersonNotFound,
