@@ -80,7 +80,7 @@ async def test_cross_service_flow_through_the_gateway(
         response = await client.get(
             f"/api/v1/feedback/sessions/{session_id}/participants", headers=coordinator
         )
-        body: list[dict[str, Any]] = response.json()
+        body: list[dict[str, Any]] = response.json()["items"]
         return body or None
 
     await eventually(seat_counted, within=60)

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
 from services.kernel.paging import Page
@@ -81,6 +81,19 @@ class _OfferingFields(WriteModel):
 
 
 class OfferingCreate(_OfferingFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind_code": "theme-gathering",
+                    "title": "Temasamling: Effektive ledergrupper",
+                    "summary": "Felles arena for toppledergruppene.",
+                    "themes": ["endringsledelse"],
+                }
+            ]
+        }
+    )
+
     kind_code: str = Field(min_length=1, max_length=64, examples=["theme-gathering"])
     title: str = Field(
         min_length=1, max_length=300, pattern=SINGLE_LINE, examples=["Temasamling: Effektive ledergrupper"]
@@ -102,6 +115,10 @@ class OfferingCreate(_OfferingFields):
 
 class OfferingUpdate(_OfferingFields):
     """Fields to change; those left out stay as they are. Needs `If-Match` with the offering's ETag."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"summary": "Felles arena for toppledergruppene i bydelene."}]}
+    )
 
     title: str | None = Field(default=None, min_length=1, max_length=300, pattern=SINGLE_LINE)
     summary: str | None = Field(default=None, max_length=2000)

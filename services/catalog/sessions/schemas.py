@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Self
 
-from pydantic import AnyHttpUrl, Field, computed_field, model_validator
+from pydantic import AnyHttpUrl, ConfigDict, Field, computed_field, model_validator
 
 from services.catalog.sessions.models import SessionStatus
 from services.kernel.paging import Page
@@ -62,6 +62,21 @@ class _Window(WriteModel):
 
 
 class SessionCreate(_Place, _Window):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "offering_id": "5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18",
+                    "starts_at": "2099-03-04T08:30:00+01:00",
+                    "ends_at": "2099-03-04T12:30:00+01:00",
+                    "capacity": 40,
+                    "venue": "Oslo rådhus",
+                    "room": "Bystyresalen",
+                }
+            ]
+        }
+    )
+
     offering_id: uuid.UUID
     starts_at: OsloDatetime = Field(description="With an offset, e.g. 2027-09-14T09:00:00+02:00.")
     ends_at: OsloDatetime
@@ -84,6 +99,21 @@ class SessionCreate(_Place, _Window):
 
 class SeriesCreate(_Place, _Window):
     """A programme's sessions: `count` sessions, `interval_days` apart, each `duration_minutes` long."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_starts_at": "2099-09-02T08:30:00+02:00",
+                    "duration_minutes": 240,
+                    "interval_days": 42,
+                    "count": 6,
+                    "capacity": 12,
+                    "venue": "Utviklings- og kompetanseetaten, Grensen 13",
+                }
+            ]
+        }
+    )
 
     first_starts_at: OsloDatetime = Field(description="Start of session 1, e.g. 2027-09-02T08:30:00+02:00.")
     duration_minutes: int = Field(ge=15, le=24 * 60, examples=[240])
@@ -109,6 +139,8 @@ class SeriesCreate(_Place, _Window):
 
 class SessionUpdate(_Place, _Window):
     """Fields to change; those left out stay. Times change only by rescheduling. Needs `If-Match`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"capacity": 45, "room": "Store sal"}]})
 
     capacity: int | None = Field(default=None, ge=1, le=10_000)
     allow_overbooking: bool = Field(

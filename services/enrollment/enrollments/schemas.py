@@ -75,6 +75,10 @@ class PromoteRequest(WriteModel):
 
 
 class MoveRequest(WriteModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"position": 1, "reason": "Innleder på samlingen"}]}
+    )
+
     position: int = Field(ge=1, le=100_000, description="New place on the waiting list; 1 is first in line.")
     reason: str = Reason
 

@@ -276,8 +276,10 @@ async def pending_counts(session: AsyncSession) -> int:
                         WHERE org_unit_external_id IS NOT NULL AND org_unit_id IS NULL)
                      + (SELECT count(*) FROM enrollment.people
                         WHERE manager_external_id IS NOT NULL AND manager_id IS NULL)
-                     + (SELECT count(*) FROM enrollment.leader_groups WHERE org_unit_id IS NULL)
-                     + (SELECT count(*) FROM enrollment.leader_groups WHERE leader_id IS NULL)
+                     + (SELECT count(*) FROM enrollment.leader_groups
+                        WHERE org_unit_external_id IS NOT NULL AND org_unit_id IS NULL)
+                     + (SELECT count(*) FROM enrollment.leader_groups
+                        WHERE leader_external_id IS NOT NULL AND leader_id IS NULL)
                      + (SELECT count(*) FROM enrollment.leader_group_members WHERE person_id IS NULL)
                 """
             )
@@ -300,10 +302,10 @@ async def pending_references(session: AsyncSession, limit: int, offset: int) -> 
             FROM enrollment.people WHERE manager_external_id IS NOT NULL AND manager_id IS NULL
             UNION ALL
             SELECT 'leader-group', external_id, 'org-unit', org_unit_external_id
-            FROM enrollment.leader_groups WHERE org_unit_id IS NULL
+            FROM enrollment.leader_groups WHERE org_unit_external_id IS NOT NULL AND org_unit_id IS NULL
             UNION ALL
             SELECT 'leader-group', external_id, 'leader', leader_external_id
-            FROM enrollment.leader_groups WHERE leader_id IS NULL
+            FROM enrollment.leader_groups WHERE leader_external_id IS NOT NULL AND leader_id IS NULL
             UNION ALL
             SELECT 'leader-group', g.external_id, 'member', m.person_external_id
             FROM enrollment.leader_group_members m JOIN enrollment.leader_groups g ON g.id = m.group_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from services.kernel.paging import Page
 from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
@@ -30,6 +30,10 @@ class Reproposal(WriteModel):
 
 
 class Move(WriteModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"person_id": "5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18", "group": 2}]}
+    )
+
     person_id: uuid.UUID
     group: int = Field(
         ge=1, le=10_000, description="A group's number, or one more than the last: a new group."
@@ -38,6 +42,19 @@ class Move(WriteModel):
 
 class Pins(WriteModel):
     """Replaces the round's pins. Each pair names two different participants of the round."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "together": [],
+                    "apart": [
+                        ["5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18", "7e3a1c5b-9d2f-4a68-8c0e-4b1f6d2a9e57"]
+                    ],
+                }
+            ]
+        }
+    )
 
     together: list[PersonPair] = Field(default_factory=list, max_length=500)
     apart: list[PersonPair] = Field(default_factory=list, max_length=500)

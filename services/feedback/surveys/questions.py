@@ -12,7 +12,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from services.kernel.problems import FieldError
 from services.kernel.schemas import SINGLE_LINE, WriteModel
@@ -72,6 +72,31 @@ class Question(WriteModel):
 
 class TemplateDraft(WriteModel):
     """A template version's content."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Evaluering av samlingen",
+                    "questions": [
+                        {
+                            "key": "nytte",
+                            "type": "scale",
+                            "text": "Hvor nyttig var samlingen?",
+                            "min_label": "Lite nyttig",
+                            "max_label": "Svært nyttig",
+                        },
+                        {
+                            "key": "kommentar",
+                            "type": "free-text",
+                            "text": "Hva tar du med deg?",
+                            "required": False,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
 
     title: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
     description: str | None = Field(default=None, max_length=2000)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from services.feedback.surveys.questions import Question, Slug, TemplateDraft
 from services.kernel.paging import Page
@@ -15,6 +15,26 @@ from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteM
 
 
 class TemplateCreate(TemplateDraft):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "samlingsevaluering",
+                    "title": "Evaluering av samlingen",
+                    "questions": [
+                        {
+                            "key": "nytte",
+                            "type": "scale",
+                            "text": "Hvor nyttig var samlingen?",
+                            "min_label": "Lite nyttig",
+                            "max_label": "Svært nyttig",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     key: Slug = Field(description="Stable name of the template; its versions share it.")
 
 
@@ -39,6 +59,19 @@ class SurveyKind(StrEnum):
 class SurveyCreate(WriteModel):
     """Open a survey by hand for a session, an offering or a leader group (one of them; a group's survey
     may also name the offering it belongs to, and must for a baseline or follow-up)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "template_key": "samlingsevaluering",
+                    "kind": "session-evaluation",
+                    "session_id": "5d1c9a0e-8f3b-4c27-9a41-2b7e6f0d3c18",
+                    "open_until": "2099-03-18T16:00:00+01:00",
+                }
+            ]
+        }
+    )
 
     template_key: Slug
     template_version: int | None = Field(default=None, ge=1, le=100_000, description="Default: the newest.")
@@ -66,6 +99,8 @@ class SurveyCreate(WriteModel):
 
 
 class SurveyExtend(WriteModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"open_until": "2099-03-25T16:00:00+01:00"}]})
+
     open_until: AwareDatetime
 
     @model_validator(mode="after")

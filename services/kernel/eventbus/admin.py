@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.kernel.auth.tokens import OpsOnly
 from services.kernel.database import SessionDep, TransactionalRoute
@@ -84,6 +84,9 @@ class DeadLetterPage(Page[DeadLetterPublic]):
 
 class ResetRequest(WriteModel):
     """Where to move the subscription: exactly one of `to`, `position`, `from_event_id`."""
+
+    # Replaying is safe by contract (handlers tolerate replays); skipping to the end is not a default.
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "beginning"}]})
 
     to: Literal["beginning", "end"] | None = Field(
         default=None, description="`beginning` replays all history; `end` skips everything published so far."
