@@ -505,9 +505,10 @@ async def load_catalog(session: AsyncSession) -> int:
     created = 0
     now = datetime.now(UTC)
     for demo in OFFERINGS:
+        # Anyone may have made another offering with the same title since (Swagger UI's example is one).
         exists = (
-            await session.execute(select(Offering).where(Offering.title == demo.title))
-        ).scalar_one_or_none()
+            await session.execute(select(Offering.id).where(Offering.title == demo.title).limit(1))
+        ).first()
         if exists is not None:
             continue
         offering = await offerings_service.create_offering(

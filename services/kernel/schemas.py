@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+import types
+import typing
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -38,9 +48,34 @@ def _contains_nul(value: object) -> bool:
     return False
 
 
+# JSON's own scalar types, as a field declares them (alone or with None).
+_JSON_SCALARS: dict[type, tuple[type, ...]] = {bool: (bool,), int: (int,), float: (int, float)}
+_JSON_NAMES = {bool: "boolean", int: "integer", float: "number"}
+
+
+def _json_scalar(annotation: Any) -> type | None:
+    """`bool`, `int` or `float` when a field is declared as exactly that (or that or None)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = kinds[0] if len(kinds) == 1 else None
+    return annotation if annotation in _JSON_SCALARS else None
+
+
+def _wrong_json_type(model: type[BaseModel], data: dict[Any, Any]) -> str | None:
+    for name, field in model.model_fields.items():
+        value = data.get(field.alias or name)
+        scalar = _json_scalar(field.annotation)
+        if value is None or scalar is None:
+            continue
+        if isinstance(value, bool) != (scalar is bool) or not isinstance(value, _JSON_SCALARS[scalar]):
+            return f"{field.alias or name} must be a JSON {_JSON_NAMES[scalar]}"
+    return None
+
+
 class WriteModel(BaseModel):
     """Request bodies: unknown fields are refused (422), strings are trimmed, NUL characters refused
-    (PostgreSQL text cannot hold them)."""
+    (PostgreSQL text cannot hold them), and booleans and numbers must come as JSON booleans and numbers
+    (`0`, `"true"` or `"5"` are refused rather than converted: the contract says what a field's type is)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -49,6 +84,8 @@ class WriteModel(BaseModel):
     def _no_nul_characters(cls, data: object) -> object:
         if _contains_nul(data):
             raise ValueError("text must not contain NUL characters")
+        if isinstance(data, dict) and (wrong := _wrong_json_type(cls, data)):
+            raise ValueError(wrong)
         return data
 
 
@@ -63,8 +100,23 @@ def oslo_iso(value: datetime) -> str:
     return value.astimezone(OSLO).isoformat()
 
 
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    """A time given as ISO 8601 text (or already a datetime): not a number of seconds since 1970, which
+    Pydantic would otherwise take from JSON numbers and from digits in a query string."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_DATETIME.match(value)):
+        return value
+    raise ValueError("give a date and time in ISO 8601 with an offset, e.g. 2027-09-14T09:00:00+02:00")
+
+
 # Stored in UTC; shown with the municipality's offset (Europe/Oslo), e.g. 2026-09-14T09:00:00+02:00.
-OsloDatetime = Annotated[AwareDatetime, PlainSerializer(oslo_iso, return_type=str, when_used="json")]
+OsloDatetime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_only),
+    PlainSerializer(oslo_iso, return_type=str, when_used="json"),
+]
 
 
 # A bigint key as it may appear in a path or body: larger numbers are refused (422), not passed to SQL.

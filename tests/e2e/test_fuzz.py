@@ -1,12 +1,13 @@
-"""Property-based requests for every operation in the published OpenAPI document: none may answer 5xx,
-and every answer must conform to the document (status code, content type, headers, body schema).
+"""Property-based requests for every operation in the published OpenAPI document, through the gateway
+to the real services, as a coordinator (with the ops and HR roles) and as a plain employee: every check
+Schemathesis has (no 5xx; status codes, content types, headers and bodies as documented; invalid input
+refused; authentication enforced; methods, `Allow` and resources consistent) in the examples, coverage,
+fuzzing and stateful phases, with the exceptions `schemathesis.toml` states and explains.
 
-Schemathesis generates valid and invalid paths, queries and bodies from the merged document and sends
-them through the gateway to the real services, signed in with every role. The seed is fixed so CI is
-repeatable; run with another seed (or none) to explore further:
+The seed is fixed so CI is repeatable; run with another seed (or none) to explore further, from the
+repository root so `schemathesis.toml` applies:
 
-    .venv/bin/schemathesis run http://127.0.0.1:8000/openapi.json -H "Authorization: Bearer $TOKEN" \\
-        -c not_a_server_error
+    .venv/bin/schemathesis run http://127.0.0.1:8000/openapi.json -H "Authorization: Bearer $TOKEN"
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from services.kernel.settings import REPO_ROOT
 from tests.e2e.stack import Stack
 from tests.support import TokenFactory
@@ -22,19 +25,21 @@ from tests.support import TokenFactory
 SEED = "126600419491941602857956617999016436574"
 
 
-def test_no_generated_request_gets_a_server_error(stack: Stack, tokens: TokenFactory) -> None:
-    token = tokens("coordinator", "ops", "hr-integration")
+@pytest.mark.parametrize(
+    "roles", [("coordinator", "ops", "hr-integration"), ()], ids=["coordinator-ops-hr", "employee"]
+)
+def test_no_generated_request_gets_a_server_error(
+    stack: Stack, tokens: TokenFactory, roles: tuple[str, ...]
+) -> None:
+    token = tokens(*roles)
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
         f"{stack.gateway}/openapi.json",
         "--header",
         f"Authorization: Bearer {token}",
-        "--checks",
-        "not_a_server_error,status_code_conformance,content_type_conformance,"
-        "response_schema_conformance,response_headers_conformance",
         "--phases",
-        "examples,coverage,fuzzing",
+        "examples,coverage,fuzzing,stateful",
         "--max-examples",
         "10",
         "--seed",
@@ -46,6 +51,6 @@ def test_no_generated_request_gets_a_server_error(stack: Stack, tokens: TokenFac
     result = subprocess.run(  # noqa: S603 - our own tool, fixed arguments
         command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False
     )
-    summary = "\n".join(result.stdout.splitlines()[-40:])
-    assert result.returncode == 0, summary
-    assert " passed" in summary
+    assert result.returncode == 0, result.stdout[-30_000:]
+    assert "❌" not in result.stdout, result.stdout[-30_000:]
+    assert " generated" in result.stdout  # it ran, and found nothing

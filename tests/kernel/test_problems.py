@@ -152,9 +152,13 @@ async def test_health_and_docs_need_no_token(catalog: httpx.AsyncClient) -> None
         ("GET", "/offerings/00000000-0000-0000-0000-000000000000/history?limit=101", None, 422),
         ("GET", "/offerings?cursor=not-a-cursor", None, 400),
         ("GET", "/offerings?q=a%00b", None, 400),
+        ("GET", "/offerings?starts_until=0.5", None, 422),  # a time is ISO 8601, not seconds since 1970
         ("POST", "/offerings", {"kind_code": "coaching", "title": "a\u0000b"}, 422),
         ("POST", "/offerings", {"kind_code": "coaching", "title": "x", "summary": ["not", "text"]}, 422),
         ("POST", "/offerings", [], 422),
+        # JSON's types as the contract gives them: no 0 for false, no "5" for 5.
+        ("POST", "/offerings", {"kind_code": "coaching", "title": "x", "is_programme": 0}, 422),
+        ("POST", "/offering-kinds", {"code": "k", "name_nb": "k", "name_en": "k", "sort_order": "5"}, 422),
         ("POST", "/eventbus/dead-letters/99999999999999999999/retry", None, 422),
         ("POST", "/eventbus/subscriptions/catalog.seats/reset", {"position": {"xid": "1", "id": 2**63}}, 422),
         (

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from services.catalog.offerings.models import Audience, Format
 from services.catalog.offerings.service import UnknownOfferingKind, UnknownTheme
@@ -18,6 +17,7 @@ from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import ReadsDep, TransactionalRoute
 from services.kernel.etags import conditional_orjson
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
+from services.kernel.schemas import OsloDatetime
 
 router = APIRouter(route_class=TransactionalRoute, tags=["offerings"], responses=COMMON_RESPONSES)
 CodeList = Annotated[list[Annotated[str, Query(max_length=64)]], Query(max_length=20)]
@@ -44,9 +44,9 @@ async def find_offerings(
     theme: CodeList = [],  # noqa: B006
     format: Annotated[list[Format], Query(max_length=3)] = [],  # noqa: B006
     starts_from: Annotated[
-        AwareDatetime | None, Query(description="Has a session starting at or after.")
+        OsloDatetime | None, Query(description="Has a session starting at or after.")
     ] = None,
-    starts_until: Annotated[AwareDatetime | None, Query(description="Has a session starting before.")] = None,
+    starts_until: Annotated[OsloDatetime | None, Query(description="Has a session starting before.")] = None,
     open_now: Annotated[bool, Query(description="Enrollment is open now for an upcoming session.")] = False,
     has_free_seats: Annotated[bool, Query(description="An upcoming session has free seats.")] = False,
     status: Annotated[

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from services.feedback.surveys.questions import Question, Slug, TemplateDraft
 from services.kernel.paging import Page
@@ -80,7 +80,7 @@ class SurveyCreate(WriteModel):
     session_id: uuid.UUID | None = None
     offering_id: uuid.UUID | None = None
     leader_group_id: uuid.UUID | None = None
-    open_until: AwareDatetime
+    open_until: OsloDatetime
 
     @model_validator(mode="after")
     def _one_scope(self) -> Self:
@@ -101,7 +101,7 @@ class SurveyCreate(WriteModel):
 class SurveyExtend(WriteModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"open_until": "2099-03-25T16:00:00+01:00"}]})
 
-    open_until: AwareDatetime
+    open_until: OsloDatetime
 
     @model_validator(mode="after")
     def _future(self) -> Self:
