@@ -199,3 +199,26 @@ def test_every_request_body_swagger_ui_fills_in_is_accepted() -> None:
         except ValidationError as exc:
             refused.append(f"{method} {path} ({name}): {exc.errors()[0]['loc']} {exc.errors()[0]['type']}")
     assert refused == []
+
+
+def test_what_an_operation_creates_is_linked_to_the_operations_on_it() -> None:
+    """A stateful client (Schemathesis's stateful phase among them) follows the links from a 201 to the
+    operations on what was created, with the created id as their path parameter."""
+    paths = merged()["paths"]
+    created = paths["/api/v1/catalog/offerings"]["post"]["responses"]["201"]["links"]
+    assert created["catalog_get_offering"] == {
+        "operationId": "catalog_get_offering",
+        "parameters": {"offering_id": "$response.body#/id"},
+    }
+    assert "catalog_publish_offering" in created
+    rounds = paths["/api/v1/enrollment/offerings/{offering_id}/reflection-rounds"]["post"]
+    assert rounds["responses"]["201"]["links"]["enrollment_get_round"]["parameters"] == {
+        "round_id": "$response.body#/id"
+    }
+    templates = paths["/api/v1/feedback/survey-templates"]["post"]["responses"]["201"]["links"]
+    assert templates["feedback_list_template_versions"]["parameters"] == {"key": "$response.body#/key"}
+    ids = {op["operationId"] for item in paths.values() for op in item.values() if isinstance(op, dict)}
+    for item in paths.values():
+        for operation in item.values():
+            for link in operation.get("responses", {}).get("201", {}).get("links", {}).values():
+                assert link["operationId"] in ids

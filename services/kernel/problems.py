@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.kernel.links import declare_links
 from services.kernel.requestid import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -364,7 +365,8 @@ async def _handle_os_error(request: Request, exc: Exception) -> ProblemResponse:
 
 
 def _document_problem_media_type(app: FastAPI) -> None:
-    """Error responses are documented as `application/problem+json`, which is what they are sent as."""
+    """Error responses are documented as `application/problem+json`, which is what they are sent as (and
+    what an operation creates is linked to the operations on it: `kernel.links`)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -380,6 +382,7 @@ def _document_problem_media_type(app: FastAPI) -> None:
                     content = response.get("content", {})
                     if status[:1] in {"4", "5"} and "application/json" in content:
                         content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        declare_links(document)
         app.openapi_schema = document
         return document
 
