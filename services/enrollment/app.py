@@ -13,6 +13,7 @@ from services.enrollment.enrollments.endpoints import router as enrollments_rout
 from services.enrollment.hrsync.endpoints import router as hrsync_router
 from services.enrollment.notifications.mailer import mail_subscription
 from services.enrollment.offerings.consumers import OFFERINGS
+from services.enrollment.offerings.endpoints import router as offerings_router
 from services.enrollment.reflection.endpoints import router as reflection_router
 from services.enrollment.sessions.consumers import SESSIONS
 from services.enrollment.settings import EnrollmentSettings
@@ -24,7 +25,14 @@ DEFINITION = ServiceDefinition(
     title="Enrollment",
     description="The HR directory (org units, people, leader groups) and enrollments in sessions.",
     migrations=MigrationSet(schema="enrollment", directory=Path(__file__).parent / "migrations"),
-    routers=(directory_router, hrsync_router, enrollments_router, completions_router, reflection_router),
+    routers=(
+        directory_router,
+        hrsync_router,
+        enrollments_router,
+        offerings_router,
+        completions_router,
+        reflection_router,
+    ),
     subscriptions=(OFFERINGS, SESSIONS),
 )
 
