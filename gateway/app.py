@@ -34,6 +34,7 @@ from services.kernel.problems import (
     install_problem_handlers,
     problem_response,
     problem_type,
+    response_for,
 )
 from services.kernel.requestid import RequestIdMiddleware
 from services.kernel.service import create_verifier
@@ -187,11 +188,10 @@ class ProblemCORSMiddleware(CORSMiddleware):
         if response.status_code != 400:
             return response
         refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
-        problem = problem_response(
-            CorsPreflightRefused.status,
-            type_=problem_type(CorsPreflightRefused.slug),
-            title=CorsPreflightRefused.title,
-            detail=f"This {refused} may not call the API from a browser (GATEWAY_CORS_ORIGINS).",
+        problem = response_for(
+            CorsPreflightRefused(
+                f"This {refused} may not call the API from a browser (GATEWAY_CORS_ORIGINS)."
+            )
         )
         problem.headers.update({k: v for k, v in response.headers.items() if k.lower().startswith("access-")})
         return problem

@@ -9,9 +9,10 @@ services' own. Health endpoints stay off the public document: the gateway's `/re
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from services.kernel.problems import declare_answer
 
 SCHEMA_REF = "#/components/schemas/"
 HIDDEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -65,20 +66,6 @@ GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
         "content": _PROBLEM,
     },
 }
-
-
-def _add_answer(responses: dict[str, Any], status: str, answer: dict[str, Any]) -> None:
-    """The gateway's own answer under `status`, beside what the service declares there (each problem type
-    named once; headers such as Retry-After kept from both)."""
-    existing = responses.get(status)
-    if existing is None:
-        responses[status] = copy.deepcopy(answer)
-        return
-    types = re.findall(r"`urn:problem:[a-z0-9-]+`", answer["description"])
-    if any(t not in existing.get("description", "") for t in types):
-        existing["description"] = f"{existing.get('description', '')}; {answer['description']}".lstrip("; ")
-    if "headers" in answer:
-        existing["headers"] = {**answer["headers"], **existing.get("headers", {})}
 
 
 def oauth_scheme(oauth: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,7 +191,7 @@ def merge(
                     operation["security"] = [*operation["security"], {"entraId": list(oauth["scopes"])}]
                 responses = operation.setdefault("responses", {})
                 for status, response in GATEWAY_RESPONSES.items():
-                    _add_answer(responses, status, response)
+                    declare_answer(responses, status, response)
                 operation_tags = [f"{service} · {tag}" for tag in operation.get("tags", [])] or [service]
                 operation["tags"] = operation_tags
                 service_tags.extend(t for t in operation_tags if t not in service_tags)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kernel.problems import Problem, problem_response, problem_type
+from services.kernel.problems import Problem, response_for
 
 
 class PayloadTooLarge(Problem):
@@ -96,7 +96,4 @@ class RequestLimitsMiddleware:
 
 
 async def _answer(problem: Problem, scope: Scope, receive: Receive, send: Send) -> None:
-    response = problem_response(
-        problem.status, type_=problem_type(problem.slug), title=problem.title, detail=problem.detail
-    )
-    await response(scope, receive, send)
+    await response_for(problem)(scope, receive, send)

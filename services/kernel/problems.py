@@ -7,7 +7,9 @@ response of any service leaves as anything but `application/problem+json`.
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -203,18 +205,23 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
+def response_for(problem: Problem, instance: str | None = None) -> ProblemResponse:
+    """The problem document a raised `Problem` is answered with."""
+    return problem_response(
+        problem.status,
+        type_=problem_type(problem.slug),
+        title=problem.title,
+        detail=problem.detail,
+        instance=instance,
+        errors=problem.errors,
+        extra=problem.extra,
+        headers=problem.headers,
+    )
+
+
 async def _handle_problem(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, Problem)
-    return problem_response(
-        exc.status,
-        type_=problem_type(exc.slug),
-        title=exc.title,
-        detail=exc.detail,
-        instance=request.url.path,
-        errors=exc.errors,
-        extra=exc.extra,
-        headers=exc.headers,
-    )
+    return response_for(exc, request.url.path)
 
 
 async def _handle_validation(request: Request, exc: Exception) -> ProblemResponse:
@@ -409,16 +416,33 @@ def _declare_kernel_answers(operation: dict[str, Any], *, writes: bool) -> None:
     if not isinstance(operation, dict) or "responses" not in operation:
         return
     for status, slug, title in (*_KERNEL_ANSWERS, *(_WRITING_ANSWERS if writes else ())):
-        _declare(operation, status, f"{title} (`{problem_type(slug)}`)", problem_type(slug))
+        _declare(operation, status, f"{title} (`{problem_type(slug)}`)")
 
 
-def _declare(operation: dict[str, Any], status: int, text: str, marker: str) -> None:
+def declare_answer(responses: dict[str, Any], status: str, answer: dict[str, Any]) -> None:
+    """`answer` under `status` beside what is declared there already: each problem type named once in the
+    description, headers (such as Retry-After) kept from both. The services' documents and the gateway's
+    merged one are built with it."""
+    existing = responses.get(status)
+    if existing is None:
+        responses[status] = copy.deepcopy(answer)
+        return
+    named = _NAMED_TYPES.findall(answer.get("description", ""))
+    if any(t not in existing.get("description", "") for t in named):
+        existing["description"] = "; ".join(
+            part for part in (existing.get("description"), answer["description"]) if part
+        )
+    if "headers" in answer:
+        existing["headers"] = {**answer["headers"], **existing.get("headers", {})}
+
+
+_NAMED_TYPES = re.compile(rf"`{re.escape(PROBLEM_TYPE_BASE)}[a-z0-9-]+`")
+
+
+def _declare(operation: dict[str, Any], status: int, text: str) -> None:
     schema = {"$ref": "#/components/schemas/ProblemDetails"}
-    response = operation["responses"].setdefault(
-        str(status), {"description": "", "content": {"application/json": {"schema": schema}}}
-    )
-    if marker not in response.get("description", ""):
-        response["description"] = "; ".join(part for part in (response.get("description"), text) if part)
+    answer = {"description": text, "content": {"application/json": {"schema": schema}}}
+    declare_answer(operation["responses"], str(status), answer)
 
 
 def _declare_forbidden(operation: dict[str, Any]) -> None:
@@ -429,7 +453,7 @@ def _declare_forbidden(operation: dict[str, Any]) -> None:
         return
     forbidden = f"{Forbidden.title} (`{problem_type(Forbidden.slug)}`): needs the role {' or '.join(roles)}"
     operation.setdefault("responses", {})
-    _declare(operation, 403, forbidden, problem_type(Forbidden.slug))
+    _declare(operation, 403, forbidden)
 
 
 def _declare_invalid_cursor(operation: dict[str, Any]) -> None:
@@ -437,12 +461,7 @@ def _declare_invalid_cursor(operation: dict[str, Any]) -> None:
     give out: declared from the parameter that brings the check."""
     parameters = operation.get("parameters", []) if isinstance(operation, dict) else []
     if any(p.get("name") == "cursor" and p.get("in") == "query" for p in parameters):
-        _declare(
-            operation,
-            400,
-            f"Invalid cursor (`{problem_type('invalid-cursor')}`)",
-            problem_type("invalid-cursor"),
-        )
+        _declare(operation, 400, f"Invalid cursor (`{problem_type('invalid-cursor')}`)")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
