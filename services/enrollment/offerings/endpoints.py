@@ -73,7 +73,8 @@ async def eligibility(
     ],
 ) -> EligibilityPage:
     """For each offering: whether the audience rules admit you, and each group you lead; if not, which
-    rule refuses. A listing's page is judged in one call."""
+    rule refuses. A listing's page is judged in one call: the answer pages like every list, so ask with
+    `limit` at least the number of ids (or follow `next_cursor`)."""
     asked = list(dict.fromkeys(offering_id))
     found = await session.execute(select(OfferingView).where(col(OfferingView.id).in_(asked)))
     offerings = {o.id: o for o in found.scalars()}
