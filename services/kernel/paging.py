@@ -114,7 +114,8 @@ def page_request(
     ] = None,
 ) -> PageRequest:
     fingerprint = _fingerprint(request)
-    offset = _offset(cursor, fingerprint) if cursor is not None else 0
+    # An empty cursor is no cursor (`cursor=` from a client template), as on the offerings search.
+    offset = _offset(cursor, fingerprint) if cursor else 0
     return PageRequest(limit=limit, offset=offset, fingerprint=fingerprint)
 
 

@@ -54,6 +54,7 @@ async def test_pages_follow_each_other_until_the_last_says_so(client: httpx.Asyn
 
     default = (await client.get("/numbers")).json()
     assert len(default["items"]) == 50
+    assert (await client.get("/numbers", params={"cursor": ""})).json() == default
     exact = (await client.get("/numbers", params={"odd": "true", "limit": 65})).json()
     assert len(exact["items"]) == 65
     assert exact["next_cursor"] is None  # no empty page after a page that ends the list
