@@ -23,6 +23,7 @@ from services.catalog.offerings.schemas import Facilitator, FacilitatorKind, Off
 from services.catalog.sessions import service as sessions_service
 from services.catalog.sessions.models import CourseSession, SessionStatus
 from services.catalog.sessions.schemas import SeriesCreate, SessionCreate
+from services.enrollment.directory.audience import publish_changes as publish_audience_changes
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
 from services.enrollment.hrsync.service import publish_directory
 from services.kernel import database
@@ -287,6 +288,8 @@ async def load_directory(session: AsyncSession) -> int:
             set((await session.execute(select(Person.id))).scalars()),
             set((await session.execute(select(LeaderGroup.id))).scalars()),
         )
+    # A database made before the catalogue judged eligibility learns everyone's audience facts here.
+    await publish_audience_changes(session)
     return created
 
 

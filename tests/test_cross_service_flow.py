@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.kernel.auth import devkeys
 from tests.support import TokenFactory, create_leader, create_org_unit, create_person, eventually
 
 FUTURE = {"starts_at": "2027-02-04T09:00:00+01:00", "ends_at": "2027-02-04T15:30:00+01:00"}
@@ -250,3 +251,66 @@ async def test_coordinator_enrols_someone_else(
     )
     assert missing.status_code == 404
     assert missing.json()["type"] == "urn:problem:person-not-found"
+
+
+async def test_the_listing_says_who_may_enroll_from_the_directory_hr_keeps(
+    catalog: httpx.AsyncClient, enrollment: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    """HR syncs a top leader and an employee; the catalogue learns their audience facts from the
+    enrollment service's events and says, beside each offering, whether each may enroll and why not."""
+    hr = tokens.header("hr-integration")
+    emails = {"leader": "toppleder@bym.oslo.kommune.no", "employee": "ansatt@bym.oslo.kommune.no"}
+    units = [{"external_id": "bym", "name": "Bymiljøetaten", "kind": "agency", "sector": "Miljø"}]
+    people = [
+        {
+            "external_id": f"E-{role}",
+            "name": role,
+            "email": email,
+            "org_unit_external_id": "bym",
+            "entra_oid": devkeys.person_oid(email),
+        }
+        for role, email in emails.items()
+    ]
+    group = {
+        "external_id": "tlg-bym",
+        "name": "Toppledergruppen BYM",
+        "org_unit_external_id": "bym",
+        "leader_external_id": "E-leader",
+        "members": [],
+    }
+    for resource, records in (("org-units", units), ("people", people), ("leader-groups", [group])):
+        answer = await enrollment.post(f"/directory/sync/{resource}", json={"records": records}, headers=hr)
+        assert answer.status_code == 200, answer.text
+    coordinator = tokens.header("coordinator")
+    created = await catalog.post(
+        "/offerings",
+        json={
+            "kind_code": "reflection-group",
+            "title": "Refleksjonsgruppe for toppledere",
+            "summary": "Samtaler i små grupper.",
+            "audience": "top-leaders",
+        },
+        headers=coordinator,
+    )
+    assert created.status_code == 201, created.text
+    scheduled = await catalog.post(
+        "/sessions",
+        json={"offering_id": created.json()["id"], "capacity": 8, "venue": "Rådhuset", **FUTURE},
+        headers=coordinator,
+    )
+    assert scheduled.status_code == 201, scheduled.text
+    published = await catalog.post(f"/offerings/{created.json()['id']}/publish", headers=coordinator)
+    assert published.status_code == 200, published.text
+
+    async def verdict(email: str) -> dict[str, Any] | None:
+        listing = await catalog.get("/offerings", headers=tokens.header(email=email))
+        [item] = [i for i in listing.json()["items"] if i["id"] == created.json()["id"]]
+        found: dict[str, Any] = item["eligibility"]
+        return None if found["rule"] == "not-in-directory" else found
+
+    leader = await eventually(lambda: verdict(emails["leader"]))
+    assert leader == {"may_enroll": True, "via": "person", "rule": None, "detail": None}
+    employee = await eventually(lambda: verdict(emails["employee"]))
+    assert (employee["may_enroll"], employee["rule"]) == (False, "top-leaders-only")
+    stranger = (await catalog.get("/offerings", headers=tokens.header(email="ukjent@oslo.kommune.no"))).json()
+    assert {i["eligibility"]["rule"] for i in stranger["items"]} == {"not-in-directory"}

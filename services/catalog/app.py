@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.catalog.audience.consumers import AUDIENCE
 from services.catalog.calendar.endpoints import router as calendar_router
 from services.catalog.offerings.endpoints import router as offerings_router
 from services.catalog.search.endpoints import router as search_router
@@ -21,7 +22,7 @@ DEFINITION = ServiceDefinition(
     description="Offerings, their dated sessions and the seats taken in them.",
     migrations=MigrationSet(schema="catalog", directory=Path(__file__).parent / "migrations"),
     routers=(search_router, offerings_router, sessions_router, calendar_router),
-    subscriptions=(SEATS,),
+    subscriptions=(SEATS, AUDIENCE),
 )
 
 

@@ -2,10 +2,20 @@
 
 from sqlmodel import SQLModel
 
+from services.catalog.audience.models import AudienceView
 from services.catalog.history.models import Change
 from services.catalog.offerings.models import Offering, OfferingKind, OfferingTheme, Theme
 from services.catalog.sessions.models import CourseSession
 
 metadata = SQLModel.metadata
 
-__all__ = ["Change", "CourseSession", "Offering", "OfferingKind", "OfferingTheme", "Theme", "metadata"]
+__all__ = [
+    "AudienceView",
+    "Change",
+    "CourseSession",
+    "Offering",
+    "OfferingKind",
+    "OfferingTheme",
+    "Theme",
+    "metadata",
+]

@@ -225,6 +225,28 @@ class ReflectionGroupsChanged(EventPayload):
     groups: list[ReflectionGroup]
 
 
+class GroupAudience(BaseModel):
+    leader_group_id: uuid.UUID
+    units: list[uuid.UUID] = Field(description="The group's org unit and every unit above it.")
+
+
+class AudienceChanged(EventPayload):
+    """What the audience rules know of a person changed (`kernel.audience`): whether they lead a
+    top-leader group or are a leader at all, their org units, and the groups they lead with theirs. The
+    catalogue judges from it whether the signed-in person may enroll. `active` false: they left."""
+
+    topic: ClassVar[str] = "enrollment.audience_changed"
+    aggregate_type: ClassVar[str] = "person"
+
+    person_id: uuid.UUID
+    entra_oid: str
+    active: bool
+    leads_group: bool
+    leader: bool
+    units: list[uuid.UUID] = Field(description="Their org unit and every unit above it.")
+    groups: list[GroupAudience] = Field(description="The active top-leader groups they lead.")
+
+
 PUBLISHED: tuple[type[EventPayload], ...] = (
     EnrollmentConfirmed,
     EnrollmentWaitlisted,
@@ -242,4 +264,5 @@ PUBLISHED: tuple[type[EventPayload], ...] = (
     LeaderGroupDeactivated,
     ReflectionGroupsConfirmed,
     ReflectionGroupsChanged,
+    AudienceChanged,
 )

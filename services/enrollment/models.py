@@ -3,7 +3,13 @@
 from sqlmodel import SQLModel
 
 from services.enrollment.completions.models import Completion, CompletionFeedEntry
-from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
+from services.enrollment.directory.models import (
+    AudiencePublished,
+    LeaderGroup,
+    LeaderGroupMember,
+    OrgUnit,
+    Person,
+)
 from services.enrollment.enrollments.models import Enrollment, EnrollmentAudit, Participation
 from services.enrollment.idempotency.models import IdempotencyKey
 from services.enrollment.notifications.models import MailDelivery
@@ -14,6 +20,7 @@ from services.enrollment.sessions.models import SessionView
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AudiencePublished",
     "Completion",
     "CompletionFeedEntry",
     "Enrollment",

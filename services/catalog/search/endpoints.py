@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.catalog.audience import eligibility
 from services.catalog.offerings.models import Audience, Format
 from services.catalog.offerings.service import UnknownOfferingKind, UnknownTheme
 from services.catalog.search import service
@@ -72,5 +73,6 @@ async def find_offerings(
         open_now=open_now,
         has_free_seats=has_free_seats,
     )
-    page = await service.find(reads, filters, sort, cursor=cursor, limit=limit)
+    who = await eligibility.caller(reads, principal.oid)
+    page = await service.find(reads, filters, sort, cursor=cursor, limit=limit, who=who)
     return conditional_orjson(request, page)

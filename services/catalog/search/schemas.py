@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from services.catalog.audience.eligibility import Eligibility
 from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
 from services.kernel.schemas import OsloDatetime
 
@@ -51,6 +52,7 @@ class OfferingSummary(BaseModel):
     seats_available: int = Field(description="Free seats (or slots) over the upcoming sessions.")
     open_for_enrollment: bool = Field(description="Some upcoming session's enrollment window is open now.")
     next_session: NextSession | None
+    eligibility: Eligibility = Field(description="Whether you may enroll, and if not why not.")
 
 
 class OfferingPage(BaseModel):

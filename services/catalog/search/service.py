@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.catalog.audience.eligibility import Caller, verdict
 from services.catalog.offerings.service import UnknownOfferingKind, UnknownTheme
 from services.catalog.search import repository
 from services.catalog.search.repository import Filters
@@ -89,7 +90,7 @@ async def check_codes(reads: Reads, kinds: list[str], themes: list[str]) -> None
 
 
 async def find(
-    reads: Reads, filters: Filters, sort: SortOrder | None, *, cursor: str | None, limit: int
+    reads: Reads, filters: Filters, sort: SortOrder | None, *, cursor: str | None, limit: int, who: Caller
 ) -> dict[str, Any]:
     """One page as the JSON-ready body of `OfferingPage` (plain dicts: the listing is the hottest read, and
     building a model per row and dumping it again cost more than the query; the endpoint documents the
@@ -102,17 +103,18 @@ async def find(
     rows = await repository.search(reads, filters, sort, after=after, limit=limit + 1, now=now)
     page, more = rows[:limit], len(rows) > limit
     return {
-        "items": [_summary(row) for row in page],
+        "items": [_summary(row, who) for row in page],
         "next_cursor": encode_cursor(filters, sort, page[-1]["id"], page[-1]["sort_key"]) if more else None,
     }
 
 
-def _summary(row: Any) -> dict[str, Any]:
+def _summary(row: Any, who: Caller) -> dict[str, Any]:
     """`OfferingSummary` for one row of `repository.search` (unpacked by position: attribute access on 19
     columns of 50 rows was a tenth of the request); times in Oslo, as `OsloDatetime` shows them."""
     (
         offering_id, _, kind_code, title, summary, audience, booking_unit, format_, is_programme, status,
         themes, upcoming, seats, open_now, next_id, starts_at, ends_at, venue, next_seats, next_open,
+        audience_units,
     ) = row  # fmt: skip
     return {
         "id": str(offering_id),
@@ -138,4 +140,7 @@ def _summary(row: Any) -> dict[str, Any]:
             "seats_available": next_seats,
             "open_for_enrollment": next_open,
         },
+        "eligibility": verdict(
+            who, status=status, audience=audience, booking_unit=booking_unit, org_unit_ids=audience_units
+        ),
     }

@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import Column
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from services.kernel.models import TableBase, server_timestamp
@@ -80,3 +83,14 @@ class LeaderGroupMember(TableBase, table=True):
     person_external_id: str = Field(primary_key=True, max_length=100)
     person_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id", index=True)
     role_title: str | None = None
+
+
+class AudiencePublished(TableBase, table=True):
+    """The audience facts last published for a person (`directory.audience`): a change publishes only
+    the people whose facts differ from these."""
+
+    __tablename__ = "audience_published"
+    __table_args__ = {"schema": "enrollment"}
+
+    person_id: uuid.UUID = Field(primary_key=True)
+    facts: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))

@@ -243,7 +243,7 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
     if not acting_for_others:
         refused = rules.refusal(offering, rules.AudienceFacts.of(who), group=group)
         if refused is not None:
-            raise refused.problem()
+            raise rules.problem(refused)
     booking_unit = offering.booking_unit if group else "person"
     return Ask(
         principal_oid=principal.oid,

@@ -1,13 +1,4 @@
-"""Audience rules: who may take part in an offering, from the catalogue's rules and the directory.
-
-Each rule has a name that a refusal carries (`rule` in the problem body), so the frontend can explain it:
-
-- `booked-per-group`: the offering is booked per group (a tailored workshop): group enrollments only.
-- `top-leaders-individually`: audience `top-leaders` (reflection groups): no group enrollments.
-- `top-leaders-only`: audience `top-leaders`: a person who leads an active top-leader group.
-- `whole-top-leader-groups`: audience `top-leader-groups` (leader-group development): groups only.
-- `leaders-only`: audience `all-leaders`: leads or sits in a top-leader group, or manages someone.
-- `named-org-units`: audience `org-units`: a person (or group) in a named unit or a unit under one.
+"""Audience rules as the enrollment service enforces them (the rules themselves: `kernel.audience`).
 
 A coordinator enrolling someone else is not held to these rules (they run the programme and may make
 exceptions); such an enrollment is marked and the rules are not re-applied before its promotion.
@@ -15,13 +6,12 @@ exceptions); such an enrollment is marked and the rules are not re-applied befor
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from services.enrollment.offerings.models import OfferingView
+from services.kernel import audience
+from services.kernel.audience import Audience, AudienceFacts, Refusal
 from services.kernel.problems import Forbidden
+
+__all__ = ["AudienceFacts", "AudienceRefused", "Refusal", "problem", "refusal"]
 
 
 class AudienceRefused(Forbidden):
@@ -29,47 +19,12 @@ class AudienceRefused(Forbidden):
     title = "The offering's audience rule does not admit this enrollment"
 
 
-@dataclass(frozen=True)
-class Refusal:
-    rule: str
-    detail: str
-
-    def problem(self) -> AudienceRefused:
-        return AudienceRefused(self.detail, extra={"rule": self.rule})
-
-
-@dataclass(frozen=True)
-class AudienceFacts:
-    """What the rules judge a person or a group by, read from the directory in one statement
-    (`repository.PERSON_FACTS`, `repository.GROUP_FACTS`)."""
-
-    leads_group: bool  # leads an active top-leader group
-    leader: bool  # leads or sits in an active top-leader group, or manages someone active
-    units: frozenset[uuid.UUID]  # their org unit and every unit above it
-
-    @classmethod
-    def of(cls, row: Mapping[Any, Any]) -> AudienceFacts:
-        """From a row's mapping with the columns `leads_group`, `leader` and `units`."""
-        return cls(bool(row["leads_group"]), bool(row["leader"]), frozenset(row["units"] or ()))
+def problem(refused: Refusal) -> AudienceRefused:
+    """The problem a refusal is answered with; `rule` names the refusing rule."""
+    return AudienceRefused(refused.detail, extra={"rule": refused.rule})
 
 
 def refusal(offering: OfferingView, facts: AudienceFacts, *, group: bool) -> Refusal | None:
-    """Why the rules refuse this person (or, with `group`, this group), or None when they admit them."""
-    audience = offering.audience
-    if not group:
-        if offering.booking_unit == "group":
-            return Refusal("booked-per-group", "This offering is booked per leader group, by its top leader.")
-        if audience == "top-leader-groups":
-            return Refusal(
-                "whole-top-leader-groups",
-                "This offering admits whole top-leader groups, enrolled by their top leader.",
-            )
-        if audience == "top-leaders" and not facts.leads_group:
-            return Refusal("top-leaders-only", "This offering admits top leaders only.")
-        if audience == "all-leaders" and not facts.leader:
-            return Refusal("leaders-only", "This offering admits leaders only.")
-    elif audience == "top-leaders":
-        return Refusal("top-leaders-individually", "Top leaders enroll in this offering individually.")
-    if audience == "org-units" and not set(offering.audience_org_unit_ids) & facts.units:
-        return Refusal("named-org-units", "This offering is for the org units it names.")
-    return None
+    """Why the rules refuse this person (or, with `group`, this group) the offering, or None."""
+    rules = Audience(offering.audience, offering.booking_unit, offering.audience_org_unit_ids)
+    return audience.refusal(rules, facts, group=group)

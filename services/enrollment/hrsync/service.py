@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.enrollment.directory import audience
 from services.enrollment.directory import repository as directory_repository
 from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
 from services.enrollment.enrollments import service as enrollments_service
@@ -123,7 +124,8 @@ async def publish_directory(
         *await _person_events(session, people),
         *await _group_events(session, groups),
     ]
-    return await publish_many(session, events, source=SOURCE)
+    published = await publish_many(session, events, source=SOURCE)
+    return published + await audience.publish_changes(session)
 
 
 async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
@@ -212,6 +214,7 @@ async def _finish(
         + await _group_events(session, resolved["leader_groups"])
     )
     await publish_many(session, events, source=SOURCE)
+    await audience.publish_changes(session)
     # The stated rules (enrollments.service): places of people deactivated, and of members who left a
     # group (or whose group ended), in sessions not yet started are cancelled with a reason.
     inactive = [payload.person_id for payload, _ in events if isinstance(payload, PersonDeactivated)]

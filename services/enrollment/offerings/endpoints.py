@@ -42,13 +42,13 @@ class GroupVerdict(Verdict):
     leader_group_id: uuid.UUID
 
 
-class EligibilityPublic(ReadModel):
+class OfferingEligibility(ReadModel):
     offering_id: uuid.UUID
     person: Verdict = Field(description="Enrolling yourself.")
     groups: list[GroupVerdict] = Field(description="Enrolling each top-leader group you lead.")
 
 
-class EligibilityPage(Page[EligibilityPublic]):
+class OfferingEligibilityPage(Page[OfferingEligibility]):
     """A page of the offerings asked about, in the order asked."""
 
 
@@ -71,7 +71,7 @@ async def eligibility(
         list[uuid.UUID],
         Query(min_length=1, max_length=MAX_LIMIT, description="The offerings to judge (a listing's page)."),
     ],
-) -> EligibilityPage:
+) -> OfferingEligibilityPage:
     """For each offering: whether the audience rules admit you, and each group you lead; if not, which
     rule refuses. A listing's page is judged in one call: the answer pages like every list, so ask with
     `limit` at least the number of ids (or follow `next_cursor`)."""
@@ -96,7 +96,7 @@ async def eligibility(
             person = refusal(offering, facts, group=False) if facts is not None else _NOT_IN_DIRECTORY
             per_group = [(g, refusal(offering, f, group=True)) for g, f in groups]
         items.append(
-            EligibilityPublic(
+            OfferingEligibility(
                 offering_id=oid,
                 person=Verdict.model_validate(_verdict(person)),
                 groups=[
@@ -104,4 +104,4 @@ async def eligibility(
                 ],
             )
         )
-    return paging.page(EligibilityPage, items)
+    return paging.page(OfferingEligibilityPage, items)
