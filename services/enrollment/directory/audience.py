@@ -3,7 +3,8 @@
 After every change to the directory (an HR sync batch, the demo data) the facts of every person with a
 sign-in are computed in one statement and compared with those last published; only the people whose
 facts differ get an `enrollment.audience_changed` event. A change high in the org tree (a unit moved)
-thereby reaches everyone under it without the sync having to know who that is.
+thereby reaches everyone under it without the sync having to know who that is. Two syncs at once may
+both publish a change; the catalogue's copy is a plain overwrite, so that is harmless.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ _CHANGED = text(
         SELECT c.person_id, c.facts FROM current c
         LEFT JOIN enrollment.audience_published was ON was.person_id = c.person_id
         WHERE was.facts IS DISTINCT FROM c.facts
+        ORDER BY c.person_id  -- one lock order when two syncs publish at once
         ON CONFLICT (person_id) DO UPDATE SET facts = EXCLUDED.facts
         RETURNING a.person_id, a.facts
     )
