@@ -64,6 +64,11 @@ def _json_scalar(annotation: Any) -> type | None:
 def _wrong_json_type(model: type[BaseModel], data: dict[Any, Any]) -> str | None:
     for name, field in model.model_fields.items():
         value = data.get(field.alias or name)
+        if isinstance(value, str):
+            # Checked on the text as sent: trimming comes after, and must not let a longer text through.
+            longest = next((m.max_length for m in field.metadata if getattr(m, "max_length", None)), None)
+            if longest is not None and len(value) > longest:
+                return f"{field.alias or name} must be at most {longest} characters"
         scalar = _json_scalar(field.annotation)
         if value is None or scalar is None:
             continue
@@ -74,8 +79,9 @@ def _wrong_json_type(model: type[BaseModel], data: dict[Any, Any]) -> str | None
 
 class WriteModel(BaseModel):
     """Request bodies: unknown fields are refused (422), strings are trimmed, NUL characters refused
-    (PostgreSQL text cannot hold them), and booleans and numbers must come as JSON booleans and numbers
-    (`0`, `"true"` or `"5"` are refused rather than converted: the contract says what a field's type is)."""
+    (PostgreSQL text cannot hold them), booleans and numbers must come as JSON booleans and numbers
+    (`0`, `"true"` or `"5"` are refused rather than converted: the contract says what a field's type is),
+    and a text's `maxLength` holds for the text as sent, before it is trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -158,6 +158,8 @@ async def test_health_and_docs_need_no_token(catalog: httpx.AsyncClient) -> None
         ("POST", "/offerings", [], 422),
         # JSON's types as the contract gives them: no 0 for false, no "5" for 5.
         ("POST", "/offerings", {"kind_code": "coaching", "title": "x", "is_programme": 0}, 422),
+        # maxLength holds for the text as sent, before trimming (2,001 characters here, 2,000 trimmed).
+        ("POST", "/offerings", {"kind_code": "coaching", "title": "x", "summary": " " + "x" * 2000}, 422),
         ("POST", "/offering-kinds", {"code": "k", "name_nb": "k", "name_en": "k", "sort_order": "5"}, 422),
         ("POST", "/eventbus/dead-letters/99999999999999999999/retry", None, 422),
         ("POST", "/eventbus/subscriptions/catalog.seats/reset", {"position": {"xid": "1", "id": 2**63}}, 422),
