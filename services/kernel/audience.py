@@ -49,6 +49,10 @@ class Audience:
     org_unit_ids: Collection[uuid.UUID]
 
 
+# Before any rule: the signed-in person is not (or no longer) in the HR directory.
+NOT_IN_DIRECTORY = Refusal("not-in-directory", "No active person in the HR directory matches your sign-in.")
+
+
 def refusal(offering: Audience, facts: AudienceFacts, *, group: bool) -> Refusal | None:
     """Why the rules refuse this person (or, with `group`, this group), or None when they admit them."""
     audience = offering.audience

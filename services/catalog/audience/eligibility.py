@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from services.kernel.audience import Audience, AudienceFacts, Refusal, refusal
+from services.kernel.audience import NOT_IN_DIRECTORY, Audience, AudienceFacts, Refusal, refusal
 from services.kernel.database import DriverStatement, Reads
 
 
@@ -40,7 +40,6 @@ class Caller:
 
 
 FACTS = DriverStatement.of(text("SELECT facts FROM catalog.audience WHERE entra_oid = :oid"))
-_NOT_IN_DIRECTORY = Refusal("not-in-directory", "No active person in the HR directory matches your sign-in.")
 _NOT_OPEN = Refusal("offering-not-open", "The offering is not published.")
 
 
@@ -67,7 +66,7 @@ def verdict(
     if status != "published":
         refused: Refusal | None = _NOT_OPEN
     elif who.person is None:
-        refused = _NOT_IN_DIRECTORY
+        refused = NOT_IN_DIRECTORY
     else:
         refused = refusal(rules, who.person, group=False)
         if refused is None:

@@ -25,6 +25,7 @@ from services.enrollment.enrollments.service import (
     SessionNotFound,
 )
 from services.enrollment.offerings.models import OfferingView
+from services.kernel.audience import AudienceFacts
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import DriverStatement, Reads
 from services.kernel.problems import BadRequestProblem, Forbidden, ServiceUnavailable
@@ -241,7 +242,7 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
     if offering.status != "published":
         raise NotOpen(f"The offering is {offering.status}.")
     if not acting_for_others:
-        refused = rules.refusal(offering, rules.AudienceFacts.of(who), group=group)
+        refused = rules.refusal(offering, AudienceFacts.of(who), group=group)
         if refused is not None:
             raise rules.problem(refused)
     booking_unit = offering.booking_unit if group else "person"

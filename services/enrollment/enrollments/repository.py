@@ -37,9 +37,9 @@ from services.enrollment.enrollments.models import (
     EnrollmentStatus,
     Participation,
 )
-from services.enrollment.enrollments.rules import AudienceFacts
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
+from services.kernel.audience import AudienceFacts
 from services.kernel.database import uuid_in
 
 # Key space of the advisory locks that queue requests for a session ("ENRL"; see `lock_sessions`).
@@ -140,9 +140,9 @@ async def group_people(session: AsyncSession, group: LeaderGroup) -> list[Person
     return list(result.scalars().all())
 
 
-# The facts the audience rules judge by (`rules.AudienceFacts`), for the person or group in `who`: whether
-# they lead an active top-leader group, whether they are a leader at all (lead or sit in an active
-# top-leader group, or manage someone active), and their org unit with every unit above it.
+# The facts the audience rules judge by (`kernel.audience.AudienceFacts`), for the person or group in
+# `who`: whether they lead an active top-leader group, whether they are a leader at all (lead or sit in
+# an active top-leader group, or manage someone active), and their org unit with every unit above it.
 _UNITS_UP = """
     ARRAY(WITH RECURSIVE up(id, parent_id, depth) AS (
               SELECT u.id, u.parent_id, 0 FROM enrollment.org_units u WHERE u.id = who.org_unit_id

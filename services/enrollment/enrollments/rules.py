@@ -11,8 +11,6 @@ from services.kernel import audience
 from services.kernel.audience import Audience, AudienceFacts, Refusal
 from services.kernel.problems import Forbidden
 
-__all__ = ["AudienceFacts", "AudienceRefused", "Refusal", "problem", "refusal"]
-
 
 class AudienceRefused(Forbidden):
     slug = "audience-rule"

@@ -18,8 +18,9 @@ from sqlmodel import col, select
 
 from services.enrollment.directory import repository as directory
 from services.enrollment.enrollments import repository
-from services.enrollment.enrollments.rules import AudienceFacts, Refusal, refusal
+from services.enrollment.enrollments.rules import refusal
 from services.enrollment.offerings.models import OfferingView
+from services.kernel.audience import NOT_IN_DIRECTORY, AudienceFacts, Refusal
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import MAX_LIMIT, Page, Paging
@@ -59,7 +60,6 @@ def _verdict(refused: Refusal | None) -> dict[str, object]:
 
 
 _NOT_OPEN = Refusal("offering-not-open", "The offering is not published (or not yet known here).")
-_NOT_IN_DIRECTORY = Refusal("not-in-directory", "No active person in the HR directory matches your sign-in.")
 
 
 @router.get("/offerings/eligibility", summary="May I enroll in these offerings?")
@@ -93,7 +93,7 @@ async def eligibility(
         if offering is None or offering.status != "published":
             person, per_group = _NOT_OPEN, [(g, _NOT_OPEN) for g, _ in groups]
         else:
-            person = refusal(offering, facts, group=False) if facts is not None else _NOT_IN_DIRECTORY
+            person = refusal(offering, facts, group=False) if facts is not None else NOT_IN_DIRECTORY
             per_group = [(g, refusal(offering, f, group=True)) for g, f in groups]
         items.append(
             OfferingEligibility(

@@ -70,33 +70,26 @@ class Question(WriteModel):
         return [o.key for o in self.options or []]
 
 
+# What Swagger UI fills in for a template's content (and, with a key, for a new template).
+TEMPLATE_EXAMPLE: dict[str, Any] = {
+    "title": "Evaluering av samlingen",
+    "questions": [
+        {
+            "key": "nytte",
+            "type": "scale",
+            "text": "Hvor nyttig var samlingen?",
+            "min_label": "Lite nyttig",
+            "max_label": "Svært nyttig",
+        },
+        {"key": "kommentar", "type": "free-text", "text": "Hva tar du med deg?", "required": False},
+    ],
+}
+
+
 class TemplateDraft(WriteModel):
     """A template version's content."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "Evaluering av samlingen",
-                    "questions": [
-                        {
-                            "key": "nytte",
-                            "type": "scale",
-                            "text": "Hvor nyttig var samlingen?",
-                            "min_label": "Lite nyttig",
-                            "max_label": "Svært nyttig",
-                        },
-                        {
-                            "key": "kommentar",
-                            "type": "free-text",
-                            "text": "Hva tar du med deg?",
-                            "required": False,
-                        },
-                    ],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [TEMPLATE_EXAMPLE]})
 
     title: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
     description: str | None = Field(default=None, max_length=2000)

@@ -9,30 +9,14 @@ from typing import Any, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from services.feedback.surveys.questions import Question, Slug, TemplateDraft
+from services.feedback.surveys.questions import TEMPLATE_EXAMPLE, Question, Slug, TemplateDraft
 from services.kernel.paging import Page
 from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 
 class TemplateCreate(TemplateDraft):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "key": "samlingsevaluering",
-                    "title": "Evaluering av samlingen",
-                    "questions": [
-                        {
-                            "key": "nytte",
-                            "type": "scale",
-                            "text": "Hvor nyttig var samlingen?",
-                            "min_label": "Lite nyttig",
-                            "max_label": "Svært nyttig",
-                        }
-                    ],
-                }
-            ]
-        }
+        json_schema_extra={"examples": [{"key": "samlingsevaluering", **TEMPLATE_EXAMPLE}]}
     )
 
     key: Slug = Field(description="Stable name of the template; its versions share it.")
