@@ -61,7 +61,8 @@ def _json_scalar(annotation: Any) -> type | None:
     return annotation if annotation in _JSON_SCALARS else None
 
 
-def _wrong_json_type(model: type[BaseModel], data: dict[Any, Any]) -> str | None:
+def _refused_as_sent(model: type[BaseModel], data: dict[Any, Any]) -> str | None:
+    """Why a body's fields, as sent, break the contract before Pydantic converts or trims them."""
     for name, field in model.model_fields.items():
         value = data.get(field.alias or name)
         if isinstance(value, str):
@@ -87,10 +88,10 @@ class WriteModel(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul_characters(cls, data: object) -> object:
+    def _as_sent(cls, data: object) -> object:
         if _contains_nul(data):
             raise ValueError("text must not contain NUL characters")
-        if isinstance(data, dict) and (wrong := _wrong_json_type(cls, data)):
+        if isinstance(data, dict) and (wrong := _refused_as_sent(cls, data)):
             raise ValueError(wrong)
         return data
 
