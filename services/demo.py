@@ -288,7 +288,8 @@ async def load_directory(session: AsyncSession) -> int:
             set((await session.execute(select(Person.id))).scalars()),
             set((await session.execute(select(LeaderGroup.id))).scalars()),
         )
-    # A database made before the catalogue judged eligibility learns everyone's audience facts here.
+    # Everyone's audience facts, as a sync publishes them (also for a database made before the catalogue
+    # judged eligibility): once, after the directory events.
     await publish_audience_changes(session)
     return created
 

@@ -124,8 +124,7 @@ async def publish_directory(
         *await _person_events(session, people),
         *await _group_events(session, groups),
     ]
-    published = await publish_many(session, events, source=SOURCE)
-    return published + await audience.publish_changes(session)
+    return await publish_many(session, events, source=SOURCE)
 
 
 async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
