@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +20,7 @@ from gateway import forwarding, protection
 from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
-from gateway.upstream import UpstreamTransport
+from gateway.upstream import UpstreamFailure, Upstreams
 from services.kernel import limits
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
@@ -71,18 +70,18 @@ async def healthz() -> dict[str, str]:
 )
 async def readyz(request: Request) -> Response:
     """Ready when signing keys are loaded and every service reports ready."""
-    client: httpx.AsyncClient = request.app.state.http
+    upstreams: Upstreams = request.app.state.upstreams
     settings: GatewaySettings = request.app.state.settings
 
-    async def check(url: str) -> str:
+    async def check(name: str, url: str) -> str:
         try:
-            response = await client.get(f"{url}/readyz", timeout=3.0)
-        except httpx.HTTPError as exc:
+            status, _ = await upstreams.get(f"{url}/readyz", 3.0, upstream=name)
+        except UpstreamFailure as exc:
             return f"unreachable: {type(exc).__name__}"
-        return "ok" if response.status_code == 200 else f"not ready ({response.status_code})"
+        return "ok" if status == 200 else f"not ready ({status})"
 
     names = list(settings.upstreams())
-    results = await asyncio.gather(*(check(url) for url in settings.upstreams().values()))
+    results = await asyncio.gather(*(check(name, url) for name, url in settings.upstreams().items()))
     checks = dict(zip(names, results, strict=True))
     checks["signing-keys"] = "ok" if request.app.state.verifier.jwks.has_keys else "missing"
     if all(value == "ok" for value in checks.values()):
@@ -128,8 +127,8 @@ class OpenApiCache:
     docs stay complete while one service restarts.
     """
 
-    def __init__(self, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
-        self.client = client
+    def __init__(self, upstreams: Upstreams, settings: GatewaySettings) -> None:
+        self.upstreams = upstreams
         self.settings = settings
         self._document: dict[str, Any] | None = None
         self._built_at = 0.0
@@ -137,11 +136,12 @@ class OpenApiCache:
 
     async def _fetch(self, name: str, url: str) -> dict[str, Any]:
         try:
-            response = await self.client.get(f"{url}/openapi.json", timeout=3.0)
-            response.raise_for_status()
-            document: dict[str, Any] = response.json()
+            status, body = await self.upstreams.get(f"{url}/openapi.json", 3.0, upstream=name)
+            if status != 200:
+                raise ValueError(f"answered {status}")
+            document: dict[str, Any] = json.loads(body)
             return document
-        except (httpx.HTTPError, ValueError) as exc:
+        except (UpstreamFailure, ValueError) as exc:
             log.warning("OpenAPI of %s unavailable (%s); using the committed document", name, exc)
             text = await asyncio.to_thread((COMMITTED_OPENAPI_DIR / f"{name}.json").read_text)
             committed: dict[str, Any] = json.loads(text)
@@ -197,10 +197,7 @@ class ProblemCORSMiddleware(CORSMiddleware):
         return problem
 
 
-def create_app(
-    settings: GatewaySettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
-) -> FastAPI:
-    """`transport` replaces the network for the upstream client (tests pass an `httpx.MockTransport`)."""
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     upstreams = settings.upstreams()
 
@@ -211,35 +208,18 @@ def create_app(
             from services.kernel.auth.devkeys import ensure_dev_keys
 
             ensure_dev_keys()
-        # One connection pool: forwarding uses the transport directly, the client (readiness, OpenAPI) on it.
-        upstream_transport = transport or UpstreamTransport(
-            httpx.Limits(
-                max_connections=settings.max_connections,
-                keepalive_expiry=settings.keepalive_expiry_seconds,
-            )
-        )
-        client = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=settings.connect_timeout_seconds,
-                read=settings.read_timeout_seconds,
-                write=settings.write_timeout_seconds,
-                pool=settings.pool_timeout_seconds,
-            ),
-            follow_redirects=False,
-            trust_env=False,
-            transport=upstream_transport,
-        )
+        # One connection pool for forwarding, readiness and the OpenAPI documents.
+        upstreams = Upstreams(settings.max_connections, settings.keepalive_expiry_seconds)
         verifier = create_verifier(settings)
         await verifier.jwks.refresh()
         app.state.settings = settings
-        app.state.http = client
-        app.state.transport = upstream_transport
+        app.state.upstreams = upstreams
         app.state.verifier = verifier
-        app.state.openapi = OpenApiCache(client, settings)
+        app.state.openapi = OpenApiCache(upstreams, settings)
         try:
             yield
         finally:
-            await client.aclose()
+            await upstreams.aclose()
 
     app = FastAPI(
         title=TITLE,
@@ -350,7 +330,7 @@ def create_app(
                 "Too many requests with your sign-in; slow down.", headers=protection.retry_after(wait)
             )
         return await forwarding.forward(
-            request.app.state.transport,
+            request.app.state.upstreams,
             request,
             upstream_url=upstream,
             prefix=f"{settings.public_prefix}/{service}",

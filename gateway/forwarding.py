@@ -1,24 +1,35 @@
-"""Forwarding one request to an upstream service and streaming the answer back.
+"""Forwarding one request to an upstream service and sending the answer back.
 
 Kept small and self-contained on purpose: it is the hot path, measured against a C proxy (nginx) in the
-benchmarks, and may be swapped for another client without touching the rest of the gateway.
-Bodies stream both ways (nothing is buffered whole), hop-by-hop headers are dropped, `X-Forwarded-*` and
-`X-Request-ID` are set, and redirects are passed to the client, never followed.
+benchmarks. The request body is read whole before anything is sent (so a body over the limit is refused
+with 413, not cut off halfway upstream); an answer up to `BUFFER_BYTES` is read whole and sent as one,
+a larger or unsized one streams. Hop-by-hop headers are dropped, `X-Forwarded-*` and `X-Request-ID` are
+set, and redirects are passed to the client, never followed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import aiohttp
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from yarl import URL
 
 from gateway.headers import is_identity_header
 from gateway.protection import IDEMPOTENT_METHODS, Breaker, CircuitOpen, limited, retry_after
+from gateway.upstream import (
+    RETRIES,
+    ConnectTimedOut,
+    TimedOut,
+    Timeouts,
+    Unreachable,
+    UpstreamFailure,
+    Upstreams,
+    chunks,
+)
 from services.kernel.problems import GatewayTimeout, Problem, ServiceUnavailable
 from services.kernel.requestid import current_request_id, current_traceparent
 
@@ -65,13 +76,29 @@ def _connection_listed(headers: list[tuple[str, str]]) -> set[str]:
     return listed
 
 
-def request_headers(request: Request, prefix: str, client: str | None = None) -> list[tuple[bytes, bytes]]:
-    """The headers to send upstream, as bytes: a value outside ASCII (HTTP allows obs-text) is passed on
-    byte for byte instead of failing to encode. `client` is the client's address as the gateway
-    established it (see `protection.client_address`); identity headers are never passed on."""
-    raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in request.headers.raw]
-    drop = HOP_BY_HOP | GATEWAY_OWNED | _connection_listed(raw)
-    headers = [(k, v) for k, v in raw if k not in drop and not is_identity_header(k)]
+class InvalidHeader(Problem):
+    status = 400
+    slug = "invalid-header"
+    title = "Header value cannot be forwarded"
+
+
+def _text(name: str, value: bytes) -> str:
+    """A header value as the client library writes it back: UTF-8, so the bytes the service gets are the
+    bytes the client sent. A value outside ASCII that is not UTF-8 (HTTP's obsolete latin-1 text) would
+    reach the service changed, so it is refused instead."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        raise InvalidHeader(f"The {name} header is neither ASCII nor UTF-8 text.") from None
+
+
+def request_headers(request: Request, prefix: str, client: str | None = None) -> list[tuple[str, str]]:
+    """The headers to send upstream. `client` is the client's address as the gateway established it (see
+    `protection.client_address`); identity headers are never passed on."""
+    raw = [(k.decode("latin-1").lower(), v) for k, v in request.headers.raw]
+    listed = _connection_listed([(k, v.decode("latin-1")) for k, v in raw if k == "connection"])
+    drop = HOP_BY_HOP | GATEWAY_OWNED | listed
+    headers = [(k, _text(k, v)) for k, v in raw if k not in drop and not is_identity_header(k)]
     client = client or (request.client.host if request.client else "unknown")
     headers += [
         ("x-forwarded-for", client),
@@ -81,13 +108,15 @@ def request_headers(request: Request, prefix: str, client: str | None = None) ->
         ("x-request-id", current_request_id() or ""),
         ("traceparent", current_traceparent() or ""),
     ]
-    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    return headers
 
 
-def response_headers(upstream: httpx.Response, upstream_url: str, prefix: str) -> list[tuple[str, str]]:
+def response_headers(
+    upstream: aiohttp.ClientResponse, upstream_url: str, prefix: str
+) -> list[tuple[str, str]]:
     """The upstream's response headers for the client. A `Location` or `Content-Location` that names the
     upstream itself becomes the public path under `prefix`: no answer tells a client where a service lives."""
-    raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.headers.raw]
+    raw = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in upstream.raw_headers]
     # Date and Server come from the gateway's own server; the upstream's would make each header appear twice.
     drop = HOP_BY_HOP | _connection_listed(raw) | {"x-request-id", "date", "server"}
     return [
@@ -114,22 +143,17 @@ def _public_location(value: str, upstream_url: str, prefix: str) -> str:
     return urlunsplit(("", "", prefix + path, target.query, target.fragment))
 
 
-async def _body(upstream: httpx.Response) -> AsyncIterator[bytes]:
-    if upstream.is_stream_consumed:
-        # An in-process transport (httpx.MockTransport, ASGI) hands over a body already read and decoded.
-        yield upstream.content
-        return
-    async for chunk in upstream.aiter_raw():
-        yield chunk
-
-
 class InvalidTarget(Problem):
     status = 400
     slug = "invalid-url"
     title = "Invalid request target"
 
 
-def upstream_target(request: Request, upstream_url: str, prefix: str) -> httpx.URL:
+# What a request target may hold (RFC 9112 §3.2, origin form): visible ASCII, no fragment.
+_TARGET_BYTES = frozenset(range(0x21, 0x7F)) - {ord("#")}
+
+
+def upstream_target(request: Request, upstream_url: str, prefix: str) -> URL:
     """The upstream URL: the request's path after `prefix`, byte for byte as the client sent it.
 
     The raw (still percent-encoded) path is used, never the decoded one: decoding and re-encoding would
@@ -138,14 +162,14 @@ def upstream_target(request: Request, upstream_url: str, prefix: str) -> httpx.U
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
     tail = raw_path[len(prefix) :] if raw_path.startswith(prefix.encode()) else raw_path
     query: bytes = request.scope.get("query_string", b"")
-    try:
-        return httpx.URL(upstream_url).copy_with(raw_path=(tail or b"/") + (b"?" + query if query else b""))
-    except httpx.InvalidURL as exc:
-        raise InvalidTarget("The request path or query cannot be forwarded.") from exc
+    target = (tail or b"/") + (b"?" + query if query else b"")
+    if not set(target) <= _TARGET_BYTES:
+        raise InvalidTarget("The request path or query cannot be forwarded.")
+    return URL(upstream_url.rstrip("/") + target.decode("ascii"), encoded=True)
 
 
 async def forward(
-    transport: httpx.AsyncBaseTransport,
+    upstreams: Upstreams,
     request: Request,
     *,
     upstream_url: str,
@@ -155,15 +179,10 @@ async def forward(
     body_limit: int | None = None,
     breaker: Breaker | None = None,
     retries: int = 0,
-    timeouts: httpx.Timeout,
+    timeouts: Timeouts,
 ) -> Response:
-    """Send `request` to the upstream below `prefix` and stream the upstream's response back (see
-    `protection.py` for the breaker, the body limit and when a request is retried).
-
-    Straight to the transport (httpx's connection pool), not through `httpx.AsyncClient.send`: the client
-    layer adds cookie handling, redirect and auth machinery and an INFO log line per request, none of
-    which a proxy wants (with the buffering below: 0.59 -> 0.73 of direct, README "Performance").
-    """
+    """Send `request` to the upstream below `prefix` and send the upstream's answer back (see
+    `protection.py` for the breaker, the body limit and when a request is retried)."""
     if breaker is not None and (wait := breaker.check()) is not None:
         raise CircuitOpen(
             f"The {service} service has been failing; the gateway tries it again shortly.",
@@ -172,26 +191,26 @@ async def forward(
     has_body = (
         request.method not in {"GET", "HEAD", "OPTIONS", "DELETE"} or "content-length" in request.headers
     )
-    body = None
-    if has_body:
-        body = limited(request.stream(), body_limit) if body_limit is not None else request.stream()
-    eligible = request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
-    attempts = 1 + (retries if eligible else 0)
     target = upstream_target(request, upstream_url, prefix)
     headers = request_headers(request, prefix, client_ip)
-    extensions = {"timeout": timeouts.as_dict()}
+    body = None
+    if has_body:
+        stream = limited(request.stream(), body_limit) if body_limit is not None else request.stream()
+        body = b"".join([chunk async for chunk in stream])
+    eligible = request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+    attempts = 1 + (retries if eligible else 0)
     for attempt in range(attempts):
-        outgoing = httpx.Request(request.method, target, headers=headers, content=body, extensions=extensions)
         try:
-            upstream = await transport.handle_async_request(outgoing)
+            upstream = await upstreams.send(request.method, target, headers, body, timeouts, upstream=service)
             break
-        except httpx.ConnectError as exc:
+        except Unreachable as exc:
             # Refused before anything was sent: safe to try again for a request that may be repeated.
             if attempt + 1 < attempts:
+                RETRIES.labels(service).inc()
                 await asyncio.sleep(0.05 * 2**attempt)
                 continue
             raise _failure(exc, service, breaker) from exc
-        except httpx.TransportError as exc:
+        except UpstreamFailure as exc:
             raise _failure(exc, service, breaker) from exc
     if breaker is not None:
         if _unhealthy(upstream):
@@ -199,20 +218,19 @@ async def forward(
         else:
             breaker.succeeded()
     response: Response
-    length = upstream.headers.get("content-length", "")
-    if length.isdigit() and int(length) <= BUFFER_BYTES:
+    if upstream.content_length is not None and upstream.content_length <= BUFFER_BYTES:
         # A small answer (most of them) is read whole and sent as one: a streamed response costs a task
         # group and a disconnect listener per request, a third of the forwarding time on the listing.
         try:
-            content = b"".join([chunk async for chunk in _body(upstream)])
-        except httpx.TransportError as exc:
+            content = b"".join([chunk async for chunk in chunks(upstream)])
+        except UpstreamFailure as exc:
             raise _failure(exc, service, breaker) from exc
         finally:
-            await upstream.aclose()
-        response = Response(content, status_code=upstream.status_code)
+            upstream.release()
+        response = Response(content, status_code=upstream.status)
     else:
         response = StreamingResponse(
-            _body(upstream), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
+            chunks(upstream), status_code=upstream.status, background=BackgroundTask(upstream.release)
         )
     # Raw list, not a mapping: repeated headers (Set-Cookie, Vary, ...) pass through as sent.
     response.raw_headers = [
@@ -225,27 +243,27 @@ async def forward(
 UNHEALTHY = frozenset({502, 503, 504})
 
 
-def _unhealthy(upstream: httpx.Response) -> bool:
+def _unhealthy(upstream: aiohttp.ClientResponse) -> bool:
     """An answer that says the upstream is not there. A 503 with `Retry-After` is the service itself
     answering, quickly, that something behind it is (its database restarting): it is passed on as it is
     and does not count against the breaker, so requests keep reaching the service and succeed the moment
     it can serve them again."""
-    if upstream.status_code == 503 and "retry-after" in upstream.headers:
+    if upstream.status == 503 and "retry-after" in upstream.headers:
         return False
-    return upstream.status_code in UNHEALTHY
+    return upstream.status in UNHEALTHY
 
 
 # Answers up to this size (by their Content-Length) are buffered; larger or unsized ones stream.
 BUFFER_BYTES = 256 * 1024
 
 
-def _failure(exc: httpx.TransportError, service: str, breaker: Breaker | None) -> Problem:
+def _failure(exc: UpstreamFailure, service: str, breaker: Breaker | None) -> Problem:
     """The problem to answer for an upstream that failed, counted against its breaker: refused or not
     connected in time 503, too slow to answer 504, anything else (a reset, a malformed answer) 502."""
     _failed(breaker)
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+    if isinstance(exc, Unreachable | ConnectTimedOut):
         return ServiceUnavailable(f"The {service} service is unavailable.")
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimedOut):
         return GatewayTimeout(f"The {service} service did not answer in time.")
     return BadGateway(f"The {service} service sent an invalid response or broke off its answer.")
 

@@ -35,6 +35,13 @@ _RETRY_AFTER = {
 }
 # What the gateway itself may answer for any operation it forwards (see gateway/protection.py).
 GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
+    "400": {
+        "description": (
+            "The request target or a header value cannot be forwarded as sent "
+            "(`urn:problem:invalid-url`, `urn:problem:invalid-header`)"
+        ),
+        "content": _PROBLEM,
+    },
     "401": {
         "description": "Missing or invalid bearer token (`urn:problem:unauthorized`)",
         "content": _PROBLEM,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from gateway.upstream import Timeouts
 from services.kernel.settings import PlatformSettings
 
 SERVICE_NAMES = ("catalog", "enrollment", "feedback")
@@ -108,7 +108,7 @@ class GatewaySettings(PlatformSettings):
                 raise ValueError(f"{name}: timeouts are connect, read, write and pool, each above 0")
         return value
 
-    def timeouts(self) -> dict[str, httpx.Timeout]:
+    def timeouts(self) -> dict[str, Timeouts]:
         """The connect, read, write and pool timeouts of each upstream (defaults, then its overrides)."""
         defaults = {
             "connect": self.connect_timeout_seconds,
@@ -117,8 +117,7 @@ class GatewaySettings(PlatformSettings):
             "pool": self.pool_timeout_seconds,
         }
         return {
-            name: httpx.Timeout(**{**defaults, **self.upstream_timeouts.get(name, {})})
-            for name in SERVICE_NAMES
+            name: Timeouts(**{**defaults, **self.upstream_timeouts.get(name, {})}) for name in SERVICE_NAMES
         }
 
     def upstreams(self) -> dict[str, str]:

@@ -1,9 +1,11 @@
-"""The gateway's forwarding, with upstreams played by httpx.MockTransport."""
+"""The gateway's forwarding, with the services played by loopback servers (tests/fake_services.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,9 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from tests.e2e.stack import free_port
+from tests.fake_services import Handler, fake_services
 from tests.support import TokenFactory, running
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
@@ -33,14 +35,15 @@ def upstream() -> dict[str, Any]:
 async def gateway(
     upstream: dict[str, Any], auth_settings: dict[str, Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    def route(request: httpx.Request) -> httpx.Response:
+    def route(request: httpx.Request) -> Any:
         upstream["seen"].append(request)
         handler: Handler = upstream["handler"]
         return handler(request)
 
-    app = create_app(GatewaySettings(**auth_settings), transport=httpx.MockTransport(route))
-    async with running(app) as client:
-        yield client
+    async with fake_services(route) as urls:
+        upstream["urls"] = urls
+        async with running(create_app(GatewaySettings(**auth_settings, **urls))) as client:
+            yield client
 
 
 async def test_routes_by_prefix_and_keeps_path_and_query(
@@ -49,7 +52,7 @@ async def test_routes_by_prefix_and_keeps_path_and_query(
     response = await gateway.get("/api/v1/catalog/sessions/abc?limit=5&q=%C3%A6", headers=tokens.header())
     assert response.status_code == 200
     assert response.json() == {"path": "/sessions/abc", "query": "limit=5&q=%C3%A6"}
-    assert str(upstream["seen"][0].url).startswith("http://127.0.0.1:8001/sessions/abc")
+    assert upstream["seen"][0].extensions["service"] == "catalog"
 
 
 async def test_headers_forwarded_hop_by_hop_stripped_forwarded_set(
@@ -79,14 +82,23 @@ async def test_headers_forwarded_hop_by_hop_stripped_forwarded_set(
 async def test_a_header_value_outside_ascii_is_forwarded_byte_for_byte(
     gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory
 ) -> None:
-    """HTTP allows obs-text (bytes above 0x7f) in a value; the gateway passes it on, never a 500."""
-    headers = [(k.encode(), v.encode()) for k, v in tokens.header().items()]
-    headers.append((b"Idempotency-Key", "nøkkel-æøå".encode("latin-1")))
-    response = await gateway.post("/api/v1/enrollment/enrollments", json={}, headers=headers)
+    """A UTF-8 value reaches the service as sent; one in HTTP's obsolete latin-1 text cannot be passed on
+    unchanged, so it is refused with a problem naming the header, never a 500 or a changed value."""
+    utf8 = [
+        *((k.encode(), v.encode()) for k, v in tokens.header().items()),
+        (b"Idempotency-Key", "nøkkel-æøå".encode()),
+    ]
+    response = await gateway.post("/api/v1/enrollment/enrollments", json={}, headers=utf8)
     assert response.status_code == 200
-    assert (b"idempotency-key", "nøkkel-æøå".encode("latin-1")) in [
+    assert (b"idempotency-key", "nøkkel-æøå".encode()) in [
         (k.lower(), v) for k, v in upstream["seen"][0].headers.raw
     ]
+    latin1 = [*utf8[:-1], (b"Idempotency-Key", "nøkkel".encode("latin-1"))]
+    refused = await gateway.post("/api/v1/enrollment/enrollments", json={}, headers=latin1)
+    assert refused.status_code == 400
+    assert refused.json()["type"] == "urn:problem:invalid-header"
+    assert "idempotency-key" in refused.json()["detail"]
+    assert len(upstream["seen"]) == 1
 
 
 async def test_request_and_response_bodies_stream_through_unchanged(
@@ -123,8 +135,8 @@ async def test_redirects_are_passed_back_not_followed(
 @pytest.mark.parametrize(
     ("location", "public"),
     [
-        ("http://127.0.0.1:8001/offerings", "/api/v1/catalog/offerings"),
-        ("http://127.0.0.1:8001/offerings/1?x=%C3%A6#f", "/api/v1/catalog/offerings/1?x=%C3%A6#f"),
+        ("{service}/offerings", "/api/v1/catalog/offerings"),
+        ("{service}/offerings/1?x=%C3%A6#f", "/api/v1/catalog/offerings/1?x=%C3%A6#f"),
         ("/offerings/1", "/api/v1/catalog/offerings/1"),
         ("1/calendar.ics", "1/calendar.ics"),
         ("https://login.microsoftonline.com/x", "https://login.microsoftonline.com/x"),
@@ -134,8 +146,9 @@ async def test_a_location_naming_the_service_becomes_its_public_path(
     gateway: httpx.AsyncClient, upstream: dict[str, Any], tokens: TokenFactory, location: str, public: str
 ) -> None:
     """No answer through the gateway tells a client where a service lives."""
+    named = location.format(service=upstream["urls"]["catalog_url"])
     upstream["handler"] = lambda request: httpx.Response(
-        307, headers={"location": location, "content-location": location}
+        307, headers={"location": named, "content-location": named}
     )
     response = await gateway.get("/api/v1/catalog/offerings/", headers=tokens.header())
     assert response.headers["location"] == public
@@ -154,34 +167,65 @@ async def test_upstream_errors_pass_through_with_their_problem_document(
     assert response.json() == problem
 
 
-@pytest.mark.parametrize(
-    ("error", "status", "slug"),
-    [
-        (httpx.ConnectError("refused"), 503, "service-unavailable"),
-        (httpx.ConnectTimeout("slow connect"), 503, "service-unavailable"),
-        (httpx.ReadTimeout("slow"), 504, "upstream-timeout"),
-        (httpx.RemoteProtocolError("garbage"), 502, "bad-gateway"),
-    ],
-)
-async def test_upstream_failures_become_problems(
-    gateway: httpx.AsyncClient,
-    upstream: dict[str, Any],
-    tokens: TokenFactory,
-    error: Exception,
-    status: int,
-    slug: str,
-) -> None:
-    def fail(request: httpx.Request) -> httpx.Response:
-        raise error
+async def test_upstream_failures_become_problems(auth_settings: dict[str, Any], tokens: TokenFactory) -> None:
+    """Refused, not connected in time: 503 with Retry-After; connected but no answer in time: 504; an
+    answer that is not HTTP: 502. Each a problem document carrying the request id."""
 
-    upstream["handler"] = fail
-    response = await gateway.get("/api/v1/feedback/anything", headers=tokens.header())
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"] == f"urn:problem:{slug}"
-    assert response.json()["request_id"] == response.headers["x-request-id"]
-    if status == 503:
-        assert int(response.headers["retry-after"]) >= 1  # every 503 says when to come back
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"garbage\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(1)
+        return httpx.Response(200)
+
+    not_http = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    # A listener that never accepts, its queue (of one) full: the next connection waits for an answer to
+    # its SYN that never comes, as with a host that is down.
+    silent = socket.create_server(("127.0.0.1", 0), backlog=0)
+    queued = [socket.create_connection(silent.getsockname(), timeout=1)]
+    try:
+        async with fake_services(slow) as urls:
+            settings = GatewaySettings(
+                **auth_settings,
+                catalog_url=f"http://127.0.0.1:{free_port()}",
+                enrollment_url=f"http://127.0.0.1:{silent.getsockname()[1]}",
+                feedback_url=f"http://127.0.0.1:{not_http.sockets[0].getsockname()[1]}",
+                upstream_timeouts={"enrollment": {"connect": 0.2}},
+                read_timeout_seconds=0.2,
+                retry_attempts=0,
+            )
+            slow_settings = settings.model_copy(update={"catalog_url": urls["catalog_url"]})
+            async with running(create_app(settings)) as gateway, running(create_app(slow_settings)) as other:
+                outcomes = {
+                    "refused": await gateway.get("/api/v1/catalog/x", headers=tokens.header()),
+                    "no connection": await gateway.get("/api/v1/enrollment/x", headers=tokens.header()),
+                    "not http": await gateway.get("/api/v1/feedback/x", headers=tokens.header()),
+                    "too slow": await other.get("/api/v1/catalog/x", headers=tokens.header()),
+                }
+    finally:
+        for connection in queued:
+            connection.close()
+        silent.close()
+        not_http.close()
+        await not_http.wait_closed()
+    expected = {
+        "refused": (503, "service-unavailable"),
+        "no connection": (503, "service-unavailable"),
+        "not http": (502, "bad-gateway"),
+        "too slow": (504, "upstream-timeout"),
+    }
+    for name, response in outcomes.items():
+        assert (response.status_code, response.json()["type"]) == (
+            expected[name][0],
+            f"urn:problem:{expected[name][1]}",
+        ), name
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+        if response.status_code == 503:
+            assert int(response.headers["retry-after"]) >= 1  # every 503 says when to come back
 
 
 async def test_token_checked_before_forwarding(
@@ -207,7 +251,7 @@ async def test_unknown_service_is_404(gateway: httpx.AsyncClient, tokens: TokenF
 
 async def test_readyz_reports_each_service(gateway: httpx.AsyncClient, upstream: dict[str, Any]) -> None:
     def ready_except_feedback(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(503 if request.url.port == 8003 else 200, json={})
+        return httpx.Response(503 if request.extensions["service"] == "feedback" else 200, json={})
 
     upstream["handler"] = ready_except_feedback
     response = await gateway.get("/readyz")

@@ -1,23 +1,25 @@
 """What the gateway refuses, limits and adds: body and header sizes, rates, forwarded addresses,
-identity headers, security headers, CORS, retries and the circuit breaker (upstreams played by
-httpx.MockTransport)."""
+identity headers, security headers, CORS, retries and the circuit breaker (the services played by
+loopback servers, tests/fake_services.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from gateway.app import COMMITTED_OPENAPI_DIR, create_app
-from gateway.settings import GatewaySettings
+from gateway.settings import SERVICE_NAMES, GatewaySettings
+from gateway.upstream import Timeouts
+from tests.e2e.stack import free_port
+from tests.fake_services import Handler, fake_services
 from tests.support import TokenFactory, running
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @asynccontextmanager
@@ -26,13 +28,14 @@ async def gateway(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, list[httpx.Request]]]:
     seen: list[httpx.Request] = []
 
-    def route(request: httpx.Request) -> httpx.Response:
+    def route(request: httpx.Request) -> Any:
         seen.append(request)
         return handler(request)
 
-    settings = GatewaySettings(**auth_settings, **overrides)
-    async with running(create_app(settings, transport=httpx.MockTransport(route))) as client:
-        yield client, seen
+    async with fake_services(route) as urls:
+        settings = GatewaySettings(**{**auth_settings, **urls, **overrides})
+        async with running(create_app(settings)) as client:
+            yield client, seen
 
 
 def ok(request: httpx.Request) -> httpx.Response:
@@ -199,23 +202,25 @@ async def test_cors_only_for_configured_intranet_origins(
 async def test_only_repeatable_requests_are_retried_when_the_connection_is_refused(
     auth_settings: dict[str, Any], tokens: TokenFactory
 ) -> None:
-    def refused(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+    closed = {f"{service}_url": f"http://127.0.0.1:{free_port()}" for service in SERVICE_NAMES}
 
-    async with gateway(auth_settings, refused, retry_attempts=2, breaker_failures=100) as (client, seen):
+    def retries(service: str) -> float:
+        return REGISTRY.get_sample_value("gateway_upstream_retries_total", {"upstream": service}) or 0.0
+
+    async with gateway(auth_settings, ok, retry_attempts=2, breaker_failures=100, **closed) as (client, _):
+        before = retries("catalog")
         get = await client.get("/api/v1/catalog/offerings", headers=tokens.header())
         assert get.status_code == 503
-        assert len(seen) == 3
-        seen.clear()
+        assert retries("catalog") - before == 2
+        before = retries("enrollment")
         post = await client.post("/api/v1/enrollment/enrollments", json={}, headers=tokens.header())
         assert post.status_code == 503
-        assert len(seen) == 1
-        seen.clear()
+        assert retries("enrollment") == before
         keyed = await client.post(
             "/api/v1/enrollment/enrollments", json={}, headers={**tokens.header(), "Idempotency-Key": "k-1"}
         )
         assert keyed.status_code == 503
-        assert len(seen) == 3
+        assert retries("enrollment") - before == 2
 
 
 async def test_a_failing_upstream_opens_its_breaker_and_a_probe_closes_it(
@@ -308,21 +313,22 @@ async def test_swagger_ui_signs_in_with_the_authorization_code_flow_and_pkce(
 async def test_each_upstream_has_its_own_timeouts(
     auth_settings: dict[str, Any], tokens: TokenFactory
 ) -> None:
-    used: dict[int, Any] = {}
-
-    def record(request: httpx.Request) -> httpx.Response:
-        used[request.url.port or 0] = request.extensions["timeout"]
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.5)
         return httpx.Response(200, json={})
 
-    overrides = {"enrollment": {"read": 120.0}, "feedback": {"connect": 0.5}}
-    async with gateway(auth_settings, record, upstream_timeouts=overrides, read_timeout_seconds=7) as (
+    overrides = {"enrollment": {"read": 5.0}, "feedback": {"connect": 0.5}}
+    async with gateway(auth_settings, slow, upstream_timeouts=overrides, read_timeout_seconds=0.2) as (
         client,
         _,
     ):
-        for service in ("catalog", "enrollment", "feedback"):
-            await client.get(f"/api/v1/{service}/x", headers=tokens.header())
-    assert used[8001] == {"connect": 2.0, "read": 7.0, "write": 30.0, "pool": 5.0}
-    assert used[8002]["read"] == 120.0
-    assert used[8003]["connect"] == 0.5
+        assert (await client.get("/api/v1/catalog/x", headers=tokens.header())).status_code == 504
+        assert (await client.get("/api/v1/enrollment/x", headers=tokens.header())).status_code == 200
+    timeouts = GatewaySettings(
+        **auth_settings, upstream_timeouts=overrides, read_timeout_seconds=7
+    ).timeouts()
+    assert timeouts["catalog"] == Timeouts(connect=2.0, read=7.0, write=30.0, pool=5.0)
+    assert timeouts["enrollment"].read == 5.0
+    assert timeouts["feedback"].connect == 0.5
     with pytest.raises(ValueError, match="no upstream 'nowhere'"):
         GatewaySettings(**auth_settings, upstream_timeouts={"nowhere": {"read": 1}})

@@ -1,16 +1,26 @@
-"""The gateway's upstream transport against real loopback sockets."""
+"""The gateway's connection pool to the services against real loopback sockets."""
 
 from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
+from yarl import URL
 
-from gateway.upstream import UpstreamTransport
+from gateway.upstream import Broken, TimedOut, Timeouts, Unreachable, Upstreams, chunks
 from tests.e2e.stack import free_port
 
-LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=30)
+TIMEOUTS = Timeouts(connect=5, read=5, write=5, pool=5)
+
+
+def pool() -> Upstreams:
+    return Upstreams(max_connections=4, keepalive_seconds=30)
+
+
+async def text(upstreams: Upstreams, url: str) -> str:
+    status, body = await upstreams.get(url, 5.0, upstream="test")
+    assert status == 200
+    return body.decode()
 
 
 async def test_a_connection_the_service_closed_while_idle_is_not_reused() -> None:
@@ -28,13 +38,13 @@ async def test_a_connection_the_service_closed_while_idle_is_not_reused() -> Non
 
     server = await asyncio.start_server(answer_once_then_hang_up, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
-    transport = UpstreamTransport(LIMITS)
+    upstreams = pool()
     try:
-        async with httpx.AsyncClient(transport=transport) as client:
-            assert (await client.get(url)).text == "ok"
-            await asyncio.sleep(0.1)  # the server has closed the pooled connection by now
-            assert (await client.get(url)).text == "ok"
+        assert await text(upstreams, url) == "ok"
+        await asyncio.sleep(0.1)  # the server has closed the pooled connection by now
+        assert await text(upstreams, url) == "ok"
     finally:
+        await upstreams.aclose()
         server.close()
         await server.wait_closed()
     assert connections == 2
@@ -57,23 +67,23 @@ async def test_a_safe_request_whose_service_died_under_it_is_sent_again() -> Non
 
     server = await asyncio.start_server(die_twice, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    upstreams = pool()
     try:
-        async with httpx.AsyncClient(transport=UpstreamTransport(LIMITS)) as client:
-            assert (await client.get(url)).text == "ok"
-            assert [r.split(b" ")[0] for r in requests] == [b"GET"] * 3
-            with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
-                await client.post(url, content=b"{}")
-            assert [r.split(b" ")[0] for r in requests] == [b"GET"] * 3 + [b"POST"]
+        assert await text(upstreams, url) == "ok"
+        assert [r.split(b" ")[0] for r in requests] == [b"GET"] * 3
+        with pytest.raises(Broken):
+            await upstreams.send("POST", URL(url), [], b"{}", TIMEOUTS, upstream="test")
+        assert [r.split(b" ")[0] for r in requests] == [b"GET"] * 3 + [b"POST"]
     finally:
+        await upstreams.aclose()
         server.close()
         await server.wait_closed()
 
 
-async def test_failures_surface_as_the_httpx_errors_the_gateway_maps() -> None:
-    transport = UpstreamTransport(LIMITS)
-    async with httpx.AsyncClient(transport=transport) as client:
-        with pytest.raises(httpx.ConnectError):
-            await client.get(f"http://127.0.0.1:{free_port()}/")
+async def test_failures_surface_as_the_kinds_the_gateway_answers_for() -> None:
+    upstreams = pool()
+    with pytest.raises(Unreachable):
+        await upstreams.get(f"http://127.0.0.1:{free_port()}/", 5.0, upstream="test")
 
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()  # until the client gives up and closes
@@ -82,10 +92,10 @@ async def test_failures_surface_as_the_httpx_errors_the_gateway_maps() -> None:
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
     try:
-        async with httpx.AsyncClient(transport=UpstreamTransport(LIMITS), timeout=0.2) as client:
-            with pytest.raises(httpx.ReadTimeout):
-                await client.get(url)
+        with pytest.raises(TimedOut):
+            await upstreams.get(url, 0.2, upstream="test")
     finally:
+        await upstreams.aclose()
         server.close()
         await server.wait_closed()
 
@@ -125,19 +135,17 @@ async def test_requests_and_answers_pass_as_they_are() -> None:
 
     server = await asyncio.start_server(record, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/path?x=1"
-    transport = UpstreamTransport(LIMITS)
-    headers = [(b"host", b"catalog.internal"), (b"x-tag", b"one"), (b"x-tag", b"two")]
+    upstreams = pool()
+    headers = [("host", "catalog.internal"), ("x-tag", "one"), ("x-tag", "two")]
     try:
-        for method, body in (("POST", b'{"a":1}'), ("GET", b"")):
-            answer = await transport.handle_async_request(
-                httpx.Request(method, url, headers=headers, content=body or None)
-            )
-            assert answer.status_code == 302
-            assert answer.headers.get_list("set-cookie") == ["a=1", "b=2"]
-            assert b"".join([chunk async for chunk in answer.aiter_raw()]) == gzipped
-            await answer.aclose()
+        for method, body in (("POST", b'{"a":1}'), ("GET", None)):
+            answer = await upstreams.send(method, URL(url), headers, body, TIMEOUTS, upstream="test")
+            assert answer.status == 302
+            assert answer.headers.getall("set-cookie") == ["a=1", "b=2"]
+            assert b"".join([chunk async for chunk in chunks(answer)]) == gzipped
+            answer.release()
     finally:
-        await transport.aclose()
+        await upstreams.aclose()
         server.close()
         await server.wait_closed()
     post, get = seen

@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
+from tests.fake_services import fake_services
 from tests.support import TokenFactory, running
 
 
@@ -45,8 +46,10 @@ async def test_the_gateway_serves_metrics_to_its_scrapers_only(
     def upstream(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={})
 
-    transport = httpx.MockTransport(upstream)
-    async with running(create_gateway(GatewaySettings(**auth_settings), transport=transport)) as client:
+    async with (
+        fake_services(upstream) as urls,
+        running(create_gateway(GatewaySettings(**auth_settings, **urls))) as client,
+    ):
         await client.get("/api/v1/catalog/offerings", headers=tokens.header())
         exposition = (await client.get("/metrics")).text
         assert 'route="/api/v1/catalog",service="gateway",status="200"' in exposition
@@ -54,5 +57,5 @@ async def test_the_gateway_serves_metrics_to_its_scrapers_only(
         # Through the ingress (a proxy in the private network): refused, whatever the peer address.
         assert (await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})).status_code == 404
     elsewhere = GatewaySettings(**auth_settings, metrics_networks=["10.0.0.0/8"])
-    async with running(create_gateway(elsewhere, transport=transport)) as client:
+    async with running(create_gateway(elsewhere)) as client:
         assert (await client.get("/metrics")).status_code == 404

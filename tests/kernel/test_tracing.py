@@ -9,6 +9,7 @@ import httpx
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from services.kernel.requestid import continue_trace
+from tests.fake_services import fake_services
 from tests.support import TokenFactory, running
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -33,8 +34,10 @@ async def test_the_gateway_passes_the_trace_on(auth_settings: dict[str, Any], to
         seen.append(request)
         return httpx.Response(200, json={})
 
-    app = create_gateway(GatewaySettings(**auth_settings), transport=httpx.MockTransport(upstream))
-    async with running(app) as client:
+    async with (
+        fake_services(upstream) as urls,
+        running(create_gateway(GatewaySettings(**auth_settings, **urls))) as client,
+    ):
         await client.get("/api/v1/catalog/offerings", headers={**tokens.header(), "traceparent": INCOMING})
         await client.get("/api/v1/catalog/offerings", headers={**tokens.header(), "traceparent": "garbage"})
     kept, fresh = (r.headers["traceparent"] for r in seen)
