@@ -314,3 +314,38 @@ async def test_the_listing_says_who_may_enroll_from_the_directory_hr_keeps(
     assert (employee["may_enroll"], employee["rule"]) == (False, "top-leaders-only")
     stranger = (await catalog.get("/offerings", headers=tokens.header(email="ukjent@oslo.kommune.no"))).json()
     assert {i["eligibility"]["rule"] for i in stranger["items"]} == {"not-in-directory"}
+
+    # The detail page says the same, and its tag follows the reader's verdict as well as the version.
+    detail_url = f"/offerings/{created.json()['id']}"
+    leader_detail = await catalog.get(detail_url, headers=tokens.header(email=emails["leader"]))
+    employee_detail = await catalog.get(detail_url, headers=tokens.header(email=emails["employee"]))
+    assert leader_detail.json()["eligibility"] == leader
+    assert employee_detail.json()["eligibility"] == employee
+    assert leader_detail.headers["vary"] == "Authorization"
+    tags = {leader_detail.headers["etag"], employee_detail.headers["etag"]}
+    assert len(tags) == 2
+    assert all(tag.startswith(f'"v{published.json()["version"]}.') for tag in tags)
+    unchanged = await catalog.get(
+        detail_url,
+        headers={**tokens.header(email=emails["employee"]), "If-None-Match": employee_detail.headers["etag"]},
+    )
+    assert unchanged.status_code == 304
+    # Any reader's tag of the current version lets a coordinator edit; a tag of an older one does not.
+    edited = await catalog.patch(
+        detail_url,
+        json={"summary": "Samtaler i små grupper, med veileder."},
+        headers={**coordinator, "If-Match": employee_detail.headers["etag"]},
+    )
+    assert edited.status_code == 200, edited.text
+    stale = await catalog.patch(
+        detail_url,
+        json={"summary": "Igjen."},
+        headers={**coordinator, "If-Match": leader_detail.headers["etag"]},
+    )
+    assert stale.status_code == 412
+    reread = await catalog.get(
+        detail_url,
+        headers={**tokens.header(email=emails["employee"]), "If-None-Match": employee_detail.headers["etag"]},
+    )
+    assert reread.status_code == 200
+    assert reread.json()["summary"] == "Samtaler i små grupper, med veileder."

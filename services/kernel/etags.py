@@ -1,8 +1,12 @@
 """Entity tags: conditional reads (`If-None-Match` -> 304) and optimistic concurrency (`If-Match` -> 412).
 
 Versioned resources use a strong tag derived from their version (`"v7"`); lists and other computed
-representations use a hash of the body. Writes to a versioned resource require `If-Match`, so one
-coordinator never silently overwrites another's change (428 when it is missing).
+representations use a hash of the body. A versioned representation that also says something about its
+reader (may they enroll?) carries that as a variant after the version (`"v7.3f2a9c01"`): If-None-Match
+compares the whole tag, so a reader whose standing changed gets the new answer, while If-Match compares
+the version only, so any reader's tag of the version being edited is current. Writes to a versioned
+resource require `If-Match`, so one coordinator never silently overwrites another's change (428 when it
+is missing).
 """
 
 from __future__ import annotations
@@ -29,8 +33,15 @@ class PreconditionRequired(Problem):
     title = "If-Match is required"
 
 
-def version_etag(version: int) -> str:
-    return f'"v{version}"'
+def version_etag(version: int, variant: Any = None) -> str:
+    """`"v7"`; with `variant` (JSON about the reader) `"v7.<digest of it>"`."""
+    if variant is None:
+        return f'"v{version}"'
+    return f'"v{version}.{hashlib.sha256(orjson.dumps(variant)).hexdigest()[:8]}"'
+
+
+def _same_version(tag: str, current: str) -> bool:
+    return tag == current or tag.startswith(current[:-1] + ".")
 
 
 def body_etag(body: bytes) -> str:
@@ -42,7 +53,7 @@ def _listed(header: str) -> list[str]:
 
 
 def require_if_match(request: Request, current: str, *, required: bool = True) -> None:
-    """Refuse a write unless `If-Match` names the current tag (or `*`).
+    """Refuse a write unless `If-Match` names the current tag, with any variant (or `*`).
 
     With `required=False` (state transitions such as publish) a missing header is accepted, but a stale
     one is still refused.
@@ -53,7 +64,7 @@ def require_if_match(request: Request, current: str, *, required: bool = True) -
             return
         raise PreconditionRequired("Send If-Match with the ETag of the version you edited.")
     tags = _listed(header)
-    if "*" not in tags and current not in tags:
+    if "*" not in tags and not any(_same_version(tag, current) for tag in tags):
         raise PreconditionFailed(
             "Someone changed this since you read it; fetch it again and reapply your change.",
             extra={"current_etag": current},

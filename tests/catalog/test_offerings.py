@@ -173,8 +173,13 @@ async def test_edits_need_the_current_etag(catalog: httpx.AsyncClient, tokens: T
     assert stale.json()["current_etag"] == '"v2"'
     current = await catalog.get(path, headers=coordinator)
     assert current.json()["title"] == "Kari sin tittel"
-    assert (await catalog.get(path, headers={**coordinator, "If-None-Match": '"v2"'})).status_code == 304
+    assert current.headers["etag"].startswith('"v2.')  # the version, then the reader's verdict
+    read = current.headers["etag"]
+    assert (await catalog.get(path, headers={**coordinator, "If-None-Match": read})).status_code == 304
     assert (await catalog.get(path, headers={**coordinator, "If-None-Match": '"v1"'})).status_code == 200
+    # The tag read from the detail is as good as the write's own for the next edit.
+    third = await catalog.patch(path, json={"title": "Tredje"}, headers={**coordinator, "If-Match": read})
+    assert third.status_code == 200
 
 
 async def test_a_patch_that_changes_nothing_keeps_the_etag_and_writes_no_history(

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.audience import NOT_IN_DIRECTORY, Audience, AudienceFacts, Refusal, refusal
 from services.kernel.database import DriverStatement, Reads
@@ -39,15 +40,24 @@ class Caller:
     groups: tuple[AudienceFacts, ...] = ()
 
 
-FACTS = DriverStatement.of(text("SELECT facts FROM catalog.audience WHERE entra_oid = :oid"))
+_FACTS = text("SELECT facts FROM catalog.audience WHERE entra_oid = :oid")
+FACTS = DriverStatement.of(_FACTS)
 _NOT_OPEN = Refusal("offering-not-open", "The offering is not published.")
 
 
 async def caller(reads: Reads, oid: str) -> Caller:
     rows = await reads.fetch(FACTS, {"oid": oid})
-    if not rows:
+    return _caller(rows[0][0] if rows else None)
+
+
+async def caller_in(session: AsyncSession, oid: str) -> Caller:
+    """`caller`, read in the request's transaction."""
+    return _caller(await session.scalar(_FACTS, {"oid": oid}))
+
+
+def _caller(raw: str | dict[str, Any] | None) -> Caller:
+    if raw is None:
         return Caller(None)
-    raw = rows[0][0]
     facts: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
     groups = tuple(
         AudienceFacts(False, False, frozenset(map(uuid.UUID, g["units"]))) for g in facts["groups"]

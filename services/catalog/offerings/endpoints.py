@@ -8,11 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
+from services.catalog.audience import eligibility
 from services.catalog.history import repository as history
 from services.catalog.history.schemas import OfferingChangePage, OfferingChangePublic
 from services.catalog.offerings import repository, service
 from services.catalog.offerings.schemas import (
     OfferingCreate,
+    OfferingDetail,
     OfferingKindCreate,
     OfferingKindPage,
     OfferingKindPublic,
@@ -115,15 +117,33 @@ async def create_offering(
 @router.get(
     "/offerings/{offering_id}",
     summary="Get an offering",
-    response_model=OfferingPublic,
-    responses={404: service.OfferingNotFound.openapi(), 304: {"description": "Not modified"}},
+    response_model=OfferingDetail,
+    responses={
+        404: service.OfferingNotFound.openapi(),
+        304: {"description": "Not modified"},
+        200: {"headers": ETAG_HEADER},
+    },
 )
 async def get_offering(
     request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID
 ) -> Response:
-    """One offering; drafts and archived ones only for coordinators. Answers If-None-Match with 304."""
+    """One offering, with whether you may enroll in it; drafts and archived ones only for coordinators.
+    Answers If-None-Match with 304."""
     offering = await service.get_visible(session, principal, offering_id)
-    return offering_response(request, await service.to_public(session, offering))
+    public = await service.to_public(session, offering)
+    verdict = eligibility.verdict(
+        await eligibility.caller_in(session, principal.oid),
+        status=public.status,
+        audience=public.audience,
+        booking_unit=public.booking_unit,
+        org_unit_ids=public.audience_org_unit_ids,
+    )
+    detail = OfferingDetail.model_validate({**public.model_dump(), "eligibility": verdict})
+    response = conditional_json(
+        request, detail.model_dump(mode="json"), etag=version_etag(offering.version, verdict)
+    )
+    response.headers["Vary"] = "Authorization"
+    return response
 
 
 @router.patch(

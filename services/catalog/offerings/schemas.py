@@ -8,6 +8,7 @@ from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
+from services.catalog.audience.eligibility import Eligibility
 from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
 from services.kernel.paging import Page
 from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
@@ -164,6 +165,13 @@ class OfferingPublic(ReadModel):
     updated_at: OsloDatetime
     published_at: OsloDatetime | None
     archived_at: OsloDatetime | None
+
+
+class OfferingDetail(OfferingPublic):
+    """One offering as its reader sees it: with whether they may enroll. Its ETag carries the version
+    and, after a dot, a digest of `eligibility`; If-Match takes any reader's tag of the current version."""
+
+    eligibility: Eligibility = Field(description="Whether you may enroll, and if not why not.")
 
 
 class OfferingKindPage(Page[OfferingKindPublic]):

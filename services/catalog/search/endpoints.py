@@ -75,4 +75,6 @@ async def find_offerings(
     )
     who = await eligibility.caller(reads, principal.oid)
     page = await service.find(reads, filters, sort, cursor=cursor, limit=limit, who=who)
-    return conditional_orjson(request, page)
+    response = conditional_orjson(request, page)
+    response.headers["Vary"] = "Authorization"  # each item says whether the caller may enroll
+    return response
