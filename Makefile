@@ -4,24 +4,33 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# uv installs from uv.lock; it lives in a virtual environment of its own under .data/tools.
+UV_VERSION := 0.13.9
+UV := .data/tools/uv/bin/uv
 ROLE ?= coordinator
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck pytest bench migrate seed token openapi clean
+.PHONY: help install lock run test lint format typecheck pytest bench migrate seed token openapi clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml scripts/install-system-packages.sh scripts/install-validators.sh
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv .data/tools/uv
+	.data/tools/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): pyproject.toml uv.lock scripts/install-system-packages.sh scripts/install-validators.sh | $(UV)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(UV) sync --locked --python $(PY) --quiet
 	scripts/install-system-packages.sh
 	scripts/install-validators.sh
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the project with its dev tools
+install: $(STAMP) ## create .venv and install the project with its dev tools, as uv.lock pins them
+
+lock: $(UV) ## upgrade every pinned version within pyproject.toml's ranges (then run make test and commit)
+	$(UV) lock --upgrade
 
 run: $(STAMP) ## start PostgreSQL, migrate, load demo data, run the services and the gateway (Ctrl-C stops all)
 	$(PY) -m services.cli run

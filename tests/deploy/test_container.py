@@ -22,7 +22,7 @@ APP_SERVICES = ("catalog", "enrollment", "feedback")
 
 def stages() -> dict[str, list[str]]:
     """Instructions per build stage of the Dockerfile (continuation lines joined)."""
-    text = (REPO_ROOT / "Dockerfile").read_text()
+    text = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
     lines = [
         line
         for line in re.sub(r"\\\n\s*", " ", text).splitlines()
@@ -54,6 +54,25 @@ def test_the_image_is_multi_stage_non_root_and_without_build_tools() -> None:
     assert {".git", ".venv", ".data", "tests"} <= set(ignored)
 
 
+def test_the_image_installs_exactly_what_the_lock_pins_and_no_development_group() -> None:
+    build = stages()["build"]
+    installs = [line for line in build if "pip install" in line or "uv sync" in line]
+    assert installs[0] == 'RUN pip install "uv==${UV_VERSION}"'
+    assert all("--locked --no-dev" in line for line in installs[1:])
+    assert len(installs) == 3
+    assert any(line.startswith("COPY pyproject.toml uv.lock") for line in build)
+    compose: dict[str, Any] = yaml.safe_load((REPO_ROOT / "deploy" / "compose.yaml").read_text())
+    assert compose["x-app"]["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+
+
+def test_the_makefile_installs_from_the_lock_with_the_uv_the_image_uses() -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    pinned = re.search(r"^UV_VERSION := (\S+)$", makefile, re.MULTILINE)
+    assert pinned is not None
+    assert f"ARG UV_VERSION={pinned.group(1)}" in (REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    assert "sync --locked" in makefile
+
+
 def test_the_image_command_selects_the_process() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "services.cli", "serve", "--help"], capture_output=True, text=True, check=True
@@ -69,7 +88,7 @@ def test_the_image_command_selects_the_process() -> None:
 
 
 def test_compose_starts_in_order_with_health_checks_and_one_published_port() -> None:
-    compose: dict[str, Any] = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
+    compose: dict[str, Any] = yaml.safe_load((REPO_ROOT / "deploy" / "compose.yaml").read_text())
     services = compose["services"]
     assert set(services) == {"postgres", "migrate", *APP_SERVICES, "gateway"}
     assert int(services["postgres"]["image"].split(":")[1]) >= 16
