@@ -33,20 +33,21 @@ lock: $(UV) ## upgrade every pinned version within pyproject.toml's ranges (then
 	$(UV) lock --upgrade
 
 run: $(STAMP) ## start PostgreSQL, migrate, load demo data, run the services and the gateway (Ctrl-C stops all)
-	$(PY) -m services.cli run
+	$(PY) -m devtools run
 
 test: lint typecheck pytest ## ruff, mypy (strict) and the whole suite against a real PostgreSQL
 
-lint: $(STAMP) ## ruff lint and format check
+lint: $(STAMP) ## ruff lint and format check, and the import contracts (pyproject.toml [tool.importlinter])
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 typecheck: $(STAMP) ## mypy --strict
-	$(VENV)/bin/mypy services gateway tests bench
+	$(VENV)/bin/mypy services gateway devtools tests bench
 
 pytest: $(STAMP) ## the test suite only (TEST_DATABASE_URL selects a server; default: embedded)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -56,16 +57,16 @@ bench: $(STAMP) ## the benchmark suite on a fresh stack: bench/results/<date>.js
 	$(PY) -m bench.suite $(BENCH_ARGS)
 
 migrate: $(STAMP) ## bring every schema to head (DATABASE_URL, or the embedded server)
-	$(PY) -m services.cli migrate
+	DATABASE_URL="$${DATABASE_URL:-$$($(PY) -m devtools db-url)}" $(PY) -m services.cli migrate
 
 seed: $(STAMP) ## load the demo data (idempotent)
-	$(PY) -m services.cli seed
+	$(PY) -m devtools seed
 
 token: $(STAMP) ## print a development token: make token ROLE=coordinator|ops|hr-integration|user [EMAIL=...]
-	@$(PY) -m services.cli token --role $(ROLE) $(if $(EMAIL),--email $(EMAIL))
+	@$(PY) -m devtools token --role $(ROLE) $(if $(EMAIL),--email $(EMAIL))
 
 openapi: $(STAMP) ## regenerate openapi/ (merged document, each service's, event payloads)
-	$(PY) -m services.cli openapi
+	$(PY) -m devtools openapi
 
 clean: ## remove the virtual environment and local data (.data: the embedded database, dev keys)
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

@@ -43,10 +43,10 @@ import aiohttp
 import asyncpg
 
 from bench import admission_floor, enrollment_rush
+from devtools import devkeys
+from devtools.stack import Stack, free_port, running_stack, stop, wait_ready
 from services.kernel import database
-from services.kernel.auth import devkeys
 from services.kernel.settings import REPO_ROOT
-from tests.e2e.stack import Stack, free_port, running_stack, stop, wait_ready
 
 # Rounds of floor, direct and gateway rushes (`run`).
 ROUNDS = 3

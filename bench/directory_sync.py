@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from services.cli import _migrate
+from services.cli import migrate_all
 from services.enrollment.hrsync import service
 from services.enrollment.hrsync.schemas import SyncRequest, SyncResult
 from services.kernel import database
@@ -65,7 +65,7 @@ def directory(people: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], 
 
 
 async def main(url: str) -> None:
-    await _migrate(url)
+    await migrate_all(url)
     engine = database.create_engine(url, application_name="bench-directory", statement_timeout_ms=600_000)
     sessionmaker = database.create_sessionmaker(engine)
     units, staff, groups = directory(PEOPLE)

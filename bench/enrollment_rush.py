@@ -34,13 +34,13 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from services.cli import _migrate
+from devtools import devkeys
+from devtools.stack import running_stack
+from services.cli import migrate_all
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, Person
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
 from services.kernel import database
-from services.kernel.auth import devkeys
-from tests.e2e.stack import running_stack
 
 PEOPLE, SEATS, CANCELS, CONNECTIONS = 2000, 300, 50, 200
 
@@ -250,7 +250,7 @@ async def check(url: str, session_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def main(url: str) -> None:
-    await _migrate(url)
+    await migrate_all(url)
     emails, first_session, second_session = await seed(url)
     with tempfile.TemporaryDirectory() as scratch:
         keys = devkeys.ensure_dev_keys(Path(scratch) / "keys")

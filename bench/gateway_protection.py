@@ -20,9 +20,9 @@ import httpx
 from aiohttp import web
 from asgi_lifespan import LifespanManager
 
+from devtools import devkeys
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from services.kernel.auth import devkeys
 
 REQUESTS = 2000
 

@@ -18,7 +18,7 @@ from typing import ClassVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.cli import _migrate
+from services.cli import migrate_all
 from services.kernel import database
 from services.kernel.eventbus import Event, EventPayload, Subscription, publish
 from services.kernel.eventbus.consumer import DeliveryPolicy
@@ -55,7 +55,7 @@ class Recorder:
 
 
 async def main(url: str) -> None:
-    await _migrate(url)
+    await migrate_all(url)
     engine = database.create_engine(url, application_name="bench-notify")
     sessionmaker = database.create_sessionmaker(engine)
     recorder = Recorder()

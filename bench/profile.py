@@ -22,8 +22,8 @@ from pathlib import Path
 from bench.load import wrk
 from bench.suite import prepare, start_postgres
 from bench.volumes import LISTING_QUERY
-from services.kernel.auth import devkeys
-from tests.e2e.stack import running_stack
+from devtools import devkeys
+from devtools.stack import running_stack
 
 # Frames that mean "waiting", not working (py-spy cannot always tell an idle thread from a busy one).
 IDLE = ("Runner.run (asyncio/runners.py", "_worker (concurrent/futures/thread.py")

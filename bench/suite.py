@@ -56,15 +56,15 @@ from bench import admission, charts, directory_sync
 from bench.load import nginx, require, wrk
 from bench.publisher import Tick
 from bench.volumes import LISTING_QUERY, seed_catalog
-from services.cli import _migrate
+from devtools import devkeys
+from devtools.devdb import EmbeddedPostgres
+from devtools.stack import Stack, free_port, running_stack, stop, wait_ready
+from services.cli import migrate_all
 from services.kernel import database
-from services.kernel.auth import devkeys
-from services.kernel.devdb import EmbeddedPostgres
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.eventbus.consumer import DeliveryPolicy
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.settings import REPO_ROOT
-from tests.e2e.stack import Stack, free_port, running_stack, stop, wait_ready
 
 RESULTS = REPO_ROOT / "bench" / "results"
 TARGETS = {
@@ -150,7 +150,7 @@ async def _sql(
 
 
 async def prepare(url: str) -> dict[str, Any]:
-    await _migrate(url)
+    await migrate_all(url)
     engine = database.create_engine(url, application_name="bench-seed")
     try:
         counts = await seed_catalog(engine)

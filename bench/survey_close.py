@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from services.cli import _migrate
+from services.cli import migrate_all
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys import sealing, service
 from services.feedback.surveys.models import Response, SealedBallot, Survey
@@ -28,7 +28,7 @@ from services.kernel import database
 
 
 async def main(url: str) -> None:
-    await _migrate(url)
+    await migrate_all(url)
     engine = database.create_engine(url, application_name="bench-survey-close")
     sessionmaker = database.create_sessionmaker(engine)
     settings = FeedbackSettings(

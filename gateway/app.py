@@ -37,7 +37,7 @@ from services.kernel.problems import (
 )
 from services.kernel.requestid import RequestIdMiddleware
 from services.kernel.service import create_verifier
-from services.kernel.settings import REPO_ROOT, Environment
+from services.kernel.settings import REPO_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -204,10 +204,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging("gateway", settings.log_level, settings.log_format)
-        if settings.app_env is Environment.development:
-            from services.kernel.auth.devkeys import ensure_dev_keys
-
-            ensure_dev_keys()
         # One connection pool for forwarding, readiness and the OpenAPI documents.
         upstreams = Upstreams(settings.max_connections, settings.keepalive_expiry_seconds)
         verifier = create_verifier(settings)

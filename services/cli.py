@@ -1,4 +1,5 @@
-"""`ledelse`: the command line for developers and ops (migrate, token, seed, openapi, run)."""
+"""`ledelse`: the production command line, the container image's entry point (serve one process,
+migrate, grant the database roles, import an HR export). Development commands are `python -m devtools`."""
 
 from __future__ import annotations
 
@@ -11,25 +12,41 @@ from pathlib import Path
 from services.kernel.settings import PlatformSettings
 
 
-def _database_url() -> str:
+def database_url() -> str:
     from services.kernel.service import resolve_database_url
 
     return resolve_database_url(PlatformSettings())
 
 
-async def _migrate(database_url: str) -> None:
+async def migrate_all(url: str) -> None:
+    """Every schema (the event bus first) to its newest migration."""
     from services.kernel import database, migrations
     from services.registry import MIGRATION_SETS
 
-    engine = database.create_engine(database_url, application_name="migrate")
+    engine = database.create_engine(url, application_name="migrate")
     try:
         await migrations.upgrade(engine, *MIGRATION_SETS)
     finally:
         await engine.dispose()
 
 
+def uvicorn_command(factory: str, port: int, host: str) -> list[str]:
+    """How every process runs: the app factory under uvicorn, on this interpreter."""
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "10", "--log-level", "warning",
+        # Room for headers up to 64 KiB, so the gateway itself answers 431 (a problem document) above
+        # GATEWAY_MAX_HEADER_BYTES instead of the HTTP parser closing the connection.
+        "--h11-max-incomplete-event-size", "65536",
+        # uvicorn would otherwise believe X-Forwarded-For from loopback before the app sees the request
+        # (a rotating header then defeats the gateway's per-address limit): the gateway alone decides
+        # whom to believe, from GATEWAY_TRUSTED_PROXIES (`gateway.protection.client_address`).
+        "--no-proxy-headers",
+    ]  # fmt: skip
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
-    asyncio.run(_migrate(_database_url()))
+    asyncio.run(migrate_all(database_url()))
     print("migrations at head")
     return cmd_roles(args) if args.roles else 0
 
@@ -44,67 +61,8 @@ def cmd_roles(args: argparse.Namespace) -> int:
         for s in SERVICES
         if os.environ.get(f"{s.upper()}_DB_PASSWORD")
     }
-    roles = asyncio.run(grant_roles(_database_url(), passwords))
+    roles = asyncio.run(grant_roles(database_url(), passwords))
     print(f"roles granted: {', '.join(roles)}")
-    return 0
-
-
-def cmd_makemigration(args: argparse.Namespace) -> int:
-    """Draft a migration by comparing the models with a database at head (review it before committing)."""
-    from datetime import date
-
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
-    from services.registry import MIGRATION_SETS
-
-    migration_set = next(s for s in MIGRATION_SETS if s.schema == args.schema)
-    url = _database_url()
-    asyncio.run(_migrate(url))
-    cfg = migration_set.config(url)
-    cfg.set_main_option("file_template", f"{date.today():%Y%m%d}_%%(rev)s_%%(slug)s")
-    heads = ScriptDirectory.from_config(cfg).get_heads()
-    number = int(heads[0].rsplit("_", 1)[-1]) + 1 if heads else 1
-    command.revision(cfg, message=args.message, autogenerate=True, rev_id=f"{args.schema}_{number:04d}")
-    return 0
-
-
-def cmd_token(args: argparse.Namespace) -> int:
-    from services.kernel.auth import devkeys
-
-    settings = PlatformSettings()
-    if settings.app_env.value == "production":
-        print("tokens are minted by the identity provider in production", file=sys.stderr)
-        return 2
-    roles = [] if args.role in (None, "", "user", "employee") else [args.role]
-    email = args.email or devkeys.default_email_for_role(args.role)
-    oid = args.oid or devkeys.person_oid(email)
-    print(
-        devkeys.mint_token(
-            oid=oid, roles=roles, email=email, name=args.name, lifetime_seconds=args.hours * 3600
-        )
-    )
-    return 0
-
-
-def cmd_seed(args: argparse.Namespace) -> int:
-    from services.demo import load_demo_data
-
-    summary = asyncio.run(load_demo_data(_database_url()))
-    print(summary)
-    return 0
-
-
-def cmd_openapi(args: argparse.Namespace) -> int:
-    from services.contract import check_openapi, write_openapi
-
-    if args.check:
-        drift = check_openapi()
-        for line in drift:
-            print(line, file=sys.stderr)
-        return 1 if drift else 0
-    for path in write_openapi():
-        print(f"wrote {path}")
     return 0
 
 
@@ -116,7 +74,7 @@ def cmd_import_directory(args: argparse.Namespace) -> int:
     from services.kernel.problems import Problem
 
     async def run() -> int:
-        engine = database.create_engine(_database_url(), application_name="import-directory")
+        engine = database.create_engine(database_url(), application_name="import-directory")
         try:
             report = await import_csv(
                 database.create_sessionmaker(engine),
@@ -145,12 +103,6 @@ def cmd_import_directory(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from services.supervisor import run
-
-    return run(seed=not args.no_seed, pg_dir=args.pg_dir)
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Become one process (the container image's command): a service, or the gateway. `exec` so that
     uvicorn is PID 1 and gets SIGTERM itself: it stops accepting, finishes requests in flight (up to
@@ -158,7 +110,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     from services.registry import SERVICES
-    from services.supervisor import uvicorn_command
 
     if args.process == "gateway":
         from gateway.settings import GatewaySettings
@@ -170,11 +121,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = service.settings_class()
         command = uvicorn_command(service.factory, settings.port, settings.host)
     os.execv(command[0], command)  # noqa: S606 - our own interpreter, fixed arguments
-
-
-def cmd_db_url(args: argparse.Namespace) -> int:
-    print(_database_url())
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,21 +137,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "roles", help="create the services' database roles and grant them their schemas"
     ).set_defaults(func=cmd_roles)
 
-    make = sub.add_parser("makemigration", help="draft an Alembic migration for one schema")
-    make.add_argument("schema", choices=["eventbus", "catalog", "enrollment", "feedback"])
-    make.add_argument("-m", "--message", required=True)
-    make.set_defaults(func=cmd_makemigration)
-
-    token = sub.add_parser("token", help="print a development bearer token")
-    token.add_argument("--role", default="coordinator", help="coordinator, hr-integration, ops or user")
-    token.add_argument("--email", help="the person (demo e-mail); their oid is derived from it")
-    token.add_argument("--oid", help="an explicit Entra object id")
-    token.add_argument("--name")
-    token.add_argument("--hours", type=int, default=8)
-    token.set_defaults(func=cmd_token)
-
-    sub.add_parser("seed", help="load the demo data (idempotent)").set_defaults(func=cmd_seed)
-
     imp = sub.add_parser("import-directory", help="import org units or people from an HR export (CSV)")
     imp.add_argument("resource", choices=["org-units", "people"])
     imp.add_argument("file", type=Path)
@@ -214,21 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     imp.add_argument("--batch-size", type=int, default=5000)
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=cmd_import_directory)
-
-    openapi = sub.add_parser("openapi", help="write openapi/ from the code (or --check for drift)")
-    openapi.add_argument("--check", action="store_true")
-    openapi.set_defaults(func=cmd_openapi)
-
-    run = sub.add_parser("run", help="start PostgreSQL, the services and the gateway")
-    run.add_argument("--no-seed", action="store_true")
-    run.add_argument(
-        "--pg-dir", type=Path, help="data directory of the embedded PostgreSQL (default .data/pg)"
-    )
-    run.set_defaults(func=cmd_run)
-
-    sub.add_parser("db-url", help="print the database URL (starts the embedded server)").set_defaults(
-        func=cmd_db_url
-    )
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

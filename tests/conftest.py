@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from devtools import devkeys
 from services.kernel import database
-from services.kernel.auth import devkeys
 from services.kernel.settings import DATA_DIR
 from tests.support import TokenFactory, fresh_database
 
@@ -49,7 +49,7 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    from services.kernel.devdb import EmbeddedPostgres
+    from devtools.devdb import EmbeddedPostgres
 
     server = EmbeddedPostgres(DATA_DIR / "test-pg")
     yield server.uri("postgres")
@@ -146,7 +146,7 @@ def undeclared_answers() -> list[str]:
     declare on that operation under that status."""
     import json
 
-    from services.contract import OPENAPI_DIR
+    from devtools.contract import OPENAPI_DIR
     from services.registry import SERVICES
     from tests.support import ANSWERED_PROBLEMS
 

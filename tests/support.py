@@ -20,9 +20,9 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from devtools import devkeys
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
 from services.kernel import database
-from services.kernel.auth import devkeys
 
 T = TypeVar("T")
 
@@ -194,7 +194,7 @@ async def create_leader(
 @asynccontextmanager
 async def fresh_database(server_url: str, prefix: str) -> AsyncIterator[str]:
     """A new database on the server, migrated to head; dropped when the block ends."""
-    from services.cli import _migrate
+    from services.cli import migrate_all
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(database.libpq_dsn(server_url))
@@ -204,7 +204,7 @@ async def fresh_database(server_url: str, prefix: str) -> AsyncIterator[str]:
         await admin.close()
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        await _migrate(url)
+        await migrate_all(url)
         yield url
     finally:
         admin = await asyncpg.connect(database.libpq_dsn(server_url))

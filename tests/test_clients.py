@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.contract import OPENAPI_DIR
+from devtools.contract import OPENAPI_DIR
 from services.kernel.settings import REPO_ROOT
 
 CLIENTS = REPO_ROOT / "tests" / "clients"

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 import services
-from services.contract import OPENAPI_DIR, check_openapi
+from devtools.contract import OPENAPI_DIR, check_openapi
 
 
 def test_committed_openapi_matches_the_code() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.kernel.auth import devkeys
+from devtools import devkeys
 from tests.support import TokenFactory, create_leader, create_org_unit, create_person, eventually
 
 FUTURE = {"starts_at": "2027-02-04T09:00:00+01:00", "ends_at": "2027-02-04T15:30:00+01:00"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from devtools.demo import OFFERINGS, load_demo_data
 from services.catalog.offerings.models import Offering
-from services.demo import OFFERINGS, load_demo_data
 from services.kernel import database
 from tests.support import fresh_database
 

@@ -30,7 +30,7 @@ from services.kernel.periodic import PeriodicJob, PeriodicRunner
 from services.kernel.presence import Presence
 from services.kernel.problems import install_problem_handlers
 from services.kernel.requestid import RequestIdMiddleware
-from services.kernel.settings import Environment, PlatformSettings, ServiceSettings
+from services.kernel.settings import PlatformSettings, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,12 @@ def operation_id(service: str) -> Callable[[APIRoute], str]:
 
 
 def resolve_database_url(settings: PlatformSettings) -> str:
-    """`DATABASE_URL`, or in development the embedded server under .data/ (started if needed)."""
     if settings.database_url:
         return settings.database_url
-    if settings.app_env is Environment.production:
-        raise RuntimeError("DATABASE_URL must be set in production")
-    from services.kernel.devdb import DEFAULT_DATABASE, EmbeddedPostgres
-
-    return EmbeddedPostgres().ensure_database(DEFAULT_DATABASE)
+    raise RuntimeError(
+        "DATABASE_URL is not set (in development, `python -m devtools db-url` starts the embedded "
+        "PostgreSQL and prints its URL; `make run` sets it for every process)"
+    )
 
 
 def create_verifier(settings: PlatformSettings) -> TokenVerifier:
@@ -151,10 +149,6 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(definition.name, settings.log_level, settings.log_format)
-        if settings.app_env is Environment.development:
-            from services.kernel.auth.devkeys import ensure_dev_keys
-
-            ensure_dev_keys()
         database_url = resolve_database_url(settings)
         engine = _engine(
             database_url, settings, definition.name, settings.db_pool_size, settings.db_max_overflow

@@ -23,6 +23,11 @@ from pydantic_settings import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / ".data"
+# The development identity provider: devtools/devkeys.py makes the key pair whose public half is DEV_JWKS
+# and signs development tokens with it (`make run` and `make token` create it).
+DEV_ISSUER = "https://login.dev.invalid/ledelsesutvikling/v2.0"
+DEV_AUDIENCE = "api://ledelsesutvikling-dev"
+DEV_JWKS = DATA_DIR / "dev-keys" / "jwks.json"
 
 
 class Environment(StrEnum):
@@ -71,7 +76,8 @@ class PlatformSettings(BaseSettings):
     app_env: Environment = Environment.development
     database_url: str | None = Field(
         default=None,
-        description="postgresql://user:pass@host:port/db; unset in development: embedded server in .data/.",
+        description="postgresql://user:pass@host:port/db (in development `python -m devtools db-url` starts "
+        "the embedded server and prints one).",
     )
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
@@ -105,12 +111,10 @@ class PlatformSettings(BaseSettings):
     def _development_defaults(self) -> Self:
         """Fill development defaults; refuse to start elsewhere without explicit configuration."""
         if self.app_env is Environment.development:
-            from services.kernel.auth import devkeys
-
             updates = {
-                "oidc_issuer": self.oidc_issuer or devkeys.DEV_ISSUER,
-                "oidc_audience": self.oidc_audience or devkeys.DEV_AUDIENCE,
-                "oidc_jwks_url": self.oidc_jwks_url or devkeys.jwks_path().as_uri(),
+                "oidc_issuer": self.oidc_issuer or DEV_ISSUER,
+                "oidc_audience": self.oidc_audience or DEV_AUDIENCE,
+                "oidc_jwks_url": self.oidc_jwks_url or DEV_JWKS.as_uri(),
             }
             for name, value in updates.items():
                 object.__setattr__(self, name, value)

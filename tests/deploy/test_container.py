@@ -61,6 +61,8 @@ def test_the_image_installs_exactly_what_the_lock_pins_and_no_development_group(
     assert all("--locked --no-dev" in line for line in installs[1:])
     assert len(installs) == 3
     assert any(line.startswith("COPY pyproject.toml uv.lock") for line in build)
+    copied = {line.split()[1] for line in build if line.startswith("COPY ") and "./" in line}
+    assert not copied & {"devtools", "tests", "bench"}  # development tooling stays out of the image
     compose: dict[str, Any] = yaml.safe_load((REPO_ROOT / "deploy" / "compose.yaml").read_text())
     assert compose["x-app"]["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
 

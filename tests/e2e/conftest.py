@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.stack import Stack, running_stack
 from services.kernel import database
-from tests.e2e.stack import Stack, running_stack
 from tests.support import fresh_database
 
 

@@ -11,9 +11,9 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.stack import Stack, service_process
 from services.kernel import database
 from tests.e2e import rush
-from tests.e2e.stack import Stack, service_process
 from tests.support import TokenFactory
 
 TRIES = 60

@@ -19,8 +19,8 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.stack import Stack
 from services.kernel import database
-from tests.e2e.stack import Stack
 from tests.support import TokenFactory, create_leader, create_person, eventually
 
 PEOPLE = 160

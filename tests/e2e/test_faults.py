@@ -18,9 +18,9 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.stack import service_process
 from services.kernel import database
 from tests.e2e import rush
-from tests.e2e.stack import service_process
 from tests.support import TokenFactory, eventually
 
 # Enough that the requests in flight when the first answer arrives are not all decided in its batch.
@@ -125,12 +125,12 @@ async def test_postgresql_restart_under_load_is_survived_without_losing_acknowle
     """A PostgreSQL of this test's own is stopped and started while enrollments keep coming: the service
     reports not ready, answers 503 (never 500) meanwhile, recovers by itself, and every acknowledged
     enrollment is there afterwards."""
-    from services.cli import _migrate
-    from services.kernel.devdb import EmbeddedPostgres
+    from devtools.devdb import EmbeddedPostgres
+    from services.cli import migrate_all
 
     server = EmbeddedPostgres(tmp_path / "pg")
     url = server.ensure_database("ledelse")
-    await _migrate(url)
+    await migrate_all(url)
     engine = database.create_engine(url, application_name="tests-restart", pool_size=1, max_overflow=2)
     sessionmaker = database.create_sessionmaker(engine)
     course, people = await rush.session_and_people(sessionmaker, "r", PEOPLE)

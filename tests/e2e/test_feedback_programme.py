@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools import devkeys
 from services.kernel import database
-from services.kernel.auth import devkeys
 from tests.support import TokenFactory, eventually
 
 API = "/api/v1"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.stack import Stack
 from services.kernel.settings import REPO_ROOT
-from tests.e2e.stack import Stack
 from tests.support import TokenFactory
 
 SEED = "126600419491941602857956617999016436574"

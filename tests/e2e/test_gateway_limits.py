@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.stack import Stack, service_process
+from devtools.stack import Stack, service_process
 from tests.support import TokenFactory
 
 

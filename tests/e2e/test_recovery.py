@@ -13,9 +13,9 @@ from typing import IO
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.stack import running_stack, stack_environment
+from services.cli import uvicorn_command
 from services.kernel.settings import REPO_ROOT
-from services.supervisor import uvicorn_command
-from tests.e2e.stack import running_stack, stack_environment
 from tests.support import TokenFactory
 
 # The breaker's probe interval is half a second; what the client may wait beyond readiness.

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.stack import service_process
 from services.catalog.events import OfferingPublished
 from services.enrollment.events import EnrollmentConfirmed
 from services.kernel import database
 from services.kernel.eventbus import EventPayload, publish_many
-from tests.e2e.stack import service_process
 from tests.support import eventually
 
 

@@ -18,10 +18,10 @@ import psutil
 import pytest
 from sqlalchemy.engine import make_url
 
+from devtools import devkeys
+from devtools.stack import free_port, stack_environment
 from services.kernel import database
-from services.kernel.auth import devkeys
 from services.kernel.settings import REPO_ROOT
-from tests.e2e.stack import free_port, stack_environment
 
 
 async def _admin(server_url: str, statement: str) -> None:
@@ -65,7 +65,7 @@ def test_run_starts_everything_prints_a_token_and_stops_cleanly(fresh_database: 
         env.pop(key, None)
     env["LOG_FORMAT"] = "text"
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run"],
+        [sys.executable, "-m", "devtools", "run"],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -131,7 +131,7 @@ def test_run_on_a_fresh_machine_starts_and_stops_its_own_postgresql(tmp_path: Pa
     for key in ("OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL"):
         env.pop(key, None)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and a temporary path
-        [sys.executable, "-m", "services.cli", "run", "--no-seed", "--pg-dir", str(pg_dir)],
+        [sys.executable, "-m", "devtools", "run", "--no-seed", "--pg-dir", str(pg_dir)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -169,7 +169,7 @@ def start_run(pg_dir: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
     for key in ("OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL"):
         env.pop(key, None)
     return subprocess.Popen(  # noqa: S603 - our own interpreter and a temporary path
-        [sys.executable, "-m", "services.cli", "run", "--no-seed", "--pg-dir", str(pg_dir)],
+        [sys.executable, "-m", "devtools", "run", "--no-seed", "--pg-dir", str(pg_dir)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -16,9 +16,9 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.stack import service_process
 from services.kernel import database
 from tests.e2e import rush
-from tests.e2e.stack import service_process
 from tests.support import TokenFactory, eventually
 
 PEOPLE = 80

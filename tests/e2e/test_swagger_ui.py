@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Route, async_playwright
 
+from devtools.stack import Stack
 from services.kernel.settings import DATA_DIR
-from tests.e2e.stack import Stack
 from tests.support import TokenFactory
 
 SCREENSHOT = DATA_DIR / "test-artifacts" / "swagger-ui.png"

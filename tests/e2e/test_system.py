@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.contract import OPENAPI_DIR
+from devtools.contract import OPENAPI_DIR
+from devtools.stack import Stack
 from services.kernel import database
-from tests.e2e.stack import Stack
 from tests.support import TokenFactory, bus_state, create_leader, eventually
 
 
@@ -139,7 +139,7 @@ async def test_readyz_reports_every_service(client: httpx.AsyncClient) -> None:
 
 async def test_services_verify_tokens_themselves(stack: Stack, tokens: TokenFactory, tmp_path: Path) -> None:
     """Calling a service directly, around the gateway, still needs a token the service trusts."""
-    from services.kernel.auth import devkeys
+    from devtools import devkeys
 
     async with httpx.AsyncClient(base_url=stack.url("enrollment")) as direct:
         assert (await direct.get("/enrollments/mine")).status_code == 401
@@ -155,9 +155,9 @@ async def test_services_verify_tokens_themselves(stack: Stack, tokens: TokenFact
 
 async def test_unreachable_and_slow_upstreams(auth_settings: dict[str, Any], tokens: TokenFactory) -> None:
     """Down is 503, too slow is 504, both as problem details (a real gateway, real sockets)."""
+    from devtools.stack import free_port
     from gateway.app import create_app
     from gateway.settings import GatewaySettings
-    from tests.e2e.stack import free_port
     from tests.support import running
 
     release = asyncio.Event()

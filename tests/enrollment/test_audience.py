@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.kernel.auth import devkeys
+from devtools import devkeys
 from tests.enrollment.support import payloads
 from tests.support import TokenFactory
 

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.kernel.auth import devkeys
+from devtools import devkeys
 from tests.enrollment.conftest import World
 from tests.enrollment.support import add_offering, add_session, coordinator, enroll, people_ids
 

@@ -356,7 +356,7 @@ async def test_coordinators_reorder_promote_over_capacity_and_remove_with_who_wh
     assert not_waiting.json()["type"] == "urn:problem:enrollment-not-waitlisted"
 
     coordinator_oid = world.tokens.header  # noqa: F841 - the oid is derived from the coordinator's e-mail
-    from services.kernel.auth.devkeys import person_oid
+    from devtools.devkeys import person_oid
 
     oid = person_oid("konsulent@uke.oslo.kommune.no")
     history = {

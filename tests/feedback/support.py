@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devtools import devkeys
 from services.enrollment.events import (
     AttendanceRecord,
     AttendanceRecorded,
@@ -21,7 +22,6 @@ from services.enrollment.events import (
     ParticipationCompleted,
     PersonUpserted,
 )
-from services.kernel.auth import devkeys
 from services.kernel.eventbus import EventPayload, publish_many
 from tests.support import TokenFactory, eventually
 

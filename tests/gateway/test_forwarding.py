@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.stack import free_port
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
-from tests.e2e.stack import free_port
 from tests.fake_services import Handler, fake_services
 from tests.support import TokenFactory, running
 
@@ -235,7 +235,7 @@ async def test_token_checked_before_forwarding(
     assert (
         await gateway.get("/api/v1/catalog/sessions", headers={"Authorization": "Bearer x"})
     ).status_code == 401
-    from services.kernel.auth import devkeys
+    from devtools import devkeys
 
     foreign = devkeys.mint_token(oid="x", directory=devkeys.ensure_dev_keys(tmp_path / "other"))
     response = await gateway.get("/api/v1/catalog/sessions", headers={"Authorization": f"Bearer {foreign}"})

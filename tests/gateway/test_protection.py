@@ -14,10 +14,10 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
+from devtools.stack import free_port
 from gateway.app import COMMITTED_OPENAPI_DIR, create_app
 from gateway.settings import SERVICE_NAMES, GatewaySettings
 from gateway.upstream import Timeouts
-from tests.e2e.stack import free_port
 from tests.fake_services import Handler, fake_services
 from tests.support import TokenFactory, running
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from yarl import URL
 
+from devtools.stack import free_port
 from gateway.upstream import Broken, TimedOut, Timeouts, Unreachable, Upstreams, chunks
-from tests.e2e.stack import free_port
 
 TIMEOUTS = Timeouts(connect=5, read=5, write=5, pool=5)
 

@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from services.kernel.auth import devkeys
+from devtools import devkeys
 from services.kernel.auth.jwks import JwksCache
 from services.kernel.auth.tokens import Principal, Role, TokenVerifier
 from services.kernel.problems import Unauthorized

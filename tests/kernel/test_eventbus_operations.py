@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from devtools.devkeys import DEV_AUDIENCE, DEV_ISSUER
 from services.kernel import database
-from services.kernel.auth.devkeys import DEV_AUDIENCE, DEV_ISSUER
 from services.kernel.auth.jwks import JwksCache
 from services.kernel.auth.tokens import TokenVerifier
 from services.kernel.eventbus import admin

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from devtools import devkeys
 from gateway.settings import GatewaySettings
 from services.catalog.settings import CatalogSettings
 from services.enrollment.settings import EnrollmentSettings
-from services.kernel.auth import devkeys
 
 
 @pytest.fixture(autouse=True)

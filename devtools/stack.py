@@ -17,8 +17,8 @@ from typing import IO
 
 import httpx
 
+from services.cli import uvicorn_command
 from services.kernel.settings import REPO_ROOT
-from services.supervisor import uvicorn_command
 
 FACTORIES = {
     "catalog": "services.catalog.app:create_app",

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from services.kernel.auth import devkeys
+from devtools import devkeys
+from services.cli import migrate_all, uvicorn_command
 from services.kernel.settings import PlatformSettings
 from services.registry import SERVICES
 
@@ -34,20 +35,6 @@ STOP_TIMEOUT_SECONDS = 15.0
 class Child:
     name: str
     process: subprocess.Popen[bytes]
-
-
-def uvicorn_command(factory: str, port: int, host: str) -> list[str]:
-    return [
-        sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "10", "--log-level", "warning",
-        # Room for headers up to 64 KiB, so the gateway itself answers 431 (a problem document) above
-        # GATEWAY_MAX_HEADER_BYTES instead of the HTTP parser closing the connection.
-        "--h11-max-incomplete-event-size", "65536",
-        # uvicorn would otherwise believe X-Forwarded-For from loopback before the app sees the request
-        # (a rotating header then defeats the gateway's per-address limit): the gateway alone decides
-        # whom to believe, from GATEWAY_TRUSTED_PROXIES (`gateway.protection.client_address`).
-        "--no-proxy-headers",
-    ]  # fmt: skip
 
 
 def _start(name: str, command: list[str], env: dict[str, str]) -> Child:
@@ -111,10 +98,9 @@ def _wait_ready(url: str, children: list[Child], timeout: float = 90.0) -> bool:
 def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
     """Run everything until a stop signal (`_STOP_SIGNALS`). `pg_dir`: where the embedded server keeps its
     data."""
+    from devtools.demo import load_demo_data
+    from devtools.devdb import DEFAULT_DATABASE, EmbeddedPostgres
     from gateway.settings import GatewaySettings
-    from services.cli import _migrate
-    from services.demo import load_demo_data
-    from services.kernel.devdb import DEFAULT_DATABASE, EmbeddedPostgres
 
     gateway_settings = GatewaySettings()
     addresses = [(s.name, s.settings_class().host, s.settings_class().port) for s in SERVICES]
@@ -143,7 +129,7 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
         signal.signal(stop_signal, request_stop)
     try:
         devkeys.ensure_dev_keys()
-        asyncio.run(_migrate(database_url))
+        asyncio.run(migrate_all(database_url))
         if seed:
             print(asyncio.run(load_demo_data(database_url)), flush=True)
         env = {**os.environ, "DATABASE_URL": database_url}

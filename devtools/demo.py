@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from devtools.devkeys import DEFAULT_EMAILS, DEFAULT_USER_EMAIL, person_oid
 from services.catalog.offerings import service as offerings_service
 from services.catalog.offerings.models import Format, Offering
 from services.catalog.offerings.schemas import Facilitator, FacilitatorKind, OfferingCreate
@@ -27,7 +28,6 @@ from services.enrollment.directory.audience import publish_changes as publish_au
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
 from services.enrollment.hrsync.service import publish_directory
 from services.kernel import database
-from services.kernel.auth.devkeys import DEFAULT_EMAILS, DEFAULT_USER_EMAIL, person_oid
 from services.kernel.auth.tokens import Principal
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -17,17 +17,16 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from services.kernel.settings import DATA_DIR
+from services.kernel.settings import DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS
 
-DEV_ISSUER = "https://login.dev.invalid/ledelsesutvikling/v2.0"
-DEV_AUDIENCE = "api://ledelsesutvikling-dev"
+__all__ = ["DEV_AUDIENCE", "DEV_ISSUER"]
 DEV_TENANT = "00000000-0000-4000-8000-000000000000"
 # A demo person's Entra object id is uuid5(namespace, e-mail), so tokens and demo data agree.
 PERSON_NAMESPACE = uuid.UUID("5b0c34a2-5b0e-4a8b-9b61-2f5c0e8d7a11")
 
 
 def keys_dir() -> Path:
-    return DATA_DIR / "dev-keys"
+    return DEV_JWKS.parent
 
 
 def jwks_path() -> Path:
