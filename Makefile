@@ -10,7 +10,7 @@ UV := .data/tools/uv/bin/uv
 ROLE ?= coordinator
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test lint format typecheck pytest bench migrate seed token openapi clean
+.PHONY: help install lock run test check lint format typecheck pytest bench migrate seed token openapi clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +35,10 @@ lock: $(UV) ## upgrade every pinned version within pyproject.toml's ranges (then
 run: $(STAMP) ## start PostgreSQL, migrate, load demo data, run the services and the gateway (Ctrl-C stops all)
 	$(PY) -m devtools run
 
-test: lint typecheck pytest ## ruff, mypy (strict) and the whole suite against a real PostgreSQL
+test: lint typecheck pytest ## ruff, import contracts, mypy (strict) and the whole suite against a real PostgreSQL
+
+check: lint typecheck ## the fast loop: lint, types and the in-process suite (no `slow` tests)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff lint and format check, and the import contracts (pyproject.toml [tool.importlinter])
 	$(VENV)/bin/ruff check .

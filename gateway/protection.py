@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 
 from starlette.requests import Request
 
+from services.kernel import clock
 from services.kernel.limits import PayloadTooLarge
 from services.kernel.problems import Problem, ServiceUnavailable
 
@@ -110,7 +110,7 @@ class TokenBuckets:
         """None when the request may pass; otherwise the seconds until it would."""
         if self.rate <= 0:
             return None
-        now = time.monotonic() if now is None else now
+        now = clock.monotonic() if now is None else now
         tokens, updated = self._buckets.pop(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
         wait = None
@@ -147,7 +147,7 @@ class Breaker:
         """None when a request may go upstream; otherwise the seconds to wait."""
         if self.opened_at is None:
             return None
-        now = time.monotonic() if now is None else now
+        now = clock.monotonic() if now is None else now
         remaining = self.opened_at + self.open_seconds - now
         if remaining > 0:
             return remaining
@@ -164,5 +164,5 @@ class Breaker:
     def failed(self, now: float | None = None) -> None:
         self.failures += 1
         if self.probing or self.failures >= self.threshold:
-            self.opened_at = time.monotonic() if now is None else now
+            self.opened_at = clock.monotonic() if now is None else now
         self.probing = False

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from devtools import devkeys
+from services.kernel import clock as kernel_clock
 from services.kernel import database
 from services.kernel.settings import DATA_DIR
 from tests.support import TokenFactory, fresh_database
@@ -184,3 +185,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line("problem answers not declared in openapi/:\n  " + "\n  ".join(undeclared))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def clock() -> Iterator[Callable[[float], None]]:
+    """`clock(seconds)` moves the application's time forward (`services/kernel/clock.py`): deadlines,
+    windows and expiry pass without the test waiting for them. Reset after the test."""
+    yield kernel_clock.advance
+    kernel_clock.reset()

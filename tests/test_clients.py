@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from devtools.contract import OPENAPI_DIR
 from services.kernel.settings import REPO_ROOT
 
@@ -26,6 +28,7 @@ def run(command: list[str], cwd: Path) -> str:
     return output
 
 
+@pytest.mark.slow
 def test_the_python_client_generates_without_warnings_and_a_program_type_checks(tmp_path: Path) -> None:
     generator = REPO_ROOT / ".data" / "tools" / "openapi-python-client" / "bin" / "openapi-python-client"
     assert generator.exists(), ADVICE
@@ -54,6 +57,7 @@ def test_the_python_client_generates_without_warnings_and_a_program_type_checks(
     assert "Success" in checked
 
 
+@pytest.mark.slow
 def test_the_typescript_types_generate_without_warnings_and_a_program_compiles(tmp_path: Path) -> None:
     assert (NODE_BIN / "openapi-typescript").exists(), ADVICE
     output = run(

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -261,7 +262,10 @@ async def test_a_programme_is_taken_whole_with_a_place_in_every_session(
 
 
 async def test_enrollment_windows_and_cancellation_deadlines(
-    enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    enrollment: httpx.AsyncClient,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Callable[[float], None],
 ) -> None:
     now = datetime.now(UTC)
     async with sessionmaker() as session, session.begin():
@@ -285,7 +289,7 @@ async def test_enrollment_windows_and_cancellation_deadlines(
     )
     mine = await enroll(enrollment, world.as_(world.leader), session_id=late.id)
     waiting = await enroll(enrollment, world.as_(world.other_leader), session_id=late.id)
-    await asyncio.sleep(2.1)  # the cancellation deadline passes
+    clock(2.1)  # the cancellation deadline passes
     refused = await enrollment.post(
         f"/enrollments/{mine['id']}/cancel", json={}, headers=world.as_(world.leader)
     )

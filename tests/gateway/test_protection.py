@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -224,7 +224,7 @@ async def test_only_repeatable_requests_are_retried_when_the_connection_is_refus
 
 
 async def test_a_failing_upstream_opens_its_breaker_and_a_probe_closes_it(
-    auth_settings: dict[str, Any], tokens: TokenFactory
+    auth_settings: dict[str, Any], tokens: TokenFactory, clock: Callable[[float], None]
 ) -> None:
     state = {"healthy": False}
 
@@ -249,7 +249,7 @@ async def test_a_failing_upstream_opens_its_breaker_and_a_probe_closes_it(
         assert other.status_code == 503  # another upstream has its own breaker: this one was asked
         assert len(seen) == 4
         state["healthy"] = True
-        await asyncio.sleep(0.35)
+        clock(0.35)
         assert (await client.get("/api/v1/catalog/offerings", headers=tokens.header())).status_code == 200
         assert (await client.get("/api/v1/catalog/offerings", headers=tokens.header())).status_code == 200
 

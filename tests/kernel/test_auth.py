@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -289,7 +289,7 @@ async def test_a_kid_not_published_is_remembered_as_bad(keys_dir: Path) -> None:
 
 
 async def test_a_verified_token_is_remembered_until_it_expires(
-    keys_dir: Path, monkeypatch: pytest.MonkeyPatch
+    keys_dir: Path, monkeypatch: pytest.MonkeyPatch, clock: Callable[[float], None]
 ) -> None:
     jwks = JwksCache((keys_dir / "jwks.json").as_uri())
     verifier = TokenVerifier(
@@ -309,7 +309,7 @@ async def test_a_verified_token_is_remembered_until_it_expires(
     monkeypatch.setattr(jwt, "decode", counting_decode)
     assert await verifier.verify(token) == first
     assert calls == 0  # the signature was not checked again
-    await asyncio.sleep(expires - time.time() + 0.1)  # past exp: refused like any expired token
+    clock(expires - time.time() + 0.1)  # past exp: refused like any expired token
     with pytest.raises(Unauthorized, match="expired"):
         await verifier.verify(token)
     assert calls == 1

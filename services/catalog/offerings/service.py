@@ -10,7 +10,6 @@ is public, publishes an event in the same transaction.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +32,7 @@ from services.catalog.offerings.schemas import (
     ThemeCreate,
 )
 from services.catalog.sessions import repository as sessions
+from services.kernel import clock
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.eventbus import publish
 from services.kernel.problems import Conflict, NotFound, Problem
@@ -159,7 +159,7 @@ async def create_offering(session: AsyncSession, principal: Principal, data: Off
 def _touch(offering: Offering, principal: Principal) -> None:
     offering.version += 1
     offering.updated_by_oid = principal.oid
-    offering.updated_at = datetime.now(UTC)
+    offering.updated_at = clock.now()
 
 
 async def lock_for_change(session: AsyncSession, offering_id: uuid.UUID) -> Offering:
@@ -222,12 +222,12 @@ async def publish_offering(session: AsyncSession, principal: Principal, offering
     missing = []
     if not offering.summary.strip():
         missing.append("a summary")
-    if kind.requires_sessions and not await sessions.has_upcoming(session, offering.id, datetime.now(UTC)):
+    if kind.requires_sessions and not await sessions.has_upcoming(session, offering.id, clock.now()):
         missing.append("at least one scheduled session in the future")
     if missing:
         raise NotPublishable(f"Publishing needs {' and '.join(missing)}.", extra={"missing": missing})
     offering.status = OfferingStatus.published.value
-    offering.published_at = datetime.now(UTC)
+    offering.published_at = clock.now()
     _touch(offering, principal)
     await session.flush()
     await history.record(session, offering_id=offering.id, action="published", actor_oid=principal.oid)
@@ -237,7 +237,7 @@ async def publish_offering(session: AsyncSession, principal: Principal, offering
 
 async def archive_offering(session: AsyncSession, principal: Principal, offering: Offering) -> Offering:
     offering.status = OfferingStatus.archived.value
-    offering.archived_at = datetime.now(UTC)
+    offering.archived_at = clock.now()
     _touch(offering, principal)
     await session.flush()
     await history.record(session, offering_id=offering.id, action="archived", actor_oid=principal.oid)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from services.catalog.audience.eligibility import Caller, verdict
@@ -21,7 +21,7 @@ from services.catalog.search.schemas import (
     SortOrder,
     StatusFilter,
 )
-from services.kernel import cursors
+from services.kernel import clock, cursors
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import Reads
 from services.kernel.problems import BadRequestProblem, Forbidden
@@ -99,7 +99,7 @@ async def find(
     if sort is SortOrder.relevance and not filters.q:
         raise RelevanceNeedsQuery("Give q, or choose another sort.")
     after = decode_cursor(cursor, filters, sort) if cursor else None
-    now = datetime.now(UTC)
+    now = clock.now()
     rows = await repository.search(reads, filters, sort, after=after, limit=limit + 1, now=now)
     page, more = rows[:limit], len(rows) > limit
     return {

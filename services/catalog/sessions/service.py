@@ -10,7 +10,7 @@ the history says so).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,7 @@ from services.catalog.sessions.schemas import (
     SessionUpdate,
     check_times,
 )
+from services.kernel import clock
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
 from services.kernel.problems import Conflict, NotFound, Problem
@@ -201,7 +202,7 @@ async def _changed(
 ) -> CourseSession:
     """After a change: bump the version, record who did what, publish the events (one transaction)."""
     course_session.version += 1
-    course_session.updated_at = datetime.now(UTC)
+    course_session.updated_at = clock.now()
     await session.flush()
     await history.record(
         session,
@@ -277,7 +278,7 @@ async def update(
 async def reschedule(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: SessionReschedule
 ) -> CourseSession:
-    if data.starts_at <= datetime.now(UTC):
+    if data.starts_at <= clock.now():
         raise StartsInPast(
             f"The new start {oslo_iso(data.starts_at)} has passed; reschedule into the future.",
             extra={"starts_at": oslo_iso(data.starts_at)},
@@ -344,7 +345,7 @@ async def complete(session: AsyncSession, principal: Principal, session_id: uuid
     """Mark a held session completed once it has ended (attendance itself belongs to enrollment)."""
     offering, course_session = await lock_for_change(session, session_id)
     _require_scheduled(course_session)
-    if course_session.ends_at > datetime.now(UTC):
+    if course_session.ends_at > clock.now():
         raise SessionNotOver("A session can be marked completed once it has ended.")
     course_session.status = SessionStatus.completed.value
     updated = SessionUpdated(**_facts(offering, course_session))

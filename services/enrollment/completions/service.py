@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +34,7 @@ from services.enrollment.events import (
 )
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
-from services.kernel import cursors
+from services.kernel import clock, cursors
 from services.kernel.auth.tokens import Principal
 from services.kernel.database import uuid_in
 from services.kernel.eventbus import EventPayload, publish_many
@@ -59,7 +58,7 @@ async def record_attendance(
     course = await session.get(SessionView, session_id)
     if course is None:
         raise SessionNotFound(f"No session {session_id}.")
-    now = datetime.now(UTC)
+    now = clock.now()
     if course.starts_at > now:
         raise SessionNotStarted(f"The session starts {course.starts_at.isoformat()}.")
     wanted = {r.person_id: r.attendance for r in data.records}
@@ -166,7 +165,7 @@ async def _settle_completions(
     }
     groups = await _groups_of(session, offering_id, person_ids)
     events: list[tuple[EventPayload, uuid.UUID]] = []
-    now = datetime.now(UTC)
+    now = clock.now()
     for person_id in sorted(set(person_ids)):
         count = int(attended.get(person_id, 0))
         current = standing.get(person_id)

@@ -28,7 +28,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, status
@@ -53,6 +53,7 @@ from services.enrollment.enrollments.service import (
 )
 from services.enrollment.events import SOURCE, EnrollmentConfirmed, EnrollmentWaitlisted, NotificationKind
 from services.enrollment.idempotency import service as idempotency
+from services.kernel import clock
 from services.kernel.database import MAX_ATTEMPTS, pause_before_retry, retryable
 from services.kernel.eventbus.publish import RequestContext, publish_many, request_context
 from services.kernel.problems import Problem, TransactionConflict
@@ -207,7 +208,7 @@ def _fail(pending: _Pending, error: BaseException) -> None:
 
 async def decide(session: AsyncSession, batch: Sequence[_Pending]) -> list[EnrollmentPublic | Problem]:
     """Decide a batch of requests for one waiting list in the caller's transaction, in arrival order."""
-    now = datetime.now(UTC)
+    now = clock.now()
     asks = [p.ask for p in batch]
     session_ids = sorted({i for ask in asks for i in ask.session_ids})
     locked = {s.id: s for s in await repository.lock_sessions(session, session_ids)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +17,7 @@ from services.enrollment.enrollments import repository
 from services.enrollment.enrollments.schemas import EnrollmentStatePublic
 from services.enrollment.enrollments.service import SessionNotFound
 from services.enrollment.sessions.models import SessionView
+from services.kernel import clock
 from services.kernel.auth.tokens import Principal
 from services.kernel.problems import Conflict
 from services.kernel.schemas import oslo_iso
@@ -55,7 +55,7 @@ async def pause(
     """Pause enrollment in the session; pausing a paused session changes nothing."""
     course = await _locked(session, session_id)
     if course.enrollment_paused_at is None:
-        course.enrollment_paused_at = datetime.now(UTC)
+        course.enrollment_paused_at = clock.now()
         course.enrollment_paused_by_oid = principal.oid
         course.enrollment_pause_reason = reason
         await session.flush()

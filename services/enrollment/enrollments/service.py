@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -47,6 +47,7 @@ from services.enrollment.events import (
 )
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
+from services.kernel import clock
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.eventbus import EventPayload, publish_many
 from services.kernel.problems import BadRequestProblem, Conflict, Forbidden, NotFound
@@ -359,7 +360,7 @@ async def _confirm(
     parts = [p for p in await repository.participations(session, [enrollment.id]) if p.status == WAITLISTED]
     before = _holdings(enrollment, parts)
     enrollment.status = CONFIRMED
-    enrollment.confirmed_at = datetime.now(UTC)
+    enrollment.confirmed_at = clock.now()
     enrollment.version += 1
     for part in parts:
         part.status = CONFIRMED
@@ -383,7 +384,7 @@ async def _confirm(
 
 async def promote(session: AsyncSession, target: Target, changes: Changes) -> int:
     """Fill free seats from the waiting list, in order; the target's sessions are locked."""
-    if target.started(datetime.now(UTC)):
+    if target.started(clock.now()):
         return 0
     room = target.room()
     if room <= 0:
@@ -423,7 +424,7 @@ async def _cancel_parts(
         return
     before = _holdings(enrollment, parts)
     previous = {p.id: p.status for p in cancelling}
-    now = datetime.now(UTC)
+    now = clock.now()
     for part in cancelling:
         part.status = CANCELLED
         part.cancelled_at = now
@@ -568,7 +569,7 @@ async def cancel(
     [enrollment] = await repository.enrollments(session, [enrollment.id], lock=True)
     if enrollment.status not in ACTIVE:
         raise NotCancellable(f"The enrollment is {enrollment.status}.")
-    now = datetime.now(UTC)
+    now = clock.now()
     if not coordinator:
         if target.started(now):
             raise SessionStarted("The session has started; ask a coordinator.")
@@ -620,7 +621,7 @@ async def lock_for_session_changes(
 async def session_cancelled(session: AsyncSession, session_id: uuid.UUID, reason: str) -> int:
     """A session cancelled in the catalogue cancels every place in it, with the catalogue's reason; a
     programme's enrollments keep their places in its other sessions."""
-    doomed = await repository.future_active_participations(session, datetime.now(UTC), session_id=session_id)
+    doomed = await repository.future_active_participations(session, clock.now(), session_id=session_id)
     return await withdraw(
         session,
         doomed,
@@ -639,7 +640,7 @@ async def session_rescheduled(
     offering = await repository.get_offering(session, course.offering_id)
     if offering is None:
         return
-    parts = await repository.future_active_participations(session, datetime.now(UTC), session_id=session_id)
+    parts = await repository.future_active_participations(session, clock.now(), session_id=session_id)
     changes = Changes()
     target = Target(offering, session_id, [course])
     _notify(
@@ -673,7 +674,7 @@ async def group_changed(session: AsyncSession, group_ids: Sequence[uuid.UUID]) -
     not added by itself: the top leader or a coordinator enrolls them. Returns places cancelled."""
     if not group_ids:
         return 0
-    now = datetime.now(UTC)
+    now = clock.now()
     parts = await repository.future_active_participations(session, now, group_ids=group_ids)
     if not parts:
         return 0
@@ -700,7 +701,7 @@ async def people_deactivated(session: AsyncSession, person_ids: Sequence[uuid.UU
     cancelled with a reason (seats go to the waiting list); past ones stay as history."""
     if not person_ids:
         return 0
-    parts = await repository.future_active_participations(session, datetime.now(UTC), person_ids=person_ids)
+    parts = await repository.future_active_participations(session, clock.now(), person_ids=person_ids)
     return await withdraw(session, parts, reason=INACTIVE_REASON)
 
 

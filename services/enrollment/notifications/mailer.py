@@ -21,7 +21,7 @@ import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -39,6 +39,7 @@ from services.enrollment.directory.models import Person
 from services.enrollment.events import NotificationKind, NotificationRequested
 from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
 from services.enrollment.settings import EnrollmentSettings, MailSecurity
+from services.kernel import clock
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.metrics import MAILS
 from services.kernel.schemas import OSLO, one_line
@@ -159,7 +160,7 @@ def compose(sender: str, person: Person, event: Event, payload: NotificationRequ
     message["From"] = sender
     message["To"] = to
     message["Subject"] = one_line(subject)
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = message_id(event.event_id)
     message.set_content(body)
     return message
@@ -225,7 +226,7 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
             raise
         MAILS.labels("enrollment", "sent").inc()
         delivery.status = DeliveryStatus.sent.value
-        delivery.sent_at = datetime.now(UTC)
+        delivery.sent_at = clock.now()
 
     # One mail per transaction: from its first write until it commits, a pass holds back every consumer's
     # ordering fence, and a hundred SMTP hand-overs in one pass held the catalogue's seat counts back for

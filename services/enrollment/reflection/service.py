@@ -10,7 +10,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +35,7 @@ from services.enrollment.reflection.models import (
 )
 from services.enrollment.reflection.schemas import Pins, RoundCreate
 from services.enrollment.sessions.models import SessionView
+from services.kernel import clock
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
 from services.kernel.problems import Conflict, NotFound, Problem
@@ -317,7 +317,7 @@ async def confirm(session: AsyncSession, principal: Principal, round_id: uuid.UU
     loaded = await load(session, round_id, lock=True)
     _draft(loaded)
     loaded.round.status = RoundStatus.confirmed.value
-    loaded.round.confirmed_at = datetime.now(UTC)
+    loaded.round.confirmed_at = clock.now()
     loaded.round.confirmed_by_oid = principal.oid
     _bump(loaded)
     await session.flush()

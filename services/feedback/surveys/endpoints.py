@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -30,6 +29,7 @@ from services.feedback.surveys.schemas import (
     TemplatePage,
     TemplatePublic,
 )
+from services.kernel import clock
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
@@ -316,7 +316,7 @@ async def list_my_invitations(
     now_open = col(Survey.status) == "open"
     statement = (
         select(
-            Invitation, Survey, SurveyTemplate, (now_open & (col(Survey.open_until) > func.now())).label("o")
+            Invitation, Survey, SurveyTemplate, (now_open & (col(Survey.open_until) > clock.now())).label("o")
         )
         .join(Survey, col(Survey.id) == col(Invitation.survey_id))
         .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
@@ -324,7 +324,7 @@ async def list_my_invitations(
     )
     if not include_answered:
         statement = statement.where(
-            col(Invitation.answered).is_(False), now_open, col(Survey.open_until) > func.now()
+            col(Invitation.answered).is_(False), now_open, col(Survey.open_until) > clock.now()
         )
     rows = await session.execute(
         statement.order_by(col(Survey.open_until), col(Invitation.id))
@@ -345,7 +345,7 @@ async def get_invitation(
 ) -> InvitationPublic:
     """One of your invitations with its questions (404 for anyone else's)."""
     invitation, survey, template = await service.own_invitation(session, principal, invitation_id)
-    now_open = survey.status == "open" and survey.open_until > datetime.now(UTC)
+    now_open = survey.status == "open" and survey.open_until > clock.now()
     return _invitation(invitation, survey, template, now_open)
 
 

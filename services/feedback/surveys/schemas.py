@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
 from services.feedback.surveys.questions import TEMPLATE_EXAMPLE, Question, Slug, TemplateDraft
+from services.kernel import clock
 from services.kernel.paging import Page
 from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
@@ -77,7 +77,7 @@ class SurveyCreate(WriteModel):
             raise ValueError("a baseline or follow-up names leader_group_id and offering_id")
         if self.kind is SurveyKind.session_evaluation and self.session_id is None:
             raise ValueError("a session evaluation names session_id")
-        if self.open_until <= datetime.now(UTC):
+        if self.open_until <= clock.now():
             raise ValueError("open_until must lie in the future")
         return self
 
@@ -89,7 +89,7 @@ class SurveyExtend(WriteModel):
 
     @model_validator(mode="after")
     def _future(self) -> Self:
-        if self.open_until <= datetime.now(UTC):
+        if self.open_until <= clock.now():
             raise ValueError("open_until must lie in the future")
         return self
 

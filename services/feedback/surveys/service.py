@@ -13,7 +13,7 @@ import random
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -29,6 +29,7 @@ from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys import anonymity, sealing
 from services.feedback.surveys.models import Invitation, Response, SealedBallot, Survey, SurveyTemplate
 from services.feedback.surveys.questions import Question, TemplateDraft, check_answers, largest_answers
+from services.kernel import clock
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
 from services.kernel.problems import Conflict, NotFound, Problem, ServiceUnavailable
@@ -337,7 +338,7 @@ async def answer(
     invitation, survey, template = await own_invitation(session, principal, invitation_id, lock=True)
     if invitation.answered:
         raise AlreadyAnswered("This invitation has been answered; a survey takes one answer per person.")
-    if survey.status != "open" or survey.open_until <= datetime.now(UTC):
+    if survey.status != "open" or survey.open_until <= clock.now():
         raise SurveyNotOpen(
             f"The survey closed at {survey.closed_at or survey.open_until:%Y-%m-%d %H:%M %Z}."
         )
@@ -427,7 +428,7 @@ async def close(
         )
     await session.execute(delete(SealedBallot).where(col(SealedBallot.survey_id) == survey.id))
     survey.status = "closed"
-    survey.closed_at = datetime.now(UTC)
+    survey.closed_at = clock.now()
     survey.closed_by = actor
     survey.responses = len(ballots)
     await session.flush()
@@ -451,7 +452,7 @@ async def close_expired(sessionmaker: async_sessionmaker[AsyncSession], settings
             due = (
                 await session.execute(
                     select(Survey.id)
-                    .where(Survey.status == "open", col(Survey.open_until) <= func.now())
+                    .where(Survey.status == "open", col(Survey.open_until) <= clock.now())
                     .order_by(col(Survey.open_until))
                     .limit(1)
                     .with_for_update(skip_locked=True)

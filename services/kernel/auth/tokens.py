@@ -9,7 +9,6 @@ identified by the `oid` claim (the Entra ID object id).
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import BaseRoute
 
+from services.kernel import clock
 from services.kernel.auth.jwks import ALLOWED_ALGORITHMS, JwksCache
 from services.kernel.problems import Forbidden, Unauthorized
 
@@ -95,7 +95,7 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         known = self._verified.get(token)
         if known is not None:
-            if known.valid_until > time.time() and self.jwks.current(known.kid) is known.key:
+            if known.valid_until > clock.timestamp() and self.jwks.current(known.kid) is known.key:
                 self._verified.move_to_end(token)
                 return known.principal
             del self._verified[token]
@@ -129,17 +129,26 @@ class TokenVerifier:
                 algorithms=list(ALLOWED_ALGORITHMS),
                 audience=self.audience,
                 issuer=self.issuer,
-                leeway=self.leeway,
-                options={"require": ["exp", "iat", "iss", "aud"], "strict_aud": True},
+                # The times are checked below, against the application's clock (`kernel/clock.py`).
+                options={
+                    "require": ["exp", "iat", "iss", "aud"],
+                    "strict_aud": True,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("Token has expired.") from exc
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized(f"Token is not valid: {exc}.") from exc
         # RFC 7519 section 2: a NumericDate is a JSON number. PyJWT converts a string ("9999999999").
         dates = [name for name in _DATE_CLAIMS if name in claims and not _is_number(claims[name])]
         if dates:
             raise Unauthorized(f"Token claims {', '.join(dates)} must be numbers (NumericDate).")
+        now = clock.timestamp()
+        if claims["exp"] + self.leeway <= now:
+            raise Unauthorized("Token has expired.")
+        if claims.get("nbf", 0) - self.leeway > now or claims["iat"] - self.leeway > now:
+            raise Unauthorized("Token is not yet valid.")
         if claims.get("ver") != "2.0":
             raise Unauthorized("Only Entra ID v2 access tokens are accepted (ver 2.0).")
         if claims.get("hasgroups") or "groups" in (claims.get("_claim_names") or {}):
