@@ -18,7 +18,7 @@ from services.enrollment.completions.schemas import (
     FeedPage,
 )
 from services.enrollment.directory.service import NotInDirectory, person_for
-from services.enrollment.enrollments.service import SessionNotFound
+from services.enrollment.enrollments.problems import SessionNotFound
 from services.kernel import cursors
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, HrIntegrationOnly
 from services.kernel.database import SessionDep, TransactionalRoute

@@ -23,7 +23,7 @@ from services.enrollment.completions.models import Completion, CompletionFeedEnt
 from services.enrollment.completions.schemas import AttendanceUpdate, FeedEntryPublic, FeedPage
 from services.enrollment.enrollments import repository as enrollments_repository
 from services.enrollment.enrollments.models import Enrollment, EnrollmentStatus, Participation
-from services.enrollment.enrollments.service import SessionNotFound
+from services.enrollment.enrollments.problems import SessionNotFound
 from services.enrollment.events import (
     SOURCE,
     AttendanceRecord,

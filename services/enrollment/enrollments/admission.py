@@ -36,21 +36,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.enrollment.enrollments import repository
 from services.enrollment.enrollments.asks import Ask
-from services.enrollment.enrollments.models import EnrollmentKind
-from services.enrollment.enrollments.pausing import refuse_if_paused
-from services.enrollment.enrollments.schemas import EnrollmentPublic
-from services.enrollment.enrollments.service import (
+from services.enrollment.enrollments.changes import (
     CONFIRMED,
     WAITLISTED,
-    AlreadyEnrolled,
     Changes,
-    NotOpen,
     Target,
-    _notify,
-    _participation_events,
-    _settle,
     check_window,
+    notify,
+    participation_events,
+    settle,
 )
+from services.enrollment.enrollments.models import EnrollmentKind
+from services.enrollment.enrollments.pausing import refuse_if_paused
+from services.enrollment.enrollments.problems import AlreadyEnrolled, NotOpen
+from services.enrollment.enrollments.schemas import EnrollmentPublic
 from services.enrollment.events import SOURCE, EnrollmentConfirmed, EnrollmentWaitlisted, NotificationKind
 from services.enrollment.idempotency import service as idempotency
 from services.kernel import clock
@@ -333,7 +332,7 @@ def _record(
 ) -> None:
     """Count the enrollment's seats and gather its rows, history and events (with its request's context)."""
     sessions = {s.id: s for s in target.scheduled}
-    _settle(sessions, {}, enrollment, parts)
+    settle(sessions, {}, enrollment, parts)
     decided.enrollments.append(enrollment)
     decided.participations += parts
     decided.audit.append(
@@ -349,13 +348,13 @@ def _record(
     people = {p.id: p for p in pending.ask.people}
     events_before = len(changes.events)
     if position is None:
-        changes.events += _participation_events(EnrollmentConfirmed, enrollment, parts, people, sessions)
-        _notify(changes, set(people), NotificationKind.confirmed, target)
+        changes.events += participation_events(EnrollmentConfirmed, enrollment, parts, people, sessions)
+        notify(changes, set(people), NotificationKind.confirmed, target)
     else:
-        changes.events += _participation_events(
+        changes.events += participation_events(
             EnrollmentWaitlisted, enrollment, parts, people, sessions, position=position
         )
-        _notify(changes, set(people), NotificationKind.waitlisted, target, position=position)
+        notify(changes, set(people), NotificationKind.waitlisted, target, position=position)
     decided.contexts += [pending.context] * (len(changes.events) - events_before)
 
 

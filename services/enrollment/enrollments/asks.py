@@ -16,14 +16,14 @@ from sqlalchemy import text
 
 from services.enrollment.directory.service import LeaderGroupNotFound, NotInDirectory, PersonNotFound
 from services.enrollment.enrollments import repository, rules
-from services.enrollment.enrollments.schemas import EnrollmentCreate
-from services.enrollment.enrollments.service import (
+from services.enrollment.enrollments.problems import (
     NoMembers,
     NotOpen,
     OfferingNotFound,
     ProgrammeTakenWhole,
     SessionNotFound,
 )
+from services.enrollment.enrollments.schemas import EnrollmentCreate
 from services.enrollment.offerings.models import OfferingView
 from services.kernel.audience import AudienceFacts
 from services.kernel.auth.tokens import Principal, Role

@@ -16,7 +16,16 @@ from services.enrollment.directory.service import (
     person_for,
     readable_group,
 )
-from services.enrollment.enrollments import asks, pausing, repository, rules, service
+from services.enrollment.enrollments import (
+    asks,
+    cancellation,
+    pausing,
+    problems,
+    repository,
+    rules,
+    service,
+    waitinglist,
+)
 from services.enrollment.enrollments.admission import AdmissionsDep
 from services.enrollment.enrollments.models import Enrollment
 from services.enrollment.enrollments.schemas import (
@@ -91,17 +100,17 @@ async def _present_for(
             rules.AudienceRefused,
             Forbidden,
             NotInDirectory,
-            service.SessionNotFound,
+            problems.SessionNotFound,
             asks.SessionNotYetKnown,
-            service.OfferingNotFound,
+            problems.OfferingNotFound,
             LeaderGroupNotFound,
             PersonNotFound,
-            service.AlreadyEnrolled,
-            service.NotOpen,
-            service.EnrollmentWindowClosed,
-            service.SessionStarted,
-            service.ProgrammeTakenWhole,
-            service.NoMembers,
+            problems.AlreadyEnrolled,
+            problems.NotOpen,
+            problems.EnrollmentWindowClosed,
+            problems.SessionStarted,
+            problems.ProgrammeTakenWhole,
+            problems.NoMembers,
             pausing.EnrollmentPaused,
             idempotency.KeyInUse,
             TransactionConflict,
@@ -205,7 +214,7 @@ async def list_group_enrollments(
 @router.get(
     "/enrollments/{enrollment_id}",
     summary="Get an enrollment",
-    responses=responses_for(service.EnrollmentNotFound, NotInDirectory),
+    responses=responses_for(problems.EnrollmentNotFound, NotInDirectory),
 )
 async def get_enrollment(
     session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID
@@ -217,7 +226,7 @@ async def get_enrollment(
 @router.get(
     "/enrollments/{enrollment_id}/history",
     summary="Get an enrollment's history",
-    responses=responses_for(service.EnrollmentNotFound, NotInDirectory),
+    responses=responses_for(problems.EnrollmentNotFound, NotInDirectory),
 )
 async def get_enrollment_history(
     session: SessionDep, principal: CurrentPrincipal, enrollment_id: uuid.UUID, paging: Paging
@@ -232,15 +241,15 @@ async def get_enrollment_history(
     "/enrollments/{enrollment_id}/cancel",
     summary="Cancel an enrollment or one person's place in it",
     responses=responses_for(
-        service.ReasonRequired,
+        problems.ReasonRequired,
         Forbidden,
         NotInDirectory,
-        service.EnrollmentNotFound,
-        service.OfferingNotFound,
+        problems.EnrollmentNotFound,
+        problems.OfferingNotFound,
         PersonNotFound,
-        service.DeadlinePassed,
-        service.NotCancellable,
-        service.SessionStarted,
+        problems.DeadlinePassed,
+        problems.NotCancellable,
+        problems.SessionStarted,
     ),
 )
 async def cancel_enrollment(
@@ -250,7 +259,7 @@ async def cancel_enrollment(
     a group member cancels their own place, the top leader the group's (or one member's, `person_id`);
     coordinators cancel or remove anything at any time, with a reason. Freed seats go to the waiting
     list at once."""
-    enrollment = await service.cancel(
+    enrollment = await cancellation.cancel(
         session, principal, enrollment_id, person_id=body.person_id, reason=body.reason
     )
     return await _present_for(session, principal, enrollment)
@@ -259,13 +268,13 @@ async def cancel_enrollment(
 @router.post(
     "/enrollments/{enrollment_id}/promote",
     summary="Promote a waiting enrollment (coordinators)",
-    responses=responses_for(service.EnrollmentNotFound, service.OfferingNotFound, service.NotWaiting),
+    responses=responses_for(problems.EnrollmentNotFound, problems.OfferingNotFound, problems.NotWaiting),
 )
 async def promote_enrollment(
     session: SessionDep, principal: CoordinatorOnly, enrollment_id: uuid.UUID, body: PromoteRequest
 ) -> EnrollmentPublic:
     """Confirm it now, over capacity if need be; recorded with who, when and why."""
-    enrollment = await service.promote_by_hand(session, principal, enrollment_id, body.reason)
+    enrollment = await waitinglist.promote_by_hand(session, principal, enrollment_id, body.reason)
     [public] = await present(session, [enrollment])
     return public
 
@@ -273,13 +282,13 @@ async def promote_enrollment(
 @router.post(
     "/enrollments/{enrollment_id}/move",
     summary="Move a waiting enrollment on its list (coordinators)",
-    responses=responses_for(service.EnrollmentNotFound, service.OfferingNotFound, service.NotWaiting),
+    responses=responses_for(problems.EnrollmentNotFound, problems.OfferingNotFound, problems.NotWaiting),
 )
 async def move_enrollment(
     session: SessionDep, principal: CoordinatorOnly, enrollment_id: uuid.UUID, body: MoveRequest
 ) -> EnrollmentPublic:
     """Put it at `position` (1 = next in line); recorded with who, when and why."""
-    enrollment = await service.move(session, principal, enrollment_id, body.position, body.reason)
+    enrollment = await waitinglist.move(session, principal, enrollment_id, body.position, body.reason)
     [public] = await present(session, [enrollment])
     return public
 
@@ -287,7 +296,7 @@ async def move_enrollment(
 async def _known_session(session: AsyncSession, session_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID | None]:
     course = await repository.get_session(session, session_id)
     if course is None:
-        raise service.SessionNotFound(f"No session {session_id}.")
+        raise problems.SessionNotFound(f"No session {session_id}.")
     offering = await repository.get_offering(session, course.offering_id)
     return course.offering_id, (None if offering is not None and offering.is_programme else course.id)
 
@@ -295,7 +304,7 @@ async def _known_session(session: AsyncSession, session_id: uuid.UUID) -> tuple[
 @router.get(
     "/sessions/{session_id}/waiting-list",
     summary="Get a session's waiting list (coordinators)",
-    responses={404: service.SessionNotFound.openapi()},
+    responses={404: problems.SessionNotFound.openapi()},
 )
 async def get_waiting_list(
     session: SessionDep,
@@ -318,7 +327,7 @@ async def get_waiting_list(
 @router.get(
     "/sessions/{session_id}/enrollment",
     summary="Get a session's enrollment state (coordinators)",
-    responses={404: service.SessionNotFound.openapi()},
+    responses={404: problems.SessionNotFound.openapi()},
 )
 async def get_enrollment_state(
     session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
@@ -331,7 +340,7 @@ async def get_enrollment_state(
 @router.post(
     "/sessions/{session_id}/enrollment/pause",
     summary="Pause enrollment in a session (coordinators)",
-    responses={404: service.SessionNotFound.openapi()},
+    responses={404: problems.SessionNotFound.openapi()},
 )
 async def pause_enrollment(
     session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID, body: PauseRequest
@@ -344,7 +353,7 @@ async def pause_enrollment(
 @router.post(
     "/sessions/{session_id}/enrollment/resume",
     summary="Resume enrollment in a session (coordinators)",
-    responses={404: service.SessionNotFound.openapi()},
+    responses={404: problems.SessionNotFound.openapi()},
 )
 async def resume_enrollment(
     session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID
@@ -375,7 +384,7 @@ async def _roster(session: AsyncSession, session_id: uuid.UUID) -> list[RosterEn
 @router.get(
     "/sessions/{session_id}/roster",
     summary="Get a session's roster (coordinators)",
-    responses={404: service.SessionNotFound.openapi()},
+    responses={404: problems.SessionNotFound.openapi()},
 )
 async def get_roster(
     session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID, paging: Paging
@@ -389,7 +398,7 @@ async def get_roster(
     "/sessions/{session_id}/roster.csv",
     summary="Export a session's roster as CSV (coordinators)",
     response_class=Response,
-    responses={200: CSV, 404: service.SessionNotFound.openapi()},
+    responses={200: CSV, 404: problems.SessionNotFound.openapi()},
 )
 async def export_roster(session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID) -> Response:
     """The roster for a spreadsheet: UTF-8 with a byte-order mark so Excel reads æøå, `;`-separated as

@@ -14,8 +14,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.enrollments import repository
+from services.enrollment.enrollments.problems import SessionNotFound
 from services.enrollment.enrollments.schemas import EnrollmentStatePublic
-from services.enrollment.enrollments.service import SessionNotFound
 from services.enrollment.sessions.models import SessionView
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal

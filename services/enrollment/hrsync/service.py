@@ -23,7 +23,7 @@ from sqlmodel import col
 from services.enrollment.directory import audience
 from services.enrollment.directory import repository as directory_repository
 from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
-from services.enrollment.enrollments import service as enrollments_service
+from services.enrollment.enrollments import reactions
 from services.enrollment.events import (
     SOURCE,
     LeaderGroupDeactivated,
@@ -214,11 +214,11 @@ async def _finish(
     )
     await publish_many(session, events, source=SOURCE)
     await audience.publish_changes(session)
-    # The stated rules (enrollments.service): places of people deactivated, and of members who left a
+    # The stated rules (enrollments.reactions): places of people deactivated, and of members who left a
     # group (or whose group ended), in sessions not yet started are cancelled with a reason.
     inactive = [payload.person_id for payload, _ in events if isinstance(payload, PersonDeactivated)]
-    cancelled = await enrollments_service.people_deactivated(session, inactive)
-    cancelled += await enrollments_service.group_changed(session, sorted(resolved["leader_groups"]))
+    cancelled = await reactions.people_deactivated(session, inactive)
+    cancelled += await reactions.group_changed(session, sorted(resolved["leader_groups"]))
     created = sum(1 for u in upserted if u.inserted)
     return SyncResult(
         received=received,

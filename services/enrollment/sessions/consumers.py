@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.enrollment.enrollments import service as enrollments
+from services.enrollment.enrollments import reactions, waitinglist
 from services.enrollment.sessions.models import SessionView
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.eventbus.envelope import ConsumedPayload
@@ -68,7 +68,7 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
         "cancellation_deadline": payload.cancellation_deadline,
         "catalog_sequence": payload.sequence,
     }
-    await enrollments.lock_for_session_changes(session, [(payload.session_id, payload.offering_id)])
+    await reactions.lock_for_session_changes(session, [(payload.session_id, payload.offering_id)])
     # Upsert: a replay rewrites the same facts; seat counts, owned here, are left alone. Events arrive in
     # commit order, so the last one wins; the sequence guard only protects against replays of older ones.
     known = await session.scalar(
@@ -90,13 +90,13 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
 async def _effects(session: AsyncSession, topic: str, payload: ScheduledSession) -> None:
     """What a session's change does to its enrollments (see the enrollment service's rules)."""
     if topic == "catalog.session_cancelled":
-        await enrollments.session_cancelled(session, payload.session_id, payload.reason or "")
+        await reactions.session_cancelled(session, payload.session_id, payload.reason or "")
     elif topic == "catalog.session_rescheduled":
-        await enrollments.session_rescheduled(
+        await reactions.session_rescheduled(
             session, payload.session_id, previous_starts_at=payload.previous_starts_at, reason=payload.reason
         )
     elif topic == "catalog.session_capacity_changed":
-        await enrollments.seats_may_have_freed(session, payload.session_id)
+        await waitinglist.seats_may_have_freed(session, payload.session_id)
 
 
 async def lock_sessions_of(session: AsyncSession, events: list[Event]) -> None:
@@ -109,7 +109,7 @@ async def lock_sessions_of(session: AsyncSession, events: list[Event]) -> None:
         except ValidationError:
             continue  # its handler fails on it the same way, and the bus dead-letters it
         changed.append((facts.session_id, facts.offering_id))
-    await enrollments.lock_for_session_changes(session, changed)
+    await reactions.lock_for_session_changes(session, changed)
 
 
 SESSIONS = Subscription(
