@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from prometheus_client import Gauge
 from starlette.datastructures import Headers
 
@@ -21,7 +22,7 @@ from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
 from gateway.upstream import UpstreamFailure, Upstreams
-from services.kernel import limits
+from services.kernel import limits, telemetry
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import MetricsMiddleware, metrics_response
@@ -248,6 +249,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(MetricsMiddleware, service="gateway")
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the request's span is current for everything inside, logs and upstream calls included.
+    app.add_middleware(OpenTelemetryMiddleware, **telemetry.middleware_options("gateway"))
     app.include_router(meta_router)
 
     @app.get("/openapi.json", include_in_schema=False)

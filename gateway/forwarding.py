@@ -31,7 +31,7 @@ from gateway.upstream import (
     chunks,
 )
 from services.kernel.problems import GatewayTimeout, Problem, ServiceUnavailable
-from services.kernel.requestid import current_request_id, current_traceparent
+from services.kernel.requestid import current_request_id
 
 # RFC 9110 §7.6.1, plus headers the client library recomputes for the new connection.
 HOP_BY_HOP = frozenset(
@@ -106,8 +106,7 @@ def request_headers(request: Request, prefix: str, client: str | None = None) ->
         ("x-forwarded-host", request.headers.get("host", "")),
         ("x-forwarded-prefix", prefix),
         ("x-request-id", current_request_id() or ""),
-        ("traceparent", current_traceparent() or ""),
-    ]
+    ]  # and `traceparent`, which the client's tracing adds for the span of the call (upstream.py)
     return headers
 
 

@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import aiohttp
+from opentelemetry import trace
+from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 from prometheus_client import Counter
 from yarl import URL
 
@@ -119,6 +121,8 @@ class Upstreams:
                     limit=self._max_connections, limit_per_host=0, keepalive_timeout=self._keepalive_seconds
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # A span per call, and the W3C `traceparent` header that makes it the service's parent.
+                trace_configs=[create_trace_config(tracer_provider=trace.get_tracer_provider())],
                 auto_decompress=False,
                 # Only the headers `forward` built: no client identity, no content type of aiohttp's guess.
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),

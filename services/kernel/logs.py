@@ -7,7 +7,8 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from services.kernel.requestid import current_request_id, current_trace_id
+from services.kernel.requestid import current_request_id
+from services.kernel.telemetry import current_trace_id
 
 
 class _ContextFilter(logging.Filter):

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.kernel import database, health, migrations
+from services.kernel import database, health, migrations, telemetry
 from services.kernel.auth.jwks import JwksCache
 from services.kernel.auth.tokens import TokenVerifier, declare_access
 from services.kernel.docs import install_docs
@@ -239,6 +240,8 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.add_middleware(RequestLoadMiddleware, load=load)
     app.add_middleware(MetricsMiddleware, service=definition.name)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: the request's span is current for everything inside, logs included.
+    app.add_middleware(OpenTelemetryMiddleware, **telemetry.middleware_options(definition.name))
     app.include_router(health.router)
     app.add_route("/metrics", metrics_endpoint(_scrape(definition.name)), include_in_schema=False)
     routers = [*definition.routers, *([eventbus_admin.router] if definition.subscriptions else [])]

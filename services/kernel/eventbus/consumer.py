@@ -29,13 +29,14 @@ from enum import Enum, auto
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.kernel import telemetry
 from services.kernel.eventbus import repository
 from services.kernel.eventbus.envelope import Event
 from services.kernel.eventbus.repository import Position
 from services.kernel.eventbus.subscriptions import Subscription
 from services.kernel.load import RequestLoad
 from services.kernel.metrics import BUS_HANDLED
-from services.kernel.requestid import continue_trace, set_request_id, set_traceparent
+from services.kernel.requestid import set_request_id
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,8 @@ async def outcomes(
     if at_once and subscription.handle_many is not None and len(pending) > 1:
         try:
             async with session.begin_nested():
-                await subscription.handle_many(session, pending)
+                with telemetry.consuming_many(subscription.name, [e.traceparent for e in pending]):
+                    await subscription.handle_many(session, pending)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: S110 - not lost: the handlers, one event at a time, fail and report it
@@ -133,15 +135,16 @@ async def handle_batch(
         async with session.begin_nested():
             for index, event in enumerate(events):  # noqa: B007 - read after a failure
                 set_request_id(event.request_id)
-                set_traceparent(continue_trace(event.traceparent) if event.traceparent else None)
-                await subscription.handler(session, event)
+                with telemetry.consuming(
+                    f"{subscription.name} {event.topic}", event.traceparent, subscription=subscription.name
+                ):
+                    await subscription.handler(session, event)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
         return index, exc
     finally:
         set_request_id(None)
-        set_traceparent(None)
     return len(events), None
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kernel.eventbus.envelope import EventPayload
 from services.kernel.eventbus.tables import NOTIFY_CHANNEL
-from services.kernel.requestid import current_request_id, current_traceparent
+from services.kernel.requestid import current_request_id
+from services.kernel.telemetry import current_traceparent
 
 # One statement: wake listeners and insert the event. PostgreSQL folds identical notifications raised in
 # one transaction into one, so a transaction that publishes many events still sends a single NOTIFY, and

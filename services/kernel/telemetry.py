@@ -1,0 +1,177 @@
+"""Traces, with OpenTelemetry: a span for every request a process serves (the ASGI middleware), every SQL
+statement (asyncpg's instrumentation, under SQLAlchemy and the direct reads alike), every call the
+gateway makes to a service (aiohttp's), and every event a consumer handles, whose parent is the request
+or event that published it: the event's stored `traceparent`, read and written by the W3C propagator.
+
+Exported when the standard OpenTelemetry variables say where: `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) sends OTLP over HTTP, `OTEL_TRACES_EXPORTER=console` prints spans;
+`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER` and the exporter's own variables
+work as the SDK documents them. Otherwise nothing is recorded: spans still get ids (logs, events and
+the calls to other processes carry the trace on) but are never sampled, so they cost no more than the
+ids (`make bench` compares).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.sdk.environment_variables import OTEL_SERVICE_NAME
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Span as RecordingSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler
+from opentelemetry.trace import Link, Span, SpanKind
+
+TRACER_NAME = "ledelsesutvikling"
+_provider: TracerProvider | None = None
+
+
+class _Switchable(Sampler):
+    """Never samples until an exporter is attached; then what `OTEL_TRACES_SAMPLER` says (by default:
+    everything, or as the caller's trace decided)."""
+
+    def __init__(self) -> None:
+        self.delegate: Sampler = ALWAYS_OFF
+
+    def should_sample(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.delegate.should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return f"Switchable({self.delegate.get_description()})"
+
+
+_sampler = _Switchable()
+
+
+class _Fanout(SpanProcessor):
+    """The processors spans go to now; attached and detached at run time (the SDK's own list only grows)."""
+
+    def __init__(self) -> None:
+        self.processors: list[SpanProcessor] = []
+
+    def on_start(self, span: RecordingSpan, parent_context: Context | None = None) -> None:
+        for processor in self.processors:
+            processor.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for processor in self.processors:
+            processor.on_end(span)
+
+    def shutdown(self) -> None:
+        for processor in self.processors:
+            processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return all(processor.force_flush(timeout_millis) for processor in self.processors)
+
+
+_fanout = _Fanout()
+
+
+def _exporter_from_environment() -> SpanExporter | None:
+    chosen = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    if chosen == "console":
+        return ConsoleSpanExporter()
+    if chosen == "none" or not (endpoint or chosen == "otlp"):
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
+
+
+def configure(service: str) -> TracerProvider:
+    """The process's tracer provider, made once (the first process name wins: one process, one service)
+    and registered globally, with SQL instrumented; exporting if the environment says so."""
+    global _provider
+    if _provider is None:
+        name = os.environ.get(OTEL_SERVICE_NAME) or service
+        _provider = TracerProvider(resource=Resource.create({"service.name": name}), sampler=_sampler)
+        _provider.add_span_processor(_fanout)
+        trace.set_tracer_provider(_provider)
+        AsyncPGInstrumentor().instrument(tracer_provider=_provider)  # type: ignore[no-untyped-call]
+        exporter = _exporter_from_environment()
+        if exporter is not None:
+            export_to(BatchSpanProcessor(exporter))
+    return _provider
+
+
+def export_to(processor: SpanProcessor) -> None:
+    """Record spans from now on and hand them to `processor` (the OTLP exporter's batcher; in tests, a
+    processor that keeps them)."""
+    configure(TRACER_NAME)
+    _fanout.processors.append(processor)
+    # The sampler OTEL_TRACES_SAMPLER names, as the SDK reads it (default: parent-based, always on).
+    _sampler.delegate = TracerProvider().sampler
+
+
+def stop_exporting(processor: SpanProcessor) -> None:
+    """Undo `export_to`; with no processor left, nothing is recorded again."""
+    _fanout.processors.remove(processor)
+    if not _fanout.processors:
+        _sampler.delegate = ALWAYS_OFF
+
+
+# Probes and scrapes get no span: they would drown the requests people make.
+UNTRACED = "/healthz,/readyz,/metrics"
+
+
+def middleware_options(service: str) -> dict[str, Any]:
+    """What the ASGI middleware needs: `app.add_middleware(OpenTelemetryMiddleware, **...)`."""
+    return {"tracer_provider": configure(service), "excluded_urls": UNTRACED}
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME)
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the current span (for an event stored now, or a call made now)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def current_trace_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def parent_of(traceparent: str | None) -> Context | None:
+    """The context a stored `traceparent` names (None: a trace of its own)."""
+    if not traceparent:
+        return None
+    carrier: Mapping[str, str] = {"traceparent": traceparent}
+    return propagate.extract(carrier)
+
+
+@contextmanager
+def consuming_many(name: str, traceparents: list[str | None]) -> Iterator[Span]:
+    """A span for handling many events at once: linked to the trace of each, a child of none."""
+    links = [
+        Link(trace.get_current_span(context).get_span_context())
+        for context in map(parent_of, traceparents)
+        if context is not None
+    ]
+    with tracer().start_as_current_span(
+        f"{name} batch", context=Context(), kind=SpanKind.CONSUMER, links=links
+    ) as span:
+        yield span
+
+
+@contextmanager
+def consuming(name: str, traceparent: str | None, **attributes: str) -> Iterator[Span]:
+    """A span for handling one event, a child of the trace that published it."""
+    with tracer().start_as_current_span(
+        name, context=parent_of(traceparent), kind=SpanKind.CONSUMER, attributes=attributes
+    ) as span:
+        yield span
