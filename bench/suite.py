@@ -37,12 +37,16 @@ import asyncio
 import json
 import os
 import platform
+import queue
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -50,6 +54,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from aiohttp import web
 from sqlalchemy import text
 
 from bench import admission, charts, directory_sync
@@ -58,7 +63,7 @@ from bench.publisher import Tick
 from bench.volumes import LISTING_QUERY, seed_catalog
 from devtools import devkeys
 from devtools.devdb import EmbeddedPostgres
-from devtools.stack import Stack, free_port, running_stack, stop, wait_ready
+from devtools.stack import Stack, free_port, running_stack, service_process, stop, wait_ready
 from services.cli import migrate_all
 from services.kernel import database
 from services.kernel.eventbus import Event, Subscription
@@ -251,7 +256,40 @@ def hr_sync(stack: Stack, url: str, token: str) -> dict[str, Any]:
     }
 
 
-def listing(stack: Stack, url: str, token: str, *, seconds: int, rounds: int) -> dict[str, Any]:
+@contextmanager
+def otlp_sink() -> Iterator[str]:
+    """An OTLP/HTTP trace receiver that accepts every export and keeps nothing, on a thread of its own:
+    what tracing costs a service that exports, without a collector's own cost in the measurement."""
+    ready: queue.Queue[str] = queue.Queue()
+    loop = asyncio.new_event_loop()
+
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(content_type="application/x-protobuf")
+
+    async def serve() -> web.AppRunner:
+        app = web.Application(client_max_size=64 * 2**20)
+        app.router.add_post("/v1/traces", accept)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        ready.put(f"http://127.0.0.1:{runner.addresses[0][1]}")
+        return runner
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runner = asyncio.run_coroutine_threadsafe(serve(), loop).result(timeout=30)
+    try:
+        yield ready.get(timeout=30)
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+
+
+def listing(
+    stack: Stack, url: str, token: str, auth: dict[str, str], logs: Path, *, seconds: int, rounds: int
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     catalog = stack.url("catalog")
     first = httpx.get(f"{catalog}/offerings?{LISTING_QUERY}", headers=headers, timeout=30)
@@ -269,12 +307,27 @@ def listing(stack: Stack, url: str, token: str, *, seconds: int, rounds: int) ->
         same = [item["id"] for item in httpx.get(f"http://127.0.0.1:{port}/offerings").json()["items"]]
         if same != ids:
             raise SystemExit("the floor app does not serve the listing's rows")
-        with nginx(f"127.0.0.1:{stack.ports['catalog']}", free_port()) as proxy:
+        # Two more catalogue processes beside the stack's (no consumers: they only serve the listing): one
+        # exporting every span, one with OpenTelemetry switched off, to price tracing off and on.
+        replica = {"CATALOG_CONSUMERS_ENABLED": "false"}
+        with (
+            nginx(f"127.0.0.1:{stack.ports['catalog']}", free_port()) as proxy,
+            otlp_sink() as sink,
+            service_process(
+                "catalog", url, auth, logs / "catalog-exporting.log",
+                {**replica, "OTEL_EXPORTER_OTLP_ENDPOINT": sink},
+            ) as (_, exporting),
+            service_process(
+                "catalog", url, auth, logs / "catalog-untraced.log", {**replica, "OTEL_SDK_DISABLED": "true"}
+            ) as (_, untraced),
+        ):  # fmt: skip
             targets = {
                 "floor": f"http://127.0.0.1:{port}/offerings",
                 "direct": f"{catalog}/offerings?{LISTING_QUERY}",
                 "gateway": f"{stack.gateway}/api/v1/catalog/offerings?{LISTING_QUERY}",
                 "nginx": f"{proxy}/offerings?{LISTING_QUERY}",
+                "direct_exporting": f"{exporting}/offerings?{LISTING_QUERY}",
+                "direct_untraced": f"{untraced}/offerings?{LISTING_QUERY}",
             }
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
             for round_ in range(rounds):
@@ -310,6 +363,9 @@ def listing(stack: Stack, url: str, token: str, *, seconds: int, rounds: int) ->
             "gateway_vs_direct": ratio("gateway", "direct"),
             "nginx_vs_direct": ratio("nginx", "direct"),
             "gateway_vs_nginx": ratio("gateway", "nginx"),
+            # Tracing's price: not exporting (the default) and exporting every span, against none at all.
+            "tracing_off_vs_untraced": ratio("direct", "direct_untraced"),
+            "exporting_vs_untraced": ratio("direct_exporting", "direct_untraced"),
         },
     }
 
@@ -501,7 +557,9 @@ def main(argv: list[str] | None = None) -> int:
                 user = "leder0001@oslo.kommune.no"
                 token = devkeys.mint_token(oid=devkeys.person_oid(user), email=user, directory=keys)
                 print("catalogue listing: floor, direct, gateway, nginx", flush=True)
-                scenarios["listing"] = listing(stack, url, token, seconds=seconds, rounds=rounds)
+                scenarios["listing"] = listing(
+                    stack, url, token, auth, scratch / "logs", seconds=seconds, rounds=rounds
+                )
                 print("enrollment rush", flush=True)
                 scenarios["rush"] = asyncio.run(rush(stack, url, keys, scratch / "logs"))
                 print("event propagation", flush=True)
@@ -566,7 +624,11 @@ def summary(scenarios: dict[str, Any]) -> dict[str, Any]:
                 "ratio_to_batched_floor": {
                     k: rush["ratios"][f"{k}_vs_batched_floor"] for k in ("direct", "gateway")
                 },
-            }
+            },
+            "tracing": {
+                "listing_off_vs_untraced": listing_ratios["tracing_off_vs_untraced"],
+                "listing_exporting_vs_untraced": listing_ratios["exporting_vs_untraced"],
+            },
         }
     )
 

@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from prometheus_client import Gauge
 from starlette.datastructures import Headers
 
@@ -249,8 +248,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(MetricsMiddleware, service="gateway")
     app.add_middleware(RequestIdMiddleware)
-    # Outermost: the request's span is current for everything inside, logs and upstream calls included.
-    app.add_middleware(OpenTelemetryMiddleware, **telemetry.middleware_options("gateway"))
+    telemetry.instrument(app, "gateway")
     app.include_router(meta_router)
 
     @app.get("/openapi.json", include_in_schema=False)

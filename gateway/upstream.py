@@ -27,6 +27,8 @@ from opentelemetry.instrumentation.aiohttp_client import create_trace_config
 from prometheus_client import Counter
 from yarl import URL
 
+from services.kernel import telemetry
+
 RETRIES = Counter(
     "gateway_upstream_retries_total",
     "Requests the gateway sent to a service again: its connection was refused, or broke with no answer.",
@@ -122,7 +124,9 @@ class Upstreams:
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 # A span per call, and the W3C `traceparent` header that makes it the service's parent.
-                trace_configs=[create_trace_config(tracer_provider=trace.get_tracer_provider())],
+                trace_configs=[create_trace_config(tracer_provider=trace.get_tracer_provider())]
+                if telemetry.enabled()
+                else None,
                 auto_decompress=False,
                 # Only the headers `forward` built: no client identity, no content type of aiohttp's guess.
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel import database, health, migrations, telemetry
@@ -240,8 +239,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.add_middleware(RequestLoadMiddleware, load=load)
     app.add_middleware(MetricsMiddleware, service=definition.name)
     app.add_middleware(RequestIdMiddleware)
-    # Outermost: the request's span is current for everything inside, logs included.
-    app.add_middleware(OpenTelemetryMiddleware, **telemetry.middleware_options(definition.name))
+    telemetry.instrument(app, definition.name)
     app.include_router(health.router)
     app.add_route("/metrics", metrics_endpoint(_scrape(definition.name)), include_in_schema=False)
     routers = [*definition.routers, *([eventbus_admin.router] if definition.subscriptions else [])]

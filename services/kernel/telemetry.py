@@ -16,18 +16,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.sdk.environment_variables import OTEL_SERVICE_NAME
+from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED, OTEL_SERVICE_NAME
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as RecordingSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler
 from opentelemetry.trace import Link, Span, SpanKind
+from starlette.applications import Starlette
 
 TRACER_NAME = "ledelsesutvikling"
 _provider: TracerProvider | None = None
@@ -125,9 +126,19 @@ def stop_exporting(processor: SpanProcessor) -> None:
 UNTRACED = "/healthz,/readyz,/metrics"
 
 
-def middleware_options(service: str) -> dict[str, Any]:
-    """What the ASGI middleware needs: `app.add_middleware(OpenTelemetryMiddleware, **...)`."""
-    return {"tracer_provider": configure(service), "excluded_urls": UNTRACED}
+def enabled() -> bool:
+    """False with OpenTelemetry's own `OTEL_SDK_DISABLED=true`: no instrumentation at all (no trace ids
+    in logs or events either); `make bench` measures against it."""
+    return os.environ.get(OTEL_SDK_DISABLED, "").strip().lower() != "true"
+
+
+def instrument(app: Starlette, service: str) -> None:
+    """The request span around everything the app does: added last, so outermost (logs, the gateway's
+    upstream calls and the SQL all happen inside it)."""
+    if enabled():
+        app.add_middleware(
+            OpenTelemetryMiddleware, tracer_provider=configure(service), excluded_urls=UNTRACED
+        )
 
 
 def tracer() -> trace.Tracer:
