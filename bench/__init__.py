@@ -1,1 +1,1 @@
-"""Measurements (the benchmark suite and `make bench` come with the benchmarks issue)."""
+"""The benchmark suite (`make bench`) and single measurements; results and what they mean: README.md."""

@@ -4,7 +4,7 @@
 
 Runs the three full syncs through the same service code the API uses (validation, set-based upserts,
 reference resolution, deactivation, events), each in one transaction, then repeats them (nothing
-changes) and runs a third time with 1% of the people gone. Prints each step's time beside the issue's
+changes) and runs a third time with 1% of the people gone. Prints each step's time beside the
 60-second target for the whole first sync.
 """
 

@@ -13,8 +13,7 @@ exactly 300 stay confirmed.
 Throughput and latency are printed beside a baseline measured in the same run: the same number of
 requests to the enrollment service's /healthz through the gateway with a token (the gateway checks it;
 the service answers without touching the database), so the figure is a ratio on a shared, noisy
-machine. The load comes from this Python process on the same two cores; `make bench` (the benchmarks
-issue) moves it to wrk.
+machine. The load comes from this Python process on the same two cores; `make bench` uses wrk.
 """
 
 from __future__ import annotations

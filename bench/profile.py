@@ -5,8 +5,8 @@
 Starts the same fresh stack as `make bench` (embedded PostgreSQL, 2,000 offerings), loads the listing
 with wrk through the chosen process (the catalogue directly, or the gateway in front of it), samples that
 process with py-spy at 200 Hz and prints the functions by their own time and by inclusive time. Samples of
-threads waiting on a queue and of the event loop waiting for I/O are shown as "idle". README
-"Performance" summarises the result.
+threads waiting on a queue and of the event loop waiting for I/O are shown as "idle". bench/README.md
+summarises the results.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Forming reflection groups: time to propose for 54 and 300 participants (the issue's target: 300 in
+"""Forming reflection groups: time to propose for 54 and 300 participants (the target: 300 in
 under 2 seconds), beside a baseline measured in the same run.
 
     .venv/bin/python -m bench.reflection_groups

@@ -82,7 +82,7 @@ TARGETS = {
 }
 BUS_EVENTS, BUS_PER_TRANSACTION = 20_000, 50
 
-# Which subscription's commits count as "handled" (the ones the issue names).
+# Which subscription's commits count as "handled" (the read models the targets are about).
 HISTORY_SQL = [
     """
     CREATE TABLE public.bench_positions (

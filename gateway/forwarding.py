@@ -219,7 +219,7 @@ async def forward(
     response: Response
     if upstream.content_length is not None and upstream.content_length <= BUFFER_BYTES:
         # A small answer (most of them) is read whole and sent as one: a streamed response costs a task
-        # group and a disconnect listener per request, a third of the forwarding time on the listing.
+        # group and a disconnect listener per request, a large share of the forwarding time on the listing.
         try:
             content = b"".join([chunk async for chunk in chunks(upstream)])
         except UpstreamFailure as exc:

@@ -244,7 +244,7 @@ class Reads:
 
     Only for the hottest reads (the catalogue listing, an enrollment's lock-free read): there SQLAlchemy's
     session, execution and result layers cost more Python time than PostgreSQL spends on the query
-    (README "Performance"). What a session would give is kept: the same pool, the same SQL (`DriverStatement`
+    (bench/README.md). What a session would give is kept: the same pool, the same SQL (`DriverStatement`
     compiles SQLAlchemy's statement), the same error answers (`problems.py` maps the driver's errors), and
     no transaction, like an autocommit session: each statement sees one snapshot of its own, so an endpoint
     whose statements must agree uses `SessionDep`. Parameters go to the driver as they are (str, int,

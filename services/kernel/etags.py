@@ -91,7 +91,7 @@ def conditional_json(request: Request, content: Any, *, etag: str | None = None)
 
 
 def conditional_orjson(request: Request, content: Any) -> Response:
-    """`conditional_json` serialised with orjson (about six times faster than the standard library on a
-    page of listings; the same JSON for the str, int, bool, list and dict content the listings give it,
+    """`conditional_json` serialised with orjson (much faster than the standard library on a page of
+    listings; the same JSON for the str, int, bool, list and dict content the listings give it,
     and for aware datetimes: `2026-09-14T09:00:00+02:00`, as `OsloDatetime` writes a time in Oslo)."""
     return conditional(request, Response(orjson.dumps(content), media_type="application/json"))

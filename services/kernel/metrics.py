@@ -46,7 +46,7 @@ MAILS = Counter("mails_total", "Notification mails by outcome.", ["service", "ou
 
 
 # The labelled series, looked up once per label set: `labels()` takes a lock and builds its key on every
-# call, a visible share of a request that does little else (README "Performance"). Nothing removes series.
+# call, a visible share of a request that does little else (bench/README.md). Nothing removes series.
 @lru_cache(maxsize=4096)
 def _latency(service: str, method: str, route: str) -> Histogram:
     return LATENCY.labels(service, method, route)

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def problem_type(slug: str) -> str:
-    """The `type` URI for a slug: stable, machine-readable, documented in the README."""
+    """The `type` URI for a slug: stable, machine-readable, documented in docs/architecture.md."""
     return f"{PROBLEM_TYPE_BASE}{slug}"
 
 

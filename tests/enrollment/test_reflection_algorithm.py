@@ -112,7 +112,7 @@ def test_pins_hold() -> None:
 
 
 def test_three_hundred_participants() -> None:
-    """The size the issue names (its time is measured by `bench.reflection_groups`, not here)."""
+    """A programme's full size (its time is measured by `bench.reflection_groups`, not here)."""
     rng = random.Random(300)
     units = [
         (uuid.UUID(int=rng.getrandbits(128)), rng.choice(["Bydel", "Etat", "Byråd", "Foretak"]))

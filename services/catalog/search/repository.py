@@ -48,8 +48,8 @@ class Filters:
 
 
 # The page's summaries in the same statement as the search: one round trip per listing, the busiest read
-# of the product (four statements, a model per row and a hash join over all sessions had it at less
-# than half its present rate; README "Performance").
+# of the product (four statements, a model per row and a hash join over all sessions were measured much
+# slower: bench/README.md).
 PAGE_COLUMNS = f"""
     SELECT h.id, h.sort_key, o.kind_code, o.title, o.summary, o.audience, o.booking_unit, o.format,
            o.is_programme, o.status,
@@ -78,8 +78,8 @@ PAGE_COLUMNS = f"""
 def _has_session(condition: str) -> str:
     """An upcoming session meeting `condition` exists. Written as a correlated `LIMIT 1` rather than
     `EXISTS`: the planner cannot estimate `seats_taken < capacity` and turned EXISTS into a hash join over
-    every session (3.4 ms at 10,000 sessions); probing the offering's sessions by index for the few
-    offerings left after the other filters takes 1.6 ms."""
+    every session; probing the offering's sessions by index for the few offerings left after the other
+    filters costs a fraction of that (bench/README.md)."""
     return f"coalesce((SELECT true FROM catalog.sessions s WHERE {UPCOMING} AND {condition} LIMIT 1), false)"
 
 
@@ -193,7 +193,7 @@ def _statement(shape: _Shape) -> DriverStatement:
         types += [bindparam("after_key", type_=key_type), bindparam("after_id", type_=UUID(as_uuid=True))]
     # OFFSET 0 keeps the query a subquery evaluated once: inlined, a prepared statement's generic plan
     # (which the driver's statement cache leads to) parsed the search text again for every candidate row,
-    # in the index recheck and in the ranking (3.3 -> 2.8 ms for the benchmark's listing).
+    # in the index recheck and in the ranking.
     query_source = (
         "CROSS JOIN (SELECT websearch_to_tsquery('norwegian', :q) AS q OFFSET 0) AS query" if shape.q else ""
     )
@@ -214,8 +214,7 @@ def _statement(shape: _Shape) -> DriverStatement:
     """
     # With probes, the candidates come ordered from a subquery that OFFSET 0 keeps whole (the planner would
     # otherwise push the probes down into it), and the probes run on them in order until LIMIT has its
-    # rows: an index probe for each of a page's offerings, not for each of the hundreds a search matches
-    # (the benchmark's listing with `has_free_seats`: 2.8 -> 1.8 ms in PostgreSQL).
+    # rows: an index probe for each of a page's offerings, not for each of the hundreds a search matches.
     hits = (
         f"""
             SELECT o.id, o.sort_key FROM ({candidates} OFFSET 0) AS o

@@ -63,8 +63,8 @@ async def lock_sessions(session: AsyncSession, session_ids: Iterable[uuid.UUID])
     on the row lock alone, a request that had waited for one holder was often overtaken by a newcomer,
     and PostgreSQL gives a request that follows a row's update chain a transaction id before it waits
     again; every transaction id held open holds back the event bus's ordering fence for all consumers,
-    and in a rush of 2,000 requests for one session, waiting requests did so for most of the rush
-    (README "Performance"). A request waiting for an advisory lock has no transaction id."""
+    and in a rush for one session, waiting requests did so for most of the rush (bench/README.md). A
+    request waiting for an advisory lock has no transaction id."""
     ids = sorted(set(session_ids))
     if not ids:
         return []

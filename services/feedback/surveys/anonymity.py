@@ -19,7 +19,8 @@ Every report selects whole groups of this partition (a survey's unit groups, its
 unnamed remainder), and each such group holds 0 or at least `k` responses. A difference of two reports
 is again a union of whole groups, so it also holds 0 or at least `k`: no subtraction isolates fewer
 than `k` people. The only groups under `k` are whole surveys with fewer than `k` responses; reports
-that span several surveys count their answers but leave them out of every statistic (`reports.py`).
+that span several surveys count their answers but leave them out of every statistic
+(`services/feedback/reports/service.py`).
 """
 
 from __future__ import annotations

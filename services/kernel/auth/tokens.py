@@ -68,7 +68,8 @@ class TokenVerifier:
     """Verifies bearer tokens, and remembers the ones it verified.
 
     A browser sends the same access token with every request for its lifetime (about an hour from Entra
-    ID), and checking its RS256 signature was 7 % of a catalogue listing's time (README "Performance").
+    ID), and checking its RS256 signature is a visible share of a catalogue listing's time
+    (bench/README.md).
     So a verified token is kept, keyed by its whole text (signature
     included), until its `exp` (plus the same leeway the verification allows) or until the key that signed
     it is no longer in the JWKS, whichever comes first; at most `cache_size` tokens, least recently used

@@ -83,8 +83,8 @@ async def outcomes(
 ) -> AsyncGenerator[tuple[Event, BaseException | None]]:
     """Each event with its handler's error (None: handled), in order.
 
-    Events share one savepoint (two round trips for the batch instead of two per event, which halved what
-    one subscription gets through; README "Performance"). When one fails, that savepoint is rolled back,
+    Events share one savepoint (two round trips for the batch instead of two per event, which is most of
+    what one subscription gets through; bench/README.md). When one fails, that savepoint is rolled back,
     the events before it run again together (they succeeded, and handlers are replay-safe by contract),
     and the failure is reported with the error already caught, so a failing handler still runs exactly
     once per attempt. The caller stops reading at a failure it will retry.

@@ -81,7 +81,7 @@ async def claim(session: AsyncSession, name: str, *, wait: bool = False) -> Subs
     transaction a transaction id at once, and every transaction holding one holds back the ordering fence
     of every consumer on the cluster until it ends. With row locks each pass did that for its whole
     length, even a pass that found nothing to do, and under load the consumers' passes kept fencing each
-    other's events (README "Performance"). Now a pass takes a transaction id only when it writes. The row
+    other's events (bench/README.md). Now a pass takes a transaction id only when it writes. The row
     is read by a second statement, after the lock is held, so its snapshot includes the position the
     previous holder committed (one statement would take its snapshot before taking the lock).
     """
