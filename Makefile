@@ -20,7 +20,8 @@ $(UV):
 	$(PYTHON) -m venv .data/tools/uv
 	.data/tools/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-$(STAMP): pyproject.toml uv.lock scripts/install-system-packages.sh scripts/install-validators.sh | $(UV)
+$(STAMP): pyproject.toml uv.lock scripts/install-system-packages.sh scripts/install-validators.sh \
+		scripts/validators/package-lock.json | $(UV)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(UV) sync --locked --python $(PY) --quiet
 	scripts/install-system-packages.sh
