@@ -25,12 +25,12 @@ from services.kernel import limits, telemetry
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import MetricsMiddleware, metrics_response
+from services.kernel.problem_handlers import install_problem_handlers
 from services.kernel.problems import (
     NotFound,
     Problem,
     ProblemDetails,
     Unauthorized,
-    install_problem_handlers,
     problem_response,
     problem_type,
     response_for,

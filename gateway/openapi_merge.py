@@ -12,7 +12,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from services.kernel.problems import declare_answer
+from services.kernel.problem_docs import declare_answer
 
 SCHEMA_REF = "#/components/schemas/"
 HIDDEN_PATHS = frozenset({"/healthz", "/readyz"})

@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
-from services.kernel.problems import RETRYABLE_SQLSTATES, TransactionConflict
+from services.kernel.problem_handlers import RETRYABLE_SQLSTATES
+from services.kernel.problems import TransactionConflict
 
 # One naming convention for every constraint, so migrations name things predictably.
 NAMING_CONVENTION: dict[str, str] = {
@@ -94,10 +95,11 @@ def create_engine(
         async_url(database_url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        # No ping before each checkout (a round trip on every request: a tenth of the catalogue listing's
-        # time). A connection that died with the server fails its first statement instead; SQLAlchemy then
-        # invalidates the whole pool, that one request gets 503 `database-unavailable` (problems.py), and
-        # the next checkout connects afresh (tests/e2e/test_faults.py restarts PostgreSQL under load).
+        # No ping before each checkout (a round trip on every request, a visible share of the catalogue
+        # listing's time). A connection that died with the server fails its first statement instead;
+        # SQLAlchemy then invalidates the whole pool, that one request gets 503 `database-unavailable`
+        # (problem_handlers.py), and the next checkout connects afresh (tests/e2e/test_faults.py restarts
+        # PostgreSQL under load).
         pool_pre_ping=False,
         connect_args={"server_settings": server_settings, "timeout": connect_timeout},
     )
@@ -245,10 +247,11 @@ class Reads:
     Only for the hottest reads (the catalogue listing, an enrollment's lock-free read): there SQLAlchemy's
     session, execution and result layers cost more Python time than PostgreSQL spends on the query
     (bench/README.md). What a session would give is kept: the same pool, the same SQL (`DriverStatement`
-    compiles SQLAlchemy's statement), the same error answers (`problems.py` maps the driver's errors), and
-    no transaction, like an autocommit session: each statement sees one snapshot of its own, so an endpoint
-    whose statements must agree uses `SessionDep`. Parameters go to the driver as they are (str, int,
-    float, bool, datetime, UUID and lists of them); rows are asyncpg records, by position or name.
+    compiles SQLAlchemy's statement), the same error answers (`problem_handlers.py` maps the driver's
+    errors), and no transaction, like an autocommit session: each statement sees one snapshot of its own,
+    so an endpoint whose statements must agree uses `SessionDep`. Parameters go to the driver as they are
+    (str, int, float, bool, datetime, UUID and lists of them); rows are asyncpg records, by position or
+    name.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:

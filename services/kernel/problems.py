@@ -1,35 +1,26 @@
-"""RFC 9457 problem details: one error base class and the handlers that render every error as one.
+"""RFC 9457 problem details: one error base class, the document every error is answered with, and the
+declarations an endpoint lists its refusals with.
 
 Business refusals raise a `Problem` subclass with a machine-readable `type`; validation, routing and
-unexpected errors are converted by the handlers installed with `install_problem_handlers`, so no
-response of any service leaves as anything but `application/problem+json`.
+unexpected errors are converted by the handlers `problem_handlers.install_problem_handlers` installs, so
+no response of any service leaves as anything but `application/problem+json`.
 """
 
 from __future__ import annotations
 
-import copy
-import logging
-import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-import asyncpg
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.kernel.links import declare_links
 from services.kernel.requestid import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-PROBLEM_TYPE_BASE = "urn:problem:"
 
-log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "urn:problem:"
 
 
 def problem_type(slug: str) -> str:
@@ -197,14 +188,6 @@ def problem_response(
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
-    errors = []
-    for error in exc.errors():
-        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
-        errors.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=str(error.get("type", ""))))
-    return errors
-
-
 def response_for(problem: Problem, instance: str | None = None) -> ProblemResponse:
     """The problem document a raised `Problem` is answered with."""
     return problem_response(
@@ -217,269 +200,6 @@ def response_for(problem: Problem, instance: str | None = None) -> ProblemRespon
         extra=problem.extra,
         headers=problem.headers,
     )
-
-
-async def _handle_problem(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, Problem)
-    return response_for(exc, request.url.path)
-
-
-async def _handle_validation(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = _validation_errors(exc)
-    if any(error.type == "json_invalid" for error in errors):
-        # Not JSON at all: a malformed request (400), as every operation documents, not a JSON document
-        # whose fields fail validation (422).
-        return problem_response(
-            400,
-            type_=problem_type(BadRequestProblem.slug),
-            title=BadRequestProblem.title,
-            detail="The body is not valid JSON.",
-            instance=request.url.path,
-            errors=[error for error in errors if error.type == "json_invalid"],
-        )
-    fields = ", ".join(".".join(str(p) for p in e.loc) for e in errors[:5])
-    return problem_response(
-        422,
-        type_=problem_type("validation-error"),
-        title="Request validation failed",
-        detail=f"Invalid fields: {fields}" if fields else None,
-        instance=request.url.path,
-        errors=errors,
-    )
-
-
-async def _handle_http(request: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
-    if detail == HTTPStatus(exc.status_code).phrase:
-        detail = None
-    return problem_response(
-        exc.status_code, detail=detail, instance=request.url.path, headers=exc.headers or None
-    )
-
-
-# SQLSTATE class 22 ("data exception"): a value from the request that PostgreSQL cannot store or compare
-# (out of range, NUL character, invalid encoding...). That is the client's input, so 400, never 500.
-_DATA_EXCEPTION_CLASS = "22"
-
-
-# Deadlock detected, serialization failure: PostgreSQL rolled the whole transaction back, so nothing of it
-# is kept and the same request a moment later will most likely pass. Requests are retried by
-# `database.TransactionalRoute` first.
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-_UNIQUE_VIOLATION = "23505"
-
-
-async def _handle_database_error(request: Request, exc: Exception) -> ProblemResponse:
-    """SQLAlchemy's error (the driver's in `orig`) or the driver's own (`database.Reads`)."""
-    sqlstate = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None) or ""
-    if sqlstate in RETRYABLE_SQLSTATES:
-        log.warning("transaction aborted (SQLSTATE %s) on %s", sqlstate, request.url.path)
-        return await _handle_problem(
-            request, TransactionConflict("Concurrent changes met; nothing was changed. Try again shortly.")
-        )
-    if sqlstate == _UNIQUE_VIOLATION:
-        # Checked before writing, so only a concurrent request can have stored the same thing first.
-        log.warning("unique violation on %s: %s", request.url.path, exc)
-        return problem_response(
-            409,
-            type_=problem_type("concurrent-conflict"),
-            title="Conflicting concurrent change",
-            detail="Another request stored the same thing at the same time; nothing was changed.",
-            instance=request.url.path,
-        )
-    if not sqlstate.startswith(_DATA_EXCEPTION_CLASS):
-        return await _handle_unexpected(request, exc)
-    log.info("refused a value PostgreSQL cannot take (SQLSTATE %s) on %s", sqlstate, request.url.path)
-    return problem_response(
-        400,
-        type_=problem_type("invalid-value"),
-        title="Invalid value",
-        detail="A value in the request is out of range or contains characters that cannot be stored.",
-        instance=request.url.path,
-    )
-
-
-# SQLSTATE classes and codes that mean "the database is not there right now", not "the request is wrong".
-_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
-
-
-def _raised_in_driver(exc: BaseException) -> bool:
-    """An OSError from the database driver (a socket that is not there while PostgreSQL restarts)."""
-    frame = exc.__traceback__
-    while frame is not None:
-        if "asyncpg" in frame.tb_frame.f_code.co_filename:
-            return True
-        frame = frame.tb_next
-    return False
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether an error (or what caused it) is the database being unreachable, restarting or full."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        # PoolTimeout: every connection of the pool stayed busy for the pool's timeout (an overload).
-        if isinstance(current, ConnectionError | TimeoutError | PoolTimeout) or (
-            isinstance(current, OSError) and _raised_in_driver(current)
-        ):
-            return True
-        if isinstance(current, DBAPIError) and current.connection_invalidated:
-            return True
-        sqlstate = str(getattr(current, "sqlstate", None) or "")
-        if sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
-            return True
-        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in {
-            "ConnectionDoesNotExistError",
-            "InterfaceError",
-            "CannotConnectNowError",
-            "ConnectionFailureError",
-            # The driver found a connection left in the middle of an operation (seen while PostgreSQL
-            # restarts under load): that connection is dropped, and the request may be tried again.
-            "InternalClientError",
-        }:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-async def _handle_unexpected(request: Request, exc: Exception) -> ProblemResponse:
-    if database_unavailable(exc):
-        # Not acknowledged: the client may try again shortly (a restart or failover under way); with an
-        # Idempotency-Key a retry is safe even if the connection broke while committing.
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return problem_response(
-            503,
-            type_=problem_type("database-unavailable"),
-            title="Database unavailable",
-            detail="The database cannot be reached just now; try again shortly.",
-            instance=request.url.path,
-            headers={"Retry-After": "2"},
-        )
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    request_id = getattr(request.state, "request_id", None)
-    return problem_response(
-        500, request_id=request_id, title="Internal server error", instance=request.url.path
-    )
-
-
-async def _handle_os_error(request: Request, exc: Exception) -> ProblemResponse:
-    if not database_unavailable(exc):
-        raise exc
-    return await _handle_unexpected(request, exc)
-
-
-def _document_problem_media_type(app: FastAPI) -> None:
-    """Error responses are documented as `application/problem+json`, which is what they are sent as (and
-    what an operation creates is linked to the operations on it: `kernel.links`)."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = generate()
-        for item in document.get("paths", {}).values():
-            for method, operation in item.items():
-                _declare_forbidden(operation)
-                _declare_invalid_cursor(operation)
-                _declare_kernel_answers(operation, writes=method in {"post", "put", "patch", "delete"})
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if status[:1] in {"4", "5"} and "application/json" in content:
-                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-        declare_links(document)
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-# Answers any operation can give whatever its own code does (status, slug, title): the request's shape and
-# size, and the database. The methods that write can also lose a race for a unique key.
-_KERNEL_ANSWERS: tuple[tuple[int, str, str], ...] = (
-    (400, "bad-request", "Bad request"),
-    (400, "invalid-value", "Invalid value"),
-    (413, "payload-too-large", "Request body too large"),
-    (422, "validation-error", "Request validation failed"),
-    (431, "headers-too-large", "Request headers too large"),
-    (503, "database-unavailable", "Database unavailable"),
-    (503, "transaction-conflict", "Concurrent changes; try again"),
-)
-_WRITING_ANSWERS = ((409, "concurrent-conflict", "Conflicting concurrent change"),)
-
-
-def _declare_kernel_answers(operation: dict[str, Any], *, writes: bool) -> None:
-    """Add the kernel's answers to an operation's own, under their statuses (an operation that declares
-    its own 422 or 400 keeps it, and gains the kernel's beside it)."""
-    if not isinstance(operation, dict) or "responses" not in operation:
-        return
-    for status, slug, title in (*_KERNEL_ANSWERS, *(_WRITING_ANSWERS if writes else ())):
-        _declare(operation, status, f"{title} (`{problem_type(slug)}`)")
-
-
-def declare_answer(responses: dict[str, Any], status: str, answer: dict[str, Any]) -> None:
-    """`answer` under `status` beside what is declared there already: each problem type named once in the
-    description, headers (such as Retry-After) kept from both. The services' documents and the gateway's
-    merged one are built with it."""
-    existing = responses.get(status)
-    if existing is None:
-        responses[status] = copy.deepcopy(answer)
-        return
-    named = _NAMED_TYPES.findall(answer.get("description", ""))
-    if any(t not in existing.get("description", "") for t in named):
-        existing["description"] = "; ".join(
-            part for part in (existing.get("description"), answer["description"]) if part
-        )
-    if "headers" in answer:
-        existing["headers"] = {**answer["headers"], **existing.get("headers", {})}
-
-
-_NAMED_TYPES = re.compile(rf"`{re.escape(PROBLEM_TYPE_BASE)}[a-z0-9-]+`")
-
-
-def _declare(operation: dict[str, Any], status: int, text: str) -> None:
-    schema = {"$ref": "#/components/schemas/ProblemDetails"}
-    answer = {"description": text, "content": {"application/json": {"schema": schema}}}
-    declare_answer(operation["responses"], str(status), answer)
-
-
-def _declare_forbidden(operation: dict[str, Any]) -> None:
-    """An operation that needs a role (`x-required-roles`, `auth.tokens.declare_access`) answers 403
-    `forbidden` to everyone else: declared from the same rule that enforces it."""
-    roles = operation.get("x-required-roles") if isinstance(operation, dict) else None
-    if not roles:
-        return
-    forbidden = f"{Forbidden.title} (`{problem_type(Forbidden.slug)}`): needs the role {' or '.join(roles)}"
-    operation.setdefault("responses", {})
-    _declare(operation, 403, forbidden)
-
-
-def _declare_invalid_cursor(operation: dict[str, Any]) -> None:
-    """A list that takes a `cursor` (`kernel.paging`) answers 400 `invalid-cursor` to one it did not
-    give out: declared from the parameter that brings the check."""
-    parameters = operation.get("parameters", []) if isinstance(operation, dict) else []
-    if any(p.get("name") == "cursor" and p.get("in") == "query" for p in parameters):
-        _declare(operation, 400, f"Invalid cursor (`{problem_type('invalid-cursor')}`)")
-
-
-def install_problem_handlers(app: FastAPI) -> None:
-    _document_problem_media_type(app)
-    app.add_exception_handler(Problem, _handle_problem)
-    app.add_exception_handler(RequestValidationError, _handle_validation)
-    app.add_exception_handler(StarletteHTTPException, _handle_http)
-    app.add_exception_handler(DBAPIError, _handle_database_error)
-    app.add_exception_handler(asyncpg.PostgresError, _handle_database_error)
-    # Here rather than only under Exception: Starlette re-raises what reaches its catch-all handler after
-    # answering, and uvicorn then closes the connection, so a client reusing it sees a reset instead of
-    # the 503 (a connection attempt while PostgreSQL restarts raises a bare OSError from the driver).
-    app.add_exception_handler(OSError, _handle_os_error)
-    app.add_exception_handler(PoolTimeout, _handle_unexpected)  # likewise: 503 on a connection kept open
-    # The driver's own errors about the connection (not the statement): likewise.
-    app.add_exception_handler(asyncpg.InterfaceError, _handle_unexpected)
-    app.add_exception_handler(asyncpg.exceptions._base.InternalClientError, _handle_unexpected)
-    app.add_exception_handler(Exception, _handle_unexpected)
 
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -28,7 +28,7 @@ from services.kernel.methods import AllowedMethodsMiddleware
 from services.kernel.metrics import BUS_DEAD, BUS_LAG, POOL, MetricsMiddleware, metrics_endpoint
 from services.kernel.periodic import PeriodicJob, PeriodicRunner
 from services.kernel.presence import Presence
-from services.kernel.problems import install_problem_handlers
+from services.kernel.problem_handlers import install_problem_handlers
 from services.kernel.requestid import RequestIdMiddleware
 from services.kernel.settings import PlatformSettings, ServiceSettings
 

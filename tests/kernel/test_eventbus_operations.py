@@ -18,7 +18,7 @@ from services.kernel.auth.tokens import TokenVerifier
 from services.kernel.eventbus import admin
 from services.kernel.eventbus.consumer import DeliveryPolicy
 from services.kernel.eventbus.runtime import EventBusRuntime
-from services.kernel.problems import install_problem_handlers
+from services.kernel.problem_handlers import install_problem_handlers
 from tests.kernel.eventbus_support import FAST, Recorder, drain, handled, publish_pings, register
 from tests.support import TokenFactory
 

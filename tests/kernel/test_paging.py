@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.kernel.paging import Page, Paging
-from services.kernel.problems import install_problem_handlers
+from services.kernel.problem_handlers import install_problem_handlers
 
 NUMBERS = list(range(1, 131))
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kernel import database
 from services.kernel.database import SessionDep, TransactionalRoute
-from services.kernel.problems import install_problem_handlers
+from services.kernel.problem_handlers import install_problem_handlers
 
 TABLE = "bus_test.transactional_rows"
 
