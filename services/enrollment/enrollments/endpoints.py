@@ -19,6 +19,7 @@ from services.enrollment.directory.service import (
 from services.enrollment.enrollments import (
     asks,
     cancellation,
+    listings,
     pausing,
     problems,
     repository,
@@ -170,14 +171,14 @@ async def list_my_enrollments(
     waiting-list positions and cancelled ones as history; each with its offering's title and its
     sessions' times, venue, room and meeting link."""
     me = await person_for(session, principal)
-    rows = await repository.for_person(session, me.id, limit=paging.fetch, offset=paging.offset)
+    rows = await listings.for_person(session, me.id, limit=paging.fetch, offset=paging.offset)
     shown = await present(session, rows, only_person=me.id)
     held = {
         e.id: {p.session_id for p in e.participants} | ({e.session_id} if e.session_id else set())
         for e in shown
     }
-    sessions = await repository.sessions_of(session, [s for ids in held.values() for s in ids])
-    titles = await repository.offering_titles(session, [e.offering_id for e in shown])
+    sessions = await listings.sessions_of(session, [s for ids in held.values() for s in ids])
+    titles = await listings.offering_titles(session, [e.offering_id for e in shown])
     return paging.page(
         MyEnrollmentPage,
         [
@@ -207,7 +208,7 @@ async def list_group_enrollments(
 ) -> EnrollmentPage:
     """The group's enrollments with every member's place: for its top leader and coordinators."""
     group = await readable_group(session, principal, group_id)
-    rows = await repository.for_group(session, group.id, limit=paging.fetch, offset=paging.offset)
+    rows = await listings.for_group(session, group.id, limit=paging.fetch, offset=paging.offset)
     return paging.page(EnrollmentPage, await present(session, rows))
 
 
@@ -233,7 +234,7 @@ async def get_enrollment_history(
 ) -> AuditEntryPage:
     """Every change, oldest first: who (`system` for automatic promotions), when, what and why."""
     enrollment = await service.visible(session, principal, enrollment_id)
-    entries = [AuditEntryPublic.model_validate(a) for a in await repository.audit_of(session, enrollment.id)]
+    entries = [AuditEntryPublic.model_validate(a) for a in await listings.audit_of(session, enrollment.id)]
     return paging.slice(AuditEntryPage, entries)
 
 
@@ -377,7 +378,7 @@ async def _roster(session: AsyncSession, session_id: uuid.UUID) -> list[RosterEn
             attendance=p.attendance,
             enrolled_at=p.created_at,
         )
-        for p, person, e in await repository.roster(session, session_id)
+        for p, person, e in await listings.roster(session, session_id)
     ]
 
 

@@ -43,6 +43,8 @@ from services.kernel.audience import AudienceFacts
 from services.kernel.database import uuid_in
 
 # Key space of the advisory locks that queue requests for a session ("ENRL"; see `lock_sessions`).
+
+# Key space of the advisory locks that queue requests for a session ("ENRL"; see `lock_sessions`).
 QUEUE_SPACE = 0x454E524C
 
 
@@ -151,6 +153,8 @@ _UNITS_UP = """
               FROM enrollment.org_units u JOIN up ON u.id = up.parent_id WHERE up.depth < 50)
           SELECT id FROM up) AS units
 """
+
+
 PERSON_FACTS = f"""
     EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active) AS leads_group,
     (EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active)
@@ -159,6 +163,8 @@ PERSON_FACTS = f"""
      OR EXISTS (SELECT 1 FROM enrollment.people q WHERE q.manager_id = who.id AND q.active)) AS leader,
     {_UNITS_UP}
 """
+
+
 GROUP_FACTS = f"false AS leads_group, false AS leader, {_UNITS_UP}"
 
 
@@ -407,77 +413,3 @@ async def group_enrollment_ids(
         .distinct()
     )
     return list(result.scalars().all())
-
-
-async def for_person(
-    session: AsyncSession, person_id: uuid.UUID, *, limit: int, offset: int
-) -> list[Enrollment]:
-    """Enrollments in which the person has a place (or had one), newest first."""
-    mine = select(Participation.enrollment_id).where(Participation.person_id == person_id)
-    result = await session.execute(
-        select(Enrollment)
-        .where(or_(col(Enrollment.id).in_(mine), col(Enrollment.person_id) == person_id))
-        .order_by(col(Enrollment.created_at).desc(), col(Enrollment.id))
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(result.scalars().all())
-
-
-async def sessions_of(
-    session: AsyncSession, session_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, SessionView]:
-    """The read model's sessions by id (no lock: for showing them)."""
-    ids = list(set(session_ids))
-    if not ids:
-        return {}
-    rows = await session.execute(select(SessionView).where(uuid_in(col(SessionView.id), ids)))
-    return {row.id: row for row in rows.scalars()}
-
-
-async def offering_titles(session: AsyncSession, offering_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    ids = list(set(offering_ids))
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(OfferingView.id, OfferingView.title).where(uuid_in(col(OfferingView.id), ids))
-    )
-    return {row.id: row.title for row in rows}
-
-
-async def for_group(
-    session: AsyncSession, group_id: uuid.UUID, *, limit: int, offset: int
-) -> list[Enrollment]:
-    result = await session.execute(
-        select(Enrollment)
-        .where(Enrollment.leader_group_id == group_id)
-        .order_by(col(Enrollment.created_at).desc(), col(Enrollment.id))
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(result.scalars().all())
-
-
-async def audit_of(session: AsyncSession, enrollment_id: uuid.UUID) -> list[EnrollmentAudit]:
-    result = await session.execute(
-        select(EnrollmentAudit)
-        .where(EnrollmentAudit.enrollment_id == enrollment_id)
-        .order_by(col(EnrollmentAudit.id))
-    )
-    return list(result.scalars().all())
-
-
-async def roster(
-    session: AsyncSession, session_id: uuid.UUID
-) -> list[tuple[Participation, Person, Enrollment]]:
-    """Everyone with a place in the session, confirmed first, then waiting, then cancelled; by name."""
-    order = {"confirmed": 0, "waitlisted": 1, "cancelled": 2}
-    result = await session.execute(
-        select(Participation, Person, Enrollment)
-        .join(Person, col(Person.id) == col(Participation.person_id))
-        .join(Enrollment, col(Enrollment.id) == col(Participation.enrollment_id))
-        .where(Participation.session_id == session_id)
-    )
-    rows = [(p, person, e) for p, person, e in result.all()]
-    rows.sort(key=lambda r: (order.get(r[0].status, 3), r[1].name, str(r[1].id)))
-    return rows
