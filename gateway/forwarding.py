@@ -32,6 +32,7 @@ from gateway.upstream import (
 )
 from services.kernel.problems import GatewayTimeout, Problem, ServiceUnavailable
 from services.kernel.requestid import current_request_id
+from services.kernel.telemetry import current_traceparent
 
 # RFC 9110 §7.6.1, plus headers the client library recomputes for the new connection.
 HOP_BY_HOP = frozenset(
@@ -106,7 +107,9 @@ def request_headers(request: Request, prefix: str, client: str | None = None) ->
         ("x-forwarded-host", request.headers.get("host", "")),
         ("x-forwarded-prefix", prefix),
         ("x-request-id", current_request_id() or ""),
-    ]  # and `traceparent`, which the client's tracing adds for the span of the call (upstream.py)
+    ]
+    if (traceparent := current_traceparent()) is not None:
+        headers.append(("traceparent", traceparent))
     return headers
 
 

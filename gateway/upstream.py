@@ -123,9 +123,10 @@ class Upstreams:
                     limit=self._max_connections, limit_per_host=0, keepalive_timeout=self._keepalive_seconds
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                # A span per call, and the W3C `traceparent` header that makes it the service's parent.
+                # While spans are recorded: a span per call, whose `traceparent` replaces the one `forward`
+                # set from the request's own context.
                 trace_configs=[create_trace_config(tracer_provider=trace.get_tracer_provider())]
-                if telemetry.enabled()
+                if telemetry.recording()
                 else None,
                 auto_decompress=False,
                 # Only the headers `forward` built: no client identity, no content type of aiohttp's guess.

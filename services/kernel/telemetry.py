@@ -6,9 +6,10 @@ or event that published it: the event's stored `traceparent`, read and written b
 Exported when the standard OpenTelemetry variables say where: `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) sends OTLP over HTTP, `OTEL_TRACES_EXPORTER=console` prints spans;
 `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER` and the exporter's own variables
-work as the SDK documents them. Otherwise nothing is recorded: spans still get ids (logs, events and
-the calls to other processes carry the trace on) but are never sampled, so they cost no more than the
-ids (`make bench` compares).
+work as the SDK documents them. Otherwise nothing is recorded and nothing is instrumented: a request
+only continues its caller's trace (or begins one) under a span id of its own (`TraceContext`), so logs,
+events and calls to other processes still carry trace ids. `OTEL_SDK_DISABLED=true` leaves out even
+that. `make bench` prices both against none.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from opentelemetry import propagate, trace
+from opentelemetry import context, propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
@@ -26,9 +27,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as RecordingSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRACER_NAME = "ledelsesutvikling"
 _provider: TracerProvider | None = None
@@ -74,6 +77,8 @@ class _Fanout(SpanProcessor):
 
 
 _fanout = _Fanout()
+_SQL = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+_IDS = RandomIdGenerator()
 
 
 def _exporter_from_environment() -> SpanExporter | None:
@@ -99,7 +104,6 @@ def configure(service: str) -> TracerProvider:
         _provider = TracerProvider(resource=Resource.create({"service.name": name}), sampler=_sampler)
         _provider.add_span_processor(_fanout)
         trace.set_tracer_provider(_provider)
-        AsyncPGInstrumentor().instrument(tracer_provider=_provider)  # type: ignore[no-untyped-call]
         exporter = _exporter_from_environment()
         if exporter is not None:
             export_to(BatchSpanProcessor(exporter))
@@ -109,7 +113,11 @@ def configure(service: str) -> TracerProvider:
 def export_to(processor: SpanProcessor) -> None:
     """Record spans from now on and hand them to `processor` (the OTLP exporter's batcher; in tests, a
     processor that keeps them)."""
-    configure(TRACER_NAME)
+    provider = configure(TRACER_NAME)
+    if not _fanout.processors:
+        # SQL is instrumented only while spans are recorded: wrapping every statement costs a visible
+        # share of a request's time even when the span is thrown away.
+        _SQL.instrument(tracer_provider=provider)
     _fanout.processors.append(processor)
     # The sampler OTEL_TRACES_SAMPLER names, as the SDK reads it (default: parent-based, always on).
     _sampler.delegate = TracerProvider().sampler
@@ -120,6 +128,12 @@ def stop_exporting(processor: SpanProcessor) -> None:
     _fanout.processors.remove(processor)
     if not _fanout.processors:
         _sampler.delegate = ALWAYS_OFF
+        _SQL.uninstrument()
+
+
+def recording() -> bool:
+    """Whether spans are recorded (an exporter is attached)."""
+    return bool(_fanout.processors)
 
 
 # Probes and scrapes get no span: they would drown the requests people make.
@@ -133,12 +147,50 @@ def enabled() -> bool:
 
 
 def instrument(app: Starlette, service: str) -> None:
-    """The request span around everything the app does: added last, so outermost (logs, the gateway's
-    upstream calls and the SQL all happen inside it)."""
-    if enabled():
+    """Added last, so outermost (logs, the gateway's upstream calls and the SQL all happen inside it).
+    While spans are recorded: OpenTelemetry's ASGI middleware, a span per request. Otherwise only the
+    trace context (`TraceContext`): the instrumentation's work per request is a share of a cheap request
+    worth saving when its span would be thrown away (`make bench`, `tracing_off_vs_untraced`)."""
+    if not enabled():
+        return
+    provider = configure(service)
+    if recording():
+        # No spans for each ASGI message sent and received: a request is one span.
         app.add_middleware(
-            OpenTelemetryMiddleware, tracer_provider=configure(service), excluded_urls=UNTRACED
+            OpenTelemetryMiddleware,
+            tracer_provider=provider,
+            excluded_urls=UNTRACED,
+            exclude_spans=["receive", "send"],
         )
+    else:
+        app.add_middleware(TraceContext)
+
+
+class TraceContext:
+    """The trace a request belongs to, with nothing recorded: the caller's `traceparent` continued under
+    a span id of this process (its sampling flag kept, for a process further on that records), or a new
+    trace; current while the request runs, so logs, events and calls to other processes carry it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None)
+        parent = parent_of(incoming)
+        caller = trace.get_current_span(parent).get_span_context() if parent is not None else None
+        if caller is not None and caller.is_valid:
+            trace_id, flags = caller.trace_id, caller.trace_flags
+        else:
+            trace_id, flags = _IDS.generate_trace_id(), TraceFlags(TraceFlags.DEFAULT)
+        here = SpanContext(trace_id, _IDS.generate_span_id(), is_remote=False, trace_flags=flags)
+        token = context.attach(trace.set_span_in_context(NonRecordingSpan(here)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.detach(token)
 
 
 def tracer() -> trace.Tracer:

@@ -61,11 +61,11 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 async def test_requests_sql_and_handled_events_are_spans_of_the_callers_trace(
+    spans: InMemorySpanExporter,  # first: the service then starts recording, as with an exporter set
     feedback: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     crowd: dict[str, list[Respondent]],
     tokens: TokenFactory,
-    spans: InMemorySpanExporter,
 ) -> None:
     listed = await feedback.get("/surveys", headers={**tokens.header("coordinator"), "traceparent": INCOMING})
     assert listed.status_code == 200
