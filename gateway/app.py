@@ -226,6 +226,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         redirect_slashes=False,  # the redirect would name whatever Host the client sent
+        telemetry=telemetry.fastapi_settings("gateway"),
     )
     install_problem_handlers(app)
     # Outermost last: request id, then security headers, then CORS (preflights answered before auth).

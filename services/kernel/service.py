@@ -226,6 +226,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         # A path with a trailing slash is not found rather than redirected: the redirect names the host
         # the request came to, which behind the gateway is the service's own address.
         redirect_slashes=False,
+        telemetry=telemetry.fastapi_settings(definition.name),
     )
     install_problem_handlers(app)
     app.add_middleware(

@@ -1,4 +1,4 @@
-"""Traces, with OpenTelemetry: a span for every request a process serves (the ASGI middleware), every SQL
+"""Traces, with OpenTelemetry: a span for every request a process serves (FastAPI's own support), every SQL
 statement (asyncpg's instrumentation, under SQLAlchemy and the direct reads alike), every call the
 gateway makes to a service (aiohttp's), and every event a consumer handles, whose parent is the request
 or event that published it: the event's stored `traceparent`, read and written by the W3C propagator.
@@ -15,12 +15,13 @@ that. `make bench` prices both against none.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from typing import Any
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context, propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED, OTEL_SERVICE_NAME
 from opentelemetry.sdk.resources import Resource
@@ -137,7 +138,7 @@ def recording() -> bool:
 
 
 # Probes and scrapes get no span: they would drown the requests people make.
-UNTRACED = "/healthz,/readyz,/metrics"
+UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def enabled() -> bool:
@@ -146,23 +147,37 @@ def enabled() -> bool:
     return os.environ.get(OTEL_SDK_DISABLED, "").strip().lower() != "true"
 
 
+def fastapi_settings(service: str) -> TelemetryConfig:
+    """FastAPI's own OpenTelemetry support (`FastAPI(telemetry=...)`): while spans are recorded, a server
+    span per request (a child of the caller's trace) and spans for its dependencies, endpoint and
+    serialization; metrics and logs stay Prometheus' and the JSON log's. Off otherwise: each of its
+    spans costs a share of a cheap request, to be thrown away (`make bench`, `tracing_off_vs_untraced`)."""
+    recorded = enabled() and recording_for(service)
+    return {
+        "tracer_provider": configure(service) if recorded else None,
+        "tracing": recorded,
+        "operation_spans": recorded,
+        "metrics": False,
+        "logs": False,
+        "auto_configure": False,
+        "exclude": _probe_or_scrape,
+    }
+
+
+def _probe_or_scrape(scope: MutableMapping[str, Any]) -> bool:
+    return str(scope.get("path", "")) in UNTRACED
+
+
+def recording_for(service: str) -> bool:
+    """Whether this process records spans: an exporter from the environment, or one a test attached."""
+    configure(service)
+    return recording()
+
+
 def instrument(app: Starlette, service: str) -> None:
-    """Added last, so outermost (logs, the gateway's upstream calls and the SQL all happen inside it).
-    While spans are recorded: OpenTelemetry's ASGI middleware, a span per request. Otherwise only the
-    trace context (`TraceContext`): the instrumentation's work per request is a share of a cheap request
-    worth saving when its span would be thrown away (`make bench`, `tracing_off_vs_untraced`)."""
-    if not enabled():
-        return
-    provider = configure(service)
-    if recording():
-        # No spans for each ASGI message sent and received: a request is one span.
-        app.add_middleware(
-            OpenTelemetryMiddleware,
-            tracer_provider=provider,
-            excluded_urls=UNTRACED,
-            exclude_spans=["receive", "send"],
-        )
-    else:
+    """Without recording (and unless switched off): the trace context alone (`TraceContext`), added last
+    so outermost, so logs, events and calls to other processes carry the trace."""
+    if enabled() and not recording_for(service):
         app.add_middleware(TraceContext)
 
 
@@ -184,7 +199,9 @@ class TraceContext:
         if caller is not None and caller.is_valid:
             trace_id, flags = caller.trace_id, caller.trace_flags
         else:
-            trace_id, flags = _IDS.generate_trace_id(), TraceFlags(TraceFlags.DEFAULT)
+            # Marked sampled: this process records nothing, and leaves the decision to a process further
+            # on that does (a service exporting behind a gateway that does not).
+            trace_id, flags = _IDS.generate_trace_id(), TraceFlags(TraceFlags.SAMPLED)
         here = SpanContext(trace_id, _IDS.generate_span_id(), is_remote=False, trace_flags=flags)
         token = context.attach(trace.set_span_in_context(NonRecordingSpan(here)))
         try:

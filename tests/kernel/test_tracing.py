@@ -28,7 +28,15 @@ async def test_the_gateway_passes_the_trace_on(auth_settings: dict[str, Any], to
     ):
         await client.get("/api/v1/catalog/offerings", headers={**tokens.header(), "traceparent": INCOMING})
         await client.get("/api/v1/catalog/offerings", headers={**tokens.header(), "traceparent": "garbage"})
-    kept, fresh = (r.headers["traceparent"] for r in seen)
+        unsampled = f"00-{TRACE}-00f067aa0ba902b7-00"
+        await client.get("/api/v1/catalog/offerings", headers={**tokens.header(), "traceparent": unsampled})
+    kept, fresh, declined = (r.headers["traceparent"] for r in seen)
     assert kept.startswith(f"00-{TRACE}-")
+    assert kept.endswith("-01")
     assert kept != INCOMING  # the gateway's own span is the parent the service sees
     assert TRACE not in fresh
+    # A trace the gateway begins leaves the decision to record to the services behind it; a caller's
+    # decision not to record is passed on.
+    assert fresh.endswith("-01")
+    assert declined.startswith(f"00-{TRACE}-")
+    assert declined.endswith("-00")
