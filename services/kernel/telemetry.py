@@ -98,7 +98,7 @@ def _exporter_from_environment() -> SpanExporter | None:
 
 def configure(service: str) -> TracerProvider:
     """The process's tracer provider, made once (the first process name wins: one process, one service)
-    and registered globally, with SQL instrumented; exporting if the environment says so."""
+    and registered globally; recording and exporting if the environment names an exporter."""
     global _provider
     if _provider is None:
         name = os.environ.get(OTEL_SERVICE_NAME) or service
