@@ -21,6 +21,7 @@ from aiohttp import web
 from asgi_lifespan import LifespanManager
 
 from devtools import devkeys
+from devtools.stack import serving
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 
@@ -33,14 +34,8 @@ async def measure(settings: GatewaySettings, token: str) -> float:
 
     service = web.Application()
     service.router.add_get("/{tail:.*}", ok)
-    runner = web.AppRunner(service, handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    settings = settings.model_copy(update={"catalog_url": f"http://127.0.0.1:{runner.addresses[0][1]}"})
-    try:
-        return await _measure(settings, token)
-    finally:
-        await runner.cleanup()
+    async with serving(service) as url:
+        return await _measure(settings.model_copy(update={"catalog_url": url}), token)
 
 
 async def _measure(settings: GatewaySettings, token: str) -> float:

@@ -63,7 +63,7 @@ from bench.publisher import Tick
 from bench.volumes import LISTING_QUERY, seed_catalog
 from devtools import devkeys
 from devtools.devdb import EmbeddedPostgres
-from devtools.stack import Stack, free_port, running_stack, service_process, stop, wait_ready
+from devtools.stack import Stack, free_port, running_stack, service_process, serving, stop, wait_ready
 from services.cli import migrate_all
 from services.kernel import database
 from services.kernel.eventbus import Event, Subscription
@@ -262,28 +262,25 @@ def otlp_sink() -> Iterator[str]:
     what tracing costs a service that exports, without a collector's own cost in the measurement."""
     ready: queue.Queue[str] = queue.Queue()
     loop = asyncio.new_event_loop()
+    stopped = asyncio.Event()
 
     async def accept(request: web.Request) -> web.Response:
         await request.read()
         return web.Response(content_type="application/x-protobuf")
 
-    async def serve() -> web.AppRunner:
+    async def serve() -> None:
         app = web.Application(client_max_size=64 * 2**20)
         app.router.add_post("/v1/traces", accept)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        ready.put(f"http://127.0.0.1:{runner.addresses[0][1]}")
-        return runner
+        async with serving(app) as url:
+            ready.put(url)
+            await stopped.wait()
 
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
     thread.start()
-    runner = asyncio.run_coroutine_threadsafe(serve(), loop).result(timeout=30)
     try:
         yield ready.get(timeout=30)
     finally:
-        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
+        loop.call_soon_threadsafe(stopped.set)
         thread.join(timeout=30)
 
 

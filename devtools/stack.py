@@ -9,13 +9,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import httpx
+from aiohttp import web
 
 from services.cli import uvicorn_command
 from services.kernel.settings import REPO_ROOT
@@ -26,6 +27,19 @@ FACTORIES = {
     "feedback": "services.feedback.app:create_app",
     "gateway": "gateway.app:create_app",
 }
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` (aiohttp's) on a free loopback port while the block runs; yields its base URL. What plays a
+    service, or an OTLP collector, in the tests and benchmarks."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 def free_port() -> int:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 from aiohttp import web
 from multidict import CIMultiDict
 
+from devtools.stack import serving
 from gateway.settings import SERVICE_NAMES
 
 Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
@@ -29,10 +30,10 @@ class Hangup(Exception):
     """Raised by a handler: the service closes the connection with no answer (it died under the request)."""
 
 
-def _as_received(service: str, port: int, request: web.Request, body: bytes) -> httpx.Request:
+def _as_received(service: str, request: web.Request, body: bytes) -> httpx.Request:
     received = httpx.Request(
         request.method,
-        f"http://127.0.0.1:{port}{request.raw_path}",
+        f"http://{request.host}{request.raw_path}",
         headers=list(request.raw_headers),
         stream=httpx.ByteStream(body),
         extensions={"service": service},
@@ -44,13 +45,12 @@ def _as_received(service: str, port: int, request: web.Request, body: bytes) -> 
 @asynccontextmanager
 async def fake_services(handler: Handler) -> AsyncIterator[dict[str, Any]]:
     """Yields the gateway settings that point at the servers (`catalog_url`, ...)."""
-    runners: list[web.AppRunner] = []
-    ports: dict[str, int] = {}
-    try:
+    async with AsyncExitStack() as servers:
+        urls: dict[str, Any] = {}
         for service in SERVICE_NAMES:
 
             async def answer(request: web.Request, service: str = service) -> web.StreamResponse:
-                received = _as_received(service, ports[service], request, await request.read())
+                received = _as_received(service, request, await request.read())
                 try:
                     outcome = handler(received)
                     response = await outcome if inspect.isawaitable(outcome) else outcome
@@ -67,14 +67,5 @@ async def fake_services(handler: Handler) -> AsyncIterator[dict[str, Any]]:
 
             app = web.Application(client_max_size=64 * 2**20)
             app.router.add_route("*", "/{tail:.*}", answer)
-            runner = web.AppRunner(app, handle_signals=False, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            runners.append(runner)
-            assert runner.addresses
-            ports[service] = runner.addresses[0][1]
-        yield {f"{service}_url": f"http://127.0.0.1:{port}" for service, port in ports.items()}
-    finally:
-        for runner in runners:
-            await runner.cleanup()
+            urls[f"{service}_url"] = await servers.enter_async_context(serving(app))
+        yield urls

@@ -13,7 +13,7 @@ from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from devtools.stack import service_process
+from devtools.stack import service_process, serving
 from tests.support import TokenFactory, eventually
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -33,13 +33,8 @@ async def collector() -> AsyncIterator[tuple[str, list[ExportTraceServiceRequest
 
     app = web.Application()
     app.router.add_post("/v1/traces", traces)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}", received
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url, received
 
 
 def spans_of(received: list[ExportTraceServiceRequest]) -> list[tuple[str, str, Span]]:
