@@ -120,8 +120,9 @@ def export_to(processor: SpanProcessor) -> None:
         # share of a request's time even when the span is thrown away.
         _SQL.instrument(tracer_provider=provider)
     _fanout.processors.append(processor)
-    # The sampler OTEL_TRACES_SAMPLER names, as the SDK reads it (default: parent-based, always on).
-    _sampler.delegate = TracerProvider().sampler
+    # The sampler OTEL_TRACES_SAMPLER names, as the SDK reads it (default: parent-based, always on); the
+    # provider asked is never used, so it must not register a shutdown at exit.
+    _sampler.delegate = TracerProvider(shutdown_on_exit=False).sampler
 
 
 def stop_exporting(processor: SpanProcessor) -> None:
@@ -152,9 +153,10 @@ def fastapi_settings(service: str) -> TelemetryConfig:
     span per request (a child of the caller's trace) and spans for its dependencies, endpoint and
     serialization; metrics and logs stay Prometheus' and the JSON log's. Off otherwise: each of its
     spans costs a share of a cheap request, to be thrown away (`make bench`, `tracing_off_vs_untraced`)."""
-    recorded = enabled() and recording_for(service)
+    provider = configure(service) if enabled() else None
+    recorded = provider is not None and recording()
     return {
-        "tracer_provider": configure(service) if recorded else None,
+        "tracer_provider": provider if recorded else None,
         "tracing": recorded,
         "operation_spans": recorded,
         "metrics": False,
@@ -168,17 +170,14 @@ def _probe_or_scrape(scope: MutableMapping[str, Any]) -> bool:
     return str(scope.get("path", "")) in UNTRACED
 
 
-def recording_for(service: str) -> bool:
-    """Whether this process records spans: an exporter from the environment, or one a test attached."""
-    configure(service)
-    return recording()
-
-
 def instrument(app: Starlette, service: str) -> None:
     """Without recording (and unless switched off): the trace context alone (`TraceContext`), added last
-    so outermost, so logs, events and calls to other processes carry the trace."""
-    if enabled() and not recording_for(service):
-        app.add_middleware(TraceContext)
+    so outermost, so logs, events and calls to other processes carry the trace. Recording or not is known
+    once `configure` has read the environment (an exporter), or a test attached one."""
+    if enabled():
+        configure(service)
+        if not recording():
+            app.add_middleware(TraceContext)
 
 
 class TraceContext:
