@@ -37,7 +37,7 @@ from devtools import devkeys
 from devtools.stack import running_stack
 from services.cli import migrate_all
 from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, Person
-from services.enrollment.offerings.models import OfferingView
+from services.enrollment.offerings.models import BookingUnit, OfferingStatus, OfferingView
 from services.enrollment.sessions.models import SessionView
 from services.kernel import database
 
@@ -97,9 +97,9 @@ async def seed_sessions(url: str, count: int) -> tuple[list[str], list[uuid.UUID
                 kind_code="theme-gathering",
                 title="Temasamling i Rådhuset",
                 audience="all-leaders",
-                booking_unit="person",
+                booking_unit=BookingUnit.person,
                 is_programme=False,
-                status="published",
+                status=OfferingStatus.published,
                 offering_version=1,
             )
         )
@@ -111,7 +111,7 @@ async def seed_sessions(url: str, count: int) -> tuple[list[str], list[uuid.UUID
                     offering_id=offering_id,
                     offering_title="Temasamling i Rådhuset",
                     offering_kind="theme-gathering",
-                    booking_unit="person",
+                    booking_unit=BookingUnit.person,
                     starts_at=starts,
                     ends_at=starts + timedelta(hours=6),
                     capacity=SEATS,

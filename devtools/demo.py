@@ -25,7 +25,7 @@ from services.catalog.sessions import service as sessions_service
 from services.catalog.sessions.models import CourseSession, SessionStatus
 from services.catalog.sessions.schemas import SeriesCreate, SessionCreate
 from services.enrollment.directory.audience import publish_changes as publish_audience_changes
-from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, Person
+from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, OrgUnitKind, Person
 from services.enrollment.hrsync.service import publish_directory
 from services.kernel import database
 from services.kernel.auth.tokens import Principal
@@ -236,7 +236,7 @@ async def load_directory(session: AsyncSession) -> int:
             await session.execute(select(OrgUnit).where(OrgUnit.external_id == external_id))
         ).scalar_one_or_none()
         if unit is None:
-            unit = OrgUnit(external_id=external_id, name=name, kind=kind, sector=sector)
+            unit = OrgUnit(external_id=external_id, name=name, kind=OrgUnitKind(kind), sector=sector)
             session.add(unit)
             await session.flush()
             created += 1

@@ -50,7 +50,7 @@ def _event(offering: Offering, course_session: CourseSession, count: int) -> Eve
     event.add("summary", _summary(offering, course_session, count))
     event.add("dtstart", course_session.starts_at.astimezone(OSLO))
     event.add("dtend", course_session.ends_at.astimezone(OSLO))
-    cancelled = course_session.status == SessionStatus.cancelled.value
+    cancelled = course_session.status == SessionStatus.cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     location = ", ".join(one_line(part) for part in (course_session.venue, course_session.room) if part)
     if location:

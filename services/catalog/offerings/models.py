@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, Column, Computed, DateTime, Index
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlmodel import Field
 
-from services.kernel.models import TableBase, server_timestamp
+from services.kernel.models import TableBase, enum_field, server_timestamp
 
 # Norwegian stemming: "ledergrupper" matches "ledergruppe". Title weighs most, then summary, description.
 SEARCH_VECTOR_SQL = (
@@ -53,8 +53,8 @@ class OfferingKind(TableBase, table=True):
     name_nb: str
     name_en: str
     description: str = ""
-    default_booking_unit: str = Field(default=BookingUnit.person.value)
-    default_audience: str = Field(default=Audience.all_leaders.value)
+    default_booking_unit: BookingUnit = enum_field(BookingUnit.person)
+    default_audience: Audience = enum_field(Audience.all_leaders)
     # A programme's ordered sessions are taken together (leader-group development).
     is_programme: bool = False
     # Coaching is arranged on request: it can be published without dated sessions.
@@ -88,13 +88,13 @@ class Offering(TableBase, table=True):
     title: str
     summary: str = ""
     description: str = ""
-    audience: str = Field(default=Audience.all_leaders.value)
+    audience: Audience = enum_field(Audience.all_leaders)
     audience_org_unit_ids: list[uuid.UUID] = Field(
         default_factory=list,
         sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
     )
-    booking_unit: str = Field(default=BookingUnit.person.value)
-    format: str = Field(default=Format.physical.value)
+    booking_unit: BookingUnit = enum_field(BookingUnit.person)
+    format: Format = enum_field(Format.physical)
     facilitators: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )
@@ -102,7 +102,7 @@ class Offering(TableBase, table=True):
     is_programme: bool = False
     # Sessions a participant must attend to complete; None: every session of a programme, else one.
     completion_min_sessions: int | None = None
-    status: str = Field(default=OfferingStatus.draft.value, index=True)
+    status: OfferingStatus = enum_field(OfferingStatus.draft, index=True)
     version: int = 1
     created_by_oid: str = ""
     updated_by_oid: str = ""

@@ -77,7 +77,7 @@ class AlreadyExists(Conflict):
 
 def can_see(principal: Principal, offering: Offering) -> bool:
     """Published offerings for every employee; drafts and archived ones for coordinators."""
-    return offering.status == OfferingStatus.published.value or principal.has_role(Role.coordinator)
+    return offering.status == OfferingStatus.published or principal.has_role(Role.coordinator)
 
 
 async def get_visible(session: AsyncSession, principal: Principal, offering_id: uuid.UUID) -> Offering:
@@ -166,7 +166,7 @@ async def lock_for_change(session: AsyncSession, offering_id: uuid.UUID) -> Offe
     offering = await repository.get_offering(session, offering_id, lock=True)
     if offering is None:
         raise OfferingNotFound(f"No offering {offering_id}.")
-    if offering.status == OfferingStatus.archived.value:
+    if offering.status == OfferingStatus.archived:
         raise OfferingArchivedProblem("An archived offering takes no more changes.")
     return offering
 
@@ -208,7 +208,7 @@ async def update_offering(
         actor_oid=principal.oid,
         details={"fields": changed},
     )
-    if offering.status == OfferingStatus.published.value:
+    if offering.status == OfferingStatus.published:
         await _publish_event(
             session, OfferingUpdated(**await _snapshot(session, offering), changed=changed), offering
         )
@@ -216,7 +216,7 @@ async def update_offering(
 
 
 async def publish_offering(session: AsyncSession, principal: Principal, offering: Offering) -> Offering:
-    if offering.status != OfferingStatus.draft.value:
+    if offering.status != OfferingStatus.draft:
         raise InvalidTransition(f"Only a draft can be published; this offering is {offering.status}.")
     kind = await _kind(session, offering.kind_code)
     missing = []
@@ -226,7 +226,7 @@ async def publish_offering(session: AsyncSession, principal: Principal, offering
         missing.append("at least one scheduled session in the future")
     if missing:
         raise NotPublishable(f"Publishing needs {' and '.join(missing)}.", extra={"missing": missing})
-    offering.status = OfferingStatus.published.value
+    offering.status = OfferingStatus.published
     offering.published_at = clock.now()
     _touch(offering, principal)
     await session.flush()
@@ -236,7 +236,7 @@ async def publish_offering(session: AsyncSession, principal: Principal, offering
 
 
 async def archive_offering(session: AsyncSession, principal: Principal, offering: Offering) -> Offering:
-    offering.status = OfferingStatus.archived.value
+    offering.status = OfferingStatus.archived
     offering.archived_at = clock.now()
     _touch(offering, principal)
     await session.flush()

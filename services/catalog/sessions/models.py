@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index
 from sqlmodel import Field
 
-from services.kernel.models import TableBase, server_timestamp
+from services.kernel.models import TableBase, enum_field, server_timestamp
 
 
 class SessionStatus(StrEnum):
@@ -53,7 +53,7 @@ class CourseSession(TableBase, table=True):
     enrollment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     enrollment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     cancellation_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    status: str = Field(default=SessionStatus.scheduled.value)
+    status: SessionStatus = enum_field(SessionStatus.scheduled)
     status_reason: str | None = None
     # RFC 5545 SEQUENCE: rises on every reschedule and on cancellation, so calendars update in place.
     sequence: int = 0

@@ -39,7 +39,7 @@ async def has_upcoming(session: AsyncSession, offering_id: uuid.UUID, now: datet
     query = select(
         exists().where(
             col(CourseSession.offering_id) == offering_id,
-            col(CourseSession.status) == SessionStatus.scheduled.value,
+            col(CourseSession.status) == SessionStatus.scheduled,
             col(CourseSession.starts_at) > now,
         )
     )

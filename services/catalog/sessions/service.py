@@ -187,7 +187,7 @@ async def lock_for_change(session: AsyncSession, session_id: uuid.UUID) -> tuple
 
 
 def _require_scheduled(course_session: CourseSession) -> None:
-    if course_session.status != SessionStatus.scheduled.value:
+    if course_session.status != SessionStatus.scheduled:
         raise SessionNotScheduled(f"The session is {course_session.status}.")
 
 
@@ -321,7 +321,7 @@ async def cancel(
 ) -> CourseSession:
     offering, course_session = await lock_for_change(session, session_id)
     _require_scheduled(course_session)
-    course_session.status = SessionStatus.cancelled.value
+    course_session.status = SessionStatus.cancelled
     course_session.status_reason = data.reason
     course_session.sequence += 1
     cancelled = SessionCancelled(**_facts(offering, course_session), reason=data.reason)
@@ -347,6 +347,6 @@ async def complete(session: AsyncSession, principal: Principal, session_id: uuid
     _require_scheduled(course_session)
     if course_session.ends_at > clock.now():
         raise SessionNotOver("A session can be marked completed once it has ended.")
-    course_session.status = SessionStatus.completed.value
+    course_session.status = SessionStatus.completed
     updated = SessionUpdated(**_facts(offering, course_session))
     return await _changed(session, principal, offering, course_session, "session-completed", updated)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field
 
 from services.kernel.eventbus.tables import Xid8
-from services.kernel.models import TableBase, server_timestamp
+from services.kernel.models import TableBase, enum_field, server_timestamp
 
 
 class CompletionStatus(StrEnum):
@@ -37,7 +37,7 @@ class Completion(TableBase, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     person_id: uuid.UUID = Field(foreign_key="enrollment.people.id", index=True)
     offering_id: uuid.UUID = Field(index=True)
-    status: str = Field(default=CompletionStatus.completed.value)
+    status: CompletionStatus = enum_field(CompletionStatus.completed)
     attended_sessions: int
     required_sessions: int
     completed_at: datetime | None = server_timestamp()

@@ -22,7 +22,7 @@ from sqlmodel import col, func, select
 from services.enrollment.completions.models import Completion, CompletionFeedEntry, CompletionStatus
 from services.enrollment.completions.schemas import AttendanceUpdate, FeedEntryPublic, FeedPage
 from services.enrollment.enrollments import repository as enrollments_repository
-from services.enrollment.enrollments.models import Enrollment, EnrollmentStatus, Participation
+from services.enrollment.enrollments.models import Attendance, Enrollment, EnrollmentStatus, Participation
 from services.enrollment.enrollments.problems import SessionNotFound
 from services.enrollment.events import (
     SOURCE,
@@ -33,7 +33,7 @@ from services.enrollment.events import (
     ParticipationCompleted,
 )
 from services.enrollment.offerings.models import OfferingView
-from services.enrollment.sessions.models import SessionView
+from services.enrollment.sessions.models import SessionStatus, SessionView
 from services.kernel import clock, cursors
 from services.kernel.auth.tokens import Principal
 from services.kernel.database import uuid_in
@@ -66,7 +66,7 @@ async def record_attendance(
         select(Participation)
         .where(
             Participation.session_id == session_id,
-            Participation.status == EnrollmentStatus.confirmed.value,
+            Participation.status == EnrollmentStatus.confirmed,
             uuid_in(col(Participation.person_id), wanted),
         )
         .order_by(col(Participation.id))  # the service's lock order: rows of one table in id order
@@ -79,9 +79,9 @@ async def record_attendance(
             "No confirmed place in this session for: " + ", ".join(sorted(map(str, missing))),
             extra={"person_ids": sorted(map(str, missing))},
         )
-    changed = [p for p in parts if p.attendance != wanted[p.person_id].value]
+    changed = [p for p in parts if p.attendance != wanted[p.person_id]]
     for part in changed:
-        part.attendance = wanted[part.person_id].value
+        part.attendance = wanted[part.person_id]
         part.attendance_marked_at = now
         part.attendance_marked_by_oid = principal.oid
     await session.flush()
@@ -121,7 +121,7 @@ async def required_sessions(session: AsyncSession, offering: OfferingView) -> in
     held = await session.scalar(
         select(func.count())
         .select_from(SessionView)
-        .where(SessionView.offering_id == offering.id, SessionView.status != "cancelled")
+        .where(SessionView.offering_id == offering.id, SessionView.status != SessionStatus.cancelled)
     )
     return max(int(held or 0), 1)
 
@@ -141,7 +141,7 @@ async def _settle_completions(
                 .join(SessionView, col(SessionView.id) == col(Participation.session_id))
                 .where(
                     SessionView.offering_id == offering_id,
-                    Participation.attendance == "attended",
+                    Participation.attendance == Attendance.attended,
                     uuid_in(col(Participation.person_id), person_ids),
                 )
                 .group_by(col(Participation.person_id))
@@ -155,7 +155,7 @@ async def _settle_completions(
                 select(Completion)
                 .where(
                     Completion.offering_id == offering_id,
-                    Completion.status == CompletionStatus.completed.value,
+                    Completion.status == CompletionStatus.completed,
                     uuid_in(col(Completion.person_id), person_ids),
                 )
                 .order_by(col(Completion.id))
@@ -179,13 +179,13 @@ async def _settle_completions(
             )
             session.add(current)
             await session.flush()
-            change, payload = CompletionStatus.completed.value, ParticipationCompleted
+            change, payload = CompletionStatus.completed, ParticipationCompleted
         elif current is not None and count < required:
-            current.status = CompletionStatus.withdrawn.value
+            current.status = CompletionStatus.withdrawn
             current.withdrawn_at = now
             current.withdrawn_by_oid = principal.oid
             current.attended_sessions = count
-            change, payload = CompletionStatus.withdrawn.value, CompletionWithdrawn
+            change, payload = CompletionStatus.withdrawn, CompletionWithdrawn
         else:
             continue
         session.add(CompletionFeedEntry(completion_id=current.id, change=change))

@@ -11,7 +11,7 @@ from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from services.kernel.models import TableBase, server_timestamp
+from services.kernel.models import EnumText, TableBase, server_timestamp
 
 
 class OrgUnitKind(StrEnum):
@@ -29,7 +29,7 @@ class OrgUnit(TableBase, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     external_id: str = Field(unique=True, max_length=100)
     name: str
-    kind: str
+    kind: OrgUnitKind = Field(sa_type=EnumText(OrgUnitKind))
     sector: str | None = None
     # References are kept as HR sent them (external id) and resolved to a key when the record exists;
     # an external id without a key is a pending reference (GET /directory/pending-references).

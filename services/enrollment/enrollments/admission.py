@@ -52,6 +52,8 @@ from services.enrollment.enrollments.problems import AlreadyEnrolled, NotOpen
 from services.enrollment.enrollments.schemas import EnrollmentPublic
 from services.enrollment.events import SOURCE, EnrollmentConfirmed, EnrollmentWaitlisted, NotificationKind
 from services.enrollment.idempotency import service as idempotency
+from services.enrollment.offerings.models import BookingUnit
+from services.enrollment.sessions.models import SessionStatus
 from services.kernel import clock
 from services.kernel.database import MAX_ATTEMPTS, pause_before_retry, retryable
 from services.kernel.eventbus.publish import RequestContext, publish_many, request_context
@@ -75,7 +77,7 @@ class NewEnrollment:
     person_id: uuid.UUID | None
     leader_group_id: uuid.UUID | None
     status: str
-    booking_unit: str
+    booking_unit: BookingUnit
     seats: int
     audience_checked: bool
     queue_rank: int
@@ -251,7 +253,11 @@ async def decide(session: AsyncSession, batch: Sequence[_Pending]) -> list[Enrol
 
 def _admissible(ask: Ask, target: Target, taken: set[tuple[uuid.UUID, uuid.UUID]], now: datetime) -> None:
     """Refuse the request if its sessions are closed to it now, or its people already have a place."""
-    if ask.session_id is not None and target.sessions and target.sessions[0].status != "scheduled":
+    if (
+        ask.session_id is not None
+        and target.sessions
+        and target.sessions[0].status != SessionStatus.scheduled
+    ):
         raise NotOpen(f"The session is {target.sessions[0].status}.")
     check_window(target, now)
     refuse_if_paused(target.scheduled)
@@ -270,7 +276,7 @@ def _enrollment(
         id=uuid.uuid4(),
         offering_id=ask.offering.id,
         session_id=ask.session_id,
-        kind=EnrollmentKind.group.value if ask.group_id else EnrollmentKind.person.value,
+        kind=EnrollmentKind.group if ask.group_id else EnrollmentKind.person,
         person_id=ask.person_id,
         leader_group_id=ask.group_id,
         status=state,

@@ -24,7 +24,7 @@ from services.enrollment.enrollments.problems import (
     SessionNotFound,
 )
 from services.enrollment.enrollments.schemas import EnrollmentCreate
-from services.enrollment.offerings.models import OfferingView
+from services.enrollment.offerings.models import BookingUnit, OfferingStatus, OfferingView
 from services.kernel.audience import AudienceFacts
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import DriverStatement, Reads
@@ -51,7 +51,7 @@ class Ask:
     people: list[Participant]
     person_id: uuid.UUID | None  # a person's own enrollment
     group_id: uuid.UUID | None  # a group's enrollment
-    booking_unit: str
+    booking_unit: BookingUnit
     seats: int
     audience_checked: bool
 
@@ -146,7 +146,11 @@ def _first(rows: list[Any]) -> Any:
 
 
 def _offering(row: Any) -> OfferingView:
-    return OfferingView(**{name: row[f"what_{name}"] for name in _OFFERING_COLUMNS})
+    offering = OfferingView(**{name: row[f"what_{name}"] for name in _OFFERING_COLUMNS})
+    # Read on the driver's connection, so the column types did not turn the text into enums.
+    offering.status = OfferingStatus(offering.status)
+    offering.booking_unit = BookingUnit(offering.booking_unit)
+    return offering
 
 
 async def _self(reads: Reads, principal: Principal) -> Any:
@@ -199,7 +203,7 @@ async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID, group:
 def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.UUID]]:
     """The offering and the sessions the request takes seats in."""
     if data.session_id is not None:
-        if row is None or row["what_status"] == "draft":
+        if row is None or row["what_status"] == OfferingStatus.draft:
             raise SessionNotFound(f"No session {data.session_id} is open for enrollment.")
         offering = _offering(row)
         if offering.is_programme:
@@ -208,7 +212,7 @@ def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.U
                 extra={"offering_id": str(offering.id)},
             )
         return offering, [data.session_id]
-    if row is None or row["what_status"] == "draft":
+    if row is None or row["what_status"] == OfferingStatus.draft:
         raise OfferingNotFound(f"No published offering {data.offering_id}.")
     offering = _offering(row)
     if not offering.is_programme:
@@ -239,13 +243,13 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
             else {"offering_id": str(data.offering_id)},
         )
     offering, session_ids = _target(data, row if row["what_id"] is not None else None)
-    if offering.status != "published":
+    if offering.status != OfferingStatus.published:
         raise NotOpen(f"The offering is {offering.status}.")
     if not acting_for_others:
         refused = rules.refusal(offering, AudienceFacts.of(who), group=group)
         if refused is not None:
             raise rules.problem(refused)
-    booking_unit = offering.booking_unit if group else "person"
+    booking_unit = offering.booking_unit if group else BookingUnit.person
     return Ask(
         principal_oid=principal.oid,
         offering=offering,
@@ -255,6 +259,6 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
         person_id=None if group else who["id"],
         group_id=who["id"] if group else None,
         booking_unit=booking_unit,
-        seats=1 if booking_unit == "group" else len(people),
+        seats=1 if booking_unit == BookingUnit.group else len(people),
         audience_checked=not acting_for_others,
     )

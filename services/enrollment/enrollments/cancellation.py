@@ -43,6 +43,7 @@ from services.enrollment.enrollments.problems import (
 from services.enrollment.enrollments.service import leads, visible
 from services.enrollment.enrollments.waitinglist import promote
 from services.enrollment.events import EnrollmentCancelled, NotificationKind
+from services.enrollment.offerings.models import BookingUnit
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.problems import Forbidden
@@ -80,7 +81,7 @@ async def _cancel_parts(
         enrollment.status = CANCELLED
         enrollment.cancelled_at = now
         enrollment.cancel_reason = reason
-    elif enrollment.booking_unit == "person":
+    elif enrollment.booking_unit == BookingUnit.person:
         enrollment.seats = len(remaining)
     enrollment.version += 1
     sessions = {s.id: s for s in target.sessions}
@@ -198,7 +199,7 @@ async def cancel(
     coordinator = principal.has_role(Role.coordinator)
     me = None if coordinator else await person_for(session, principal)
     leader = me is not None and await leads(session, enrollment, me)
-    if person_id is None and me is not None and not leader and enrollment.kind == EnrollmentKind.group.value:
+    if person_id is None and me is not None and not leader and enrollment.kind == EnrollmentKind.group:
         person_id = me.id  # a member cancels their own place, not the group's
     if me is not None and not leader and person_id not in (None, me.id):
         raise Forbidden("Only the group's top leader or a coordinator may cancel another person's place.")

@@ -30,8 +30,8 @@ from services.enrollment.enrollments.problems import (
     SessionStarted,
 )
 from services.enrollment.events import SOURCE, NotificationKind, NotificationRequested, ParticipationFacts
-from services.enrollment.offerings.models import OfferingView
-from services.enrollment.sessions.models import SessionView
+from services.enrollment.offerings.models import BookingUnit, OfferingView
+from services.enrollment.sessions.models import SessionStatus, SessionView
 from services.kernel.eventbus import EventPayload, publish_many
 from services.kernel.schemas import oslo_iso
 
@@ -47,13 +47,13 @@ LEFT_GROUP = "Har gått ut av ledergruppen"
 GROUP_ENDED = "Ledergruppen er avviklet i HR-systemet"
 
 
-CONFIRMED = EnrollmentStatus.confirmed.value
+CONFIRMED = EnrollmentStatus.confirmed
 
 
-WAITLISTED = EnrollmentStatus.waitlisted.value
+WAITLISTED = EnrollmentStatus.waitlisted
 
 
-CANCELLED = EnrollmentStatus.cancelled.value
+CANCELLED = EnrollmentStatus.cancelled
 
 
 @dataclass
@@ -66,7 +66,9 @@ class Target:
 
     @property
     def scheduled(self) -> list[SessionView]:
-        return sorted((s for s in self.sessions if s.status == "scheduled"), key=lambda s: s.starts_at)
+        return sorted(
+            (s for s in self.sessions if s.status == SessionStatus.scheduled), key=lambda s: s.starts_at
+        )
 
     @property
     def first(self) -> SessionView | None:
@@ -127,7 +129,7 @@ class Booked(Protocol):
     @property
     def status(self) -> str: ...
     @property
-    def booking_unit(self) -> str: ...
+    def booking_unit(self) -> BookingUnit: ...
     @property
     def seats(self) -> int: ...
 
@@ -150,7 +152,7 @@ def _seats_in(enrollment: Booked, parts: Sequence[Place], session_id: uuid.UUID)
     if enrollment.status != CONFIRMED:
         return 0
     holding = sum(1 for p in parts if p.session_id == session_id and p.status == CONFIRMED)
-    return min(holding, 1) if enrollment.booking_unit == "group" else holding
+    return min(holding, 1) if enrollment.booking_unit == BookingUnit.group else holding
 
 
 def holdings(enrollment: Booked, parts: Sequence[Place]) -> dict[uuid.UUID, int]:
@@ -252,7 +254,7 @@ def check_window(target: Target, now: datetime) -> None:
 
 
 async def still_eligible(session: AsyncSession, enrollment: Enrollment, offering: OfferingView) -> bool:
-    if enrollment.kind == EnrollmentKind.group.value:
+    if enrollment.kind == EnrollmentKind.group:
         assert enrollment.leader_group_id is not None
         group = await repository.get_group(session, enrollment.leader_group_id)
         if group is None or not group.active:

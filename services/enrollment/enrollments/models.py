@@ -21,7 +21,8 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Identity, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from services.kernel.models import TableBase, server_timestamp
+from services.enrollment.offerings.models import BookingUnit
+from services.kernel.models import EnumText, TableBase, enum_field, server_timestamp
 
 
 class EnrollmentStatus(StrEnum):
@@ -41,7 +42,7 @@ class Attendance(StrEnum):
     excused = "excused"
 
 
-ACTIVE = (EnrollmentStatus.confirmed.value, EnrollmentStatus.waitlisted.value)
+ACTIVE = (EnrollmentStatus.confirmed, EnrollmentStatus.waitlisted)
 
 
 class Enrollment(TableBase, table=True):
@@ -63,14 +64,14 @@ class Enrollment(TableBase, table=True):
     offering_id: uuid.UUID = Field(index=True)
     # The session booked; NULL for a programme taken as a whole (every session of the offering).
     session_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.sessions.id", index=True)
-    kind: str = Field(default=EnrollmentKind.person.value)
+    kind: EnrollmentKind = enum_field(EnrollmentKind.person)
     person_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id", index=True)
     leader_group_id: uuid.UUID | None = Field(
         default=None, foreign_key="enrollment.leader_groups.id", index=True
     )
-    status: str = Field(default=EnrollmentStatus.confirmed.value)
+    status: EnrollmentStatus = enum_field(EnrollmentStatus.confirmed)
     # The offering's booking unit when booked: "group" takes one slot however many people come.
-    booking_unit: str = "person"
+    booking_unit: BookingUnit = enum_field(BookingUnit.person)
     # Seats taken in each of its sessions when confirmed (kept while waiting: what it needs).
     seats: int = 1
     # Whether the audience rules were applied (not when a coordinator enrolled someone): they are
@@ -112,8 +113,8 @@ class Participation(TableBase, table=True):
     enrollment_id: uuid.UUID = Field(foreign_key="enrollment.enrollments.id", index=True)
     session_id: uuid.UUID = Field(foreign_key="enrollment.sessions.id", index=True)
     person_id: uuid.UUID = Field(foreign_key="enrollment.people.id", index=True)
-    status: str = Field(default=EnrollmentStatus.confirmed.value)
-    attendance: str | None = None
+    status: EnrollmentStatus = enum_field(EnrollmentStatus.confirmed)
+    attendance: Attendance | None = Field(default=None, sa_type=EnumText(Attendance))
     attendance_marked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     attendance_marked_by_oid: str | None = None
     cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

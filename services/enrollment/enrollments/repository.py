@@ -38,7 +38,7 @@ from services.enrollment.enrollments.models import (
     Participation,
 )
 from services.enrollment.offerings.models import OfferingView
-from services.enrollment.sessions.models import SessionView
+from services.enrollment.sessions.models import SessionStatus, SessionView
 from services.kernel.audience import AudienceFacts
 from services.kernel.database import uuid_in
 
@@ -93,7 +93,7 @@ async def offering_session_ids(session: AsyncSession, offering_id: uuid.UUID) ->
     """The scheduled sessions of an offering (a programme's sessions, taken together)."""
     result = await session.execute(
         select(SessionView.id).where(
-            SessionView.offering_id == offering_id, SessionView.status == "scheduled"
+            SessionView.offering_id == offering_id, SessionView.status == SessionStatus.scheduled
         )
     )
     return list(result.scalars().all())
@@ -285,7 +285,7 @@ def _queue(offering_id: uuid.UUID, session_id: uuid.UUID | None) -> list[ColumnE
         col(Enrollment.session_id).is_(None)
         if session_id is None
         else col(Enrollment.session_id) == session_id,
-        col(Enrollment.status) == EnrollmentStatus.waitlisted.value,
+        col(Enrollment.status) == EnrollmentStatus.waitlisted,
     ]
 
 
@@ -340,7 +340,7 @@ async def positions(session: AsyncSession, enrollments: Sequence[Enrollment]) ->
     """1-based places on their waiting lists of those enrollments that wait, in one query.
 
     A list is a session's, or a programme's (session_id NULL, which PARTITION BY groups as one)."""
-    waiting = [e for e in enrollments if e.status == EnrollmentStatus.waitlisted.value]
+    waiting = [e for e in enrollments if e.status == EnrollmentStatus.waitlisted]
     if not waiting:
         return {}
     place = (
@@ -355,7 +355,7 @@ async def positions(session: AsyncSession, enrollments: Sequence[Enrollment]) ->
         select(col(Enrollment.id).label("id"), place)
         .where(
             uuid_in(col(Enrollment.offering_id), {e.offering_id for e in waiting}),
-            col(Enrollment.status) == EnrollmentStatus.waitlisted.value,
+            col(Enrollment.status) == EnrollmentStatus.waitlisted,
         )
         .subquery()
     )

@@ -179,7 +179,7 @@ async def _claim(session: AsyncSession, event: Event, payload: NotificationReque
                 event_id=event.event_id,
                 kind=payload.kind.value,
                 recipient_person_id=payload.recipient_person_id,
-                status=DeliveryStatus.sending.value,
+                status=DeliveryStatus.sending,
                 message_id=message_id(event.event_id),
             )
             .on_conflict_do_nothing(index_elements=["event_id"])
@@ -189,8 +189,8 @@ async def _claim(session: AsyncSession, event: Event, payload: NotificationReque
             return None
         existing = await own.get(MailDelivery, event.event_id)
         assert existing is not None
-        if existing.status == DeliveryStatus.sending.value:
-            existing.status = DeliveryStatus.uncertain.value
+        if existing.status == DeliveryStatus.sending:
+            existing.status = DeliveryStatus.uncertain
             MAILS.labels("enrollment", "uncertain").inc()
             log.warning(
                 "mail for event %s may have been sent before a restart; not sent again", event.event_id
@@ -214,7 +214,7 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
         assert delivery is not None
         person = await session.get(Person, payload.recipient_person_id)
         if person is None or not person.email:
-            delivery.status = DeliveryStatus.skipped.value
+            delivery.status = DeliveryStatus.skipped
             MAILS.labels("enrollment", "skipped").inc()
             return
         try:
@@ -225,7 +225,7 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
             await _release(session, event.event_id)
             raise
         MAILS.labels("enrollment", "sent").inc()
-        delivery.status = DeliveryStatus.sent.value
+        delivery.status = DeliveryStatus.sent
         delivery.sent_at = clock.now()
 
     # One mail per transaction: from its first write until it commits, a pass holds back every consumer's

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import DateTime
 from sqlmodel import Field
 
-from services.kernel.models import TableBase, server_timestamp
+from services.kernel.models import EnumText, TableBase, server_timestamp
 
 
 class DeliveryStatus(StrEnum):
@@ -26,7 +26,7 @@ class MailDelivery(TableBase, table=True):
     event_id: uuid.UUID = Field(primary_key=True)
     kind: str
     recipient_person_id: uuid.UUID
-    status: str
+    status: DeliveryStatus = Field(sa_type=EnumText(DeliveryStatus))
     message_id: str
     claimed_at: datetime | None = server_timestamp()
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.enrollment.offerings.models import OfferingView
+from services.enrollment.offerings.models import BookingUnit, OfferingStatus, OfferingView
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.eventbus.envelope import ConsumedPayload
 
@@ -19,10 +19,10 @@ class OfferingFacts(ConsumedPayload):
     title: str
     audience: str
     audience_org_unit_ids: list[uuid.UUID]
-    booking_unit: str
+    booking_unit: BookingUnit
     is_programme: bool
     completion_min_sessions: int | None = None
-    status: str
+    status: OfferingStatus
     offering_version: int
 
 

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlmodel import Field
 
-from services.kernel.models import TableBase
+from services.kernel.models import EnumText, TableBase
+
+
+class BookingUnit(StrEnum):
+    """How an offering counts seats: one per person, or one slot per top-leader group however many come."""
+
+    person = "person"
+    group = "group"
+
+
+class OfferingStatus(StrEnum):
+    """The catalogue's lifecycle of an offering, as its events carry it."""
+
+    draft = "draft"
+    published = "published"
+    archived = "archived"
 
 
 class OfferingView(TableBase, table=True):
@@ -23,9 +39,9 @@ class OfferingView(TableBase, table=True):
         default_factory=list,
         sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
     )
-    booking_unit: str
+    booking_unit: BookingUnit = Field(sa_type=EnumText(BookingUnit))
     is_programme: bool
     completion_min_sessions: int | None = None
-    status: str
+    status: OfferingStatus = Field(sa_type=EnumText(OfferingStatus))
     # The catalogue's version of these facts: an older event never overwrites a newer one.
     offering_version: int

@@ -89,8 +89,8 @@ async def present(session: AsyncSession, round_id: uuid.UUID) -> RoundPublic:
         confirmed_at=loaded.round.confirmed_at,
         participants=len(everyone),
         pins=Pins(
-            together=[(p.person_a, p.person_b) for p in loaded.pins if p.kind == PinKind.together.value],
-            apart=[(p.person_a, p.person_b) for p in loaded.pins if p.kind == PinKind.apart.value],
+            together=[(p.person_a, p.person_b) for p in loaded.pins if p.kind == PinKind.together],
+            apart=[(p.person_a, p.person_b) for p in loaded.pins if p.kind == PinKind.apart],
         ),
         groups=[
             GroupPublic(number=n, size=len(g), sectors=sectors, members=[_member(cohort, p) for p in g])
@@ -243,7 +243,7 @@ async def my_groups(session: SessionDep, principal: CurrentPrincipal, paging: Pa
     rows = await session.execute(
         select(ReflectionMember, ReflectionRound)
         .join(ReflectionRound, col(ReflectionRound.id) == col(ReflectionMember.round_id))
-        .where(ReflectionMember.person_id == me.id, ReflectionRound.status == RoundStatus.confirmed.value)
+        .where(ReflectionMember.person_id == me.id, ReflectionRound.status == RoundStatus.confirmed)
         .order_by(col(ReflectionRound.confirmed_at).desc())
     )
     mine = []

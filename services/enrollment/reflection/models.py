@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Column, DateTime, ForeignKey
 from sqlmodel import Field
 
-from services.kernel.models import TableBase, server_timestamp
+from services.kernel.models import EnumText, TableBase, enum_field, server_timestamp
 
 
 class RoundStatus(StrEnum):
@@ -28,7 +28,7 @@ class ReflectionRound(TableBase, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     offering_id: uuid.UUID = Field(index=True)
-    status: str = Field(default=RoundStatus.draft.value, max_length=10)
+    status: RoundStatus = enum_field(RoundStatus.draft, length=10)
     min_size: int
     max_size: int
     seed: int
@@ -71,4 +71,4 @@ class ReflectionPin(TableBase, table=True):
     )
     person_a: uuid.UUID = Field(primary_key=True)
     person_b: uuid.UUID = Field(primary_key=True)
-    kind: str = Field(max_length=10)
+    kind: PinKind = Field(sa_type=EnumText(PinKind, 10))

@@ -119,7 +119,7 @@ async def cohort(session: AsyncSession, offering_id: uuid.UUID, extra: Sequence[
             .join(SessionView, col(SessionView.id) == col(Participation.session_id))
             .where(
                 SessionView.offering_id == offering_id,
-                Participation.status == EnrollmentStatus.confirmed.value,
+                Participation.status == EnrollmentStatus.confirmed,
             )
             .distinct()
         )
@@ -151,9 +151,7 @@ async def history(
     statement = (
         select(ReflectionMember.round_id, ReflectionMember.group_number, ReflectionMember.person_id)
         .join(ReflectionRound, col(ReflectionRound.id) == col(ReflectionMember.round_id))
-        .where(
-            ReflectionRound.status == RoundStatus.confirmed.value, col(ReflectionMember.person_id).in_(people)
-        )
+        .where(ReflectionRound.status == RoundStatus.confirmed, col(ReflectionMember.person_id).in_(people))
     )
     if exclude is not None:
         statement = statement.where(col(ReflectionRound.id) != exclude)
@@ -172,8 +170,8 @@ async def history(
 
 def constraints(pins: Sequence[ReflectionPin], past: dict[algorithm.Pair, int]) -> algorithm.Constraints:
     return algorithm.Constraints(
-        together=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.together.value),
-        apart=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.apart.value),
+        together=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.together),
+        apart=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.apart),
         history=past,
     )
 
@@ -244,7 +242,7 @@ async def create(
 
 
 def _draft(loaded: Loaded) -> None:
-    if loaded.round.status != RoundStatus.draft.value:
+    if loaded.round.status != RoundStatus.draft:
         raise RoundConfirmed("A confirmed round changes only through an adjustment (POST …/adjustment).")
 
 
@@ -303,7 +301,7 @@ async def set_pins(session: AsyncSession, round_id: uuid.UUID, pins: Pins) -> No
         for a, b in pairs
     }
     session.add_all(
-        ReflectionPin(round_id=round_id, person_a=a, person_b=b, kind=k.value) for (a, b), k in rows.items()
+        ReflectionPin(round_id=round_id, person_a=a, person_b=b, kind=k) for (a, b), k in rows.items()
     )
     await session.flush()
     _bump(loaded)
@@ -316,7 +314,7 @@ def _groups_payload(groups: dict[int, list[uuid.UUID]]) -> list[ReflectionGroup]
 async def confirm(session: AsyncSession, principal: Principal, round_id: uuid.UUID) -> None:
     loaded = await load(session, round_id, lock=True)
     _draft(loaded)
-    loaded.round.status = RoundStatus.confirmed.value
+    loaded.round.status = RoundStatus.confirmed
     loaded.round.confirmed_at = clock.now()
     loaded.round.confirmed_by_oid = principal.oid
     _bump(loaded)
@@ -357,7 +355,7 @@ async def adjust(session: AsyncSession, round_id: uuid.UUID) -> list[ReflectionC
         await _store_groups(session, round_id, groups)
         _bump(loaded)
         await session.flush()
-        if loaded.round.status == RoundStatus.confirmed.value:
+        if loaded.round.status == RoundStatus.confirmed:
             await publish(
                 session,
                 ReflectionGroupsChanged(

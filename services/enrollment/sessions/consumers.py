@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from services.enrollment.enrollments import reactions, waitinglist
-from services.enrollment.sessions.models import SessionView
+from services.enrollment.offerings.models import BookingUnit
+from services.enrollment.sessions.models import SessionStatus, SessionView
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.eventbus.envelope import ConsumedPayload
 
@@ -21,14 +22,14 @@ class ScheduledSession(ConsumedPayload):
     offering_id: uuid.UUID
     offering_title: str
     offering_kind: str
-    booking_unit: str
+    booking_unit: BookingUnit
     starts_at: datetime
     ends_at: datetime
     capacity: int
     venue: str | None = None
     room: str | None = None
     meeting_url: str | None = None
-    status: str = "scheduled"
+    status: SessionStatus = SessionStatus.scheduled
     enrollment_opens_at: datetime | None = None
     enrollment_closes_at: datetime | None = None
     cancellation_deadline: datetime | None = None

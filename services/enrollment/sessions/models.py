@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, DateTime
 from sqlmodel import Field
 
-from services.kernel.models import TableBase
+from services.enrollment.offerings.models import BookingUnit
+from services.kernel.models import EnumText, TableBase, enum_field
+
+
+class SessionStatus(StrEnum):
+    """The catalogue's lifecycle of a session, as its events carry it."""
+
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+    completed = "completed"
 
 
 class SessionView(TableBase, table=True):
@@ -19,14 +29,14 @@ class SessionView(TableBase, table=True):
     offering_id: uuid.UUID = Field(index=True)
     offering_title: str
     offering_kind: str
-    booking_unit: str
+    booking_unit: BookingUnit = Field(sa_type=EnumText(BookingUnit))
     starts_at: datetime = Field(sa_type=DateTime(timezone=True))
     ends_at: datetime = Field(sa_type=DateTime(timezone=True))
     capacity: int
     venue: str | None = None
     room: str | None = None
     meeting_url: str | None = None
-    status: str = "scheduled"
+    status: SessionStatus = enum_field(SessionStatus.scheduled)
     enrollment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     enrollment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     cancellation_deadline: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
