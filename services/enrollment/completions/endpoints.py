@@ -6,10 +6,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
 
-from services.enrollment.completions import service
-from services.enrollment.completions.models import Completion
+from services.enrollment.completions import repository, service
 from services.enrollment.completions.schemas import (
     AttendancePublic,
     AttendanceUpdate,
@@ -73,11 +71,5 @@ async def completions_feed(
 async def my_completions(session: SessionDep, principal: CurrentPrincipal, paging: Paging) -> CompletionPage:
     """Offerings the signed-in person completed, newest first; withdrawn completions stay as history."""
     me = await person_for(session, principal)
-    rows = await session.execute(
-        select(Completion)
-        .where(Completion.person_id == me.id)
-        .order_by(col(Completion.completed_at).desc(), col(Completion.id))
-        .limit(paging.fetch)
-        .offset(paging.offset)
-    )
-    return paging.page(CompletionPage, [CompletionPublic.model_validate(c) for c in rows.scalars()])
+    found = await repository.completions_of(session, me.id, limit=paging.fetch, offset=paging.offset)
+    return paging.page(CompletionPage, [CompletionPublic.model_validate(c) for c in found])

@@ -15,14 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, func, select
 
+from services.enrollment.completions import repository
 from services.enrollment.completions.models import Completion, CompletionFeedEntry, CompletionStatus
 from services.enrollment.completions.schemas import AttendanceUpdate, FeedEntryPublic, FeedPage
 from services.enrollment.enrollments import repository as enrollments_repository
-from services.enrollment.enrollments.models import Attendance, Enrollment, EnrollmentStatus, Participation
+from services.enrollment.enrollments.models import Participation
 from services.enrollment.enrollments.problems import SessionNotFound
 from services.enrollment.events import (
     SOURCE,
@@ -33,10 +32,9 @@ from services.enrollment.events import (
     ParticipationCompleted,
 )
 from services.enrollment.offerings.models import OfferingView
-from services.enrollment.sessions.models import SessionStatus, SessionView
+from services.enrollment.sessions.models import SessionView
 from services.kernel import clock, cursors
 from services.kernel.auth.tokens import Principal
-from services.kernel.database import uuid_in
 from services.kernel.eventbus import EventPayload, publish_many
 from services.kernel.problems import BadRequestProblem, Conflict
 
@@ -62,17 +60,7 @@ async def record_attendance(
     if course.starts_at > now:
         raise SessionNotStarted(f"The session starts {course.starts_at.isoformat()}.")
     wanted = {r.person_id: r.attendance for r in data.records}
-    result = await session.execute(
-        select(Participation)
-        .where(
-            Participation.session_id == session_id,
-            Participation.status == EnrollmentStatus.confirmed,
-            uuid_in(col(Participation.person_id), wanted),
-        )
-        .order_by(col(Participation.id))  # the service's lock order: rows of one table in id order
-        .with_for_update()
-    )
-    parts = list(result.scalars().all())
+    parts = await repository.confirmed_places_for_update(session, session_id, wanted)
     missing = set(wanted) - {p.person_id for p in parts}
     if missing:
         raise NotOnRoster(
@@ -118,12 +106,7 @@ async def required_sessions(session: AsyncSession, offering: OfferingView) -> in
         return offering.completion_min_sessions
     if not offering.is_programme:
         return 1
-    held = await session.scalar(
-        select(func.count())
-        .select_from(SessionView)
-        .where(SessionView.offering_id == offering.id, SessionView.status != SessionStatus.cancelled)
-    )
-    return max(int(held or 0), 1)
+    return max(await repository.sessions_held(session, offering.id), 1)
 
 
 async def _settle_completions(
@@ -134,40 +117,13 @@ async def _settle_completions(
     if offering is None:
         return []
     required = await required_sessions(session, offering)
-    attended = dict(
-        (
-            await session.execute(
-                select(Participation.person_id, func.count(func.distinct(Participation.session_id)))
-                .join(SessionView, col(SessionView.id) == col(Participation.session_id))
-                .where(
-                    SessionView.offering_id == offering_id,
-                    Participation.attendance == Attendance.attended,
-                    uuid_in(col(Participation.person_id), person_ids),
-                )
-                .group_by(col(Participation.person_id))
-            )
-        ).all()
-    )
-    standing = {
-        c.person_id: c
-        for c in (
-            await session.execute(
-                select(Completion)
-                .where(
-                    Completion.offering_id == offering_id,
-                    Completion.status == CompletionStatus.completed,
-                    uuid_in(col(Completion.person_id), person_ids),
-                )
-                .order_by(col(Completion.id))
-                .with_for_update()
-            )
-        ).scalars()
-    }
-    groups = await _groups_of(session, offering_id, person_ids)
+    attended = await repository.sessions_attended(session, offering_id, person_ids)
+    standing = await repository.standing_completions_for_update(session, offering_id, person_ids)
+    groups = await repository.groups_of(session, offering_id, person_ids)
     events: list[tuple[EventPayload, uuid.UUID]] = []
     now = clock.now()
     for person_id in sorted(set(person_ids)):
-        count = int(attended.get(person_id, 0))
+        count = attended.get(person_id, 0)
         current = standing.get(person_id)
         payload: type[CompletionFacts]
         if current is None and count >= required:
@@ -206,22 +162,6 @@ async def _settle_completions(
     return events
 
 
-async def _groups_of(
-    session: AsyncSession, offering_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID]:
-    """The leader group each person took the offering with, if they came as a group."""
-    rows = await session.execute(
-        select(Participation.person_id, Enrollment.leader_group_id)
-        .join(Enrollment, col(Enrollment.id) == col(Participation.enrollment_id))
-        .where(
-            Enrollment.offering_id == offering_id,
-            col(Enrollment.leader_group_id).is_not(None),
-            uuid_in(col(Participation.person_id), person_ids),
-        )
-    )
-    return {person_id: group_id for person_id, group_id in rows.all() if group_id is not None}
-
-
 def encode_cursor(xid: str, position: int) -> str:
     return cursors.encode(f"{xid}.{position}")
 
@@ -233,27 +173,9 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     return xid, int(position)
 
 
-_FEED = text(
-    """
-    SELECT f.position, f.xid::text AS xid, f.change, f.recorded_at, c.id AS completion_id,
-           c.person_id, p.external_id AS person_external_id, c.offering_id,
-           o.title AS offering_title, o.kind_code, c.attended_sessions, c.required_sessions,
-           c.completed_at
-    FROM enrollment.completion_feed f
-    JOIN enrollment.completions c ON c.id = f.completion_id
-    JOIN enrollment.people p ON p.id = c.person_id
-    LEFT JOIN enrollment.offerings o ON o.id = c.offering_id
-    WHERE (f.xid, f.position) > (CAST(CAST(:xid AS text) AS xid8), :position)
-      AND f.xid < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY f.xid, f.position
-    LIMIT :limit
-    """
-)
-
-
 async def feed(session: AsyncSession, cursor: str | None, limit: int) -> FeedPage:
     xid, position = decode_cursor(cursor) if cursor else ("0", 0)
-    rows = (await session.execute(_FEED, {"xid": xid, "position": position, "limit": limit})).all()
+    rows = await repository.feed_after(session, xid, position, limit)
     items = [FeedEntryPublic.model_validate(dict(r._mapping)) for r in rows]
     next_cursor = (
         encode_cursor(rows[-1].xid, rows[-1].position) if rows else (cursor or encode_cursor("0", 0))

@@ -12,10 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import text
-
 from services.enrollment.directory.service import LeaderGroupNotFound, NotInDirectory, PersonNotFound
-from services.enrollment.enrollments import repository, rules
+from services.enrollment.enrollments import lookups, rules
 from services.enrollment.enrollments.problems import (
     NoMembers,
     NotOpen,
@@ -61,76 +59,6 @@ class Ask:
         return self.offering.id, self.session_id
 
 
-_OFFERING_COLUMNS = tuple(c.name for c in OfferingView.__table__.columns)  # type: ignore[attr-defined]
-# The offering's columns as `what_<name>`: they share one row with the person's or group's.
-_OFFERING = ", ".join(f"o.{name} AS what_{name}" for name in _OFFERING_COLUMNS)
-_PERSON = f"SELECT who.id, who.active, who.org_unit_id, {repository.PERSON_FACTS} FROM enrollment.people who"
-_SELF = f"{_PERSON} WHERE who.entra_oid = :oid"
-_SOMEONE = f"{_PERSON} WHERE who.id = :who_id"
-_GROUP = f"""
-    SELECT who.id, who.active, leader.entra_oid AS leader_oid, leader.active AS leader_active,
-           {repository.GROUP_FACTS},
-           ARRAY(SELECT p.id FROM enrollment.people p
-                 WHERE p.active AND (p.id = who.leader_id OR p.id IN (
-                     SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
-                 ORDER BY p.name, p.id) AS people,
-           ARRAY(SELECT p.org_unit_id FROM enrollment.people p
-                 WHERE p.active AND (p.id = who.leader_id OR p.id IN (
-                     SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))
-                 ORDER BY p.name, p.id) AS people_units
-    FROM enrollment.leader_groups who LEFT JOIN enrollment.people leader ON leader.id = who.leader_id
-    WHERE who.id = :who_id
-"""
-_SESSION = (
-    f"SELECT {_OFFERING}, s.offering_id AS what_offering_of FROM enrollment.sessions s "
-    "LEFT JOIN enrollment.offerings o ON o.id = s.offering_id WHERE s.id = :what_id"
-)
-_PROGRAMME = (
-    f"SELECT {_OFFERING}, o.id AS what_offering_of, "
-    "ARRAY(SELECT s.id FROM enrollment.sessions s WHERE s.offering_id = o.id "
-    "AND s.status = 'scheduled' ORDER BY s.id) AS what_session_ids "
-    "FROM enrollment.offerings o WHERE o.id = :what_id"
-)
-
-
-# Only when the session or offering is missing or a draft (CASE evaluates it only then), in the same
-# snapshot as the read itself: whether the catalogue's event scheduling the session or publishing the
-# offering is committed but not yet handled here.
-_PENDING = """
-    CASE WHEN x.what_id IS NULL OR x.what_status = 'draft' THEN
-        EXISTS (
-            SELECT 1 FROM eventbus.events e JOIN eventbus.subscriptions s ON s.name = 'enrollment.sessions'
-            WHERE e.topic = 'catalog.session_scheduled'
-              AND e.aggregate_id = CAST(CAST(:what_id AS uuid) AS text)
-              AND (e.xid, e.id) > (s.last_xid, s.last_id))
-        OR EXISTS (
-            SELECT 1 FROM eventbus.events e JOIN eventbus.subscriptions s ON s.name = 'enrollment.offerings'
-            WHERE e.topic = 'catalog.offering_published'
-              AND e.aggregate_id IN (CAST(CAST(:what_id AS uuid) AS text), CAST(x.what_offering_of AS text))
-              AND (e.xid, e.id) > (s.last_xid, s.last_id))
-    ELSE false END AS not_yet_known
-"""
-
-
-def _both(who: str, what: str) -> DriverStatement:
-    """Whom and what in one statement, one round trip: a row of NULLs on either side means not found."""
-    return DriverStatement.of(
-        text(
-            f"SELECT w.*, x.*, {_PENDING} FROM (SELECT) one "
-            f"LEFT JOIN LATERAL ({who}) w ON true LEFT JOIN LATERAL ({what}) x ON true"
-        )
-    )
-
-
-# (who, what) -> the statement reading both: who is "self", "someone" or "group"; what a session or not.
-_READS = {
-    (who_name, session): _both(who, _SESSION if session else _PROGRAMME)
-    for who_name, who in (("self", _SELF), ("someone", _SOMEONE), ("group", _GROUP))
-    for session in (True, False)
-}
-_SELF_ONLY = DriverStatement.of(text(_SELF))
-
-
 # A session the catalogue has scheduled (its event is committed) that this service has not read yet.
 class SessionNotYetKnown(ServiceUnavailable):
     """The catalogue acknowledged the session (or published its offering); its event has not reached this
@@ -146,7 +74,7 @@ def _first(rows: list[Any]) -> Any:
 
 
 def _offering(row: Any) -> OfferingView:
-    offering = OfferingView(**{name: row[f"what_{name}"] for name in _OFFERING_COLUMNS})
+    offering = OfferingView(**{name: row[f"what_{name}"] for name in lookups.OFFERING_COLUMNS})
     # Read on the driver's connection, so the column types did not turn the text into enums.
     offering.status = OfferingStatus(offering.status)
     offering.booking_unit = BookingUnit(offering.booking_unit)
@@ -155,7 +83,7 @@ def _offering(row: Any) -> OfferingView:
 
 async def _self(reads: Reads, principal: Principal) -> Any:
     """The caller's own directory record with its audience facts (NotInDirectory if none is active)."""
-    me = _first(await reads.fetch(_SELF_ONLY, {"oid": principal.oid}))
+    me = _first(await reads.fetch(lookups.SELF_ONLY, {"oid": principal.oid}))
     if me is None or not me["active"]:
         raise NotInDirectory("No active person in the HR directory matches your sign-in (oid).")
     return me
@@ -171,7 +99,7 @@ def _read(principal: Principal, data: EnrollmentCreate) -> tuple[DriverStatement
         who, params["who_id"] = "someone", data.person_id
     else:
         who, params["oid"] = "self", principal.oid
-    return _READS[who, data.session_id is not None], params
+    return lookups.WHO_AND_WHAT[who, data.session_id is not None], params
 
 
 def _person(principal: Principal, data: EnrollmentCreate, row: Any) -> Any:

@@ -25,21 +25,13 @@ from typing import Annotated, Any
 
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, func, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col, select
 
-from services.enrollment.idempotency.models import IdempotencyKey
-from services.kernel.presence import HOLDER_GONE, Holder
+from services.enrollment.idempotency import repository
+from services.kernel.presence import Holder
 from services.kernel.problems import Conflict, Problem
 
 LEASE = timedelta(seconds=60)
-_HOLDER_GONE = text(
-    HOLDER_GONE.format(
-        pid="enrollment.idempotency_keys.holder_pid", started="enrollment.idempotency_keys.holder_started"
-    )
-)
 RETENTION = timedelta(hours=24)
 
 IdempotencyKeyHeader = Annotated[
@@ -89,37 +81,12 @@ async def claim(
     request with it left."""
     digest = request_hash(body)
     async with sessionmaker() as session, session.begin():
-        await session.execute(
-            delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < func.now() - RETENTION)
-        )
-        claimed = {
-            "request_hash": digest,
-            "locked_until": func.now() + LEASE,
-            "holder_pid": holder.pid,
-            "holder_started": holder.started,
-        }
-        statement = insert(IdempotencyKey).values(owner_oid=owner_oid, route=route, key=key, **claimed)
-        # A claim whose request died unanswered is taken over: at once when the process that held it is
-        # gone, else when its lease lapsed. Anything else stays as it is.
-        taken = await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["owner_oid", "route", "key"],
-                set_=claimed,
-                where=col(IdempotencyKey.status_code).is_(None)
-                & ((col(IdempotencyKey.locked_until) < func.now()) | _HOLDER_GONE),
-            ).returning(text("1"))
-        )
-        if taken.first() is not None:
+        await repository.purge_older_than(session, RETENTION)
+        if await repository.take(
+            session, owner_oid, route, key, request_hash=digest, holder=holder, lease=LEASE
+        ):
             return Claim(owner_oid, route, key)
-        row = (
-            await session.execute(
-                select(IdempotencyKey).where(
-                    IdempotencyKey.owner_oid == owner_oid,
-                    IdempotencyKey.route == route,
-                    IdempotencyKey.key == key,
-                )
-            )
-        ).scalar_one()
+        row = await repository.get(session, owner_oid, route, key)
     if row.request_hash != digest:
         raise KeyReused("The key was first used with a different body; use a new key for a new request.")
     if row.status_code is None:
@@ -130,39 +97,16 @@ async def claim(
 async def complete_many(session: AsyncSession, results: Sequence[tuple[Claim, int, Any]]) -> None:
     """Store the results of requests decided in one transaction, in it, in one statement: each is kept
     exactly when its enrollment is."""
-    if not results:
-        return
-    await session.execute(
-        text(
-            """
-            UPDATE enrollment.idempotency_keys k SET status_code = r.status_code, response = r.response
-            FROM unnest(CAST(:owners AS text[]), CAST(:routes AS text[]), CAST(:keys AS text[]),
-                        CAST(:codes AS int[]), CAST(:responses AS jsonb[]))
-                 AS r(owner_oid, route, key, status_code, response)
-            WHERE k.owner_oid = r.owner_oid AND k.route = r.route AND k.key = r.key
-            """
-        ),
-        {
-            "owners": [claim.owner_oid for claim, _, _ in results],
-            "routes": [claim.route for claim, _, _ in results],
-            "keys": [claim.key for claim, _, _ in results],
-            "codes": [code for _, code, _ in results],
-            "responses": [json.dumps(body) for _, _, body in results],
-        },
-    )
+    if results:
+        await repository.store_results(
+            session, [((c.owner_oid, c.route, c.key), code, body) for c, code, body in results]
+        )
 
 
 async def release(sessionmaker: async_sessionmaker[AsyncSession], held: Claim) -> None:
     """Give the key back after a refused or failed request (nothing was changed)."""
     async with sessionmaker() as session, session.begin():
-        await session.execute(
-            delete(IdempotencyKey).where(
-                col(IdempotencyKey.owner_oid) == held.owner_oid,
-                col(IdempotencyKey.route) == held.route,
-                col(IdempotencyKey.key) == held.key,
-                col(IdempotencyKey.status_code).is_(None),
-            )
-        )
+        await repository.delete_unanswered(session, held.owner_oid, held.route, held.key)
 
 
 def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:

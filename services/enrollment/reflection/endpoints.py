@@ -7,12 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from services.enrollment.directory.service import NotInDirectory, person_for
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.reflection import algorithm, service
-from services.enrollment.reflection.models import PinKind, ReflectionMember, ReflectionRound, RoundStatus
+from services.enrollment.reflection.models import PinKind
 from services.enrollment.reflection.schemas import (
     AdjustmentPublic,
     BrokenPin,
@@ -240,14 +239,8 @@ async def apply_adjustment(session: SessionDep, _: CoordinatorOnly, round_id: uu
 async def my_groups(session: SessionDep, principal: CurrentPrincipal, paging: Paging) -> MyGroupPage:
     """The confirmed reflection groups you belong to, with their members."""
     me = await person_for(session, principal)
-    rows = await session.execute(
-        select(ReflectionMember, ReflectionRound)
-        .join(ReflectionRound, col(ReflectionRound.id) == col(ReflectionMember.round_id))
-        .where(ReflectionMember.person_id == me.id, ReflectionRound.status == RoundStatus.confirmed)
-        .order_by(col(ReflectionRound.confirmed_at).desc())
-    )
     mine = []
-    for membership, found in paging.window(rows.all()):
+    for membership, found in paging.window(await service.confirmed_rounds_of(session, me.id)):
         loaded = await service.load(session, found.id)
         members = loaded.groups.get(membership.group_number, [])
         cohort = await service.cohort(session, found.offering_id, extra=members)

@@ -11,12 +11,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from services.enrollment.directory.models import OrgUnit, Person
-from services.enrollment.enrollments.models import EnrollmentStatus, Participation
 from services.enrollment.events import (
     SOURCE,
     ReflectionChange,
@@ -25,7 +22,7 @@ from services.enrollment.events import (
     ReflectionGroupsConfirmed,
 )
 from services.enrollment.offerings.models import OfferingView
-from services.enrollment.reflection import algorithm
+from services.enrollment.reflection import algorithm, repository
 from services.enrollment.reflection.models import (
     PinKind,
     ReflectionMember,
@@ -34,7 +31,6 @@ from services.enrollment.reflection.models import (
     RoundStatus,
 )
 from services.enrollment.reflection.schemas import Pins, RoundCreate
-from services.enrollment.sessions.models import SessionView
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
@@ -113,27 +109,9 @@ async def _sector(session: AsyncSession, unit: OrgUnit | None, units: dict[uuid.
 async def cohort(session: AsyncSession, offering_id: uuid.UUID, extra: Sequence[uuid.UUID] = ()) -> Cohort:
     """Everyone holding a confirmed place in one of the offering's sessions (and `extra` people, who
     are read for their names only)."""
-    confirmed = (
-        await session.execute(
-            select(Participation.person_id)
-            .join(SessionView, col(SessionView.id) == col(Participation.session_id))
-            .where(
-                SessionView.offering_id == offering_id,
-                Participation.status == EnrollmentStatus.confirmed,
-            )
-            .distinct()
-        )
-    ).scalars()
-    ids = set(confirmed)
-    people = {
-        p.id: p
-        for p in (await session.execute(select(Person).where(col(Person.id).in_(ids | set(extra))))).scalars()
-    }
-    unit_ids = {p.org_unit_id for p in people.values() if p.org_unit_id}
-    units = {
-        u.id: u
-        for u in (await session.execute(select(OrgUnit).where(col(OrgUnit.id).in_(unit_ids)))).scalars()
-    }
+    ids = await repository.confirmed_in_offering(session, offering_id)
+    people = await repository.people(session, ids | set(extra))
+    units = await repository.units(session, {p.org_unit_id for p in people.values() if p.org_unit_id})
     members = []
     for person_id in sorted(ids):
         person = people.get(person_id)
@@ -148,16 +126,10 @@ async def history(
     session: AsyncSession, exclude: uuid.UUID | None, people: set[uuid.UUID]
 ) -> dict[algorithm.Pair, int]:
     """How often each pair of these people shared a group in other confirmed rounds."""
-    statement = (
-        select(ReflectionMember.round_id, ReflectionMember.group_number, ReflectionMember.person_id)
-        .join(ReflectionRound, col(ReflectionRound.id) == col(ReflectionMember.round_id))
-        .where(ReflectionRound.status == RoundStatus.confirmed, col(ReflectionMember.person_id).in_(people))
-    )
-    if exclude is not None:
-        statement = statement.where(col(ReflectionRound.id) != exclude)
-    rows = await session.execute(statement)
     groups: dict[tuple[uuid.UUID, int], list[uuid.UUID]] = defaultdict(list)
-    for round_id, number, person_id in rows.all():
+    for round_id, number, person_id in await repository.confirmed_memberships(
+        session, people, exclude=exclude
+    ):
         groups[(round_id, number)].append(person_id)
     counts: dict[algorithm.Pair, int] = defaultdict(int)
     for members in groups.values():
@@ -177,36 +149,20 @@ def constraints(pins: Sequence[ReflectionPin], past: dict[algorithm.Pair, int]) 
 
 
 async def load(session: AsyncSession, round_id: uuid.UUID, *, lock: bool = False) -> Loaded:
-    statement = select(ReflectionRound).where(ReflectionRound.id == round_id)
-    if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    found = (await session.execute(statement)).scalar_one_or_none()
+    found = await repository.round_by_id(session, round_id, lock=lock)
     if found is None:
         raise RoundNotFound(f"No reflection round {round_id}.")
-    members = await session.execute(
-        select(ReflectionMember)
-        .where(ReflectionMember.round_id == round_id)
-        .order_by(col(ReflectionMember.person_id))
-    )
     groups: dict[int, list[uuid.UUID]] = defaultdict(list)
-    for member in members.scalars():
+    for member in await repository.members(session, round_id):
         groups[member.group_number].append(member.person_id)
-    pins = list(
-        (await session.execute(select(ReflectionPin).where(ReflectionPin.round_id == round_id))).scalars()
-    )
+    pins = await repository.pins(session, round_id)
     return Loaded(found, dict(groups), pins)
 
 
 async def _store_groups(
     session: AsyncSession, round_id: uuid.UUID, groups: dict[int, list[uuid.UUID]]
 ) -> None:
-    await session.execute(delete(ReflectionMember).where(col(ReflectionMember.round_id) == round_id))
-    session.add_all(
-        ReflectionMember(round_id=round_id, person_id=p, group_number=number)
-        for number, members in groups.items()
-        for p in members
-    )
-    await session.flush()
+    await repository.replace_members(session, round_id, groups.items())
 
 
 def _numbered(groups: Sequence[Sequence[uuid.UUID]]) -> dict[int, list[uuid.UUID]]:
@@ -294,7 +250,7 @@ async def set_pins(session: AsyncSession, round_id: uuid.UUID, pins: Pins) -> No
     strangers = sorted({p for pair in [*pins.together, *pins.apart] for p in pair} - members, key=str)
     if strangers:
         raise NotInRound(f"Not in this round: {', '.join(map(str, strangers))}.")
-    await session.execute(delete(ReflectionPin).where(col(ReflectionPin.round_id) == round_id))
+    await repository.delete_pins(session, round_id)
     rows = {
         algorithm.pair(a, b): kind
         for kind, pairs in ((PinKind.together, pins.together), (PinKind.apart, pins.apart))
@@ -372,9 +328,10 @@ async def adjust(session: AsyncSession, round_id: uuid.UUID) -> list[ReflectionC
 
 
 async def rounds_of(session: AsyncSession, offering_id: uuid.UUID) -> list[ReflectionRound]:
-    rows = await session.execute(
-        select(ReflectionRound)
-        .where(ReflectionRound.offering_id == offering_id)
-        .order_by(col(ReflectionRound.created_at).desc(), col(ReflectionRound.id))
-    )
-    return list(rows.scalars())
+    return await repository.rounds_of(session, offering_id)
+
+
+async def confirmed_rounds_of(
+    session: AsyncSession, person_id: uuid.UUID
+) -> list[tuple[ReflectionMember, ReflectionRound]]:
+    return await repository.confirmed_rounds_of(session, person_id)

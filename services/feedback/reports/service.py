@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from statistics import fmean
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
-from services.feedback.directory.models import KnownOffering
+from services.feedback.reports import repository
 from services.feedback.reports.schemas import (
     BeforeAfter,
     DimensionChange,
@@ -32,7 +31,7 @@ from services.feedback.reports.schemas import (
     TrendPoint,
 )
 from services.feedback.surveys.consumers import BASELINE, FOLLOW_UP
-from services.feedback.surveys.models import Response, Survey, SurveyTemplate
+from services.feedback.surveys.models import Response, Survey, SurveyStatus, SurveyTemplate
 from services.feedback.surveys.questions import Question, QuestionType
 from services.feedback.surveys.service import questions_of
 from services.feedback.surveys.shipped import DIMENSIONS
@@ -82,29 +81,27 @@ class Material:
 
 
 async def gather(session: AsyncSession, selection: Selection, threshold: int) -> Material:
-    statement = select(Survey, SurveyTemplate).join(
-        SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id)
+    rows = await repository.surveys(
+        session,
+        [
+            (column, value)
+            for column, value in (
+                (Survey.id, selection.survey_id),
+                (Survey.session_id, selection.session_id),
+                (Survey.offering_id, selection.offering_id),
+                (Survey.leader_group_id, selection.leader_group_id),
+                (Survey.kind, selection.kind),
+                (SurveyTemplate.key, selection.template_key),
+            )
+            if value is not None
+        ],
     )
-    for column, value in (
-        (Survey.id, selection.survey_id),
-        (Survey.session_id, selection.session_id),
-        (Survey.offering_id, selection.offering_id),
-        (Survey.leader_group_id, selection.leader_group_id),
-        (Survey.kind, selection.kind),
-        (SurveyTemplate.key, selection.template_key),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
-    rows = [(s, t) for s, t in (await session.execute(statement.order_by(col(Survey.closed_at)))).all()]
-    closed = [(s, t) for s, t in rows if s.status == "closed"]
+    closed = [(s, t) for s, t in rows if s.status == SurveyStatus.closed]
     responses: list[Response] = []
     if closed:
-        query = select(Response).where(col(Response.survey_id).in_([s.id for s, _ in closed]))
-        if selection.org_unit_id is not None:
-            query = query.where(Response.org_unit_id == selection.org_unit_id)
-        if selection.sector is not None:
-            query = query.where(Response.sector == selection.sector)
-        responses = list((await session.execute(query)).scalars())
+        responses = await repository.responses(
+            session, [s.id for s, _ in closed], org_unit_id=selection.org_unit_id, sector=selection.sector
+        )
     return Material(closed, len(rows) - len(closed), responses, threshold)
 
 
@@ -249,20 +246,6 @@ def _notices(material: Material, selection: Selection, hide: bool) -> list[str]:
 # --- before and after ------------------------------------------------------------------------------------
 
 
-async def _latest(
-    session: AsyncSession, kind: str, group_id: uuid.UUID, offering_id: uuid.UUID | None
-) -> tuple[Survey, SurveyTemplate] | None:
-    statement = (
-        select(Survey, SurveyTemplate)
-        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
-        .where(Survey.kind == kind, Survey.leader_group_id == group_id)
-    )
-    if offering_id is not None:
-        statement = statement.where(Survey.offering_id == offering_id)
-    row = (await session.execute(statement.order_by(col(Survey.opened_at).desc()).limit(1))).first()
-    return (row[0], row[1]) if row else None
-
-
 async def _side(
     session: AsyncSession, pair: tuple[Survey, SurveyTemplate] | None, k: int
 ) -> tuple[SurveySide, list[Response]]:
@@ -270,17 +253,15 @@ async def _side(
         return SurveySide(survey_id=None, status=None, responses=0), []
     survey, _ = pair
     responses: list[Response] = []
-    if survey.status == "closed" and survey.responses >= k:
-        responses = list(
-            (await session.execute(select(Response).where(Response.survey_id == survey.id))).scalars()
-        )
+    if survey.status == SurveyStatus.closed and survey.responses >= k:
+        responses = await repository.responses(session, [survey.id])
     return SurveySide(survey_id=survey.id, status=survey.status, responses=survey.responses), responses
 
 
 async def before_after(
     session: AsyncSession, group_id: uuid.UUID, offering_id: uuid.UUID | None, k: int
 ) -> BeforeAfter:
-    baseline = await _latest(session, BASELINE, group_id, offering_id)
+    baseline = await repository.latest_survey(session, BASELINE, group_id, offering_id)
     if baseline is None:
         raise NoBaseline(
             f"Leader group {group_id} has no baseline self-evaluation"
@@ -288,7 +269,7 @@ async def before_after(
         )
     offering = baseline[0].offering_id
     assert offering is not None
-    follow_up = await _latest(session, FOLLOW_UP, group_id, offering)
+    follow_up = await repository.latest_survey(session, FOLLOW_UP, group_id, offering)
     before, before_responses = await _side(session, baseline, k)
     after, after_responses = await _side(session, follow_up, k)
     scale = _scale_questions(pair[1] for pair in (baseline, follow_up) if pair is not None)
@@ -315,7 +296,7 @@ async def before_after(
     for name, side in (("Før-målingen", before), ("Etter-målingen", after)):
         if side.survey_id is None:
             notices.append(f"{name} er ikke åpnet ennå.")
-        elif side.status == "open":
+        elif side.status == SurveyStatus.open:
             notices.append(f"{name} er åpen; svarene kommer når den lukkes.")
         elif side.responses < k:
             notices.append(f"{name} har {side.responses} svar, færre enn {k}: bare antall vises.")
@@ -341,14 +322,7 @@ async def trend(session: AsyncSession, dimension: str, selection: Selection, k: 
     for survey, _ in material.closed:
         if survey.id in material.large and survey.closed_at is not None:
             groups[(survey.closed_at.astimezone(OSLO).strftime("%Y-%m"), survey.offering_id)].append(survey)
-    titles = {
-        o.offering_id: o.title
-        for o in (
-            await session.execute(
-                select(KnownOffering).where(col(KnownOffering.offering_id).in_([o for _, o in groups if o]))
-            )
-        ).scalars()
-    }
+    titles = await repository.offering_titles(session, [o for _, o in groups if o])
     points = []
     for (period, offering_id), surveys in sorted(
         groups.items(), key=lambda item: (item[0][0], str(item[0][1]))

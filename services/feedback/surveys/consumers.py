@@ -24,7 +24,7 @@ from sqlmodel import select
 from services.feedback.directory.models import KnownOffering
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys import service
-from services.feedback.surveys.models import Survey
+from services.feedback.surveys.models import Survey, SurveyStatus
 from services.feedback.surveys.service import SYSTEM, Scope
 from services.feedback.surveys.shipped import SELF_EVALUATION, SESSION_EVALUATION
 from services.kernel.eventbus import Event, Handler, Subscription
@@ -120,7 +120,7 @@ async def _baseline(session: AsyncSession, settings: FeedbackSettings, event: Ev
     )
     if (
         not created
-        and survey.status == "open"
+        and survey.status == SurveyStatus.open
         and survey.opened_by == SYSTEM
         and deadline < survey.open_until
     ):

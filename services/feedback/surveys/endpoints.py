@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from services.feedback.dependencies import SettingsDep
 from services.feedback.surveys import service
-from services.feedback.surveys.models import Invitation, Survey, SurveyTemplate
+from services.feedback.surveys.models import Invitation, Survey, SurveyStatus, SurveyTemplate
 from services.feedback.surveys.questions import TemplateDraft
 from services.feedback.surveys.schemas import (
     InvitationPage,
@@ -313,7 +313,7 @@ async def list_my_invitations(
     person = await service.person_of(session, principal)
     if person is None:
         return paging.page(InvitationPage, [])
-    now_open = col(Survey.status) == "open"
+    now_open = col(Survey.status) == SurveyStatus.open
     statement = (
         select(
             Invitation, Survey, SurveyTemplate, (now_open & (col(Survey.open_until) > clock.now())).label("o")
@@ -345,7 +345,7 @@ async def get_invitation(
 ) -> InvitationPublic:
     """One of your invitations with its questions (404 for anyone else's)."""
     invitation, survey, template = await service.own_invitation(session, principal, invitation_id)
-    now_open = survey.status == "open" and survey.open_until > clock.now()
+    now_open = survey.status == SurveyStatus.open and survey.open_until > clock.now()
     return _invitation(invitation, survey, template, now_open)
 
 

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from services.kernel.models import TableBase, server_timestamp
+from services.kernel.models import TableBase, enum_field, server_timestamp
+
+
+class SurveyStatus(StrEnum):
+    open = "open"
+    closed = "closed"
 
 
 class SurveyTemplate(TableBase, table=True):
@@ -54,7 +60,7 @@ class Survey(TableBase, table=True):
     leader_group_id: uuid.UUID | None = Field(default=None, index=True)
     # Set on surveys opened by events, so a replayed event finds its survey instead of opening another.
     origin_key: str | None = Field(default=None, max_length=120, unique=True)
-    status: str = Field(default="open", max_length=10)
+    status: SurveyStatus = enum_field(SurveyStatus.open, length=10)
     opened_by: str = Field(max_length=64)
     opened_at: datetime = server_timestamp()
     open_until: datetime = Field(sa_type=DateTime(timezone=True))

@@ -27,7 +27,14 @@ from services.feedback.events import SOURCE, ResponseReceived, SurveyClosed, Sur
 from services.feedback.participants.models import Participant
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys import anonymity, sealing
-from services.feedback.surveys.models import Invitation, Response, SealedBallot, Survey, SurveyTemplate
+from services.feedback.surveys.models import (
+    Invitation,
+    Response,
+    SealedBallot,
+    Survey,
+    SurveyStatus,
+    SurveyTemplate,
+)
 from services.feedback.surveys.questions import Question, TemplateDraft, check_answers, largest_answers
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal
@@ -241,7 +248,7 @@ async def open_survey(
 async def invite(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> int:
     """Invite people to an open survey (someone invited already keeps their one invitation)."""
     rows = [{"id": uuid.uuid4(), "survey_id": survey.id, "person_id": p} for p in sorted(set(people))]
-    if rows and survey.status == "open":
+    if rows and survey.status == SurveyStatus.open:
         await session.execute(
             pg_insert(Invitation)
             .values(rows)
@@ -253,7 +260,7 @@ async def invite(session: AsyncSession, survey: Survey, people: Iterable[uuid.UU
 async def uninvite_unanswered(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> None:
     """Withdraw invitations not yet used (an answer already given stays: nobody can find it)."""
     ids = list(set(people))
-    if ids and survey.status == "open":
+    if ids and survey.status == SurveyStatus.open:
         await session.execute(
             delete(Invitation).where(
                 col(Invitation.survey_id) == survey.id,
@@ -338,7 +345,7 @@ async def answer(
     invitation, survey, template = await own_invitation(session, principal, invitation_id, lock=True)
     if invitation.answered:
         raise AlreadyAnswered("This invitation has been answered; a survey takes one answer per person.")
-    if survey.status != "open" or survey.open_until <= clock.now():
+    if survey.status != SurveyStatus.open or survey.open_until <= clock.now():
         raise SurveyNotOpen(
             f"The survey closed at {survey.closed_at or survey.open_until:%Y-%m-%d %H:%M %Z}."
         )
@@ -392,7 +399,7 @@ async def close(
 ) -> Survey:
     """Close a survey and release its answers as responses (a closed survey is returned as it is)."""
     survey = await _locked(session, survey_id)
-    if survey.status == "closed":
+    if survey.status == SurveyStatus.closed:
         return survey
     template = await session.get(SurveyTemplate, survey.template_id)
     assert template is not None
@@ -427,7 +434,7 @@ async def close(
             ],
         )
     await session.execute(delete(SealedBallot).where(col(SealedBallot.survey_id) == survey.id))
-    survey.status = "closed"
+    survey.status = SurveyStatus.closed
     survey.closed_at = clock.now()
     survey.closed_by = actor
     survey.responses = len(ballots)
@@ -452,7 +459,7 @@ async def close_expired(sessionmaker: async_sessionmaker[AsyncSession], settings
             due = (
                 await session.execute(
                     select(Survey.id)
-                    .where(Survey.status == "open", col(Survey.open_until) <= clock.now())
+                    .where(Survey.status == SurveyStatus.open, col(Survey.open_until) <= clock.now())
                     .order_by(col(Survey.open_until))
                     .limit(1)
                     .with_for_update(skip_locked=True)
@@ -466,7 +473,7 @@ async def close_expired(sessionmaker: async_sessionmaker[AsyncSession], settings
 
 async def extend(session: AsyncSession, survey_id: uuid.UUID, open_until: datetime) -> Survey:
     survey = await _locked(session, survey_id)
-    if survey.status != "open":
+    if survey.status != SurveyStatus.open:
         raise SurveyNotOpen("A closed survey stays closed: its answers are released.")
     survey.open_until = open_until
     await session.flush()
