@@ -22,7 +22,7 @@ from sqlalchemy import insert
 
 from services.cli import migrate_all
 from services.feedback.settings import FeedbackSettings
-from services.feedback.surveys import sealing, service
+from services.feedback.surveys import sealing, service, templates
 from services.feedback.surveys.models import Response, SealedBallot, Survey
 from services.kernel import database
 
@@ -44,7 +44,7 @@ async def main(url: str) -> None:
     try:
         for count in (100, 1000):
             async with sessionmaker() as session, session.begin():
-                template = await service.template_version(session, "session-evaluation")
+                template = await templates.template_version(session, "session-evaluation")
                 survey = Survey(
                     template_id=template.id,
                     kind="custom",

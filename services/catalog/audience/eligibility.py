@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.catalog.audience import repository
 from services.kernel.audience import NOT_IN_DIRECTORY, Audience, AudienceFacts, Refusal, refusal
-from services.kernel.database import DriverStatement, Reads
+from services.kernel.database import Reads
 
 
 class Eligibility(BaseModel):
@@ -40,19 +40,16 @@ class Caller:
     groups: tuple[AudienceFacts, ...] = ()
 
 
-_FACTS = text("SELECT facts FROM catalog.audience WHERE entra_oid = :oid")
-FACTS = DriverStatement.of(_FACTS)
 _NOT_OPEN = Refusal("offering-not-open", "The offering is not published.")
 
 
 async def caller(reads: Reads, oid: str) -> Caller:
-    rows = await reads.fetch(FACTS, {"oid": oid})
-    return _caller(rows[0][0] if rows else None)
+    return _caller(await repository.facts(reads, oid))
 
 
 async def caller_in(session: AsyncSession, oid: str) -> Caller:
     """`caller`, read in the request's transaction."""
-    return _caller(await session.scalar(_FACTS, {"oid": oid}))
+    return _caller(await repository.facts_in(session, oid))
 
 
 def _caller(raw: str | dict[str, Any] | None) -> Caller:

@@ -7,14 +7,17 @@ values differ (`WHERE ... IS DISTINCT FROM`), so a repeated batch changes nothin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
+from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
 from services.enrollment.hrsync.schemas import LeaderGroupRecord, OrgUnitRecord, PersonRecord
+from services.kernel.database import uuid_in
 
 
 @dataclass(frozen=True)
@@ -352,3 +355,27 @@ async def deactivate_missing(
         {"ids": list(external_ids)},
     )
     return list(rows.scalars().all())
+
+
+async def org_units(session: AsyncSession, ids: Collection[uuid.UUID]) -> list[OrgUnit]:
+    """These units, by external id (the order their events are published in)."""
+    found = await session.execute(
+        select(OrgUnit).where(uuid_in(col(OrgUnit.id), ids)).order_by(col(OrgUnit.external_id))
+    )
+    return list(found.scalars())
+
+
+async def people(session: AsyncSession, ids: Collection[uuid.UUID]) -> list[Person]:
+    """These people, by external id."""
+    found = await session.execute(
+        select(Person).where(uuid_in(col(Person.id), ids)).order_by(col(Person.external_id))
+    )
+    return list(found.scalars())
+
+
+async def leader_groups(session: AsyncSession, ids: Collection[uuid.UUID]) -> list[LeaderGroup]:
+    """These groups, by external id."""
+    found = await session.execute(
+        select(LeaderGroup).where(uuid_in(col(LeaderGroup.id), ids)).order_by(col(LeaderGroup.external_id))
+    )
+    return list(found.scalars())

@@ -16,13 +16,10 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from services.enrollment.directory import audience
 from services.enrollment.directory import repository as directory_repository
-from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
 from services.enrollment.enrollments import reactions
 from services.enrollment.events import (
     SOURCE,
@@ -42,7 +39,6 @@ from services.enrollment.hrsync.schemas import (
     SyncRequest,
     SyncResult,
 )
-from services.kernel.database import uuid_in
 from services.kernel.eventbus import EventPayload, publish_many
 from services.kernel.problems import Conflict, FieldError
 
@@ -128,11 +124,7 @@ async def publish_directory(
 
 
 async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
-    rows = (
-        await session.execute(
-            select(OrgUnit).where(uuid_in(col(OrgUnit.id), ids)).order_by(col(OrgUnit.external_id))
-        )
-    ).scalars()
+    rows = await repository.org_units(session, ids)
     events: list[tuple[EventPayload, uuid.UUID]] = []
     for unit in rows:
         facts = {
@@ -149,11 +141,7 @@ async def _unit_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple
 
 
 async def _person_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
-    rows = (
-        await session.execute(
-            select(Person).where(uuid_in(col(Person.id), ids)).order_by(col(Person.external_id))
-        )
-    ).scalars()
+    rows = await repository.people(session, ids)
     events: list[tuple[EventPayload, uuid.UUID]] = []
     for person in rows:
         facts = {
@@ -168,17 +156,7 @@ async def _person_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tup
 
 
 async def _group_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[EventPayload, uuid.UUID]]:
-    groups = (
-        (
-            await session.execute(
-                select(LeaderGroup)
-                .where(uuid_in(col(LeaderGroup.id), ids))
-                .order_by(col(LeaderGroup.external_id))
-            )
-        )
-        .scalars()
-        .all()
-    )
+    groups = await repository.leader_groups(session, ids)
     members = await directory_repository.members_of(session, list(ids))
     events: list[tuple[EventPayload, uuid.UUID]] = []
     for group in groups:

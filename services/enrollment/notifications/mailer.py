@@ -30,13 +30,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiosmtplib
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from services.enrollment.directory.models import Person
 from services.enrollment.events import NotificationKind, NotificationRequested
+from services.enrollment.notifications import repository
 from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
 from services.enrollment.settings import EnrollmentSettings, MailSecurity
 from services.kernel import clock
@@ -173,19 +171,9 @@ def message_id(event_id: uuid.UUID) -> str:
 async def _claim(session: AsyncSession, event: Event, payload: NotificationRequested) -> str | None:
     """Record the claim in its own committed transaction; None if the event was claimed before."""
     async with AsyncSession(bind=session.bind) as own, own.begin():
-        inserted = await own.execute(
-            insert(MailDelivery)
-            .values(
-                event_id=event.event_id,
-                kind=payload.kind.value,
-                recipient_person_id=payload.recipient_person_id,
-                status=DeliveryStatus.sending,
-                message_id=message_id(event.event_id),
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(col(MailDelivery.event_id))
-        )
-        if inserted.first() is not None:
+        if await repository.claim(
+            own, event.event_id, payload.kind, payload.recipient_person_id, message_id(event.event_id)
+        ):
             return None
         existing = await own.get(MailDelivery, event.event_id)
         assert existing is not None
@@ -200,7 +188,7 @@ async def _claim(session: AsyncSession, event: Event, payload: NotificationReque
 
 async def _release(session: AsyncSession, event_id: uuid.UUID) -> None:
     async with AsyncSession(bind=session.bind) as own, own.begin():
-        await own.execute(delete(MailDelivery).where(col(MailDelivery.event_id) == event_id))
+        await repository.forget(own, event_id)
 
 
 def mail_subscription(settings: EnrollmentSettings, transport: Transport | None = None) -> Subscription:

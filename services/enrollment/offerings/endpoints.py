@@ -14,12 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlmodel import col, select
 
 from services.enrollment.directory import repository as directory
 from services.enrollment.enrollments import repository
 from services.enrollment.enrollments.rules import refusal
-from services.enrollment.offerings.models import OfferingView
+from services.enrollment.offerings import repository as offerings_repository
 from services.kernel.audience import NOT_IN_DIRECTORY, AudienceFacts, Refusal
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
@@ -76,8 +75,7 @@ async def eligibility(
     rule refuses. A listing's page is judged in one call: the answer pages like every list, so ask with
     `limit` at least the number of ids (or follow `next_cursor`)."""
     asked = list(dict.fromkeys(offering_id))
-    found = await session.execute(select(OfferingView).where(col(OfferingView.id).in_(asked)))
-    offerings = {o.id: o for o in found.scalars()}
+    offerings = await offerings_repository.by_id(session, asked)
     me = await directory.person_by_oid(session, principal.oid)
     facts: AudienceFacts | None = None
     groups: list[tuple[uuid.UUID, AudienceFacts]] = []

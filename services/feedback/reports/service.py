@@ -33,8 +33,8 @@ from services.feedback.reports.schemas import (
 from services.feedback.surveys.consumers import BASELINE, FOLLOW_UP
 from services.feedback.surveys.models import Response, Survey, SurveyStatus, SurveyTemplate
 from services.feedback.surveys.questions import Question, QuestionType
-from services.feedback.surveys.service import questions_of
 from services.feedback.surveys.shipped import DIMENSIONS
+from services.feedback.surveys.templates import questions_of
 from services.kernel.problems import NotFound
 from services.kernel.schemas import OSLO
 

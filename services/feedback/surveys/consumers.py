@@ -19,12 +19,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
 from services.feedback.directory.models import KnownOffering
 from services.feedback.settings import FeedbackSettings
-from services.feedback.surveys import service
-from services.feedback.surveys.models import Survey, SurveyStatus
+from services.feedback.surveys import service, templates
+from services.feedback.surveys.models import SurveyStatus
 from services.feedback.surveys.service import SYSTEM, Scope
 from services.feedback.surveys.shipped import SELF_EVALUATION, SESSION_EVALUATION
 from services.kernel.eventbus import Event, Handler, Subscription
@@ -81,12 +80,12 @@ async def _session_evaluation(session: AsyncSession, settings: FeedbackSettings,
     attended = {r.person_id for r in payload.records if r.attendance == "attended"}
     others = {r.person_id for r in payload.records} - attended
     key = f"{SESSION_EVALUATION}:{payload.session_id}"
-    survey = (await session.execute(select(Survey).where(Survey.origin_key == key))).scalar_one_or_none()
+    survey = await service.survey_by_origin(session, key)
     if survey is None and attended:
         title = f"Evaluering: {await _offering_title(session, payload.offering_id)}"
         survey, _ = await service.open_survey(
             session,
-            template=await service.template_version(session, SESSION_EVALUATION),
+            template=await templates.template_version(session, SESSION_EVALUATION),
             kind=SESSION_EVALUATION,
             title=title,
             scope=Scope(session_id=payload.session_id, offering_id=payload.offering_id),
@@ -109,7 +108,7 @@ async def _baseline(session: AsyncSession, settings: FeedbackSettings, event: Ev
     key = f"{BASELINE}:{place.leader_group_id}:{place.offering_id}"
     survey, created = await service.open_survey(
         session,
-        template=await service.template_version(session, SELF_EVALUATION),
+        template=await templates.template_version(session, SELF_EVALUATION),
         kind=BASELINE,
         title=f"Egenevaluering før programmet: {await _offering_title(session, place.offering_id)}",
         scope=Scope(offering_id=place.offering_id, leader_group_id=place.leader_group_id),
@@ -133,14 +132,12 @@ async def _follow_up(session: AsyncSession, settings: FeedbackSettings, event: E
     if completion.leader_group_id is None:
         return
     group, offering = completion.leader_group_id, completion.offering_id
-    baseline = await session.scalar(
-        select(Survey.id).where(Survey.origin_key == f"{BASELINE}:{group}:{offering}")
-    )
+    baseline = await service.survey_by_origin(session, f"{BASELINE}:{group}:{offering}")
     if baseline is None:
         return
     await service.open_survey(
         session,
-        template=await service.template_version(session, SELF_EVALUATION),
+        template=await templates.template_version(session, SELF_EVALUATION),
         kind=FOLLOW_UP,
         title=f"Egenevaluering etter programmet: {await _offering_title(session, offering)}",
         scope=Scope(offering_id=offering, leader_group_id=group),

@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
 
 from services.feedback.dependencies import SettingsDep
-from services.feedback.surveys import service
+from services.feedback.surveys import problems, service, templates
 from services.feedback.surveys.models import Invitation, Survey, SurveyStatus, SurveyTemplate
 from services.feedback.surveys.questions import TemplateDraft
 from services.feedback.surveys.schemas import (
@@ -49,22 +47,8 @@ def _template(row: SurveyTemplate) -> TemplatePublic:
 @router.get("/survey-templates", tags=["survey templates"], summary="List templates (newest versions)")
 async def list_templates(session: SessionDep, _: CoordinatorOnly, paging: Paging) -> TemplatePage:
     """The newest version of every template, by key."""
-    newest = (
-        select(SurveyTemplate.key, func.max(SurveyTemplate.version).label("version"))
-        .group_by(col(SurveyTemplate.key))
-        .subquery()
-    )
-    rows = await session.execute(
-        select(SurveyTemplate)
-        .join(
-            newest,
-            (col(SurveyTemplate.key) == newest.c.key) & (col(SurveyTemplate.version) == newest.c.version),
-        )
-        .order_by(col(SurveyTemplate.key))
-        .limit(paging.fetch)
-        .offset(paging.offset)
-    )
-    return paging.page(TemplatePage, [_template(t) for t in rows.scalars()])
+    found = await templates.newest_templates(session, limit=paging.fetch, offset=paging.offset)
+    return paging.page(TemplatePage, [_template(t) for t in found])
 
 
 @router.post(
@@ -72,39 +56,27 @@ async def list_templates(session: SessionDep, _: CoordinatorOnly, paging: Paging
     tags=["survey templates"],
     status_code=status.HTTP_201_CREATED,
     summary="Create a template",
-    responses={409: service.TemplateExists.openapi()},
+    responses={409: problems.TemplateExists.openapi()},
 )
 async def create_template(
     session: SessionDep, principal: CoordinatorOnly, body: TemplateCreate
 ) -> TemplatePublic:
     """Create a template as version 1. A version never changes once made; edits are new versions."""
     draft = TemplateDraft.model_validate(body.model_dump(exclude={"key"}))
-    return _template(await service.create_template(session, body.key, draft, principal.oid))
+    return _template(await templates.create_template(session, body.key, draft, principal.oid))
 
 
 @router.get(
     "/survey-templates/{key}/versions",
     tags=["survey templates"],
     summary="List a template's versions",
-    responses={404: service.TemplateNotFound.openapi()},
+    responses={404: problems.TemplateNotFound.openapi()},
 )
 async def list_template_versions(
     session: SessionDep, _: CoordinatorOnly, key: TemplateKey, paging: Paging
 ) -> TemplatePage:
     """Every version of a template, newest first."""
-    rows = (
-        (
-            await session.execute(
-                select(SurveyTemplate)
-                .where(SurveyTemplate.key == key)
-                .order_by(col(SurveyTemplate.version).desc())
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not rows:
-        raise service.TemplateNotFound(f"No template {key!r}.")
+    rows = await templates.versions(session, key)
     return paging.page(TemplatePage, [_template(t) for t in paging.window(rows)])
 
 
@@ -113,27 +85,27 @@ async def list_template_versions(
     tags=["survey templates"],
     status_code=status.HTTP_201_CREATED,
     summary="Publish a new version of a template",
-    responses={404: service.TemplateNotFound.openapi(), 422: service.QuestionTypeChanged.openapi()},
+    responses={404: problems.TemplateNotFound.openapi(), 422: problems.QuestionTypeChanged.openapi()},
 )
 async def add_template_version(
     session: SessionDep, principal: CoordinatorOnly, key: TemplateKey, body: TemplateDraft
 ) -> TemplatePublic:
     """Publish the next version. Surveys opened earlier keep theirs; new ones use this one. A question
     key keeps its type across versions, since reports compare answers by key."""
-    return _template(await service.add_version(session, key, body, principal.oid))
+    return _template(await templates.add_version(session, key, body, principal.oid))
 
 
 @router.get(
     "/survey-templates/{key}/versions/{version}",
     tags=["survey templates"],
     summary="Get one version of a template",
-    responses={404: service.TemplateNotFound.openapi()},
+    responses={404: problems.TemplateNotFound.openapi()},
 )
 async def get_template_version(
     session: SessionDep, _: CoordinatorOnly, key: TemplateKey, version: Annotated[int, Path(ge=1, le=100_000)]
 ) -> TemplatePublic:
     """One published version, exactly as respondents saw it."""
-    return _template(await service.template_version(session, key, version))
+    return _template(await templates.template_version(session, key, version))
 
 
 # --- surveys ---------------------------------------------------------------------------------------------
@@ -141,30 +113,14 @@ async def get_template_version(
 
 async def _surveys_public(session: AsyncSession, surveys: Sequence[Survey]) -> list[SurveyPublic]:
     """Surveys with their template and counts, in two queries however many surveys there are."""
-    templates = {
-        t.id: t
-        for t in (
-            await session.execute(
-                select(SurveyTemplate).where(col(SurveyTemplate.id).in_({s.template_id for s in surveys}))
-            )
-        ).scalars()
-    }
-    counts = {
-        survey_id: (invited, answered)
-        for survey_id, invited, answered in (
-            await session.execute(
-                select(col(Invitation.survey_id), func.count(), func.count().filter(col(Invitation.answered)))
-                .where(col(Invitation.survey_id).in_([s.id for s in surveys]))
-                .group_by(col(Invitation.survey_id))
-            )
-        ).all()
-    }
+    used = await templates.by_id(session, {s.template_id for s in surveys})
+    counts = await service.counts(session, [s.id for s in surveys])
     return [
         SurveyPublic.model_validate(
             {
                 **survey.model_dump(),
-                "template_key": templates[survey.template_id].key,
-                "template_version": templates[survey.template_id].version,
+                "template_key": used[survey.template_id].key,
+                "template_version": used[survey.template_id].version,
                 "invited": counts.get(survey.id, (0, 0))[0],
                 "answered": counts.get(survey.id, (0, 0))[1],
             }
@@ -183,18 +139,18 @@ async def _survey_public(session: AsyncSession, survey: Survey) -> SurveyPublic:
     tags=["surveys"],
     status_code=status.HTTP_201_CREATED,
     summary="Open a survey",
-    responses={404: service.TemplateNotFound.openapi(), 422: service.NoInvitees.openapi()},
+    responses={404: problems.TemplateNotFound.openapi(), 422: problems.NoInvitees.openapi()},
 )
 async def open_survey(session: SessionDep, principal: CoordinatorOnly, body: SurveyCreate) -> SurveyPublic:
     """Open a survey by hand for a session's or an offering's confirmed participants, or for a leader
     group (its top leader and members; with `offering_id`, those of them who took part)."""
-    template = await service.template_version(session, body.template_key, body.template_version)
+    template = await templates.template_version(session, body.template_key, body.template_version)
     scope = service.Scope(
         session_id=body.session_id, offering_id=body.offering_id, leader_group_id=body.leader_group_id
     )
     people = await service.invitees(session, scope)
     if not people:
-        raise service.NoInvitees(
+        raise problems.NoInvitees(
             "Nobody to invite: the feedback service knows no confirmed participants (or group members) "
             "for what the survey names. Participants arrive from the enrollment service's events."
         )
@@ -223,35 +179,32 @@ async def list_surveys(
     leader_group_id: uuid.UUID | None = None,
 ) -> SurveyPage:
     """Surveys, newest first, with how many were invited and have answered."""
-    statement = select(Survey)
-    for column, value in (
-        (Survey.status, status_),
-        (Survey.kind, kind.value if kind else None),
-        (Survey.session_id, session_id),
-        (Survey.offering_id, offering_id),
-        (Survey.leader_group_id, leader_group_id),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
-    rows = await session.execute(
-        statement.order_by(col(Survey.opened_at).desc(), col(Survey.id))
-        .limit(paging.fetch)
-        .offset(paging.offset)
-    )
-    return paging.page(SurveyPage, await _surveys_public(session, rows.scalars().all()))
+    where = [
+        (column, value)
+        for column, value in (
+            (Survey.status, status_),
+            (Survey.kind, kind),
+            (Survey.session_id, session_id),
+            (Survey.offering_id, offering_id),
+            (Survey.leader_group_id, leader_group_id),
+        )
+        if value is not None
+    ]
+    found = await service.surveys(session, where, limit=paging.fetch, offset=paging.offset)
+    return paging.page(SurveyPage, await _surveys_public(session, found))
 
 
 @router.get(
     "/surveys/{survey_id}",
     tags=["surveys"],
     summary="Get a survey",
-    responses={404: service.SurveyNotFound.openapi()},
+    responses={404: problems.SurveyNotFound.openapi()},
 )
 async def get_survey(session: SessionDep, _: CoordinatorOnly, survey_id: uuid.UUID) -> SurveyPublic:
     """A survey with its counts. Who answered is never shown: only how many."""
     survey = await session.get(Survey, survey_id)
     if survey is None:
-        raise service.SurveyNotFound(f"No survey {survey_id}.")
+        raise problems.SurveyNotFound(f"No survey {survey_id}.")
     return await _survey_public(session, survey)
 
 
@@ -259,7 +212,7 @@ async def get_survey(session: SessionDep, _: CoordinatorOnly, survey_id: uuid.UU
     "/surveys/{survey_id}",
     tags=["surveys"],
     summary="Move a survey's closing time",
-    responses={404: service.SurveyNotFound.openapi(), 409: service.SurveyNotOpen.openapi()},
+    responses={404: problems.SurveyNotFound.openapi(), 409: problems.SurveyNotOpen.openapi()},
 )
 async def extend_survey(
     session: SessionDep, _: CoordinatorOnly, survey_id: uuid.UUID, body: SurveyExtend
@@ -272,7 +225,7 @@ async def extend_survey(
     "/surveys/{survey_id}/close",
     tags=["surveys"],
     summary="Close a survey",
-    responses={404: service.SurveyNotFound.openapi(), 503: service.BallotKeyMismatch.openapi()},
+    responses={404: problems.SurveyNotFound.openapi(), 503: problems.BallotKeyMismatch.openapi()},
 )
 async def close_survey(
     session: SessionDep, principal: CoordinatorOnly, settings: SettingsDep, survey_id: uuid.UUID
@@ -297,7 +250,7 @@ def _invitation(
         open=now_open,
         answered=invitation.answered,
         description=template.description,
-        questions=service.questions_of(template),
+        questions=templates.questions_of(template),
     )
 
 
@@ -313,32 +266,17 @@ async def list_my_invitations(
     person = await service.person_of(session, principal)
     if person is None:
         return paging.page(InvitationPage, [])
-    now_open = col(Survey.status) == SurveyStatus.open
-    statement = (
-        select(
-            Invitation, Survey, SurveyTemplate, (now_open & (col(Survey.open_until) > clock.now())).label("o")
-        )
-        .join(Survey, col(Survey.id) == col(Invitation.survey_id))
-        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
-        .where(Invitation.person_id == person.person_id)
+    rows = await service.invitations_of(
+        session, person.person_id, open_only=not include_answered, limit=paging.fetch, offset=paging.offset
     )
-    if not include_answered:
-        statement = statement.where(
-            col(Invitation.answered).is_(False), now_open, col(Survey.open_until) > clock.now()
-        )
-    rows = await session.execute(
-        statement.order_by(col(Survey.open_until), col(Invitation.id))
-        .limit(paging.fetch)
-        .offset(paging.offset)
-    )
-    return paging.page(InvitationPage, [_invitation(i, s, t, bool(o)) for i, s, t, o in rows.all()])
+    return paging.page(InvitationPage, [_invitation(i, s, t, o) for i, s, t, o in rows])
 
 
 @router.get(
     "/invitations/{invitation_id}",
     tags=["answering"],
     summary="Get one of my invitations",
-    responses={404: service.InvitationNotFound.openapi()},
+    responses={404: problems.InvitationNotFound.openapi()},
 )
 async def get_invitation(
     session: SessionDep, principal: CurrentPrincipal, invitation_id: uuid.UUID
@@ -355,7 +293,7 @@ async def get_invitation(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Answer a survey",
     responses=responses_for(
-        service.InvitationNotFound, service.AlreadyAnswered, service.SurveyNotOpen, service.InvalidAnswers
+        problems.InvitationNotFound, problems.AlreadyAnswered, problems.SurveyNotOpen, problems.InvalidAnswers
     ),
 )
 async def answer(

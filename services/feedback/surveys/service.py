@@ -1,8 +1,8 @@
-"""Opening, answering and closing surveys, and the templates they use.
+"""Opening surveys and inviting people, answering them, and closing them.
 
 Answering stores a sealed ballot and marks the invitation used, in one transaction; closing opens all
 of a survey's ballots at once and writes them as anonymous responses (see `sealing.py` for why, and
-`anonymity.py` for which unit and sector a response may name).
+`anonymity.py` for which unit and sector a response may name). Templates are in `templates.py`.
 """
 
 from __future__ import annotations
@@ -17,157 +17,30 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import delete, func, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col, select
 
 from services.feedback.directory.models import KnownLeaderGroup, KnownOrgUnit, KnownPerson
 from services.feedback.events import SOURCE, ResponseReceived, SurveyClosed, SurveyOpened
-from services.feedback.participants.models import Participant
 from services.feedback.settings import FeedbackSettings
-from services.feedback.surveys import anonymity, sealing
-from services.feedback.surveys.models import (
-    Invitation,
-    Response,
-    SealedBallot,
-    Survey,
-    SurveyStatus,
-    SurveyTemplate,
+from services.feedback.surveys import anonymity, repository, sealing
+from services.feedback.surveys.models import Invitation, SealedBallot, Survey, SurveyStatus, SurveyTemplate
+from services.feedback.surveys.problems import (
+    AlreadyAnswered,
+    BallotKeyMismatch,
+    InvalidAnswers,
+    InvitationNotFound,
+    SurveyNotFound,
+    SurveyNotOpen,
 )
-from services.feedback.surveys.questions import Question, TemplateDraft, check_answers, largest_answers
+from services.feedback.surveys.questions import check_answers
+from services.feedback.surveys.templates import questions_of
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
-from services.kernel.problems import Conflict, NotFound, Problem, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "system"
-
-
-class TemplateNotFound(NotFound):
-    slug = "template-not-found"
-    title = "Survey template not found"
-
-
-class TemplateExists(Conflict):
-    slug = "template-exists"
-    title = "A template with this key exists"
-
-
-class QuestionTypeChanged(Problem):
-    status = 422
-    slug = "question-type-changed"
-    title = "A question changed its type"
-
-
-class SurveyNotFound(NotFound):
-    slug = "survey-not-found"
-    title = "Survey not found"
-
-
-class InvitationNotFound(NotFound):
-    slug = "invitation-not-found"
-    title = "Invitation not found"
-
-
-class AlreadyAnswered(Conflict):
-    slug = "already-answered"
-    title = "Already answered"
-
-
-class SurveyNotOpen(Conflict):
-    slug = "survey-closed"
-    title = "The survey is closed"
-
-
-class InvalidAnswers(Problem):
-    status = 422
-    slug = "invalid-answers"
-    title = "The answers do not fit the survey's questions"
-
-
-class BallotKeyMismatch(ServiceUnavailable):
-    slug = "ballot-key-mismatch"
-    title = "The answers cannot be opened"
-
-
-class NoInvitees(Problem):
-    status = 422
-    slug = "no-invitees"
-    title = "Nobody to invite"
-
-
-# --- templates -------------------------------------------------------------------------------------------
-
-
-def questions_of(template: SurveyTemplate) -> list[Question]:
-    return [Question.model_validate(q) for q in template.questions]
-
-
-async def template_version(session: AsyncSession, key: str, version: int | None = None) -> SurveyTemplate:
-    statement = select(SurveyTemplate).where(SurveyTemplate.key == key)
-    if version is not None:
-        statement = statement.where(SurveyTemplate.version == version)
-    template = (
-        await session.execute(statement.order_by(col(SurveyTemplate.version).desc()).limit(1))
-    ).scalar_one_or_none()
-    if template is None:
-        raise TemplateNotFound(f"No template {key!r}" + (f" version {version}." if version else "."))
-    return template
-
-
-def new_version(key: str, version: int, draft: TemplateDraft, actor: str) -> SurveyTemplate:
-    questions = [q.model_dump(mode="json", exclude_none=True) for q in draft.questions]
-    return SurveyTemplate(
-        key=key,
-        version=version,
-        title=draft.title,
-        description=draft.description,
-        questions=questions,
-        ballot_size=sealing.padded_size(largest_answers(draft.questions)),
-        created_by=actor,
-    )
-
-
-async def create_template(
-    session: AsyncSession, key: str, draft: TemplateDraft, actor: str
-) -> SurveyTemplate:
-    exists = await session.scalar(select(func.count()).where(SurveyTemplate.key == key))
-    if exists:
-        raise TemplateExists(
-            f"Template {key!r} exists; post a new version to /survey-templates/{key}/versions."
-        )
-    template = new_version(key, 1, draft, actor)
-    session.add(template)
-    await session.flush()
-    return template
-
-
-async def add_version(session: AsyncSession, key: str, draft: TemplateDraft, actor: str) -> SurveyTemplate:
-    """The next version of a template. Earlier versions stay as they are (surveys point at them)."""
-    latest = await template_version(session, key)
-    # Lock the key's newest version so two editors cannot both make version n + 1 (the unique
-    # constraint would refuse the second with a 409 otherwise; this makes it wait and follow instead).
-    await session.execute(select(SurveyTemplate.id).where(SurveyTemplate.id == latest.id).with_for_update())
-    latest = await template_version(session, key)
-    seen: dict[str, str] = {}
-    for row in (
-        await session.execute(select(SurveyTemplate.questions).where(SurveyTemplate.key == key))
-    ).scalars():
-        for question in row:
-            seen.setdefault(question["key"], question["type"])
-    changed = [q.key for q in draft.questions if q.key in seen and seen[q.key] != q.type.value]
-    if changed:
-        raise QuestionTypeChanged(
-            f"Question {', '.join(changed)} had another type in an earlier version; answers are compared "
-            "by question key across versions, so give a changed question a new key."
-        )
-    template = new_version(key, latest.version + 1, draft, actor)
-    session.add(template)
-    await session.flush()
-    return template
 
 
 # --- opening ---------------------------------------------------------------------------------------------
@@ -189,16 +62,12 @@ async def invitees(session: AsyncSession, scope: Scope) -> set[uuid.UUID]:
             return set()
         people = {*group.member_ids, *([group.leader_id] if group.leader_id else [])}
         if scope.offering_id is not None:
-            people &= await _participants(session, col(Participant.offering_id) == scope.offering_id)
+            people &= await repository.participants(session, offering_id=scope.offering_id)
         return people
     if scope.session_id is not None:
-        return await _participants(session, col(Participant.session_id) == scope.session_id)
+        return await repository.participants(session, session_id=scope.session_id)
     assert scope.offering_id is not None
-    return await _participants(session, col(Participant.offering_id) == scope.offering_id)
-
-
-async def _participants(session: AsyncSession, condition: Any) -> set[uuid.UUID]:
-    return set((await session.execute(select(Participant.person_id).where(condition).distinct())).scalars())
+    return await repository.participants(session, offering_id=scope.offering_id)
 
 
 async def open_survey(
@@ -222,65 +91,35 @@ async def open_survey(
         "session_id": scope.session_id,
         "offering_id": scope.offering_id,
         "leader_group_id": scope.leader_group_id,
-        "origin_key": origin_key,
         "opened_by": actor,
         "open_until": open_until,
     }
-    statement = pg_insert(Survey).values(**values)
-    if origin_key is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["origin_key"])
-    created = (await session.execute(statement.returning(col(Survey.id)))).scalar_one_or_none()
-    if created is None:
-        survey = (await session.execute(select(Survey).where(Survey.origin_key == origin_key))).scalar_one()
-    else:
-        survey = (await session.execute(select(Survey).where(Survey.id == created))).scalar_one()
+    survey = await repository.insert_survey(session, values, origin_key=origin_key)
+    created = survey.id == values["id"]
     invited = await invite(session, survey, people)
-    if created is not None:
+    if created:
         await publish(
             session,
             SurveyOpened(**_facts(survey, template), invited=invited),
             source=SOURCE,
             aggregate_id=survey.id,
         )
-    return survey, created is not None
+    return survey, created
 
 
 async def invite(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> int:
     """Invite people to an open survey (someone invited already keeps their one invitation)."""
-    rows = [{"id": uuid.uuid4(), "survey_id": survey.id, "person_id": p} for p in sorted(set(people))]
-    if rows and survey.status == SurveyStatus.open:
-        await session.execute(
-            pg_insert(Invitation)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["survey_id", "person_id"])
-        )
-    return await count_invited(session, survey.id)
+    invited = sorted(set(people))
+    if invited and survey.status == SurveyStatus.open:
+        await repository.add_invitations(session, survey.id, invited)
+    return await repository.count_invited(session, survey.id)
 
 
 async def uninvite_unanswered(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> None:
     """Withdraw invitations not yet used (an answer already given stays: nobody can find it)."""
     ids = list(set(people))
     if ids and survey.status == SurveyStatus.open:
-        await session.execute(
-            delete(Invitation).where(
-                col(Invitation.survey_id) == survey.id,
-                col(Invitation.person_id).in_(ids),
-                col(Invitation.answered).is_(False),
-            )
-        )
-
-
-async def count_invited(session: AsyncSession, survey_id: uuid.UUID) -> int:
-    return int(await session.scalar(select(func.count()).where(col(Invitation.survey_id) == survey_id)) or 0)
-
-
-async def count_answered(session: AsyncSession, survey_id: uuid.UUID) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).where(col(Invitation.survey_id) == survey_id, col(Invitation.answered))
-        )
-        or 0
-    )
+        await repository.delete_unanswered_invitations(session, survey.id, ids)
 
 
 def _facts(survey: Survey, template: SurveyTemplate) -> dict[str, Any]:
@@ -301,13 +140,7 @@ def _facts(survey: Survey, template: SurveyTemplate) -> dict[str, Any]:
 
 async def person_of(session: AsyncSession, principal: Principal) -> KnownPerson | None:
     """The directory person a signed-in caller is (by Entra object id), if the directory knows them."""
-    return (
-        await session.execute(
-            select(KnownPerson)
-            .where(KnownPerson.entra_oid == principal.oid, col(KnownPerson.active))
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    return await repository.active_person_by_oid(session, principal.oid)
 
 
 async def own_invitation(
@@ -315,22 +148,14 @@ async def own_invitation(
 ) -> tuple[Invitation, Survey, SurveyTemplate]:
     """The caller's own invitation with its survey and template (404 for anyone else's)."""
     person = await person_of(session, principal)
-    statement = (
-        select(Invitation, Survey, SurveyTemplate)
-        .join(Survey, col(Survey.id) == col(Invitation.survey_id))
-        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
-        .where(Invitation.id == invitation_id, Invitation.person_id == (person.person_id if person else None))
-    )
-    if lock:
-        # The invitation for update (one answer), the survey for share (a close waits for this answer).
-        statement = statement.with_for_update(of=[Invitation]).execution_options(populate_existing=True)
-    row = (await session.execute(statement)).one_or_none()
+    # Locked: the invitation for update (one answer), the survey for share (a close waits for it).
+    row = await repository.invitation(session, invitation_id, person.person_id if person else None, lock=lock)
     if row is None:
         raise InvitationNotFound(f"No invitation {invitation_id} of yours.")
     if lock:
-        await session.execute(select(Survey.id).where(Survey.id == row[1].id).with_for_update(read=True))
+        await repository.share_lock_survey(session, row[1].id)
         await session.refresh(row[1])
-    return row[0], row[1], row[2]
+    return row
 
 
 async def answer(
@@ -366,7 +191,7 @@ async def answer(
     session.add(SealedBallot(survey_id=survey.id, sealed=sealed))
     invitation.answered = True
     await session.flush()
-    answered = await count_answered(session, survey.id)
+    answered = await repository.count_answered(session, survey.id)
     await publish(
         session,
         ResponseReceived(survey_id=survey.id, answered=answered),
@@ -381,14 +206,7 @@ async def answer(
 
 async def _locked(session: AsyncSession, survey_id: uuid.UUID) -> Survey:
     """The survey, locked for change and read afresh under the lock (404 if there is none)."""
-    survey = (
-        await session.execute(
-            select(Survey)
-            .where(Survey.id == survey_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    survey = await repository.survey_for_update(session, survey_id)
     if survey is None:
         raise SurveyNotFound(f"No survey {survey_id}.")
     return survey
@@ -404,9 +222,7 @@ async def close(
     template = await session.get(SurveyTemplate, survey.template_id)
     assert template is not None
     key = settings.ballot_key_bytes()
-    sealed_ballots = (
-        await session.execute(select(SealedBallot.sealed).where(SealedBallot.survey_id == survey.id))
-    ).scalars()
+    sealed_ballots = await repository.sealed_ballots(session, survey.id)
     try:
         ballots = [json.loads(sealing.unseal(key, survey.id, sealed)) for sealed in sealed_ballots]
     except InvalidTag as error:
@@ -419,21 +235,20 @@ async def close(
     random.SystemRandom().shuffle(ballots)
     origins = [(uuid.UUID(b["org_unit_id"]) if b["org_unit_id"] else None, b["sector"]) for b in ballots]
     tags = anonymity.generalise(origins, settings.anonymity_threshold)
-    if ballots:
-        await session.execute(
-            insert(Response),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "survey_id": survey.id,
-                    "org_unit_id": unit,
-                    "sector": sector,
-                    "answers": b["answers"],
-                }
-                for b, (unit, sector) in zip(ballots, tags, strict=True)
-            ],
-        )
-    await session.execute(delete(SealedBallot).where(col(SealedBallot.survey_id) == survey.id))
+    await repository.insert_responses(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "survey_id": survey.id,
+                "org_unit_id": unit,
+                "sector": sector,
+                "answers": b["answers"],
+            }
+            for b, (unit, sector) in zip(ballots, tags, strict=True)
+        ],
+    )
+    await repository.delete_ballots(session, survey.id)
     survey.status = SurveyStatus.closed
     survey.closed_at = clock.now()
     survey.closed_by = actor
@@ -443,7 +258,7 @@ async def close(
         session,
         SurveyClosed(
             **_facts(survey, template),
-            invited=await count_invited(session, survey.id),
+            invited=await repository.count_invited(session, survey.id),
             responses=len(ballots),
         ),
         source=SOURCE,
@@ -456,15 +271,7 @@ async def close_expired(sessionmaker: async_sessionmaker[AsyncSession], settings
     """Close every open survey whose time has run out (a periodic job; replicas skip each other's)."""
     while True:
         async with sessionmaker() as session, session.begin():
-            due = (
-                await session.execute(
-                    select(Survey.id)
-                    .where(Survey.status == SurveyStatus.open, col(Survey.open_until) <= clock.now())
-                    .order_by(col(Survey.open_until))
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                )
-            ).scalar_one_or_none()
+            due = await repository.next_due_survey(session, clock.now())
             if due is None:
                 return
             await close(session, settings, due, SYSTEM)
@@ -478,3 +285,28 @@ async def extend(session: AsyncSession, survey_id: uuid.UUID, open_until: dateti
     survey.open_until = open_until
     await session.flush()
     return survey
+
+
+async def surveys(
+    session: AsyncSession, where: Iterable[tuple[Any, object]], *, limit: int, offset: int
+) -> list[Survey]:
+    return await repository.surveys(session, where, limit=limit, offset=offset)
+
+
+async def counts(session: AsyncSession, survey_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """(invited, answered) per survey; surveys without invitations are left out."""
+    return await repository.invitation_counts(session, set(survey_ids))
+
+
+async def invitations_of(
+    session: AsyncSession, person_id: uuid.UUID, *, open_only: bool, limit: int, offset: int
+) -> list[tuple[Invitation, Survey, SurveyTemplate, bool]]:
+    """A person's invitations, soonest closing first, each with whether its survey takes answers now."""
+    return await repository.invitations_of(
+        session, person_id, clock.now(), open_only=open_only, limit=limit, offset=offset
+    )
+
+
+async def survey_by_origin(session: AsyncSession, origin_key: str) -> Survey | None:
+    """The survey an event opened, by the key it was opened under."""
+    return await repository.survey_by_origin(session, origin_key)

@@ -1,0 +1,262 @@
+"""Reads and writes of templates, surveys, invitations, sealed ballots and released responses."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from services.feedback.directory.models import KnownPerson
+from services.feedback.participants.models import Participant
+from services.feedback.surveys.models import (
+    Invitation,
+    Response,
+    SealedBallot,
+    Survey,
+    SurveyStatus,
+    SurveyTemplate,
+)
+
+# --- templates -------------------------------------------------------------------------------------------
+
+
+async def template(session: AsyncSession, key: str, version: int | None = None) -> SurveyTemplate | None:
+    """A template's given version, or its newest."""
+    statement = select(SurveyTemplate).where(SurveyTemplate.key == key)
+    if version is not None:
+        statement = statement.where(SurveyTemplate.version == version)
+    found = await session.execute(statement.order_by(col(SurveyTemplate.version).desc()).limit(1))
+    return found.scalar_one_or_none()
+
+
+async def template_exists(session: AsyncSession, key: str) -> bool:
+    return bool(await session.scalar(select(func.count()).where(SurveyTemplate.key == key)))
+
+
+async def lock_template(session: AsyncSession, template_id: uuid.UUID) -> None:
+    await session.execute(select(SurveyTemplate.id).where(SurveyTemplate.id == template_id).with_for_update())
+
+
+async def questions_of_every_version(session: AsyncSession, key: str) -> list[list[dict[str, Any]]]:
+    found = await session.execute(select(SurveyTemplate.questions).where(SurveyTemplate.key == key))
+    return list(found.scalars())
+
+
+async def newest_templates(session: AsyncSession, *, limit: int, offset: int) -> list[SurveyTemplate]:
+    """The newest version of every template, by key."""
+    newest = (
+        select(SurveyTemplate.key, func.max(SurveyTemplate.version).label("version"))
+        .group_by(col(SurveyTemplate.key))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(SurveyTemplate)
+        .join(
+            newest,
+            (col(SurveyTemplate.key) == newest.c.key) & (col(SurveyTemplate.version) == newest.c.version),
+        )
+        .order_by(col(SurveyTemplate.key))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.scalars())
+
+
+async def template_versions(session: AsyncSession, key: str) -> list[SurveyTemplate]:
+    """Every version of a template, newest first."""
+    rows = await session.execute(
+        select(SurveyTemplate).where(SurveyTemplate.key == key).order_by(col(SurveyTemplate.version).desc())
+    )
+    return list(rows.scalars())
+
+
+async def templates_by_id(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, SurveyTemplate]:
+    rows = await session.execute(select(SurveyTemplate).where(col(SurveyTemplate.id).in_(ids)))
+    return {t.id: t for t in rows.scalars()}
+
+
+# --- surveys ---------------------------------------------------------------------------------------------
+
+
+async def insert_survey(session: AsyncSession, values: dict[str, Any], *, origin_key: str | None) -> Survey:
+    """A new survey; with an `origin_key` already taken, the survey that holds it instead."""
+    statement = pg_insert(Survey).values(**values, origin_key=origin_key)
+    if origin_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["origin_key"])
+    created = (await session.execute(statement.returning(col(Survey.id)))).scalar_one_or_none()
+    which = Survey.id == created if created is not None else Survey.origin_key == origin_key
+    return (await session.execute(select(Survey).where(which))).scalar_one()
+
+
+async def survey_by_origin(session: AsyncSession, origin_key: str) -> Survey | None:
+    found = await session.execute(select(Survey).where(Survey.origin_key == origin_key))
+    return found.scalar_one_or_none()
+
+
+async def survey_for_update(session: AsyncSession, survey_id: uuid.UUID) -> Survey | None:
+    """The survey locked for change and read afresh under the lock."""
+    found = await session.execute(
+        select(Survey)
+        .where(Survey.id == survey_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return found.scalar_one_or_none()
+
+
+async def share_lock_survey(session: AsyncSession, survey_id: uuid.UUID) -> None:
+    """Hold the survey for share: a close waits for the answer being written."""
+    await session.execute(select(Survey.id).where(Survey.id == survey_id).with_for_update(read=True))
+
+
+async def next_due_survey(session: AsyncSession, now: datetime) -> uuid.UUID | None:
+    """One open survey whose time has run out, locked; surveys other replicas hold are skipped."""
+    found = await session.execute(
+        select(Survey.id)
+        .where(Survey.status == SurveyStatus.open, col(Survey.open_until) <= now)
+        .order_by(col(Survey.open_until))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return found.scalar_one_or_none()
+
+
+async def surveys(
+    session: AsyncSession, where: Iterable[tuple[Any, object]], *, limit: int, offset: int
+) -> list[Survey]:
+    """Surveys whose columns equal the given values, newest first."""
+    statement = select(Survey)
+    for column, value in where:
+        statement = statement.where(column == value)
+    rows = await session.execute(
+        statement.order_by(col(Survey.opened_at).desc(), col(Survey.id)).limit(limit).offset(offset)
+    )
+    return list(rows.scalars())
+
+
+# --- invitations -----------------------------------------------------------------------------------------
+
+
+async def add_invitations(session: AsyncSession, survey_id: uuid.UUID, people: Sequence[uuid.UUID]) -> None:
+    """Invite people (someone invited already keeps their one invitation)."""
+    rows = [{"id": uuid.uuid4(), "survey_id": survey_id, "person_id": p} for p in people]
+    await session.execute(
+        pg_insert(Invitation).values(rows).on_conflict_do_nothing(index_elements=["survey_id", "person_id"])
+    )
+
+
+async def delete_unanswered_invitations(
+    session: AsyncSession, survey_id: uuid.UUID, people: Collection[uuid.UUID]
+) -> None:
+    await session.execute(
+        delete(Invitation).where(
+            col(Invitation.survey_id) == survey_id,
+            col(Invitation.person_id).in_(people),
+            col(Invitation.answered).is_(False),
+        )
+    )
+
+
+async def count_invited(session: AsyncSession, survey_id: uuid.UUID) -> int:
+    return int(await session.scalar(select(func.count()).where(col(Invitation.survey_id) == survey_id)) or 0)
+
+
+async def count_answered(session: AsyncSession, survey_id: uuid.UUID) -> int:
+    answered = await session.scalar(
+        select(func.count()).where(col(Invitation.survey_id) == survey_id, col(Invitation.answered))
+    )
+    return int(answered or 0)
+
+
+async def invitation_counts(
+    session: AsyncSession, survey_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """(invited, answered) per survey; surveys without invitations are left out."""
+    rows = await session.execute(
+        select(col(Invitation.survey_id), func.count(), func.count().filter(col(Invitation.answered)))
+        .where(col(Invitation.survey_id).in_(survey_ids))
+        .group_by(col(Invitation.survey_id))
+    )
+    return {survey_id: (invited, answered) for survey_id, invited, answered in rows.all()}
+
+
+async def invitation(
+    session: AsyncSession, invitation_id: uuid.UUID, person_id: uuid.UUID | None, *, lock: bool
+) -> tuple[Invitation, Survey, SurveyTemplate] | None:
+    """The person's invitation with its survey and template; locked for update when asked."""
+    statement = (
+        select(Invitation, Survey, SurveyTemplate)
+        .join(Survey, col(Survey.id) == col(Invitation.survey_id))
+        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
+        .where(Invitation.id == invitation_id, Invitation.person_id == person_id)
+    )
+    if lock:
+        statement = statement.with_for_update(of=[Invitation]).execution_options(populate_existing=True)
+    row = (await session.execute(statement)).one_or_none()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def invitations_of(
+    session: AsyncSession, person_id: uuid.UUID, now: datetime, *, open_only: bool, limit: int, offset: int
+) -> list[tuple[Invitation, Survey, SurveyTemplate, bool]]:
+    """A person's invitations, soonest closing first, each with whether its survey takes answers now."""
+    now_open = (col(Survey.status) == SurveyStatus.open) & (col(Survey.open_until) > now)
+    statement = (
+        select(Invitation, Survey, SurveyTemplate, now_open.label("o"))
+        .join(Survey, col(Survey.id) == col(Invitation.survey_id))
+        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
+        .where(Invitation.person_id == person_id)
+    )
+    if open_only:
+        statement = statement.where(col(Invitation.answered).is_(False), now_open)
+    rows = await session.execute(
+        statement.order_by(col(Survey.open_until), col(Invitation.id)).limit(limit).offset(offset)
+    )
+    return [(i, s, t, bool(o)) for i, s, t, o in rows.all()]
+
+
+# --- who takes part --------------------------------------------------------------------------------------
+
+
+async def participants(
+    session: AsyncSession, *, session_id: uuid.UUID | None = None, offering_id: uuid.UUID | None = None
+) -> set[uuid.UUID]:
+    """People with a confirmed place in the session, or in the offering."""
+    condition = (
+        col(Participant.session_id) == session_id
+        if session_id is not None
+        else col(Participant.offering_id) == offering_id
+    )
+    return set((await session.execute(select(Participant.person_id).where(condition).distinct())).scalars())
+
+
+async def active_person_by_oid(session: AsyncSession, oid: str) -> KnownPerson | None:
+    found = await session.execute(
+        select(KnownPerson).where(KnownPerson.entra_oid == oid, col(KnownPerson.active)).limit(1)
+    )
+    return found.scalar_one_or_none()
+
+
+# --- ballots and responses -------------------------------------------------------------------------------
+
+
+async def sealed_ballots(session: AsyncSession, survey_id: uuid.UUID) -> list[bytes]:
+    found = await session.execute(select(SealedBallot.sealed).where(SealedBallot.survey_id == survey_id))
+    return list(found.scalars())
+
+
+async def insert_responses(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Response), list(rows))
+
+
+async def delete_ballots(session: AsyncSession, survey_id: uuid.UUID) -> None:
+    await session.execute(delete(SealedBallot).where(col(SealedBallot.survey_id) == survey_id))
