@@ -13,9 +13,13 @@ requests (one token each, over 200 connections from aiohttp in this process), ea
 4. the batched floor (the same work as 1, concurrent requests decided together): the ceiling;
 5. through the gateway again while a coordinator lowers and raises the capacity (in the catalogue),
    cancels, moves and promotes entries: zero 5xx, no deadlock counted by PostgreSQL, and the
-   invariants at the end.
+   invariants at the end;
+6. tracing's price (`tracing_rushes`): three more enrollment processes beside the stack, serving
+   requests only, one as configured by default (tracing on, nothing exported), one with OpenTelemetry
+   switched off, one exporting every span to an OTLP receiver that keeps nothing; the same rush on
+   each, `ROUNDS` times in turn.
 
-Each of 2, 3 and 5 is checked: exactly 300 confirmed (5: as many as the capacity the consumer last
+Each of 2, 3, 5 and 6 is checked: exactly 300 confirmed (5: as many as the capacity the consumer last
 applied, or more where the coordinator promoted over capacity), the waiting list's positions
 consecutive and in arrival order, nobody twice, zero 5xx. Throughputs are reported as ratios to the
 per-request floor of the same round.
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import random
@@ -43,8 +48,9 @@ import aiohttp
 import asyncpg
 
 from bench import admission_floor, enrollment_rush
+from bench.load import otlp_sink
 from devtools import devkeys
-from devtools.stack import Stack, free_port, running_stack, stop, wait_ready
+from devtools.stack import Stack, free_port, running_stack, service_process, stop, wait_ready
 from services.kernel import database
 from services.kernel.settings import REPO_ROOT
 
@@ -309,7 +315,7 @@ async def run(stack: Stack, url: str, keys: Path, logs: Path) -> dict[str, Any]:
     run `ROUNDS` times, one after the other, so each round's ratios compare runs seconds apart on a
     shared machine; the ratios reported are the rounds' medians, and the round shown in full is the one
     whose direct ratio is the median."""
-    emails, sessions = await enrollment_rush.seed_sessions(url, 2 * ROUNDS + 1)
+    emails, sessions = await enrollment_rush.seed_sessions(url, 5 * ROUNDS + 1)
     for session_id in sessions:
         await in_catalogue(url, session_id)
     tokens = [devkeys.mint_token(oid=devkeys.person_oid(e), email=e, directory=keys) for e in emails]
@@ -328,6 +334,7 @@ async def run(stack: Stack, url: str, keys: Path, logs: Path) -> dict[str, Any]:
     await quiet(url)
     result["batched_floor"] = await floor_rush(url, "batched", tokens, logs / "floor-batched.log")
     result["gateway_with_coordinators"] = await coordinated_rush(stack, url, sessions[-1], tokens, keys)
+    result["tracing"] = await tracing_rushes(url, keys, logs, sessions[2 * ROUNDS : 5 * ROUNDS], tokens)
     ceiling = result["batched_floor"]["requests_per_second"]
 
     def ratios(round_: dict[str, Any]) -> dict[str, float]:
@@ -357,8 +364,57 @@ async def run(stack: Stack, url: str, keys: Path, logs: Path) -> dict[str, Any]:
         for r in [*rounds, {"gateway_with_coordinators": result["gateway_with_coordinators"]}]
         for name in ("direct", "gateway", "gateway_with_coordinators")
         for failure in r.get(name, {}).get("failures", [])
-    ]
+    ] + result["tracing"].pop("failures")
     return result
+
+
+TRACING = {
+    "default": {},
+    "untraced": {"OTEL_SDK_DISABLED": "true"},
+    "exporting": {"OTEL_EXPORTER_OTLP_ENDPOINT": "{sink}"},
+}
+
+
+async def tracing_rushes(
+    url: str, keys: Path, logs: Path, sessions: list[uuid.UUID], tokens: list[str]
+) -> dict[str, Any]:
+    """The rush on an enrollment process traced as by default, not traced at all, and exporting every
+    span: the median over `ROUNDS` of each one's throughput against the untraced one's in that round."""
+    auth = devkeys.trusting_settings(keys)
+    api_only = {"ENROLLMENT_CONSUMERS_ENABLED": "false"}
+    with contextlib.ExitStack() as started:
+        sink = started.enter_context(otlp_sink())
+        bases = {
+            name: started.enter_context(
+                service_process(
+                    "enrollment",
+                    url,
+                    auth,
+                    logs / f"enrollment-{name}.log",
+                    {**api_only, **{k: v.format(sink=sink) for k, v in env.items()}},
+                )
+            )[1]
+            for name, env in TRACING.items()
+        }
+        for base in bases.values():
+            await burst(base, [("GET", "/healthz", None, t) for t in tokens[:50]])
+        rounds: list[dict[str, float]] = []
+        failures: list[str] = []
+        free = iter(sessions)
+        for _ in range(ROUNDS):
+            rates = {}
+            for name, base in bases.items():
+                await quiet(url)
+                outcome = await service_rush(base, "/enrollments", next(free), tokens, url)
+                failures += [f"tracing {name}: {f}" for f in outcome["failures"]]
+                rates[name] = outcome["requests_per_second"]
+            rounds.append(rates)
+    return {
+        "requests_per_second": rounds,
+        "default_vs_untraced": statistics.median(round(r["default"] / r["untraced"], 2) for r in rounds),
+        "exporting_vs_untraced": statistics.median(round(r["exporting"] / r["untraced"], 2) for r in rounds),
+        "failures": failures,
+    }
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,13 @@ so every throughput figure in the suite comes from wrk.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import queue
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiohttp import web
+
+from devtools.stack import serving
 
 # wrk's Lua hook at the end of a run: the summary as one JSON line (latencies in microseconds).
 REPORT_LUA = """
@@ -155,3 +161,31 @@ def nginx(upstream: str, port: int) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+@contextmanager
+def otlp_sink() -> Iterator[str]:
+    """An OTLP/HTTP trace receiver that accepts every export and keeps nothing, on a thread of its own:
+    what tracing costs a service that exports, without a collector's own cost in the measurement."""
+    ready: queue.Queue[str] = queue.Queue()
+    loop = asyncio.new_event_loop()
+    stopped = asyncio.Event()
+
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(content_type="application/x-protobuf")
+
+    async def serve() -> None:
+        app = web.Application(client_max_size=64 * 2**20)
+        app.router.add_post("/v1/traces", accept)
+        async with serving(app) as url:
+            ready.put(url)
+            await stopped.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.get(timeout=30)
+    finally:
+        loop.call_soon_threadsafe(stopped.set)
+        thread.join(timeout=30)

@@ -37,16 +37,12 @@ import asyncio
 import json
 import os
 import platform
-import queue
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -54,16 +50,15 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiohttp import web
 from sqlalchemy import text
 
 from bench import admission, charts, directory_sync
-from bench.load import nginx, require, wrk
+from bench.load import nginx, otlp_sink, require, wrk
 from bench.publisher import Tick
 from bench.volumes import LISTING_QUERY, seed_catalog
 from devtools import devkeys
 from devtools.devdb import EmbeddedPostgres
-from devtools.stack import Stack, free_port, running_stack, service_process, serving, stop, wait_ready
+from devtools.stack import Stack, free_port, running_stack, service_process, stop, wait_ready
 from services.cli import migrate_all
 from services.kernel import database
 from services.kernel.eventbus import Event, Subscription
@@ -254,34 +249,6 @@ def hr_sync(stack: Stack, url: str, token: str) -> dict[str, Any]:
         "total_seconds": total,
         "share_of_target": round(total / TARGETS["hr_sync_seconds"], 3),
     }
-
-
-@contextmanager
-def otlp_sink() -> Iterator[str]:
-    """An OTLP/HTTP trace receiver that accepts every export and keeps nothing, on a thread of its own:
-    what tracing costs a service that exports, without a collector's own cost in the measurement."""
-    ready: queue.Queue[str] = queue.Queue()
-    loop = asyncio.new_event_loop()
-    stopped = asyncio.Event()
-
-    async def accept(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(content_type="application/x-protobuf")
-
-    async def serve() -> None:
-        app = web.Application(client_max_size=64 * 2**20)
-        app.router.add_post("/v1/traces", accept)
-        async with serving(app) as url:
-            ready.put(url)
-            await stopped.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    try:
-        yield ready.get(timeout=30)
-    finally:
-        loop.call_soon_threadsafe(stopped.set)
-        thread.join(timeout=30)
 
 
 def listing(
@@ -625,6 +592,8 @@ def summary(scenarios: dict[str, Any]) -> dict[str, Any]:
             "tracing": {
                 "listing_off_vs_untraced": listing_ratios["tracing_off_vs_untraced"],
                 "listing_exporting_vs_untraced": listing_ratios["exporting_vs_untraced"],
+                "rush_off_vs_untraced": rush["tracing"]["default_vs_untraced"],
+                "rush_exporting_vs_untraced": rush["tracing"]["exporting_vs_untraced"],
             },
         }
     )
