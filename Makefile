@@ -21,7 +21,7 @@ $(UV):
 	.data/tools/uv/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 $(STAMP): pyproject.toml uv.lock scripts/install-system-packages.sh scripts/install-validators.sh \
-		scripts/validators/package-lock.json | $(UV)
+		scripts/validators/package-lock.json scripts/validators/python-client.txt | $(UV)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(UV) sync --locked --python $(PY) --quiet
 	scripts/install-system-packages.sh
@@ -32,6 +32,8 @@ install: $(STAMP) ## create .venv and install the project with its dev tools, as
 
 lock: $(UV) ## upgrade every pinned version within pyproject.toml's ranges (then run make test and commit)
 	$(UV) lock --upgrade
+	$(UV) pip compile --quiet --universal --generate-hashes --upgrade --python-version 3.11 \
+		scripts/validators/python-client.in -o scripts/validators/python-client.txt
 
 run: $(STAMP) ## start PostgreSQL, migrate, load demo data, run the services and the gateway (Ctrl-C stops all)
 	$(PY) -m devtools run

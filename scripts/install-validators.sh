@@ -10,15 +10,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # openapi-python-client in a virtual environment of its own: it pins httpx below the version the gateway
-# runs on, and the project's own environment must stay what production runs.
+# runs on, and the project's own environment must stay what production runs. Its packages are those
+# scripts/validators/python-client.txt pins with their hashes (`make lock` renews it), installed again
+# only when that file changes.
 generator=.data/tools/openapi-python-client
-# (sed reads all of pip's output: `grep -q` would stop early, and under pipefail pip's broken pipe would
-# make an installed generator look missing.)
-installed=$("$generator/bin/pip" show openapi-python-client 2>/dev/null | sed -n 's/^Version: //p' || true)
-if [ ! -x "$generator/bin/openapi-python-client" ] || [ "$installed" != "0.29.1" ]; then
-    python3 -m venv "$generator"
-    "$generator/bin/pip" install --quiet "openapi-python-client==0.29.1"
-    echo "installed openapi-python-client 0.29.1 under $generator"
+pins=scripts/validators/python-client.txt
+uv=.data/tools/uv/bin/uv
+if [ ! -x "$generator/bin/openapi-python-client" ] || ! cmp -s "$pins" "$generator/pins.txt"; then
+    rm -rf "$generator"
+    "$uv" venv --quiet --python python3 "$generator"
+    "$uv" pip install --quiet --require-hashes --python "$generator/bin/python" -r "$pins"
+    cp "$pins" "$generator/pins.txt"
+    echo "installed openapi-python-client as $pins pins it under $generator"
 fi
 
 target=.data/validators

@@ -1,6 +1,6 @@
 """The feature layout the build enforces beyond the import contracts: statements are written in a
 feature's data modules (repository, and the enrolment feature's listings and lookups) or in the
-consumers that keep a read model in step; services and endpoints call them."""
+consumers that keep a read model in step, services and endpoints call them; and modules stay short."""
 
 from __future__ import annotations
 
@@ -54,3 +54,14 @@ def test_the_check_sees_a_statement(tmp_path: Path) -> None:
         "from sqlmodel import select\nasync def f(session):\n    await session.execute(select(1))\n"
     )
     assert _statements_in(probe) == ["imports select", "line 3: .execute()"]
+
+
+def test_no_module_outgrows_what_one_reader_holds() -> None:
+    """A module past 400 lines is split along its seams (the enrolment feature shows how)."""
+    long = {
+        str(path.relative_to(REPO_ROOT)): lines
+        for root in ("services", "gateway")
+        for path in (REPO_ROOT / root).rglob("*.py")
+        if "migrations" not in path.parts and (lines := len(path.read_text().splitlines())) > 400
+    }
+    assert long == {}

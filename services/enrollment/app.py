@@ -16,6 +16,7 @@ from services.enrollment.offerings.consumers import OFFERINGS
 from services.enrollment.offerings.endpoints import router as offerings_router
 from services.enrollment.reflection.endpoints import router as reflection_router
 from services.enrollment.sessions.consumers import SESSIONS
+from services.enrollment.sessions.endpoints import router as sessions_router
 from services.enrollment.settings import EnrollmentSettings
 from services.kernel.migrations import MigrationSet
 from services.kernel.service import ServiceDefinition, create_service_app
@@ -29,6 +30,7 @@ DEFINITION = ServiceDefinition(
         directory_router,
         hrsync_router,
         enrollments_router,
+        sessions_router,
         offerings_router,
         completions_router,
         reflection_router,

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.enrollment.enrollments import repository, rules
+from services.enrollment.enrollments import lookups, repository, rules
 from services.enrollment.enrollments.models import (
     Enrollment,
     EnrollmentAudit,
@@ -260,7 +260,7 @@ async def still_eligible(session: AsyncSession, enrollment: Enrollment, offering
         if group is None or not group.active:
             return False
         if enrollment.audience_checked:
-            facts = await repository.group_facts(session, group.id)
+            facts = await lookups.group_facts(session, group.id)
             return rules.refusal(offering, facts, group=True) is None
         return True
     assert enrollment.person_id is not None
@@ -268,7 +268,7 @@ async def still_eligible(session: AsyncSession, enrollment: Enrollment, offering
     if person is None or not person.active:
         return False
     if enrollment.audience_checked:
-        return rules.refusal(offering, await repository.person_facts(session, person.id), group=False) is None
+        return rules.refusal(offering, await lookups.person_facts(session, person.id), group=False) is None
     return True
 
 

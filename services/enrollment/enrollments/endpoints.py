@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +21,6 @@ from services.enrollment.enrollments import (
     listings,
     pausing,
     problems,
-    repository,
     rules,
     service,
     waitinglist,
@@ -36,47 +34,19 @@ from services.enrollment.enrollments.schemas import (
     EnrollmentCreate,
     EnrollmentPage,
     EnrollmentPublic,
-    EnrollmentStatePublic,
     MoveRequest,
     MyEnrollmentPage,
     MyEnrollmentPublic,
-    PauseRequest,
     PromoteRequest,
-    RosterEntryPage,
-    RosterEntryPublic,
     ScheduledSessionPublic,
-    WaitingEntryPage,
-    WaitingEntryPublic,
-    to_public,
 )
 from services.enrollment.idempotency import service as idempotency
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
 from services.kernel.database import ReadsDep, SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, TransactionConflict, responses_for
-from services.kernel.spreadsheets import CSV, csv_response
 
 router = APIRouter(route_class=TransactionalRoute, tags=["enrollments"], responses=COMMON_RESPONSES)
-
-
-async def present(
-    session: AsyncSession, enrollments: Sequence[Enrollment], *, only_person: uuid.UUID | None = None
-) -> list[EnrollmentPublic]:
-    """Enrollments with their places and waiting-list positions; `only_person` hides the other members."""
-    parts = await repository.participations(session, [e.id for e in enrollments])
-    places = await repository.positions(session, enrollments)
-    return [
-        to_public(
-            e,
-            [
-                p
-                for p in parts
-                if p.enrollment_id == e.id and (only_person is None or p.person_id == only_person)
-            ],
-            places.get(e.id),
-        )
-        for e in enrollments
-    ]
 
 
 async def _present_for(
@@ -88,7 +58,7 @@ async def _present_for(
         me = await person_for(session, principal)
         if not await service.leads(session, enrollment, me):
             only = me.id
-    [public] = await present(session, [enrollment], only_person=only)
+    [public] = await service.present(session, [enrollment], only_person=only)
     return public
 
 
@@ -172,7 +142,7 @@ async def list_my_enrollments(
     sessions' times, venue, room and meeting link."""
     me = await person_for(session, principal)
     rows = await listings.for_person(session, me.id, limit=paging.fetch, offset=paging.offset)
-    shown = await present(session, rows, only_person=me.id)
+    shown = await service.present(session, rows, only_person=me.id)
     held = {
         e.id: {p.session_id for p in e.participants} | ({e.session_id} if e.session_id else set())
         for e in shown
@@ -209,7 +179,7 @@ async def list_group_enrollments(
     """The group's enrollments with every member's place: for its top leader and coordinators."""
     group = await readable_group(session, principal, group_id)
     rows = await listings.for_group(session, group.id, limit=paging.fetch, offset=paging.offset)
-    return paging.page(EnrollmentPage, await present(session, rows))
+    return paging.page(EnrollmentPage, await service.present(session, rows))
 
 
 @router.get(
@@ -276,7 +246,7 @@ async def promote_enrollment(
 ) -> EnrollmentPublic:
     """Confirm it now, over capacity if need be; recorded with who, when and why."""
     enrollment = await waitinglist.promote_by_hand(session, principal, enrollment_id, body.reason)
-    [public] = await present(session, [enrollment])
+    [public] = await service.present(session, [enrollment])
     return public
 
 
@@ -290,133 +260,5 @@ async def move_enrollment(
 ) -> EnrollmentPublic:
     """Put it at `position` (1 = next in line); recorded with who, when and why."""
     enrollment = await waitinglist.move(session, principal, enrollment_id, body.position, body.reason)
-    [public] = await present(session, [enrollment])
+    [public] = await service.present(session, [enrollment])
     return public
-
-
-async def _known_session(session: AsyncSession, session_id: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID | None]:
-    course = await repository.get_session(session, session_id)
-    if course is None:
-        raise problems.SessionNotFound(f"No session {session_id}.")
-    offering = await repository.get_offering(session, course.offering_id)
-    return course.offering_id, (None if offering is not None and offering.is_programme else course.id)
-
-
-@router.get(
-    "/sessions/{session_id}/waiting-list",
-    summary="Get a session's waiting list (coordinators)",
-    responses={404: problems.SessionNotFound.openapi()},
-)
-async def get_waiting_list(
-    session: SessionDep,
-    _: CoordinatorOnly,
-    session_id: uuid.UUID,
-    paging: Paging,
-) -> WaitingEntryPage:
-    """First in line first, a page at a time, each with its place in line; for a session of a
-    programme, the programme's list."""
-    offering_id, queue_session = await _known_session(session, session_id)
-    waiting = await repository.waiting(
-        session, offering_id, queue_session, limit=paging.fetch, offset=paging.offset
-    )
-    public = await present(session, waiting)
-    first = paging.offset + 1
-    entries = [WaitingEntryPublic(position=i, enrollment=e) for i, e in enumerate(public, start=first)]
-    return paging.page(WaitingEntryPage, entries)
-
-
-@router.get(
-    "/sessions/{session_id}/enrollment",
-    summary="Get a session's enrollment state (coordinators)",
-    responses={404: problems.SessionNotFound.openapi()},
-)
-async def get_enrollment_state(
-    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID
-) -> EnrollmentStatePublic:
-    """Seats confirmed and free, how far it is overbooked, how many wait, and whether it is paused, as
-    the enrollment service decides them now."""
-    return await pausing.state(session, session_id)
-
-
-@router.post(
-    "/sessions/{session_id}/enrollment/pause",
-    summary="Pause enrollment in a session (coordinators)",
-    responses={404: problems.SessionNotFound.openapi()},
-)
-async def pause_enrollment(
-    session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID, body: PauseRequest
-) -> EnrollmentStatePublic:
-    """New enrollment requests are refused (`409 enrollment-paused`) from the next one decided;
-    cancellations and promotions from the waiting list go on. Pausing a paused session changes nothing."""
-    return await pausing.pause(session, principal, session_id, body.reason)
-
-
-@router.post(
-    "/sessions/{session_id}/enrollment/resume",
-    summary="Resume enrollment in a session (coordinators)",
-    responses={404: problems.SessionNotFound.openapi()},
-)
-async def resume_enrollment(
-    session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID
-) -> EnrollmentStatePublic:
-    """Enrollment is open again (within the session's window). Resuming one not paused changes nothing."""
-    return await pausing.resume(session, principal, session_id)
-
-
-async def _roster(session: AsyncSession, session_id: uuid.UUID) -> list[RosterEntryPublic]:
-    await _known_session(session, session_id)
-    return [
-        RosterEntryPublic(
-            participation_id=p.id,
-            enrollment_id=e.id,
-            person_id=person.id,
-            name=person.name,
-            email=person.email,
-            org_unit_id=person.org_unit_id,
-            leader_group_id=e.leader_group_id,
-            status=p.status,
-            attendance=p.attendance,
-            enrolled_at=p.created_at,
-        )
-        for p, person, e in await listings.roster(session, session_id)
-    ]
-
-
-@router.get(
-    "/sessions/{session_id}/roster",
-    summary="Get a session's roster (coordinators)",
-    responses={404: problems.SessionNotFound.openapi()},
-)
-async def get_roster(
-    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID, paging: Paging
-) -> RosterEntryPage:
-    """Everyone with a place: confirmed, then waiting, then cancelled; by name, with attendance (the
-    whole roster at once: `roster.csv`)."""
-    return paging.slice(RosterEntryPage, await _roster(session, session_id))
-
-
-@router.get(
-    "/sessions/{session_id}/roster.csv",
-    summary="Export a session's roster as CSV (coordinators)",
-    response_class=Response,
-    responses={200: CSV, 404: problems.SessionNotFound.openapi()},
-)
-async def export_roster(session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID) -> Response:
-    """The roster for a spreadsheet: UTF-8 with a byte-order mark so Excel reads æøå, `;`-separated as
-    Norwegian Excel expects."""
-    return csv_response(
-        f"deltakerliste-{session_id}.csv",
-        ["navn", "e-post", "status", "oppmøte", "person_id", "påmelding_id", "ledergruppe_id"],
-        (
-            [
-                row.name,
-                row.email,
-                row.status.value,
-                row.attendance.value if row.attendance else "",
-                row.person_id,
-                row.enrollment_id,
-                row.leader_group_id,
-            ]
-            for row in await _roster(session, session_id)
-        ),
-    )

@@ -1,4 +1,5 @@
-"""The read behind an enrollment request: whom it enrolls and in what, in one statement, one round trip.
+"""The reads behind an enrollment request: whom it enrolls and in what, in one statement, one round trip;
+and the facts the audience rules judge a person or a group by.
 
 Run on the driver's connection by `asks.prepare` (no transaction, no ORM: this runs for every request
 of a rush). A row of NULLs on either side means not found; `not_yet_known` says whether the catalogue's
@@ -7,21 +8,69 @@ event scheduling the session or publishing the offering is committed but not yet
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import uuid
 
-from services.enrollment.enrollments import repository
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.enrollment.offerings.models import OfferingView
+from services.kernel.audience import AudienceFacts
 from services.kernel.database import DriverStatement
+
+# The facts the audience rules judge by (`kernel.audience.AudienceFacts`), for the person or group in
+# `who`: whether they lead an active top-leader group, whether they are a leader at all (lead or sit in
+# an active top-leader group, or manage someone active), and their org unit with every unit above it.
+_UNITS_UP = """
+    ARRAY(WITH RECURSIVE up(id, parent_id, depth) AS (
+              SELECT u.id, u.parent_id, 0 FROM enrollment.org_units u WHERE u.id = who.org_unit_id
+              UNION ALL
+              SELECT u.id, u.parent_id, up.depth + 1
+              FROM enrollment.org_units u JOIN up ON u.id = up.parent_id WHERE up.depth < 50)
+          SELECT id FROM up) AS units
+"""
+
+
+PERSON_FACTS = f"""
+    EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active) AS leads_group,
+    (EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active)
+     OR EXISTS (SELECT 1 FROM enrollment.leader_group_members m
+                JOIN enrollment.leader_groups g ON g.id = m.group_id WHERE m.person_id = who.id AND g.active)
+     OR EXISTS (SELECT 1 FROM enrollment.people q WHERE q.manager_id = who.id AND q.active)) AS leader,
+    {_UNITS_UP}
+"""
+
+
+GROUP_FACTS = f"false AS leads_group, false AS leader, {_UNITS_UP}"
+
+
+async def person_facts(session: AsyncSession, person_id: uuid.UUID) -> AudienceFacts:
+    row = (
+        await session.execute(
+            text(f"SELECT {PERSON_FACTS} FROM enrollment.people who WHERE who.id = :id"), {"id": person_id}
+        )
+    ).one()
+    return AudienceFacts.of(row._mapping)
+
+
+async def group_facts(session: AsyncSession, group_id: uuid.UUID) -> AudienceFacts:
+    row = (
+        await session.execute(
+            text(f"SELECT {GROUP_FACTS} FROM enrollment.leader_groups who WHERE who.id = :id"),
+            {"id": group_id},
+        )
+    ).one()
+    return AudienceFacts.of(row._mapping)
+
 
 OFFERING_COLUMNS = tuple(c.name for c in OfferingView.__table__.columns)  # type: ignore[attr-defined]
 # The offering's columns as `what_<name>`: they share one row with the person's or group's.
 _OFFERING = ", ".join(f"o.{name} AS what_{name}" for name in OFFERING_COLUMNS)
-_PERSON = f"SELECT who.id, who.active, who.org_unit_id, {repository.PERSON_FACTS} FROM enrollment.people who"
+_PERSON = f"SELECT who.id, who.active, who.org_unit_id, {PERSON_FACTS} FROM enrollment.people who"
 _SELF = f"{_PERSON} WHERE who.entra_oid = :oid"
 _SOMEONE = f"{_PERSON} WHERE who.id = :who_id"
 _GROUP = f"""
     SELECT who.id, who.active, leader.entra_oid AS leader_oid, leader.active AS leader_active,
-           {repository.GROUP_FACTS},
+           {GROUP_FACTS},
            ARRAY(SELECT p.id FROM enrollment.people p
                  WHERE p.active AND (p.id = who.leader_id OR p.id IN (
                      SELECT m.person_id FROM enrollment.leader_group_members m WHERE m.group_id = who.id))

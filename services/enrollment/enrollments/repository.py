@@ -39,10 +39,7 @@ from services.enrollment.enrollments.models import (
 )
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionStatus, SessionView
-from services.kernel.audience import AudienceFacts
 from services.kernel.database import uuid_in
-
-# Key space of the advisory locks that queue requests for a session ("ENRL"; see `lock_sessions`).
 
 # Key space of the advisory locks that queue requests for a session ("ENRL"; see `lock_sessions`).
 QUEUE_SPACE = 0x454E524C
@@ -140,51 +137,6 @@ async def group_people(session: AsyncSession, group: LeaderGroup) -> list[Person
         .order_by(col(Person.name), col(Person.id))
     )
     return list(result.scalars().all())
-
-
-# The facts the audience rules judge by (`kernel.audience.AudienceFacts`), for the person or group in
-# `who`: whether they lead an active top-leader group, whether they are a leader at all (lead or sit in
-# an active top-leader group, or manage someone active), and their org unit with every unit above it.
-_UNITS_UP = """
-    ARRAY(WITH RECURSIVE up(id, parent_id, depth) AS (
-              SELECT u.id, u.parent_id, 0 FROM enrollment.org_units u WHERE u.id = who.org_unit_id
-              UNION ALL
-              SELECT u.id, u.parent_id, up.depth + 1
-              FROM enrollment.org_units u JOIN up ON u.id = up.parent_id WHERE up.depth < 50)
-          SELECT id FROM up) AS units
-"""
-
-
-PERSON_FACTS = f"""
-    EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active) AS leads_group,
-    (EXISTS (SELECT 1 FROM enrollment.leader_groups g WHERE g.leader_id = who.id AND g.active)
-     OR EXISTS (SELECT 1 FROM enrollment.leader_group_members m
-                JOIN enrollment.leader_groups g ON g.id = m.group_id WHERE m.person_id = who.id AND g.active)
-     OR EXISTS (SELECT 1 FROM enrollment.people q WHERE q.manager_id = who.id AND q.active)) AS leader,
-    {_UNITS_UP}
-"""
-
-
-GROUP_FACTS = f"false AS leads_group, false AS leader, {_UNITS_UP}"
-
-
-async def person_facts(session: AsyncSession, person_id: uuid.UUID) -> AudienceFacts:
-    row = (
-        await session.execute(
-            text(f"SELECT {PERSON_FACTS} FROM enrollment.people who WHERE who.id = :id"), {"id": person_id}
-        )
-    ).one()
-    return AudienceFacts.of(row._mapping)
-
-
-async def group_facts(session: AsyncSession, group_id: uuid.UUID) -> AudienceFacts:
-    row = (
-        await session.execute(
-            text(f"SELECT {GROUP_FACTS} FROM enrollment.leader_groups who WHERE who.id = :id"),
-            {"id": group_id},
-        )
-    ).one()
-    return AudienceFacts.of(row._mapping)
 
 
 async def active_places(

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from services.enrollment.directory import repository as directory
-from services.enrollment.enrollments import repository
+from services.enrollment.enrollments import lookups
 from services.enrollment.enrollments.rules import refusal
 from services.enrollment.offerings import repository as offerings_repository
 from services.kernel.audience import NOT_IN_DIRECTORY, AudienceFacts, Refusal
@@ -80,9 +80,9 @@ async def eligibility(
     facts: AudienceFacts | None = None
     groups: list[tuple[uuid.UUID, AudienceFacts]] = []
     if me is not None and me.active:
-        facts = await repository.person_facts(session, me.id)
+        facts = await lookups.person_facts(session, me.id)
         for group in await directory.groups_led_by(session, me.id):
-            groups.append((group.id, await repository.group_facts(session, group.id)))
+            groups.append((group.id, await lookups.group_facts(session, group.id)))
     items = []
     for oid in paging.window(asked):
         offering = offerings.get(oid)
