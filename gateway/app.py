@@ -21,12 +21,13 @@ from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
 from gateway.upstream import UpstreamFailure, Upstreams
-from services.kernel import limits, telemetry
+from services.kernel import limits, telemetry, unlinkable
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
 from services.kernel.metrics import MetricsMiddleware, metrics_response
 from services.kernel.problem_handlers import install_problem_handlers
 from services.kernel.problems import (
+    BadRequestProblem,
     NotFound,
     Problem,
     ProblemDetails,
@@ -38,6 +39,7 @@ from services.kernel.problems import (
 from services.kernel.requestid import RequestIdMiddleware
 from services.kernel.service import create_verifier
 from services.kernel.settings import REPO_ROOT
+from services.kernel.unlinkable import is_unlinkable
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +175,13 @@ def _operational(path: str) -> bool:
     return first in _OPERATIONAL
 
 
+class IdentityNotAllowed(BadRequestProblem):
+    """The same problem the feedback service answers with, so a client sees one type either way."""
+
+    slug = "identity-not-allowed"
+    title = "A ballot is sent without sign-in"
+
+
 class CorsPreflightRefused(Problem):
     status = 400
     slug = "cors-preflight-refused"
@@ -299,6 +308,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             BREAKER_OPEN.labels(name).set(0 if breaker.state == "closed" else 1)
         return await metrics_response()
 
+    anonymous_routes = [(method, unlinkable.template_pattern(path)) for method, path in settings.unlinkable()]
+    unlinkable.register(*(path for _, path in settings.unlinkable()))
+
+    async def signed_in(request: Request) -> None:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("A bearer token is required.")
+        # Checked here to turn strangers away early; the service verifies the token again itself.
+        principal = await request.app.state.verifier.verify(token.strip())
+        request.state.principal = principal
+        if (wait := by_principal.take(principal.oid)) is not None:
+            raise protection.TooManyRequests(
+                "Too many requests with your sign-in; slow down.", headers=protection.retry_after(wait)
+            )
+
     async def proxy(request: Request) -> Response:
         service: str = request.path_params["service"]
         request.scope["metrics_route"] = (
@@ -316,24 +341,25 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             raise NotFound(f"No service {service!r} behind {settings.public_prefix}.")
         if _operational(request.path_params["path"]):
             raise NotFound("Not found.")
-        authorization = request.headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("A bearer token is required.")
-        # Checked here to turn strangers away early; the service verifies the token again itself.
-        principal = await request.app.state.verifier.verify(token.strip())
-        request.state.principal = principal
-        if (wait := by_principal.take(principal.oid)) is not None:
-            raise protection.TooManyRequests(
-                "Too many requests with your sign-in; slow down.", headers=protection.retry_after(wait)
-            )
+        anonymous = is_unlinkable(request.scope) and any(
+            request.method == method and pattern.fullmatch(request.url.path)
+            for method, pattern in anonymous_routes
+        )
+        if anonymous:
+            if "authorization" in request.headers or "cookie" in request.headers:
+                raise IdentityNotAllowed(
+                    "Send the ballot without Authorization or cookies: it must not say who you are."
+                )
+        else:
+            await signed_in(request)
         return await forwarding.forward(
             request.app.state.upstreams,
             request,
             upstream_url=upstream,
             prefix=f"{settings.public_prefix}/{service}",
             service=service,
-            client_ip=address,
+            client_ip=None if anonymous else address,
+            unlinkable=anonymous,
             body_limit=limit,
             breaker=breakers[service],
             retries=settings.retry_attempts,

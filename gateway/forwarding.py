@@ -93,10 +93,19 @@ def _text(name: str, value: bytes) -> str:
         raise InvalidHeader(f"The {name} header is neither ASCII nor UTF-8 text.") from None
 
 
-def request_headers(request: Request, prefix: str, client: str | None = None) -> list[tuple[str, str]]:
+# What an unlinkable request (an anonymous ballot) takes upstream: how its body is written and what it
+# accepts back, nothing about the client (address, agent, language, request id, trace).
+UNLINKABLE_HEADERS = frozenset({"content-type", "content-length", "accept"})
+
+
+def request_headers(
+    request: Request, prefix: str, client: str | None = None, *, unlinkable: bool = False
+) -> list[tuple[str, str]]:
     """The headers to send upstream. `client` is the client's address as the gateway established it (see
     `protection.client_address`); identity headers are never passed on."""
     raw = [(k.decode("latin-1").lower(), v) for k, v in request.headers.raw]
+    if unlinkable:
+        return [(k, _text(k, v)) for k, v in raw if k in UNLINKABLE_HEADERS and k != "content-length"]
     listed = _connection_listed([(k, v.decode("latin-1")) for k, v in raw if k == "connection"])
     drop = HOP_BY_HOP | GATEWAY_OWNED | listed
     headers = [(k, _text(k, v)) for k, v in raw if k not in drop and not is_identity_header(k)]
@@ -178,6 +187,7 @@ async def forward(
     prefix: str,
     service: str,
     client_ip: str | None = None,
+    unlinkable: bool = False,
     body_limit: int | None = None,
     breaker: Breaker | None = None,
     retries: int = 0,
@@ -194,7 +204,7 @@ async def forward(
         request.method not in {"GET", "HEAD", "OPTIONS", "DELETE"} or "content-length" in request.headers
     )
     target = upstream_target(request, upstream_url, prefix)
-    headers = request_headers(request, prefix, client_ip)
+    headers = request_headers(request, prefix, client_ip, unlinkable=unlinkable)
     body = None
     if has_body:
         stream = limited(request.stream(), body_limit) if body_limit is not None else request.stream()

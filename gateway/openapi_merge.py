@@ -198,6 +198,8 @@ def merge(
                     operation["security"] = [*operation["security"], {"entraId": list(oauth["scopes"])}]
                 responses = operation.setdefault("responses", {})
                 for status, response in GATEWAY_RESPONSES.items():
+                    if status == "401" and operation.get("security") == []:
+                        continue  # taken without sign-in: the gateway asks for no token
                     declare_answer(responses, status, response)
                 operation_tags = [f"{service} · {tag}" for tag in operation.get("tags", [])] or [service]
                 operation["tags"] = operation_tags

@@ -77,6 +77,17 @@ class GatewaySettings(PlatformSettings):
         description="Peers allowed to read /metrics (JSON list); others get 404.",
     )
     hsts_seconds: int = Field(default=0, ge=0, description="Strict-Transport-Security max-age (0: not sent).")
+    unlinkable_routes: list[str] = Field(
+        default_factory=lambda: ["POST /api/v1/feedback/surveys/{survey_id}/ballots"],
+        description="Operations taken without sign-in and without a trace (JSON list of `METHOD /path` "
+        "templates): no bearer token (one sent is refused), no access log line, request id, trace or "
+        "metric, only the per-address limit, and nothing about the client forwarded. The merged "
+        "document's operations marked `x-unlinkable` must be exactly these (a test checks).",
+    )
+
+    def unlinkable(self) -> list[tuple[str, str]]:
+        """(method, path template) of each unlinkable operation."""
+        return [(m.upper(), p) for m, _, p in (r.strip().partition(" ") for r in self.unlinkable_routes)]
 
     # Swagger UI's sign-in (authorization code with PKCE, no secret). For Entra ID:
     # https://login.microsoftonline.com/<tenant>/oauth2/v2.0/authorize and …/token, the client id of a

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 import services
 from devtools.contract import OPENAPI_DIR, check_openapi
+from gateway.settings import GatewaySettings
 
 
 def test_committed_openapi_matches_the_code() -> None:
@@ -41,11 +42,20 @@ def test_every_operation_has_summary_description_and_unique_id() -> None:
 
 
 def test_every_api_operation_requires_the_bearer_token_and_documents_401() -> None:
+    """All but the unlinkable ones (an anonymous ballot), which are exactly those the gateway takes
+    without a token: the two cannot drift apart."""
+    unlinkable = set()
     for path, method, operation in operations():
         if not path.startswith("/api/v1/"):
             continue
+        if operation.get("x-unlinkable"):
+            assert operation.get("security") == [], f"{method} {path}"
+            assert "401" not in operation["responses"], f"{method} {path}"
+            unlinkable.add(f"{method.upper()} {path}")
+            continue
         assert operation.get("security") == [{"bearerAuth": []}], f"{method} {path}"
         assert "401" in operation["responses"], f"{method} {path}"
+    assert unlinkable == set(GatewaySettings().unlinkable_routes)
 
 
 def test_errors_are_documented_as_problem_details() -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.feedback.answering.endpoints import anonymous_router as ballots_router
+from services.feedback.answering.endpoints import router as answering_router
 from services.feedback.directory.consumers import DIRECTORY
 from services.feedback.participants.consumers import PARTICIPANTS
 from services.feedback.participants.endpoints import router as participants_router
@@ -28,7 +30,7 @@ DEFINITION = ServiceDefinition(
         "show more than counts only where enough people answered."
     ),
     migrations=MigrationSet(schema="feedback", directory=Path(__file__).parent / "migrations"),
-    routers=(surveys_router, reports_router, participants_router),
+    routers=(surveys_router, answering_router, ballots_router, reports_router, participants_router),
     subscriptions=(PARTICIPANTS, DIRECTORY),
     periodic=(
         PeriodicJob(

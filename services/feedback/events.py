@@ -1,6 +1,7 @@
 """Events the feedback service publishes (payload contracts; see openapi/events.json).
 
-None of them carries a person: a response event says only which survey got one more answer.
+None of them carries a person, and none is published when someone answers: the only count of answers
+goes out when the survey closes.
 """
 
 from __future__ import annotations
@@ -38,22 +39,16 @@ class SurveyOpened(SurveyFacts):
 
 
 class SurveyClosed(SurveyFacts):
-    """A survey closed (its time ran out or a coordinator closed it); its responses are now released."""
+    """A survey closed (its time ran out or a coordinator closed it); its responses are now released, if
+    enough people answered."""
 
     topic: ClassVar[str] = "feedback.survey_closed"
 
     invited: int
-    responses: int
+    responses: int = Field(description="Responses released; 0 when fewer than the threshold answered.")
+    released: bool = Field(
+        default=True, description="False when fewer than the threshold answered: nothing was released."
+    )
 
 
-class ResponseReceived(EventPayload):
-    """A survey got one more response. No person, invitation or answer travels with it."""
-
-    topic: ClassVar[str] = "feedback.response_received"
-    aggregate_type: ClassVar[str] = "survey"
-
-    survey_id: uuid.UUID
-    answered: int = Field(description="Invitations of the survey answered so far.")
-
-
-PUBLISHED: tuple[type[EventPayload], ...] = (SurveyOpened, SurveyClosed, ResponseReceived)
+PUBLISHED: tuple[type[EventPayload], ...] = (SurveyOpened, SurveyClosed)

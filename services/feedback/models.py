@@ -4,7 +4,14 @@ from sqlmodel import SQLModel
 
 from services.feedback.directory.models import KnownLeaderGroup, KnownOffering, KnownOrgUnit, KnownPerson
 from services.feedback.participants.models import Participant
-from services.feedback.surveys.models import Invitation, Response, SealedBallot, Survey, SurveyTemplate
+from services.feedback.surveys.models import (
+    Invitation,
+    Response,
+    SealedBallot,
+    Survey,
+    SurveyKey,
+    SurveyTemplate,
+)
 
 metadata = SQLModel.metadata
 
@@ -18,6 +25,7 @@ __all__ = [
     "Response",
     "SealedBallot",
     "Survey",
+    "SurveyKey",
     "SurveyTemplate",
     "metadata",
 ]

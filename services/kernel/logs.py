@@ -9,6 +9,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from services.kernel.requestid import current_request_id
 from services.kernel.telemetry import current_trace_id
+from services.kernel.unlinkable import AccessLogFilter
 
 
 class _ContextFilter(logging.Filter):
@@ -62,3 +63,6 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         uv.handlers.clear()
         uv.setLevel(logging.NOTSET)
         uv.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogFilter) for f in access.filters):
+        access.addFilter(AccessLogFilter())

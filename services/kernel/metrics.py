@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kernel.unlinkable import is_unlinkable
+
 REQUESTS = Counter("http_requests_total", "HTTP requests answered.", ["service", "method", "route", "status"])
 LATENCY = Histogram(
     "http_request_duration_seconds",
@@ -73,7 +75,7 @@ class MetricsMiddleware:
         self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_unlinkable(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kernel.unlinkable import is_unlinkable
+
 REQUEST_ID_HEADER = "x-request-id"
 # Printable, no spaces or separators that could forge log lines; long enough for W3C trace ids.
 _VALID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -50,6 +52,14 @@ class RequestIdMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if is_unlinkable(scope):
+            # Nothing to correlate it by: no id in the context, none sent back.
+            token = _request_id.set(None)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _request_id.reset(token)
             return
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
         request_id = accept_request_id(incoming)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -118,6 +120,20 @@ def _iso_only(value: object) -> object:
     raise ValueError("give a date and time in ISO 8601 with an offset, e.g. 2027-09-14T09:00:00+02:00")
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_only(value: object) -> object:
+    """A day given as ISO 8601 text (2027-09-14), not a number Pydantic would read as seconds since 1970."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("give a day in ISO 8601, e.g. 2027-09-14")
+
+
+# A calendar day, as ISO 8601 text only.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
 # Stored in UTC; shown with the municipality's offset (Europe/Oslo), e.g. 2026-09-14T09:00:00+02:00.
 OsloDatetime = Annotated[
     AwareDatetime,
@@ -128,3 +144,32 @@ OsloDatetime = Annotated[
 
 # A bigint key as it may appear in a path or body: larger numbers are refused (422), not passed to SQL.
 BigIntId = Annotated[int, Field(ge=0, le=BIGINT_MAX)]
+
+
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
+
+
+def _base64url(value: object) -> object:
+    """Bytes given as base64url text (RFC 4648 section 5), with or without its `=` padding."""
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str) or not _BASE64URL.match(value):
+        raise ValueError("give base64url text (A-Z, a-z, 0-9, - and _)")
+    text = value.rstrip("=")
+    if len(text) % 4 == 1:
+        raise ValueError("not a whole number of bytes in base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _to_base64url(value: bytes) -> str:
+    return base64.urlsafe_b64encode(value).rstrip(b"=").decode("ascii")
+
+
+# Binary values (keys, blinded messages, signatures) as base64url without padding, which is also how
+# they are shown; padded input is accepted.
+Base64Url = Annotated[
+    bytes,
+    BeforeValidator(_base64url),
+    PlainSerializer(_to_base64url, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "base64url", "pattern": _BASE64URL.pattern}),
+]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.kernel import database, health, migrations, telemetry
+from services.kernel import database, health, migrations, telemetry, unlinkable
 from services.kernel.auth.jwks import JwksCache
 from services.kernel.auth.tokens import TokenVerifier, declare_access
 from services.kernel.docs import install_docs
@@ -247,6 +247,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     for router in routers:
         declare_access(router.routes)
         _require_transactional(router)
+        unlinkable.register_routes(router.routes)
         app.include_router(router)
     install_docs(app, title=definition.title)
     return app

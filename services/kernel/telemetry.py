@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context, propagate, trace
-from opentelemetry.context import Context
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED, OTEL_SERVICE_NAME
 from opentelemetry.sdk.resources import Resource
@@ -30,9 +30,11 @@ from opentelemetry.sdk.trace import Span as RecordingSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler
-from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import INVALID_SPAN, Link, NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.kernel.unlinkable import is_unlinkable
 
 TRACER_NAME = "ledelsesutvikling"
 _provider: TracerProvider | None = None
@@ -167,7 +169,7 @@ def fastapi_settings(service: str) -> TelemetryConfig:
 
 
 def _probe_or_scrape(scope: MutableMapping[str, Any]) -> bool:
-    return str(scope.get("path", "")) in UNTRACED
+    return str(scope.get("path", "")) in UNTRACED or is_unlinkable(scope)
 
 
 def instrument(app: Starlette, service: str) -> None:
@@ -178,6 +180,27 @@ def instrument(app: Starlette, service: str) -> None:
         configure(service)
         if not recording():
             app.add_middleware(TraceContext)
+        app.add_middleware(Untraced)
+
+
+class Untraced:
+    """An unlinkable request (`unlinkable.py`) runs with instrumentation suppressed and outside any
+    trace: no span for its SQL or its calls, and no trace id in what it writes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not is_unlinkable(scope):
+            await self.app(scope, receive, send)
+            return
+        token = context.attach(
+            context.set_value(_SUPPRESS_INSTRUMENTATION_KEY, True, trace.set_span_in_context(INVALID_SPAN))
+        )
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context.detach(token)
 
 
 class TraceContext:
@@ -189,7 +212,7 @@ class TraceContext:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_unlinkable(scope):
             await self.app(scope, receive, send)
             return
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None)

@@ -56,6 +56,16 @@ async def test_every_operation_allows_exactly_the_roles_it_declares(
             if operation.get("x-public"):
                 assert "security" not in operation, template
                 continue
+            if operation.get("x-unlinkable"):
+                # Taken without a sign-in, and refused with one: it must not say who sent it.
+                url = _path(template, operation.get("parameters", []))
+                for caller, headers in callers.items():
+                    response = await client.request(method.upper(), url, json={}, headers=headers)
+                    checked += 1
+                    refused = response.status_code == 400 and "identity-not-allowed" in response.text
+                    if (caller == "nobody") == (refused or response.status_code == 401):
+                        wrong.append(f"{method.upper()} {template} as {caller}: {response.status_code}")
+                continue
             assert "x-required-roles" in operation, f"{method.upper()} {template} declares no access rule"
             required = set(operation["x-required-roles"])
             url = _path(template, operation.get("parameters", []))

@@ -4,6 +4,8 @@ sessions, completes, answers the follow-up, and a coordinator reads the reports.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +14,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from devtools import devkeys
+from devtools import blindclient, devkeys
+from devtools.stack import Stack
 from services.kernel import database
 from tests.support import TokenFactory, eventually
 
@@ -32,20 +35,44 @@ async def _invitation(client: httpx.AsyncClient, headers: dict[str, str], kind: 
     return await eventually(find, within=30)
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 async def _answer_all(
     client: httpx.AsyncClient, everyone: list[dict[str, str]], kind: str, answers: dict[str, Any]
 ) -> str:
-    survey_id = ""
+    """As the intranet does it: everyone's credential first (signed in), then each ballot without a
+    sign-in, through the gateway."""
+    survey_id, held = "", []
     for headers in everyone:
         invitation = await _invitation(client, headers, kind)
         survey_id = invitation["survey_id"]
-        url = f"{API}/feedback/invitations/{invitation['id']}/response"
-        await _ok(await client.post(url, json={"answers": answers}, headers=headers), 202)
+        public = base64.urlsafe_b64decode(invitation["public_key"] + "==")
+        token = blindclient.prepare()
+        blinded, inverse = blindclient.blind(public, token)
+        issued = await _ok(
+            await client.post(
+                f"{API}/feedback/credentials",
+                json={"requests": [{"survey_id": survey_id, "blinded_message": _b64(blinded)}]},
+                headers=headers,
+            )
+        )
+        blind_signature = base64.urlsafe_b64decode(issued["credentials"][0]["blind_signature"] + "==")
+        held.append((invitation, token, blindclient.finalize(public, token, blind_signature, inverse)))
+    for invitation, token, signature in held:
+        ballot = {
+            "token": _b64(token),
+            "signature": _b64(signature),
+            "answers": answers,
+            "org_unit_id": invitation["org_unit_id"],
+        }
+        await _ok(await client.post(f"{API}/feedback/surveys/{survey_id}/ballots", json=ballot), 202)
     return survey_id
 
 
 async def test_a_leader_group_programme_with_feedback_through_the_gateway(
-    client: httpx.AsyncClient, engine: AsyncEngine, tokens: TokenFactory
+    client: httpx.AsyncClient, engine: AsyncEngine, tokens: TokenFactory, stack: Stack
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     hr, coordinator = tokens.header("hr-integration"), tokens.header("coordinator")
@@ -223,3 +250,14 @@ async def test_a_leader_group_programme_with_feedback_through_the_gateway(
     assert sheet.headers["content-type"].startswith("application/vnd.openxmlformats")
     # A participant cannot read reports, and cannot see anyone's answer.
     assert (await client.get(f"{API}/feedback/reports", headers=leader)).status_code == 403
+
+    # Outside the database nothing about a ballot: no access-log line, no request id, no trace in any
+    # process's log, and no count of them in any /metrics.
+    for name in ("gateway", "feedback"):
+        lines = [json.loads(line) for line in stack.log(name).splitlines() if line.startswith("{")]
+        assert lines, name
+        assert not [line for line in lines if "/ballots" in line["message"]], name
+        assert [line for line in lines if "/credentials" in line["message"]], f"{name} logs no requests"
+        async with httpx.AsyncClient() as scraper:
+            metrics = (await scraper.get(f"{stack.url(name)}/metrics")).text
+        assert "ballots" not in metrics, name

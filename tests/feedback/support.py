@@ -3,6 +3,7 @@ people who answer through the API with their own tokens."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from devtools import devkeys
+from devtools import blindclient, devkeys
 from services.enrollment.events import (
     AttendanceRecord,
     AttendanceRecorded,
@@ -190,6 +191,59 @@ async def invitation(
 SESSION_ANSWERS = {"useful": 4, "relevant": 5, "collaboration": 3, "format": "good"}
 
 
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What the respondent's client keeps between asking for a credential and answering."""
+
+    invitation: dict[str, Any]
+    token: bytes
+    signature: bytes
+
+
+async def credential(
+    feedback: httpx.AsyncClient, tokens: TokenFactory, respondent: Respondent, kind: str | None = None
+) -> Credential:
+    """Blind a fresh token under the survey's key, have it signed as the respondent, and unblind it."""
+    found = await invitation(feedback, tokens, respondent, kind)
+    public = unb64(found["public_key"])
+    token = blindclient.prepare()
+    blinded, inverse = blindclient.blind(public, token)
+    response = await feedback.post(
+        "/credentials",
+        json={"requests": [{"survey_id": found["survey_id"], "blinded_message": b64(blinded)}]},
+        headers=as_(tokens, respondent),
+    )
+    assert response.status_code == 200, response.text
+    [issued] = response.json()["credentials"]
+    signature = blindclient.finalize(public, token, unb64(issued["blind_signature"]), inverse)
+    return Credential(found, token, signature)
+
+
+async def cast(
+    feedback: httpx.AsyncClient, held: Credential, answers: dict[str, Any], expect: int = 202
+) -> httpx.Response:
+    """Send a ballot the way the intranet does: no sign-in, only the credential and the answers."""
+    response = await feedback.post(
+        f"/surveys/{held.invitation['survey_id']}/ballots",
+        json={
+            "token": b64(held.token),
+            "signature": b64(held.signature),
+            "answers": answers,
+            "org_unit_id": held.invitation["org_unit_id"],
+        },
+    )
+    assert response.status_code == expect, response.text
+    return response
+
+
 async def answer(
     feedback: httpx.AsyncClient,
     tokens: TokenFactory,
@@ -198,12 +252,8 @@ async def answer(
     kind: str | None = None,
     expect: int = 202,
 ) -> httpx.Response:
-    found = await invitation(feedback, tokens, respondent, kind)
-    response = await feedback.post(
-        f"/invitations/{found['id']}/response", json={"answers": answers}, headers=as_(tokens, respondent)
-    )
-    assert response.status_code == expect, response.text
-    return response
+    """A credential, then a ballot with it."""
+    return await cast(feedback, await credential(feedback, tokens, respondent, kind), answers, expect)
 
 
 async def close(feedback: httpx.AsyncClient, tokens: TokenFactory, survey_id: str) -> dict[str, Any]:

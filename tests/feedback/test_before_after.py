@@ -156,7 +156,7 @@ async def test_under_the_threshold_the_comparison_shows_counts_only(
     structure = next(d for d in result["dimensions"] if d["dimension"] == "structure")
     assert (structure["baseline_mean"], structure["follow_up_mean"], structure["change"]) == (3.0, None, None)
     assert structure["follow_up_n"] == 0
-    assert result["follow_up"]["responses"] == 4
+    assert result["follow_up"]["responses"] == 0  # four answered: too few, destroyed unread
     assert any("færre enn 5" in n for n in result["notices"])
 
 

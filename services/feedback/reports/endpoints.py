@@ -16,6 +16,7 @@ from services.feedback.surveys.shipped import DIMENSIONS
 from services.kernel.auth.tokens import CoordinatorOnly
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
+from services.kernel.schemas import IsoDate
 from services.kernel.spreadsheets import CSV, XLSX, csv_response, xlsx_response
 
 router = APIRouter(
@@ -36,6 +37,12 @@ def selection(
     sector: Annotated[
         str | None, Query(min_length=1, max_length=200, description="Responses counted for this sector.")
     ] = None,
+    closed_from: Annotated[
+        IsoDate | None, Query(description="Surveys closed on or after this day (Oslo time).")
+    ] = None,
+    closed_until: Annotated[
+        IsoDate | None, Query(description="Surveys closed on or before this day (Oslo time).")
+    ] = None,
 ) -> service.Selection:
     return service.Selection(
         survey_id=survey_id,
@@ -46,6 +53,8 @@ def selection(
         template_key=template_key,
         org_unit_id=org_unit_id,
         sector=sector,
+        closed_from=closed_from,
+        closed_until=closed_until,
     )
 
 

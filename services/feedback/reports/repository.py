@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,15 +15,24 @@ from services.feedback.surveys.models import Response, Survey, SurveyTemplate
 
 
 async def surveys(
-    session: AsyncSession, where: Collection[tuple[Any, object]]
+    session: AsyncSession,
+    where: Collection[tuple[Any, object]],
+    *,
+    closed_between: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[tuple[Survey, SurveyTemplate]]:
     """The surveys (with their templates) whose columns equal the given values, oldest closed first.
-    `where` pairs a column of Survey or SurveyTemplate with the value it must have."""
+    `where` pairs a column of Survey or SurveyTemplate with the value it must have; with a closing
+    window, only surveys closed within it (from inclusive, to exclusive)."""
     statement = select(Survey, SurveyTemplate).join(
         SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id)
     )
     for column, value in where:
         statement = statement.where(column == value)
+    start, end = closed_between
+    if start is not None:
+        statement = statement.where(col(Survey.closed_at) >= start)
+    if end is not None:
+        statement = statement.where(col(Survey.closed_at) < end)
     rows = await session.execute(statement.order_by(col(Survey.closed_at)))
     return [(s, t) for s, t in rows.all()]
 

@@ -20,7 +20,10 @@ class QuestionResult(ReadModel):
     text: str
     type: str
     dimension: str | None
-    answers: int = Field(description="Answers to this question among all selected responses.")
+    answers: int | None = Field(
+        description="Answers to this question among all selected responses (null when the report is "
+        "suppressed: not even counts are shown then)."
+    )
     n: int | None = Field(description="Answers the statistics are computed from (null when suppressed).")
     suppressed: bool
     mean: float | None = None

@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from statistics import fmean
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +58,20 @@ class Selection:
     template_key: str | None = None
     org_unit_id: uuid.UUID | None = None
     sector: str | None = None
+    # Surveys closed on or after / on or before these days (Oslo time): whole surveys again.
+    closed_from: date | None = None
+    closed_until: date | None = None
+
+    def closed_between(self) -> tuple[datetime | None, datetime | None]:
+        """The closing-time bounds as instants: from the start of `closed_from` to before the day after
+        `closed_until`."""
+        start = datetime.combine(self.closed_from, time(), OSLO) if self.closed_from else None
+        end = (
+            datetime.combine(self.closed_until + timedelta(days=1), time(), OSLO)
+            if self.closed_until
+            else None
+        )
+        return start, end
 
     def filters(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.__dict__.items() if v is not None}
@@ -95,6 +110,7 @@ async def gather(session: AsyncSession, selection: Selection, threshold: int) ->
             )
             if value is not None
         ],
+        closed_between=selection.closed_between(),
     )
     closed = [(s, t) for s, t in rows if s.status == SurveyStatus.closed]
     responses: list[Response] = []
@@ -119,7 +135,7 @@ def _question(
         text=question.text,
         type=question.type.value,
         dimension=question.dimension,
-        answers=sum(1 for r in everything if question.key in r.answers),
+        answers=None if hide else sum(1 for r in everything if question.key in r.answers),
         n=None if suppressed else len(given),
         suppressed=suppressed,
     )
@@ -236,6 +252,11 @@ def _notices(material: Material, selection: Selection, hide: bool) -> list[str]:
             f"Et svar regnes til en virksomhet eller sektor bare når minst {k} av undersøkelsens svar kom "
             "derfra; ellers teller det bare i undersøkelsen som helhet."
         )
+    empty = sum(1 for survey, _ in material.closed if survey.responses == 0)
+    if empty:
+        notices.append(
+            f"{empty} lukket(e) undersøkelse(r) fikk færre enn {k} svar; svarene er slettet uten å bli lest."
+        )
     if material.open_surveys:
         notices.append(
             f"{material.open_surveys} undersøkelse(r) er fortsatt åpne; svarene kommer når de lukkes."
@@ -299,7 +320,7 @@ async def before_after(
         elif side.status == SurveyStatus.open:
             notices.append(f"{name} er åpen; svarene kommer når den lukkes.")
         elif side.responses < k:
-            notices.append(f"{name} har {side.responses} svar, færre enn {k}: bare antall vises.")
+            notices.append(f"{name} fikk færre enn {k} svar: svarene er slettet uten å bli lest.")
     return BeforeAfter(
         leader_group_id=group_id,
         offering_id=offering,

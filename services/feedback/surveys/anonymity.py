@@ -8,27 +8,34 @@ unit, however small (a difference attack). So the guarantee is built into the da
 When a survey closes, its responses are tagged, level by level, as the statistics offices do with
 complementary suppression:
 
-1. If the survey has fewer than `k` responses, none names a unit or a sector.
+1. A survey with fewer than `k` answers releases nothing: its ballots are destroyed unread
+   (`service.close`).
 2. A sector is named only if at least `k` responses come from it. If the responses in unnamed sectors
    number between 1 and `k - 1`, the smallest named sector is unnamed too, until that remainder is 0
    or at least `k` (or no sector is named).
 3. Within a named sector, a unit is named by the same rule: at least `k` responses, and the sector's
    responses without a unit name are 0 or at least `k`.
+4. Then per question, within each group of the partition: if between 1 and `k - 1` of the group's
+   responses answer a question (an optional one, a free text), those answers are removed from the
+   group (`drop_rare_answers`), so every question, too, has 0 or at least `k` answers in every group.
 
 Every report selects whole groups of this partition (a survey's unit groups, its sector remainders, its
-unnamed remainder), and each such group holds 0 or at least `k` responses. A difference of two reports
-is again a union of whole groups, so it also holds 0 or at least `k`: no subtraction isolates fewer
-than `k` people. The only groups under `k` are whole surveys with fewer than `k` responses; reports
-that span several surveys count their answers but leave them out of every statistic
-(`services/feedback/reports/service.py`).
+unnamed remainder), and each such group holds 0 or at least `k` responses, and 0 or at least `k`
+answers to each question. A report that contains another differs from it by a union of whole groups,
+so the difference also holds 0 or at least `k` of each: no subtraction isolates fewer than `k` people
+or one person's comment.
+
+What a ballot says of its origin before the survey closes is limited too: the unit the respondent
+claims only where at least `k` of the survey's credential holders are in it, else the sector on the
+same terms, else nothing (`answering/service.py`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 K = TypeVar("K", str, uuid.UUID)
 Origin = tuple[uuid.UUID | None, str | None]  # (org unit, sector) of one response
@@ -61,4 +68,18 @@ def generalise(origins: Sequence[Origin], k: int) -> list[Origin]:
             sector if sector in named_sectors else None,
         )
         for unit, sector in origins
+    ]
+
+
+def drop_rare_answers(
+    tagged: Sequence[tuple[Origin, dict[str, Any]]], k: int
+) -> list[tuple[Origin, dict[str, Any]]]:
+    """The responses with each question's answers removed from every group (same origin) where fewer
+    than `k` (but some) responses answer it; in the order given."""
+    answered: dict[Origin, Counter[str]] = defaultdict(Counter)
+    for origin, answers in tagged:
+        answered[origin].update(answers.keys())
+    rare = {origin: {q for q, n in counts.items() if n < k} for origin, counts in answered.items()}
+    return [
+        (origin, {q: a for q, a in answers.items() if q not in rare[origin]}) for origin, answers in tagged
     ]

@@ -85,6 +85,7 @@ async def _session_evaluation(session: AsyncSession, settings: FeedbackSettings,
         title = f"Evaluering: {await _offering_title(session, payload.offering_id)}"
         survey, _ = await service.open_survey(
             session,
+            settings,
             template=await templates.template_version(session, SESSION_EVALUATION),
             kind=SESSION_EVALUATION,
             title=title,
@@ -96,7 +97,7 @@ async def _session_evaluation(session: AsyncSession, settings: FeedbackSettings,
         )
     elif survey is not None:
         await service.invite(session, survey, attended)
-        await service.uninvite_unanswered(session, survey, others)
+        await service.withdraw(session, survey, others)
 
 
 async def _baseline(session: AsyncSession, settings: FeedbackSettings, event: Event) -> None:
@@ -108,6 +109,7 @@ async def _baseline(session: AsyncSession, settings: FeedbackSettings, event: Ev
     key = f"{BASELINE}:{place.leader_group_id}:{place.offering_id}"
     survey, created = await service.open_survey(
         session,
+        settings,
         template=await templates.template_version(session, SELF_EVALUATION),
         kind=BASELINE,
         title=f"Egenevaluering før programmet: {await _offering_title(session, place.offering_id)}",
@@ -137,6 +139,7 @@ async def _follow_up(session: AsyncSession, settings: FeedbackSettings, event: E
         return
     await service.open_survey(
         session,
+        settings,
         template=await templates.template_version(session, SELF_EVALUATION),
         kind=FOLLOW_UP,
         title=f"Egenevaluering etter programmet: {await _offering_title(session, offering)}",

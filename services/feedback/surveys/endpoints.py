@@ -11,13 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.dependencies import SettingsDep
 from services.feedback.surveys import problems, service, templates
-from services.feedback.surveys.models import Invitation, Survey, SurveyStatus, SurveyTemplate
+from services.feedback.surveys.models import Survey, SurveyTemplate
 from services.feedback.surveys.questions import TemplateDraft
 from services.feedback.surveys.schemas import (
-    InvitationPage,
-    InvitationPublic,
-    ResponseCreate,
-    ResponseReceipt,
     SurveyCreate,
     SurveyExtend,
     SurveyKind,
@@ -27,11 +23,10 @@ from services.feedback.surveys.schemas import (
     TemplatePage,
     TemplatePublic,
 )
-from services.kernel import clock
-from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
+from services.kernel.auth.tokens import CoordinatorOnly
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
-from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
+from services.kernel.problems import COMMON_RESPONSES, Forbidden
 
 router = APIRouter(route_class=TransactionalRoute, responses={**COMMON_RESPONSES, 403: Forbidden.openapi()})
 TemplateKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
@@ -114,15 +109,14 @@ async def get_template_version(
 async def _surveys_public(session: AsyncSession, surveys: Sequence[Survey]) -> list[SurveyPublic]:
     """Surveys with their template and counts, in two queries however many surveys there are."""
     used = await templates.by_id(session, {s.template_id for s in surveys})
-    counts = await service.counts(session, [s.id for s in surveys])
+    invited = await service.invited(session, [s.id for s in surveys])
     return [
         SurveyPublic.model_validate(
             {
                 **survey.model_dump(),
                 "template_key": used[survey.template_id].key,
                 "template_version": used[survey.template_id].version,
-                "invited": counts.get(survey.id, (0, 0))[0],
-                "answered": counts.get(survey.id, (0, 0))[1],
+                "invited": invited.get(survey.id, 0),
             }
         )
         for survey in surveys
@@ -141,7 +135,9 @@ async def _survey_public(session: AsyncSession, survey: Survey) -> SurveyPublic:
     summary="Open a survey",
     responses={404: problems.TemplateNotFound.openapi(), 422: problems.NoInvitees.openapi()},
 )
-async def open_survey(session: SessionDep, principal: CoordinatorOnly, body: SurveyCreate) -> SurveyPublic:
+async def open_survey(
+    session: SessionDep, principal: CoordinatorOnly, settings: SettingsDep, body: SurveyCreate
+) -> SurveyPublic:
     """Open a survey by hand for a session's or an offering's confirmed participants, or for a leader
     group (its top leader and members; with `offering_id`, those of them who took part)."""
     template = await templates.template_version(session, body.template_key, body.template_version)
@@ -156,6 +152,7 @@ async def open_survey(session: SessionDep, principal: CoordinatorOnly, body: Sur
         )
     survey, _ = await service.open_survey(
         session,
+        settings,
         template=template,
         kind=body.kind.value,
         title=body.title or template.title,
@@ -233,78 +230,3 @@ async def close_survey(
     """Close now: no more answers, and the answers given are released for reports (all at once, in
     random order). Closing a closed survey changes nothing."""
     return await _survey_public(session, await service.close(session, settings, survey_id, principal.oid))
-
-
-# --- invitations -----------------------------------------------------------------------------------------
-
-
-def _invitation(
-    invitation: Invitation, survey: Survey, template: SurveyTemplate, now_open: bool
-) -> InvitationPublic:
-    return InvitationPublic(
-        id=invitation.id,
-        survey_id=survey.id,
-        title=survey.title,
-        kind=survey.kind,
-        open_until=survey.open_until,
-        open=now_open,
-        answered=invitation.answered,
-        description=template.description,
-        questions=templates.questions_of(template),
-    )
-
-
-@router.get("/invitations/mine", tags=["answering"], summary="List my invitations")
-async def list_my_invitations(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    paging: Paging,
-    include_answered: Annotated[bool, Query(description="Also answered and closed ones.")] = False,
-) -> InvitationPage:
-    """Your invitations to surveys that take answers now (with `include_answered`, all of them), with
-    their questions, soonest closing first."""
-    person = await service.person_of(session, principal)
-    if person is None:
-        return paging.page(InvitationPage, [])
-    rows = await service.invitations_of(
-        session, person.person_id, open_only=not include_answered, limit=paging.fetch, offset=paging.offset
-    )
-    return paging.page(InvitationPage, [_invitation(i, s, t, o) for i, s, t, o in rows])
-
-
-@router.get(
-    "/invitations/{invitation_id}",
-    tags=["answering"],
-    summary="Get one of my invitations",
-    responses={404: problems.InvitationNotFound.openapi()},
-)
-async def get_invitation(
-    session: SessionDep, principal: CurrentPrincipal, invitation_id: uuid.UUID
-) -> InvitationPublic:
-    """One of your invitations with its questions (404 for anyone else's)."""
-    invitation, survey, template = await service.own_invitation(session, principal, invitation_id)
-    now_open = survey.status == SurveyStatus.open and survey.open_until > clock.now()
-    return _invitation(invitation, survey, template, now_open)
-
-
-@router.post(
-    "/invitations/{invitation_id}/response",
-    tags=["answering"],
-    status_code=status.HTTP_202_ACCEPTED,
-    summary="Answer a survey",
-    responses=responses_for(
-        problems.InvitationNotFound, problems.AlreadyAnswered, problems.SurveyNotOpen, problems.InvalidAnswers
-    ),
-)
-async def answer(
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    settings: SettingsDep,
-    invitation_id: uuid.UUID,
-    body: ResponseCreate,
-) -> ResponseReceipt:
-    """Answer once. The answer is sealed until the survey closes and then stored without any link to
-    you; the receipt holds nothing that could find it later. A second answer is refused (409), as is
-    an answer after closing (409, `survey-closed`)."""
-    survey, _ = await service.answer(session, settings, principal, invitation_id, body.answers)
-    return ResponseReceipt(survey_id=survey.id, results_after=survey.open_until)

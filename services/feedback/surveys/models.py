@@ -70,6 +70,9 @@ class Survey(TableBase, table=True):
 
 
 class Invitation(TableBase, table=True):
+    """Who may answer a survey, and whether they were given a credential to answer with. Whether they
+    answered is not known here: the credential is signed blind, and the answer comes without a name."""
+
     __tablename__ = "invitations"
     __table_args__ = (UniqueConstraint("survey_id", "person_id"), {"schema": "feedback"})
 
@@ -78,20 +81,43 @@ class Invitation(TableBase, table=True):
         sa_column=Column(ForeignKey("feedback.surveys.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     person_id: uuid.UUID = Field(index=True)
-    answered: bool = False
+    # One credential per invitation. The hash of the blinded message it was signed for lets the same
+    # request, repeated after a lost answer, get its signature again; any other request is refused.
+    credential_issued: bool = False
+    credential_request: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Withdrawn by an attendance correction: kept (a credential once issued stays counted), not shown.
+    withdrawn: bool = False
     invited_at: datetime = server_timestamp()
 
 
+class SurveyKey(TableBase, table=True):
+    """A survey's blind-signing key pair (`answering/blindrsa.py`): the public half for invitees'
+    clients; the private half sealed under the ballot key while the survey is open, erased when it
+    closes."""
+
+    __tablename__ = "survey_keys"
+    __table_args__ = {"schema": "feedback"}
+
+    survey_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("feedback.surveys.id", ondelete="CASCADE"), primary_key=True)
+    )
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sealed_private_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
 class SealedBallot(TableBase, table=True):
-    """An answer waiting for its survey to close, encrypted and padded (no timestamp, no link)."""
+    """An answer waiting for its survey to close, encrypted and padded (no timestamp, no link). Written
+    by a request that names nobody; `token_hash` (SHA-256 of the spent token) makes a credential
+    answer once."""
 
     __tablename__ = "ballots"
-    __table_args__ = {"schema": "feedback"}
+    __table_args__ = (UniqueConstraint("survey_id", "token_hash"), {"schema": "feedback"})
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     survey_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("feedback.surveys.id", ondelete="CASCADE"), nullable=False, index=True)
     )
+    token_hash: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

@@ -26,25 +26,9 @@ class SurveyNotFound(NotFound):
     title = "Survey not found"
 
 
-class InvitationNotFound(NotFound):
-    slug = "invitation-not-found"
-    title = "Invitation not found"
-
-
-class AlreadyAnswered(Conflict):
-    slug = "already-answered"
-    title = "Already answered"
-
-
 class SurveyNotOpen(Conflict):
     slug = "survey-closed"
     title = "The survey is closed"
-
-
-class InvalidAnswers(Problem):
-    status = 422
-    slug = "invalid-answers"
-    title = "The answers do not fit the survey's questions"
 
 
 class BallotKeyMismatch(ServiceUnavailable):

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -146,81 +146,45 @@ async def surveys(
 
 
 async def add_invitations(session: AsyncSession, survey_id: uuid.UUID, people: Sequence[uuid.UUID]) -> None:
-    """Invite people (someone invited already keeps their one invitation)."""
+    """Invite people: someone invited already keeps their one invitation, shown again if withdrawn."""
     rows = [{"id": uuid.uuid4(), "survey_id": survey_id, "person_id": p} for p in people]
+    statement = pg_insert(Invitation).values(rows)
     await session.execute(
-        pg_insert(Invitation).values(rows).on_conflict_do_nothing(index_elements=["survey_id", "person_id"])
-    )
-
-
-async def delete_unanswered_invitations(
-    session: AsyncSession, survey_id: uuid.UUID, people: Collection[uuid.UUID]
-) -> None:
-    await session.execute(
-        delete(Invitation).where(
-            col(Invitation.survey_id) == survey_id,
-            col(Invitation.person_id).in_(people),
-            col(Invitation.answered).is_(False),
+        statement.on_conflict_do_update(
+            index_elements=["survey_id", "person_id"],
+            set_={"withdrawn": False},
+            where=col(Invitation.withdrawn).is_(True),
         )
     )
 
 
-async def count_invited(session: AsyncSession, survey_id: uuid.UUID) -> int:
-    return int(await session.scalar(select(func.count()).where(col(Invitation.survey_id) == survey_id)) or 0)
-
-
-async def count_answered(session: AsyncSession, survey_id: uuid.UUID) -> int:
-    answered = await session.scalar(
-        select(func.count()).where(col(Invitation.survey_id) == survey_id, col(Invitation.answered))
+async def withdraw_invitations(
+    session: AsyncSession, survey_id: uuid.UUID, people: Collection[uuid.UUID]
+) -> None:
+    await session.execute(
+        update(Invitation)
+        .where(col(Invitation.survey_id) == survey_id, col(Invitation.person_id).in_(people))
+        .values(withdrawn=True)
     )
-    return int(answered or 0)
 
 
-async def invitation_counts(
-    session: AsyncSession, survey_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, tuple[int, int]]:
-    """(invited, answered) per survey; surveys without invitations are left out."""
+async def count_invited(session: AsyncSession, survey_id: uuid.UUID) -> int:
+    invited = await session.scalar(
+        select(func.count()).where(
+            col(Invitation.survey_id) == survey_id, col(Invitation.withdrawn).is_(False)
+        )
+    )
+    return int(invited or 0)
+
+
+async def invited_counts(session: AsyncSession, survey_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Invitations not withdrawn, per survey; surveys without any are left out."""
     rows = await session.execute(
-        select(col(Invitation.survey_id), func.count(), func.count().filter(col(Invitation.answered)))
-        .where(col(Invitation.survey_id).in_(survey_ids))
+        select(col(Invitation.survey_id), func.count())
+        .where(col(Invitation.survey_id).in_(survey_ids), col(Invitation.withdrawn).is_(False))
         .group_by(col(Invitation.survey_id))
     )
-    return {survey_id: (invited, answered) for survey_id, invited, answered in rows.all()}
-
-
-async def invitation(
-    session: AsyncSession, invitation_id: uuid.UUID, person_id: uuid.UUID | None, *, lock: bool
-) -> tuple[Invitation, Survey, SurveyTemplate] | None:
-    """The person's invitation with its survey and template; locked for update when asked."""
-    statement = (
-        select(Invitation, Survey, SurveyTemplate)
-        .join(Survey, col(Survey.id) == col(Invitation.survey_id))
-        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
-        .where(Invitation.id == invitation_id, Invitation.person_id == person_id)
-    )
-    if lock:
-        statement = statement.with_for_update(of=[Invitation]).execution_options(populate_existing=True)
-    row = (await session.execute(statement)).one_or_none()
-    return (row[0], row[1], row[2]) if row else None
-
-
-async def invitations_of(
-    session: AsyncSession, person_id: uuid.UUID, now: datetime, *, open_only: bool, limit: int, offset: int
-) -> list[tuple[Invitation, Survey, SurveyTemplate, bool]]:
-    """A person's invitations, soonest closing first, each with whether its survey takes answers now."""
-    now_open = (col(Survey.status) == SurveyStatus.open) & (col(Survey.open_until) > now)
-    statement = (
-        select(Invitation, Survey, SurveyTemplate, now_open.label("o"))
-        .join(Survey, col(Survey.id) == col(Invitation.survey_id))
-        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Survey.template_id))
-        .where(Invitation.person_id == person_id)
-    )
-    if open_only:
-        statement = statement.where(col(Invitation.answered).is_(False), now_open)
-    rows = await session.execute(
-        statement.order_by(col(Survey.open_until), col(Invitation.id)).limit(limit).offset(offset)
-    )
-    return [(i, s, t, bool(o)) for i, s, t, o in rows.all()]
+    return {survey_id: int(invited) for survey_id, invited in rows.all()}
 
 
 # --- who takes part --------------------------------------------------------------------------------------

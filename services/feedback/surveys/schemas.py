@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Any, Self
+from typing import Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -108,37 +108,13 @@ class SurveyPublic(ReadModel):
     opened_at: OsloDatetime
     open_until: OsloDatetime
     closed_at: OsloDatetime | None
-    invited: int
-    answered: int
-    responses: int = Field(description="Responses released at closing (0 while open).")
-
-
-class InvitationPublic(ReadModel):
-    id: uuid.UUID
-    survey_id: uuid.UUID
-    title: str
-    kind: str
-    open_until: OsloDatetime
-    open: bool = Field(description="The survey takes answers now.")
-    answered: bool
-    description: str | None
-    questions: list[Question]
-
-
-class ResponseCreate(WriteModel):
-    answers: dict[Slug, Any] = Field(
-        description="Question key to answer: 1–5 for a scale, an option key for single choice, a list of "
-        "option keys for multiple choice, text for free text. Optional questions may be left out.",
-        examples=[{"useful": 4, "relevant": 5, "collaboration": 3, "format": "good", "take-away": "Mye"}],
+    invited: int = Field(
+        description="Invitations not withdrawn. How many answered is not known while it is open."
     )
-
-
-class ResponseReceipt(ReadModel):
-    """What the respondent gets back: no response id, nothing that could later find their answer."""
-
-    survey_id: uuid.UUID
-    answered: bool = True
-    results_after: OsloDatetime = Field(description="Answers are released when the survey closes.")
+    responses: int = Field(
+        description="Responses released at closing: 0 while open, and 0 when fewer than the anonymity "
+        "threshold answered (then nothing was released, and no count is kept)."
+    )
 
 
 class TemplatePage(Page[TemplatePublic]):
@@ -147,7 +123,3 @@ class TemplatePage(Page[TemplatePublic]):
 
 class SurveyPage(Page[SurveyPublic]):
     """A page of surveys."""
-
-
-class InvitationPage(Page[InvitationPublic]):
-    """A page of the signed-in person's invitations."""

@@ -55,3 +55,17 @@ def unseal(key: bytes, survey_id: uuid.UUID, sealed: bytes) -> bytes:
     padded = AESGCM(key).decrypt(nonce, body, survey_id.bytes)
     length = int.from_bytes(padded[:LENGTH_BYTES], "big")
     return padded[LENGTH_BYTES : LENGTH_BYTES + length]
+
+
+def _key_context(survey_id: uuid.UUID) -> bytes:
+    return b"survey-signing-key:" + survey_id.bytes
+
+
+def seal_key(key: bytes, survey_id: uuid.UUID, private_der: bytes) -> bytes:
+    """A survey's private signing key, sealed like a ballot (bound to its survey, so it cannot be moved)."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, private_der, _key_context(survey_id))
+
+
+def unseal_key(key: bytes, survey_id: uuid.UUID, sealed: bytes) -> bytes:
+    return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _key_context(survey_id))

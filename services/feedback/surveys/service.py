@@ -19,23 +19,18 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.feedback.directory.models import KnownLeaderGroup, KnownOrgUnit, KnownPerson
-from services.feedback.events import SOURCE, ResponseReceived, SurveyClosed, SurveyOpened
+from services.feedback.answering import keys
+from services.feedback.directory.models import KnownLeaderGroup
+from services.feedback.events import SOURCE, SurveyClosed, SurveyOpened
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys import anonymity, repository, sealing
-from services.feedback.surveys.models import Invitation, SealedBallot, Survey, SurveyStatus, SurveyTemplate
+from services.feedback.surveys.models import Survey, SurveyStatus, SurveyTemplate
 from services.feedback.surveys.problems import (
-    AlreadyAnswered,
     BallotKeyMismatch,
-    InvalidAnswers,
-    InvitationNotFound,
     SurveyNotFound,
     SurveyNotOpen,
 )
-from services.feedback.surveys.questions import check_answers
-from services.feedback.surveys.templates import questions_of
 from services.kernel import clock
-from services.kernel.auth.tokens import Principal
 from services.kernel.eventbus import publish
 
 log = logging.getLogger(__name__)
@@ -72,6 +67,7 @@ async def invitees(session: AsyncSession, scope: Scope) -> set[uuid.UUID]:
 
 async def open_survey(
     session: AsyncSession,
+    settings: FeedbackSettings,
     *,
     template: SurveyTemplate,
     kind: str,
@@ -96,6 +92,8 @@ async def open_survey(
     }
     survey = await repository.insert_survey(session, values, origin_key=origin_key)
     created = survey.id == values["id"]
+    if created:
+        await keys.create(session, settings, survey.id)
     invited = await invite(session, survey, people)
     if created:
         await publish(
@@ -108,18 +106,21 @@ async def open_survey(
 
 
 async def invite(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> int:
-    """Invite people to an open survey (someone invited already keeps their one invitation)."""
+    """Invite people to an open survey (someone invited already keeps their one invitation, and one that
+    was withdrawn is shown again, with whatever credential it had)."""
     invited = sorted(set(people))
     if invited and survey.status == SurveyStatus.open:
         await repository.add_invitations(session, survey.id, invited)
     return await repository.count_invited(session, survey.id)
 
 
-async def uninvite_unanswered(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> None:
-    """Withdraw invitations not yet used (an answer already given stays: nobody can find it)."""
-    ids = list(set(people))
+async def withdraw(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> None:
+    """Withdraw invitations (an attendance corrected to absent), used or not: the survey's `invited`
+    then changes the same way whether or not someone answered. A credential already issued, and a ballot
+    already cast, cannot be withdrawn: nothing links them to the person."""
+    ids = sorted(set(people))
     if ids and survey.status == SurveyStatus.open:
-        await repository.delete_unanswered_invitations(session, survey.id, ids)
+        await repository.withdraw_invitations(session, survey.id, ids)
 
 
 def _facts(survey: Survey, template: SurveyTemplate) -> dict[str, Any]:
@@ -133,72 +134,6 @@ def _facts(survey: Survey, template: SurveyTemplate) -> dict[str, Any]:
         "leader_group_id": survey.leader_group_id,
         "open_until": survey.open_until,
     }
-
-
-# --- answering -------------------------------------------------------------------------------------------
-
-
-async def person_of(session: AsyncSession, principal: Principal) -> KnownPerson | None:
-    """The directory person a signed-in caller is (by Entra object id), if the directory knows them."""
-    return await repository.active_person_by_oid(session, principal.oid)
-
-
-async def own_invitation(
-    session: AsyncSession, principal: Principal, invitation_id: uuid.UUID, *, lock: bool = False
-) -> tuple[Invitation, Survey, SurveyTemplate]:
-    """The caller's own invitation with its survey and template (404 for anyone else's)."""
-    person = await person_of(session, principal)
-    # Locked: the invitation for update (one answer), the survey for share (a close waits for it).
-    row = await repository.invitation(session, invitation_id, person.person_id if person else None, lock=lock)
-    if row is None:
-        raise InvitationNotFound(f"No invitation {invitation_id} of yours.")
-    if lock:
-        await repository.share_lock_survey(session, row[1].id)
-        await session.refresh(row[1])
-    return row
-
-
-async def answer(
-    session: AsyncSession,
-    settings: FeedbackSettings,
-    principal: Principal,
-    invitation_id: uuid.UUID,
-    answers: dict[str, Any],
-) -> tuple[Survey, int]:
-    """Store one sealed answer for the caller's invitation and mark it used; the survey and how many
-    have answered it so far."""
-    invitation, survey, template = await own_invitation(session, principal, invitation_id, lock=True)
-    if invitation.answered:
-        raise AlreadyAnswered("This invitation has been answered; a survey takes one answer per person.")
-    if survey.status != SurveyStatus.open or survey.open_until <= clock.now():
-        raise SurveyNotOpen(
-            f"The survey closed at {survey.closed_at or survey.open_until:%Y-%m-%d %H:%M %Z}."
-        )
-    clean, errors = check_answers(questions_of(template), answers)
-    if errors:
-        raise InvalidAnswers(
-            f"{len(errors)} answer(s) do not fit: " + "; ".join(f"{e.loc[-1]}: {e.msg}" for e in errors[:5]),
-            errors=errors,
-        )
-    person = await session.get(KnownPerson, invitation.person_id)
-    unit = await session.get(KnownOrgUnit, person.org_unit_id) if person and person.org_unit_id else None
-    ballot = {
-        "answers": clean,
-        "org_unit_id": str(unit.org_unit_id) if unit else None,
-        "sector": unit.sector if unit else None,
-    }
-    sealed = sealing.seal(settings.ballot_key_bytes(), survey.id, ballot, template.ballot_size)
-    session.add(SealedBallot(survey_id=survey.id, sealed=sealed))
-    invitation.answered = True
-    await session.flush()
-    answered = await repository.count_answered(session, survey.id)
-    await publish(
-        session,
-        ResponseReceived(survey_id=survey.id, answered=answered),
-        source=SOURCE,
-        aggregate_id=survey.id,
-    )
-    return survey, answered
 
 
 # --- closing ---------------------------------------------------------------------------------------------
@@ -221,50 +156,61 @@ async def close(
         return survey
     template = await session.get(SurveyTemplate, survey.template_id)
     assert template is not None
-    key = settings.ballot_key_bytes()
-    sealed_ballots = await repository.sealed_ballots(session, survey.id)
-    try:
-        ballots = [json.loads(sealing.unseal(key, survey.id, sealed)) for sealed in sealed_ballots]
-    except InvalidTag as error:
-        # Nothing is changed: the survey stays open with its ballots until the right key is back.
-        raise BallotKeyMismatch(
-            "The survey's answers cannot be opened with the configured FEEDBACK_BALLOT_KEY (was it changed "
-            "while the survey was open?). Nothing was changed; restore the key and close again."
-        ) from error
-    # Shuffled before anything else: neither tags nor row order may follow the order ballots came in.
-    random.SystemRandom().shuffle(ballots)
-    origins = [(uuid.UUID(b["org_unit_id"]) if b["org_unit_id"] else None, b["sector"]) for b in ballots]
-    tags = anonymity.generalise(origins, settings.anonymity_threshold)
-    await repository.insert_responses(
-        session,
-        [
-            {
-                "id": uuid.uuid4(),
-                "survey_id": survey.id,
-                "org_unit_id": unit,
-                "sector": sector,
-                "answers": b["answers"],
-            }
-            for b, (unit, sector) in zip(ballots, tags, strict=True)
-        ],
-    )
+    ballots = _opened(settings, survey, await repository.sealed_ballots(session, survey.id))
+    k = settings.anonymity_threshold
+    released = len(ballots) >= k
+    if released:
+        # Shuffled before anything else: neither tags nor row order may follow the order ballots came in.
+        random.SystemRandom().shuffle(ballots)
+        origins = [(uuid.UUID(b["org_unit_id"]) if b["org_unit_id"] else None, b["sector"]) for b in ballots]
+        tagged = list(zip(anonymity.generalise(origins, k), (b["answers"] for b in ballots), strict=True))
+        await repository.insert_responses(
+            session,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "survey_id": survey.id,
+                    "org_unit_id": unit,
+                    "sector": sector,
+                    "answers": a,
+                }
+                for (unit, sector), a in anonymity.drop_rare_answers(tagged, k)
+            ],
+        )
+    # Fewer than k: destroyed unread. The rows go now; their dead tuples stay sealed under the ballot
+    # key until vacuum reclaims them (docs/anonymity.md says what that leaves).
     await repository.delete_ballots(session, survey.id)
+    await keys.erase(session, survey.id)
     survey.status = SurveyStatus.closed
     survey.closed_at = clock.now()
     survey.closed_by = actor
-    survey.responses = len(ballots)
+    survey.responses = len(ballots) if released else 0
     await session.flush()
     await publish(
         session,
         SurveyClosed(
             **_facts(survey, template),
             invited=await repository.count_invited(session, survey.id),
-            responses=len(ballots),
+            responses=survey.responses,
+            released=released,
         ),
         source=SOURCE,
         aggregate_id=survey.id,
     )
     return survey
+
+
+def _opened(settings: FeedbackSettings, survey: Survey, sealed_ballots: list[bytes]) -> list[dict[str, Any]]:
+    """The survey's ballots, unsealed; nothing is changed when the key does not open them."""
+    key = settings.ballot_key_bytes()
+    try:
+        return [json.loads(sealing.unseal(key, survey.id, sealed)) for sealed in sealed_ballots]
+    except InvalidTag as error:
+        # The survey stays open with its ballots until the right key is back.
+        raise BallotKeyMismatch(
+            "The survey's answers cannot be opened with the configured FEEDBACK_BALLOT_KEY (was it changed "
+            "while the survey was open?). Nothing was changed; restore the key and close again."
+        ) from error
 
 
 async def close_expired(sessionmaker: async_sessionmaker[AsyncSession], settings: FeedbackSettings) -> None:
@@ -293,18 +239,9 @@ async def surveys(
     return await repository.surveys(session, where, limit=limit, offset=offset)
 
 
-async def counts(session: AsyncSession, survey_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
-    """(invited, answered) per survey; surveys without invitations are left out."""
-    return await repository.invitation_counts(session, set(survey_ids))
-
-
-async def invitations_of(
-    session: AsyncSession, person_id: uuid.UUID, *, open_only: bool, limit: int, offset: int
-) -> list[tuple[Invitation, Survey, SurveyTemplate, bool]]:
-    """A person's invitations, soonest closing first, each with whether its survey takes answers now."""
-    return await repository.invitations_of(
-        session, person_id, clock.now(), open_only=open_only, limit=limit, offset=offset
-    )
+async def invited(session: AsyncSession, survey_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Invitations not withdrawn, per survey. How many answered is not shown while a survey is open."""
+    return await repository.invited_counts(session, set(survey_ids))
 
 
 async def survey_by_origin(session: AsyncSession, origin_key: str) -> Survey | None:

@@ -1,0 +1,1 @@
+"""Answering a survey without being linked to the answer: credentials, then anonymous ballots."""

@@ -1,0 +1,140 @@
+"""HTTP endpoints of answering: your invitations and credentials (signed in), and ballots (not).
+
+The intranet's flow, step by step (RFC 9474, RSABSSA-SHA384-PSS-Randomized; `@cloudflare/blindrsa-ts`
+implements the client's half in the browser):
+
+1. `GET /invitations/mine`: each open invitation carries the survey's `public_key` (SPKI, base64url).
+   Import it with WebCrypto as `RSA-PSS` with `SHA-384`.
+2. At once, not when the person answers: for each open invitation without a credential,
+   `token = suite.prepare(random 32 bytes)` and `{blindedMsg, inv} = suite.blind(publicKey, token)`;
+   keep `token` and `inv` in the browser's storage; send every `blindedMsg` in one
+   `POST /credentials`.
+3. `signature = suite.finalize(publicKey, token, blind_signature, inv)` for each credential returned;
+   keep `token` and `signature`.
+4. When the person answers: `POST /surveys/{survey_id}/ballots` with `token`, `signature`, the answers
+   and the `org_unit_id` from the invitation, **without** `Authorization` or cookies (the request is
+   refused if it carries a sign-in), then forget the token. A repeated ballot is `409 already-answered`:
+   the first one counts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, status
+
+from services.feedback.answering import problems, service
+from services.feedback.answering.schemas import (
+    BallotCreate,
+    BallotReceipt,
+    CredentialsIssued,
+    CredentialsRequest,
+    InvitationPage,
+    InvitationPublic,
+)
+from services.feedback.dependencies import SettingsDep
+from services.feedback.surveys.problems import BallotKeyMismatch, SurveyNotFound, SurveyNotOpen
+from services.kernel.auth.tokens import CurrentPrincipal
+from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.paging import Paging
+from services.kernel.problems import COMMON_RESPONSES, responses_for
+from services.kernel.unlinkable import UNLINKABLE
+
+router = APIRouter(route_class=TransactionalRoute, tags=["answering"], responses=COMMON_RESPONSES)
+# Taken without sign-in: no 401 to declare.
+anonymous_router = APIRouter(
+    route_class=TransactionalRoute,
+    tags=["answering"],
+    responses={status: answer for status, answer in COMMON_RESPONSES.items() if status != 401},
+)
+
+
+@router.get("/invitations/mine", summary="List my invitations")
+async def list_my_invitations(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    paging: Paging,
+    include_closed: Annotated[bool, Query(description="Also those of closed surveys.")] = False,
+) -> InvitationPage:
+    """Your invitations to surveys that take answers now (with `include_closed`, all of them), with their
+    questions and each survey's public key, soonest closing first. Whether you answered is not known
+    here: your client keeps that."""
+    found = await service.invitations(
+        session, settings, principal, open_only=not include_closed, limit=paging.fetch, offset=paging.offset
+    )
+    return paging.page(InvitationPage, found)
+
+
+@router.get(
+    "/surveys/{survey_id}/invitation",
+    summary="Get my invitation to a survey",
+    responses=responses_for(problems.InvitationNotFound),
+)
+async def get_my_invitation(
+    session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep, survey_id: uuid.UUID
+) -> InvitationPublic:
+    """Your invitation to this survey with its questions and public key (404 if you have none)."""
+    found = await service.invitations(
+        session, settings, principal, open_only=False, limit=1, offset=0, survey_id=survey_id
+    )
+    if not found:
+        raise problems.InvitationNotFound(f"You have no invitation to survey {survey_id}.")
+    return found[0]
+
+
+@router.post(
+    "/credentials",
+    summary="Get credentials to answer surveys",
+    responses=responses_for(
+        problems.InvitationNotFound,
+        problems.CredentialAlreadyIssued,
+        SurveyNotOpen,
+        problems.InvalidBlindedMessage,
+        BallotKeyMismatch,
+    ),
+)
+async def issue_credentials(
+    session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep, body: CredentialsRequest
+) -> CredentialsIssued:
+    """Blind signatures for your blinded tokens, one per invitation (all or nothing). The service never
+    sees the tokens, so the ballots you send with them cannot be traced to you, not even by someone
+    holding every key. Repeating a request exactly returns the same signatures; another token for an
+    invitation that has a credential is refused (`credential-already-issued`)."""
+    credentials = await service.issue_credentials(session, settings, principal, body.requests)
+    return CredentialsIssued(credentials=credentials)
+
+
+@anonymous_router.post(
+    "/surveys/{survey_id}/ballots",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Answer a survey (without signing in)",
+    responses=responses_for(
+        problems.IdentityNotAllowed,
+        problems.InvalidCredential,
+        SurveyNotFound,
+        problems.AlreadyAnswered,
+        SurveyNotOpen,
+        problems.InvalidAnswers,
+        problems.UnknownOrgUnit,
+    ),
+    openapi_extra=UNLINKABLE,
+)
+async def cast_ballot(
+    session: SessionDep,
+    settings: SettingsDep,
+    survey_id: uuid.UUID,
+    body: BallotCreate,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    cookie: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> BallotReceipt:
+    """Send your answers with a credential's token and signature, and nothing else: no sign-in, no
+    invitation id. The answers are sealed until the survey closes and released only if at least the
+    anonymity threshold answered. Neither this request nor the ballot is logged, traced or counted."""
+    if authorization is not None or cookie is not None:
+        raise problems.IdentityNotAllowed(
+            "Send the ballot without Authorization or cookies: it must not say who you are."
+        )
+    survey = await service.cast_ballot(session, settings, survey_id, body)
+    return BallotReceipt(survey_id=survey.id, results_after=survey.open_until)
