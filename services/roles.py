@@ -9,7 +9,10 @@ password: CloudNativePG's managed roles or the DBA set it) and grants, idempoten
 - on `eventbus`: publishing (INSERT on `events`), consuming (SELECT on `events`, SELECT/INSERT/UPDATE on
   `subscriptions` and `dead_letters`), and reading its migration version;
 - nothing on any other service's schema, and no right to create objects anywhere (migrations run as
-  the owner, so services start with `<SVC>_MIGRATE_ON_START=false`).
+  the owner, so services start with `<SVC>_MIGRATE_ON_START=false`);
+- for the feedback role, statement logging off (`log_statement`, `log_min_duration_statement`), so the
+  server's own log cannot time each anonymous ballot (docs/anonymity.md). That takes a superuser; run
+  by anyone else it is left with a warning for the DBA.
 
 Hand-written SQL on purpose: these are a dozen GRANT statements; a role-management library would add a
 dependency to say the same thing less plainly.
@@ -49,7 +52,18 @@ def statements(service: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE ON eventbus.subscriptions, eventbus.dead_letters TO {role}",
         f"GRANT SELECT ON eventbus.alembic_version TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA eventbus TO {role}",
+        *([_UNLOGGED.format(role=role)] if service == "feedback" else []),
     ]
+
+
+_UNLOGGED = """
+    DO $$ BEGIN
+        ALTER ROLE {role} SET log_statement = 'none';
+        ALTER ROLE {role} SET log_min_duration_statement = -1;
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE WARNING 'statement logging stays as configured for {role}: only a superuser can turn it off';
+    END $$
+"""
 
 
 async def grant_roles(database_url: str, passwords: dict[str, str] | None = None) -> list[str]:

@@ -99,13 +99,14 @@ def test_with_the_private_key_every_request_fits_every_ballot_equally(key: blind
     factor that makes them fit, so every pairing is as likely as the true one."""
     numbers = key.private.private_numbers()
     n, e, d = numbers.public_numbers.n, numbers.public_numbers.e, numbers.d
-    requests, ballots = [], []
+    requests: list[int] = []
+    ballots: list[int] = []
     for _ in range(3):
         token = blindclient.prepare()
         blinded, inverse = blindclient.blind(key.public_der(), token)
         requests.append(int.from_bytes(blinded, "big"))
-        signature = blindclient.finalize(key.public_der(), token, key.blind_sign(blinded), inverse)
-        ballots.append(int.from_bytes(signature, "big"))
+        final = blindclient.finalize(key.public_der(), token, key.blind_sign(blinded), inverse)
+        ballots.append(int.from_bytes(final, "big"))
     for request in requests:
         for signature in ballots:
             encoded = pow(signature, e, n)  # the token's padded message, from the public signature

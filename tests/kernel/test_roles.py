@@ -83,3 +83,17 @@ async def test_the_feedback_service_runs_under_its_own_role(
         subscriptions = await client.get("/eventbus/subscriptions", headers=tokens.header("ops"))
         assert subscriptions.status_code == 200
         assert {s["name"] for s in subscriptions.json()["items"]} >= {"feedback.surveys"}
+
+
+async def test_the_feedback_role_has_statement_logging_off(database_url: str, roles: list[str]) -> None:
+    """The server's own log must not time each anonymous ballot's insert."""
+    connection = await asyncpg.connect(database.libpq_dsn(database_url))
+    try:
+        settings = await connection.fetchval(
+            "SELECT setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
+            "WHERE r.rolname = $1 AND s.setdatabase = 0",
+            role_of("feedback"),
+        )
+    finally:
+        await connection.close()
+    assert set(settings) >= {"log_statement=none", "log_min_duration_statement=-1"}

@@ -1,21 +1,5 @@
-"""HTTP endpoints of answering: your invitations and credentials (signed in), and ballots (not).
-
-The intranet's flow, step by step (RFC 9474, RSABSSA-SHA384-PSS-Randomized; `@cloudflare/blindrsa-ts`
-implements the client's half in the browser):
-
-1. `GET /invitations/mine`: each open invitation carries the survey's `public_key` (SPKI, base64url).
-   Import it with WebCrypto as `RSA-PSS` with `SHA-384`.
-2. At once, not when the person answers: for each open invitation without a credential,
-   `token = suite.prepare(random 32 bytes)` and `{blindedMsg, inv} = suite.blind(publicKey, token)`;
-   keep `token` and `inv` in the browser's storage; send every `blindedMsg` in one
-   `POST /credentials`.
-3. `signature = suite.finalize(publicKey, token, blind_signature, inv)` for each credential returned;
-   keep `token` and `signature`.
-4. When the person answers: `POST /surveys/{survey_id}/ballots` with `token`, `signature`, the answers
-   and the `org_unit_id` from the invitation, **without** `Authorization` or cookies (the request is
-   refused if it carries a sign-in), then forget the token. A repeated ballot is `409 already-answered`:
-   the first one counts.
-"""
+"""HTTP endpoints of answering: your invitations and credentials (signed in), and ballots (not). The
+intranet's flow, step by step, is `FLOW`, part of the API description of these operations."""
 
 from __future__ import annotations
 
@@ -23,6 +7,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
+from fastapi.routing import APIRoute
 
 from services.feedback.answering import problems, service
 from services.feedback.answering.schemas import (
@@ -40,6 +25,28 @@ from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, responses_for
 from services.kernel.unlinkable import UNLINKABLE
+
+FLOW = """
+**Answering anonymously, step by step** (RFC 9474, RSABSSA-SHA384-PSS-Randomized; the
+`@cloudflare/blindrsa-ts` package implements the browser's half):
+
+1. `GET /invitations/mine` (signed in): each open invitation has the survey's `public_key`
+   (SubjectPublicKeyInfo, base64url) and your `org_unit_id`. Import the key with WebCrypto:
+   `crypto.subtle.importKey("spki", key, {name: "RSA-PSS", hash: "SHA-384"}, true, ["verify"])`.
+2. At once, not when you answer: for each open invitation without a credential,
+   `token = suite.prepare(crypto.getRandomValues(new Uint8Array(32)))` and
+   `{blindedMsg, inv} = await suite.blind(publicKey, token)`, with
+   `suite = RSABSSA.SHA384.PSS.Randomized()`. Keep `token` and `inv` in the browser. Send every
+   `blindedMsg` in one `POST /credentials` (signed in).
+3. For each credential returned: `signature = await suite.finalize(publicKey, token, blind_signature,
+   inv)`. Keep `token` and `signature`; forget `inv`.
+4. When the person answers: `POST /surveys/{survey_id}/ballots` with `token`, `signature`, the answers
+   and the invitation's `org_unit_id`, **without** `Authorization` or cookies (a sign-in is refused:
+   `identity-not-allowed`). Then forget the token. A second ballot with it is `already-answered`.
+
+The service never sees a token before it is spent, so no one, not even the holder of every key, can
+tell which credential became which ballot. It does not know whether you answered: your browser does.
+"""
 
 router = APIRouter(route_class=TransactionalRoute, tags=["answering"], responses=COMMON_RESPONSES)
 # Taken without sign-in: no 401 to declare.
@@ -138,3 +145,9 @@ async def cast_ballot(
         )
     survey = await service.cast_ballot(session, settings, survey_id, body)
     return BallotReceipt(survey_id=survey.id, results_after=survey.open_until)
+
+
+# Every answering operation carries the whole flow in its description (Swagger UI, generated clients).
+for _route in (*router.routes, *anonymous_router.routes):
+    if isinstance(_route, APIRoute):
+        _route.description = f"{_route.description}\n{FLOW}"

@@ -3,6 +3,7 @@ ballot key, and erased when the survey closes, so no credential can be signed af
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Collection
 
@@ -17,7 +18,7 @@ from services.feedback.surveys.problems import BallotKeyMismatch
 
 
 async def create(session: AsyncSession, settings: FeedbackSettings, survey_id: uuid.UUID) -> None:
-    key = SigningKey.generate()
+    key = await asyncio.to_thread(SigningKey.generate)  # tens of milliseconds: off the event loop
     sealed = sealing.seal_key(settings.ballot_key_bytes(), survey_id, key.to_der())
     await repository.insert_key(session, survey_id, key.public_der(), sealed)
 

@@ -14,6 +14,7 @@ own claim, kept only as far as enough credential holders share it (`_origin`).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -129,7 +130,8 @@ async def _sign(
     if key is None:
         raise SurveyNotOpen(f"Survey {survey.id} is closed.")
     try:
-        signature = key.blind_sign(blinded)
+        # A private-key operation holds the interpreter for milliseconds: off the event loop.
+        signature = await asyncio.to_thread(key.blind_sign, blinded)
     except BlindSignError as error:
         raise problems.InvalidBlindedMessage(str(error), extra={"survey_id": str(survey.id)}) from error
     invitation.credential_issued = True

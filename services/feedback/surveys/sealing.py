@@ -1,13 +1,11 @@
 """Sealed ballots: an answer is stored encrypted until its survey closes.
 
-Why: the invitation must be marked as used in the same transaction that stores the answer (one answer
-per invitation, nothing half-written), and then both rows carry the same `xmin`, sit next to each other
-in time, and a reader polling the tables sees them appear together. Anyone with read access to the
-database could pair them. So what is stored at that moment is a ballot sealed with AES-256-GCM under a
-key the database never sees (`FEEDBACK_BALLOT_KEY`), padded to one fixed size per template version so
-its length says nothing either. When the survey closes, all its ballots are opened at once and written
-as responses in one transaction, in random order, without timestamps: from then on every response of
-the survey shares one `xmin` and no insertion order, and the sealed ballots are deleted.
+A ballot arrives in a request that names nobody (`answering/`), so sealing it is not what keeps the
+answer from its author. It keeps the answers of an open survey from anyone who reads the database
+without `FEEDBACK_BALLOT_KEY` (which the database never sees), and pads every ballot of a template
+version to one size, so its length says nothing either. When the survey closes, all its ballots are
+opened at once and written as responses in one transaction, in random order, without timestamps; the
+sealed ballots are deleted. A survey's private signing key is sealed the same way (`seal_key`).
 
 Hand-written on purpose: this is 20 lines around `cryptography`'s AESGCM (a random 96-bit nonce per
 ballot, the survey id as associated data so a ballot cannot be moved to another survey). Fernet was
