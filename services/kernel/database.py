@@ -31,6 +31,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from services.kernel.problem_handlers import RETRYABLE_SQLSTATES
 from services.kernel.problems import TransactionConflict
+from services.kernel.unlinkable import described
 
 # One naming convention for every constraint, so migrations name things predictably.
 NAMING_CONVENTION: dict[str, str] = {
@@ -192,7 +193,9 @@ class TransactionalRoute(APIRoute):
                             "The request met concurrent changes it could not be ordered with; "
                             "nothing was changed. Try again shortly."
                         ) from exc
-                    log.info("retrying %s %s after %s", request.method, request.url.path, _sqlstate(exc))
+                    log.info(
+                        "retrying %s %s after %s", request.method, described(request.scope), _sqlstate(exc)
+                    )
                     await pause_before_retry(attempt)
                     attempt += 1
 

@@ -27,6 +27,7 @@ from services.kernel.problems import (
     problem_type,
     response_for,
 )
+from services.kernel.unlinkable import described
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +98,13 @@ async def _handle_database_error(request: Request, exc: Exception) -> ProblemRes
     """SQLAlchemy's error (the driver's in `orig`) or the driver's own (`database.Reads`)."""
     sqlstate = getattr(exc.orig if isinstance(exc, DBAPIError) else exc, "sqlstate", None) or ""
     if sqlstate in RETRYABLE_SQLSTATES:
-        log.warning("transaction aborted (SQLSTATE %s) on %s", sqlstate, request.url.path)
+        log.warning("transaction aborted (SQLSTATE %s) on %s", sqlstate, described(request.scope))
         return await _handle_problem(
             request, TransactionConflict("Concurrent changes met; nothing was changed. Try again shortly.")
         )
     if sqlstate == _UNIQUE_VIOLATION:
         # Checked before writing, so only a concurrent request can have stored the same thing first.
-        log.warning("unique violation on %s: %s", request.url.path, exc)
+        log.warning("unique violation on %s: %s", described(request.scope), exc)
         return problem_response(
             409,
             type_=problem_type("concurrent-conflict"),
@@ -113,7 +114,7 @@ async def _handle_database_error(request: Request, exc: Exception) -> ProblemRes
         )
     if not sqlstate.startswith(_DATA_EXCEPTION_CLASS):
         return await _handle_unexpected(request, exc)
-    log.info("refused a value PostgreSQL cannot take (SQLSTATE %s) on %s", sqlstate, request.url.path)
+    log.info("refused a value PostgreSQL cannot take (SQLSTATE %s) on %s", sqlstate, described(request.scope))
     return problem_response(
         400,
         type_=problem_type("invalid-value"),
@@ -171,7 +172,7 @@ async def _handle_unexpected(request: Request, exc: Exception) -> ProblemRespons
     if database_unavailable(exc):
         # Not acknowledged: the client may try again shortly (a restart or failover under way); with an
         # Idempotency-Key a retry is safe even if the connection broke while committing.
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, described(request.scope), exc)
         return problem_response(
             503,
             type_=problem_type("database-unavailable"),
@@ -180,7 +181,7 @@ async def _handle_unexpected(request: Request, exc: Exception) -> ProblemRespons
             instance=request.url.path,
             headers={"Retry-After": "2"},
         )
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, described(request.scope))
     request_id = getattr(request.state, "request_id", None)
     return problem_response(
         500, request_id=request_id, title="Internal server error", instance=request.url.path

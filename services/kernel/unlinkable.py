@@ -68,3 +68,8 @@ class AccessLogFilter(logging.Filter):
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             return not is_unlinkable_path(args[2].split("?", 1)[0])
         return True
+
+
+def described(scope: Scope) -> str:
+    """The request's path for a log line; an unlinkable request is not named (nor is its survey)."""
+    return "an unlinkable request" if is_unlinkable(scope) else str(scope.get("path", ""))

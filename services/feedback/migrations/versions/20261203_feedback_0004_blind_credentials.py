@@ -5,7 +5,9 @@ An invitation marked answered becomes one whose credential was issued (so it can
 the `answered` column goes. Responses released before small surveys stopped being released are held to
 today's rules, at the default threshold of 5: those of a survey with fewer are deleted (and the survey
 shows 0), and an answer to a question that fewer than 5 responses of its group (survey, unit, sector)
-answer is removed.
+answer is removed. The `feedback.response_received` events (one per answer, with its time, request
+id and trace) are deleted from the event bus: nothing consumes them, and they said when people
+answered.
 
 Revision ID: feedback_0004
 Revises: feedback_0003
@@ -76,6 +78,10 @@ def upgrade() -> None:
         WHERE rare.survey_id = r.survey_id AND rare.org_unit_id IS NOT DISTINCT FROM r.org_unit_id
           AND rare.sector IS NOT DISTINCT FROM r.sector
         """
+    )
+    op.execute(
+        "DO $$ BEGIN IF to_regclass('eventbus.events') IS NOT NULL THEN "
+        "DELETE FROM eventbus.events WHERE topic = 'feedback.response_received'; END IF; END $$"
     )
     op.add_column("ballots", sa.Column("token_hash", sa.LargeBinary(), nullable=True), schema="feedback")
     op.create_unique_constraint(
