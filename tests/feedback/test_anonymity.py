@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.feedback.surveys import sealing
 from services.feedback.surveys.questions import TemplateDraft, largest_answers
 from services.feedback.surveys.shipped import SESSION_EVALUATION, SHIPPED
+from services.kernel.schemas import OSLO
 from tests.feedback.support import (
     SESSION_ANSWERS,
     Respondent,
@@ -221,7 +223,18 @@ async def test_no_difference_of_reports_isolates_an_answer_to_any_question(
             await cast(feedback, credentials, given)
         await close(feedback, tokens, (await _survey(feedback, tokens, session_id))["id"])
 
-    scopes: list[dict[str, Any]] = [{}, {"offering_id": offering_id}, *({"session_id": s} for s in sessions)]
+    today = datetime.now(OSLO).date()
+    around = {
+        "closed_from": (today - timedelta(days=1)).isoformat(),
+        "closed_until": (today + timedelta(days=1)).isoformat(),
+    }
+    everything: list[dict[str, Any]] = [
+        {},
+        {"kind": "session-evaluation"},
+        {"template_key": "session-evaluation"},
+        around,
+    ]
+    scopes = [*everything, {"offering_id": offering_id}, *({"session_id": s} for s in sessions)]
     origins: list[dict[str, Any]] = [
         {},
         {"sector": "Bydel"},
@@ -246,7 +259,11 @@ async def test_no_difference_of_reports_isolates_an_answer_to_any_question(
     def contains(a: tuple[dict[str, Any], dict[str, Any]], b: tuple[dict[str, Any], dict[str, Any]]) -> bool:
         """Whether every response report b selects is in report a."""
         (scope_a, origin_a), (scope_b, origin_b) = a, b
-        scope = not scope_a or scope_a == scope_b or ("offering_id" in scope_a and "session_id" in scope_b)
+        scope = (
+            scope_a in everything
+            or scope_a == scope_b
+            or ("offering_id" in scope_a and "session_id" in scope_b)
+        )
         unit = origin_b.get("org_unit_id")
         origin = (
             not origin_a
@@ -264,6 +281,11 @@ async def test_no_difference_of_reports_isolates_an_answer_to_any_question(
             for question, count in a.items():
                 difference = count - b.get(question, 0)
                 assert not 0 < difference < K, (scope_a, origin_a, scope_b, origin_b, question, difference)
+    for origin in origins:
+        trend = await feedback.get(
+            "/trends", params={k: str(v) for k, v in origin.items()}, headers=coordinator(tokens)
+        )
+        assert all(p["n"] == 0 or p["n"] >= K for p in trend.json()["points"]), origin
     stored = await rows(
         sessionmaker,
         "SELECT survey_id, org_unit_id, sector, k, count(*) "

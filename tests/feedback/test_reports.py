@@ -6,6 +6,7 @@ import io
 import random
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.feedback.surveys.anonymity import generalise
+from services.kernel.schemas import OSLO
 from tests.feedback.support import (
     SESSION_ANSWERS,
     Respondent,
@@ -265,3 +267,22 @@ async def test_exports_survive_control_characters_in_filters(
     assert sheet.cell(row=2, column=3).value == "sector=Bydel"
     csv = await feedback.get("/reports.csv", params={"sector": "\x0eBydel\x1f"}, headers=coordinator(tokens))
     assert csv.status_code == 200
+
+
+async def test_reports_by_closing_date(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+) -> None:
+    await _evaluate(feedback, tokens, sessionmaker, crowd["alna"][:5])
+    today = datetime.now(OSLO).date()
+    within = await _report(
+        feedback, tokens, closed_from=today - timedelta(days=1), closed_until=today + timedelta(days=1)
+    )
+    before = await _report(feedback, tokens, closed_until=today - timedelta(days=1))
+    after = await _report(feedback, tokens, closed_from=today + timedelta(days=1))
+    assert (within["surveys"], within["responses"]) == (1, 5)
+    assert (before["surveys"], after["surveys"]) == (0, 0)
+    refused = await feedback.get("/reports", params={"closed_until": "0"}, headers=coordinator(tokens))
+    assert refused.status_code == 422
