@@ -138,7 +138,7 @@ async def cast_ballot(
 ) -> BallotReceipt:
     """Send your answers with a credential's token and signature, and nothing else: no sign-in, no
     invitation id. The answers are sealed until the survey closes and released only if at least the
-    anonymity threshold answered. Neither this request nor the ballot is logged, traced or counted."""
+    anonymity threshold answered. This request is not logged, traced or counted in any metric."""
     if authorization is not None or cookie is not None:
         raise problems.IdentityNotAllowed(
             "Send the ballot without Authorization or cookies: it must not say who you are."

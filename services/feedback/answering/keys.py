@@ -24,17 +24,15 @@ async def create(session: AsyncSession, settings: FeedbackSettings, survey_id: u
 
 
 async def public_keys(
-    session: AsyncSession,
-    settings: FeedbackSettings,
-    open_ids: Collection[uuid.UUID],
-    closed_ids: Collection[uuid.UUID] = (),
+    session: AsyncSession, settings: FeedbackSettings, open_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, bytes]:
-    """The public keys of these surveys. An open survey opened before keys existed gets its pair now."""
-    found = await repository.keys(session, {*open_ids, *closed_ids})
-    for survey_id in sorted(set(open_ids) - set(found)):
+    """The public keys of these open surveys. One opened before surveys had keys gets its pair now."""
+    found = await repository.keys(session, open_ids)
+    missing = sorted(set(open_ids) - set(found))
+    for survey_id in missing:
         await create(session, settings, survey_id)
-    if set(open_ids) - set(found):
-        found = await repository.keys(session, {*open_ids, *closed_ids})
+    if missing:
+        found = await repository.keys(session, open_ids)
     return {
         survey_id: key.public_key for survey_id, key in found.items() if key.sealed_private_key is not None
     }

@@ -63,9 +63,7 @@ async def invitations(
     rows = await repository.invitations_of(
         session, person.person_id, now, open_only=open_only, limit=limit, offset=offset, survey_id=survey_id
     )
-    public = await keys.public_keys(
-        session, settings, [s.id for _, s, _, o in rows if o], [s.id for _, s, _, o in rows if not o]
-    )
+    public = await keys.public_keys(session, settings, [s.id for _, s, _, now_open in rows if now_open])
     return [
         InvitationPublic(
             survey_id=survey.id,

@@ -1,10 +1,12 @@
 """Reports: results of closed surveys, with the threshold enforced here, on the server.
 
-Which responses a report may use (see `surveys/anonymity.py` for why this is enough against difference
-attacks): only those of surveys with at least `threshold` responses in all (`included`). Responses of
-smaller surveys are counted but are in no mean, distribution, option count or comment, in any report.
-A report whose included responses number fewer than the threshold shows counts only, and so does a
-question or a dimension with fewer answers than the threshold.
+A survey with fewer than `threshold` answers released nothing, and a released one was partitioned so
+that every group holds 0 or at least `threshold` answers to each question (`surveys/anonymity.py`):
+every report selects whole groups, so it and its difference from any report it contains are safe. On
+top of that, only surveys released with at least `threshold` responses are used (`included`: the
+threshold may have been raised since); a report with fewer included responses than the threshold shows
+no figure at all, not even counts per question, and a question or dimension with fewer answers shows
+none of its own.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Opening surveys and inviting people, answering them, and closing them.
+"""Opening surveys (each with its blind-signing keys) and inviting people, and closing them.
 
-Answering stores a sealed ballot and marks the invitation used, in one transaction; closing opens all
-of a survey's ballots at once and writes them as anonymous responses (see `sealing.py` for why, and
-`anonymity.py` for which unit and sector a response may name). Templates are in `templates.py`.
+Answering is `answering/`: credentials, then ballots that name nobody. Closing opens all of a
+survey's ballots at once and writes them as anonymous responses, or, with fewer than the threshold,
+deletes them unread (`anonymity.py` says which unit and sector a response may name and which answers
+are dropped). Templates are in `templates.py`.
 """
 
 from __future__ import annotations
