@@ -11,6 +11,7 @@ from services.enrollment.completions.endpoints import router as completions_rout
 from services.enrollment.directory.endpoints import router as directory_router
 from services.enrollment.enrollments.endpoints import router as enrollments_router
 from services.enrollment.hrsync.endpoints import router as hrsync_router
+from services.enrollment.notifications.endpoints import router as mail_router
 from services.enrollment.notifications.mailer import mail_subscription
 from services.enrollment.offerings.consumers import OFFERINGS
 from services.enrollment.offerings.endpoints import router as offerings_router
@@ -34,6 +35,7 @@ DEFINITION = ServiceDefinition(
         offerings_router,
         completions_router,
         reflection_router,
+        mail_router,
     ),
     subscriptions=(OFFERINGS, SESSIONS),
 )

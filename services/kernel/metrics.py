@@ -44,7 +44,7 @@ BUS_HANDLED = Counter(
     "Events handled by a subscription.",
     ["service", "subscription", "outcome"],
 )
-MAILS = Counter("mails_total", "Notification mails by outcome.", ["service", "outcome"])
+MAILS = Counter("mails_total", "Notification mails by kind and outcome.", ["service", "kind", "outcome"])
 
 
 # The labelled series, looked up once per label set: `labels()` takes a lock and builds its key on every

@@ -35,6 +35,15 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse = False
+        self.unknown: set[str] = set()  # recipients refused for good
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd API
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
         if self.refuse:
@@ -86,7 +95,8 @@ async def test_enrolling_writes_a_norwegian_mail_in_development(
     sessionmaker: async_sessionmaker[AsyncSession],
     mail_directory: Path,
 ) -> None:
-    sent_before = REGISTRY.get_sample_value("mails_total", {"service": "enrollment", "outcome": "sent"}) or 0
+    labels = {"service": "enrollment", "kind": "enrollment-confirmed", "outcome": "sent"}
+    sent_before = REGISTRY.get_sample_value("mails_total", labels) or 0
     async with sessionmaker() as session, session.begin():
         course = await add_session(session, await add_offering(session, title="Fagdag: Tillitsreformen"))
     await enroll(enrollment, world.as_(world.leader), session_id=course.id)
@@ -102,10 +112,7 @@ async def test_enrolling_writes_a_norwegian_mail_in_development(
     async with sessionmaker() as session:
         status = await session.scalar(text("SELECT status FROM enrollment.mail_deliveries"))
     assert status == "sent"
-    assert (
-        REGISTRY.get_sample_value("mails_total", {"service": "enrollment", "outcome": "sent"})
-        == sent_before + 1
-    )
+    assert REGISTRY.get_sample_value("mails_total", labels) == sent_before + 1
 
 
 async def test_smtp_sends_each_mail_once_and_retries_when_the_server_refuses(
@@ -219,3 +226,56 @@ def test_a_name_or_title_with_a_line_break_still_makes_a_mail() -> None:
     assert received["Subject"] == "Påmelding bekreftet: Fagdag X-Evil: 1"
     assert received["Bcc"] is None
     assert received["X-Evil"] is None
+
+
+async def test_a_mail_that_can_never_be_sent_fails_at_once_and_the_queue_moves_on(
+    enrollment: httpx.AsyncClient,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: tuple[Inbox, int],
+    service_settings: Callable[..., dict[str, Any]],
+) -> None:
+    inbox, port = smtp
+    settings = EnrollmentSettings(
+        **service_settings(mail_smtp_host="127.0.0.1", mail_smtp_port=port, mail_smtp_security="none")
+    )
+    handler = mail_subscription(settings).handler
+    inbox.unknown.add(world.leader.email)
+    async with sessionmaker() as session, session.begin():
+        unbuildable = await session.get(Person, world.employee.id)
+        assert unbuildable is not None
+        unbuildable.email = "ola@uke.oslo.kommune.no\r\nBcc: alle@oslo.kommune.no"
+    labels = {"service": "enrollment", "kind": "enrollment-confirmed", "outcome": "failed"}
+    failed_before = REGISTRY.get_sample_value("mails_total", labels) or 0
+    events = [
+        event_for(NotificationRequested(recipient_person_id=who.id, kind=NotificationKind.confirmed, data={}))
+        for who in (world.leader, world.employee, world.other_leader)
+    ]
+    for event in events:  # neither failure raises: the bus goes straight on to the next mail
+        async with sessionmaker() as session, session.begin():
+            await handler(session, event)
+    assert [m["To"].addresses[0].addr_spec for m in inbox.messages] == [world.other_leader.email]
+    async with sessionmaker() as session:
+        outcome = {
+            row.event_id: (row.status, row.error)
+            for row in await session.execute(
+                text("SELECT event_id, status, error FROM enrollment.mail_deliveries")
+            )
+        }
+    assert outcome[events[0].event_id][0] == "failed"
+    assert "550 5.1.1 No such user" in outcome[events[0].event_id][1]
+    assert outcome[events[1].event_id][0] == "failed"
+    assert "cannot be built" in outcome[events[1].event_id][1]
+    assert outcome[events[2].event_id] == ("sent", None)
+    assert REGISTRY.get_sample_value("mails_total", labels) == failed_before + 2
+
+    ops = world.tokens.header("ops", email="drift@uke.oslo.kommune.no")
+    listed = await enrollment.get("/mail-deliveries", params={"status": "failed"}, headers=ops)
+    assert listed.status_code == 200, listed.text
+    assert {i["event_id"] for i in listed.json()["items"]} == {
+        str(events[0].event_id),
+        str(events[1].event_id),
+    }
+    assert all(i["error"] for i in listed.json()["items"])
+    refused = await enrollment.get("/mail-deliveries", headers=world.as_(world.leader))
+    assert refused.status_code == 403

@@ -179,7 +179,7 @@ async def _claim(session: AsyncSession, event: Event, payload: NotificationReque
         assert existing is not None
         if existing.status == DeliveryStatus.sending:
             existing.status = DeliveryStatus.uncertain
-            MAILS.labels("enrollment", "uncertain").inc()
+            MAILS.labels("enrollment", payload.kind, "uncertain").inc()
             log.warning(
                 "mail for event %s may have been sent before a restart; not sent again", event.event_id
             )
@@ -189,6 +189,23 @@ async def _claim(session: AsyncSession, event: Event, payload: NotificationReque
 async def _release(session: AsyncSession, event_id: uuid.UUID) -> None:
     async with AsyncSession(bind=session.bind) as own, own.begin():
         await repository.forget(own, event_id)
+
+
+def permanent_failure(error: Exception) -> str | None:
+    """Why a mail can never be sent, or None when trying again may work. Permanent: the server's 5xx
+    reply to the sender, a recipient or the message (RFC 5321 section 4.2.1), and a message the `email`
+    package refuses to build (an address or header it cannot write). Everything else (4xx replies,
+    connections refused or lost, timeouts) is worth another try."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        replies = [r for r in error.recipients if r.code >= 500]
+        if replies and len(replies) == len(error.recipients):
+            return "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in replies)
+        return None
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"{error.code} {error.message}" if error.code >= 500 else None
+    if isinstance(error, (ValueError, TypeError, UnicodeError)):
+        return f"the message cannot be built: {error}"
+    return None
 
 
 def mail_subscription(settings: EnrollmentSettings, transport: Transport | None = None) -> Subscription:
@@ -203,16 +220,26 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
         person = await session.get(Person, payload.recipient_person_id)
         if person is None or not person.email:
             delivery.status = DeliveryStatus.skipped
-            MAILS.labels("enrollment", "skipped").inc()
+            MAILS.labels("enrollment", payload.kind, "skipped").inc()
             return
         try:
-            await sender.send(compose(settings.mail_sender, person, event, payload))
-        except Exception:
-            # Refused or unreachable: nothing was delivered, so the claim goes and the bus retries.
-            MAILS.labels("enrollment", "refused").inc()
-            await _release(session, event.event_id)
-            raise
-        MAILS.labels("enrollment", "sent").inc()
+            message = compose(settings.mail_sender, person, event, payload)
+            await sender.send(message)
+        except Exception as error:
+            reason = permanent_failure(error)
+            if reason is None:
+                # Refused for now or unreachable: nothing was delivered, so the claim goes and the bus
+                # retries.
+                MAILS.labels("enrollment", payload.kind, "refused").inc()
+                await _release(session, event.event_id)
+                raise
+            # It will never go: recorded for ops, and the queue moves on to the next mail.
+            delivery.status = DeliveryStatus.failed
+            delivery.error = reason[:1000]
+            MAILS.labels("enrollment", payload.kind, "failed").inc()
+            log.warning("mail for event %s cannot be sent: %s", event.event_id, reason)
+            return
+        MAILS.labels("enrollment", payload.kind, "sent").inc()
         delivery.status = DeliveryStatus.sent
         delivery.sent_at = clock.now()
 

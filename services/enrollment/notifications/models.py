@@ -17,6 +17,7 @@ class DeliveryStatus(StrEnum):
     sent = "sent"
     uncertain = "uncertain"  # the process died between handing over and recording it: not re-sent
     skipped = "skipped"  # no address (the person has left), nothing to send
+    failed = "failed"  # can never be sent (the server refused it for good, or no message can be built)
 
 
 class MailDelivery(TableBase, table=True):
@@ -30,3 +31,5 @@ class MailDelivery(TableBase, table=True):
     message_id: str
     claimed_at: datetime | None = server_timestamp()
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Why it failed for good (the server's reply, or what could not be built).
+    error: str | None = None

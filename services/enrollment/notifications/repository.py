@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import col, select
 
 from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
 
@@ -33,3 +33,18 @@ async def claim(
 
 async def forget(session: AsyncSession, event_id: uuid.UUID) -> None:
     await session.execute(delete(MailDelivery).where(col(MailDelivery.event_id) == event_id))
+
+
+async def deliveries(
+    session: AsyncSession, status: DeliveryStatus | None, *, limit: int, offset: int
+) -> list[MailDelivery]:
+    """Mail deliveries, the latest claimed first; only those with `status` if given."""
+    statement = select(MailDelivery)
+    if status is not None:
+        statement = statement.where(MailDelivery.status == status)
+    found = await session.execute(
+        statement.order_by(col(MailDelivery.claimed_at).desc(), col(MailDelivery.event_id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(found.scalars())
