@@ -13,7 +13,6 @@ import hashlib
 import math
 import secrets
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.feedback.answering import blindrsa
@@ -29,9 +28,7 @@ def prepare(message: bytes | None = None) -> bytes:
 
 
 def _public(der: bytes) -> rsa.RSAPublicNumbers:
-    key = serialization.load_der_public_key(der)
-    assert isinstance(key, rsa.RSAPublicKey)
-    return key.public_numbers()
+    return blindrsa.load_public(der).public_numbers()
 
 
 def _mgf1(seed: bytes, length: int) -> bytes:

@@ -27,13 +27,13 @@ from services.kernel.logs import configure_logging
 from services.kernel.metrics import MetricsMiddleware, metrics_response
 from services.kernel.problem_handlers import install_problem_handlers
 from services.kernel.problems import (
-    BadRequestProblem,
     NotFound,
     Problem,
     ProblemDetails,
     Unauthorized,
     problem_response,
     problem_type,
+    refuse_identity,
     response_for,
 )
 from services.kernel.requestid import RequestIdMiddleware
@@ -173,13 +173,6 @@ def _operational(path: str) -> bool:
     however it is slashed: `metrics`, `/metrics/`, `docs/oauth2-redirect`."""
     first = path.lstrip("/").split("/", 1)[0]
     return first in _OPERATIONAL
-
-
-class IdentityNotAllowed(BadRequestProblem):
-    """The same problem the feedback service answers with, so a client sees one type either way."""
-
-    slug = "identity-not-allowed"
-    title = "A ballot is sent without sign-in"
 
 
 class CorsPreflightRefused(Problem):
@@ -346,10 +339,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             for method, pattern in anonymous_routes
         )
         if anonymous:
-            if "authorization" in request.headers or "cookie" in request.headers:
-                raise IdentityNotAllowed(
-                    "Send the ballot without Authorization or cookies: it must not say who you are."
-                )
+            refuse_identity(request.headers)
         else:
             await signed_in(request)
         return await forwarding.forward(

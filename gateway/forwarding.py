@@ -94,8 +94,9 @@ def _text(name: str, value: bytes) -> str:
 
 
 # What an unlinkable request (an anonymous ballot) takes upstream: how its body is written and what it
-# accepts back, nothing about the client (address, agent, language, request id, trace).
-UNLINKABLE_HEADERS = frozenset({"content-type", "content-length", "accept"})
+# accepts back, nothing about the client (address, agent, language, request id, trace). The client
+# library sets the length of the body it sends.
+UNLINKABLE_HEADERS = frozenset({"content-type", "accept"})
 
 
 def request_headers(
@@ -105,7 +106,7 @@ def request_headers(
     `protection.client_address`); identity headers are never passed on."""
     raw = [(k.decode("latin-1").lower(), v) for k, v in request.headers.raw]
     if unlinkable:
-        return [(k, _text(k, v)) for k, v in raw if k in UNLINKABLE_HEADERS and k != "content-length"]
+        return [(k, _text(k, v)) for k, v in raw if k in UNLINKABLE_HEADERS]
     listed = _connection_listed([(k, v.decode("latin-1")) for k, v in raw if k == "connection"])
     drop = HOP_BY_HOP | GATEWAY_OWNED | listed
     headers = [(k, _text(k, v)) for k, v in raw if k not in drop and not is_identity_header(k)]

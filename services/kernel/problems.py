@@ -214,3 +214,17 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Request validation failed (`urn:problem:validation-error`)",
     },
 }
+
+
+class IdentityNotAllowed(BadRequestProblem):
+    slug = "identity-not-allowed"
+    title = "A ballot is sent without sign-in"
+
+
+def refuse_identity(headers: Mapping[str, str]) -> None:
+    """An unlinkable request that says who sent it is refused rather than stripped, so a client that
+    would link its user is noticed (by the gateway, and again by the service; `unlinkable.py`)."""
+    if "authorization" in headers or "cookie" in headers:
+        raise IdentityNotAllowed(
+            "Send the ballot without Authorization or cookies: it must not say who you are."
+        )

@@ -4,7 +4,6 @@ sessions, completes, answers the follow-up, and a coordinator reads the reports.
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from devtools import blindclient, devkeys
 from devtools.stack import Stack
 from services.kernel import database
+from tests.feedback.support import b64, unb64
 from tests.support import TokenFactory, eventually
 
 API = "/api/v1"
@@ -35,10 +35,6 @@ async def _invitation(client: httpx.AsyncClient, headers: dict[str, str], kind: 
     return await eventually(find, within=30)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 async def _answer_all(
     client: httpx.AsyncClient, everyone: list[dict[str, str]], kind: str, answers: dict[str, Any]
 ) -> str:
@@ -48,22 +44,22 @@ async def _answer_all(
     for headers in everyone:
         invitation = await _invitation(client, headers, kind)
         survey_id = invitation["survey_id"]
-        public = base64.urlsafe_b64decode(invitation["public_key"] + "==")
+        public = unb64(invitation["public_key"])
         token = blindclient.prepare()
         blinded, inverse = blindclient.blind(public, token)
         issued = await _ok(
             await client.post(
                 f"{API}/feedback/credentials",
-                json={"requests": [{"survey_id": survey_id, "blinded_message": _b64(blinded)}]},
+                json={"requests": [{"survey_id": survey_id, "blinded_message": b64(blinded)}]},
                 headers=headers,
             )
         )
-        blind_signature = base64.urlsafe_b64decode(issued["credentials"][0]["blind_signature"] + "==")
+        blind_signature = unb64(issued["credentials"][0]["blind_signature"])
         held.append((invitation, token, blindclient.finalize(public, token, blind_signature, inverse)))
     for invitation, token, signature in held:
         ballot = {
-            "token": _b64(token),
-            "signature": _b64(signature),
+            "token": b64(token),
+            "signature": b64(signature),
             "answers": answers,
             "org_unit_id": invitation["org_unit_id"],
         }

@@ -207,6 +207,10 @@ class Credential:
     token: bytes
     signature: bytes
 
+    def ballot(self, answers: dict[str, Any], **more: Any) -> dict[str, Any]:
+        """The body of a ballot spending this credential."""
+        return {"token": b64(self.token), "signature": b64(self.signature), "answers": answers, **more}
+
 
 async def credential(
     feedback: httpx.AsyncClient, tokens: TokenFactory, respondent: Respondent, kind: str | None = None
@@ -233,12 +237,7 @@ async def cast(
     """Send a ballot the way the intranet does: no sign-in, only the credential and the answers."""
     response = await feedback.post(
         f"/surveys/{held.invitation['survey_id']}/ballots",
-        json={
-            "token": b64(held.token),
-            "signature": b64(held.signature),
-            "answers": answers,
-            "org_unit_id": held.invitation["org_unit_id"],
-        },
+        json=held.ballot(answers, org_unit_id=held.invitation["org_unit_id"]),
     )
     assert response.status_code == expect, response.text
     return response
@@ -254,6 +253,16 @@ async def answer(
 ) -> httpx.Response:
     """A credential, then a ballot with it."""
     return await cast(feedback, await credential(feedback, tokens, respondent, kind), answers, expect)
+
+
+async def read_report(feedback: httpx.AsyncClient, tokens: TokenFactory, **params: Any) -> dict[str, Any]:
+    """A report as a coordinator reads it, with these filters."""
+    response = await feedback.get(
+        "/reports", params={k: str(v) for k, v in params.items()}, headers=coordinator(tokens)
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def close(feedback: httpx.AsyncClient, tokens: TokenFactory, survey_id: str) -> dict[str, Any]:

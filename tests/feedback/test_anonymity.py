@@ -30,6 +30,7 @@ from tests.feedback.support import (
     close,
     coordinator,
     credential,
+    read_report,
     rows,
 )
 from tests.support import TokenFactory, eventually
@@ -181,14 +182,6 @@ async def test_an_attendance_correction_tells_nothing_of_who_answered(
     assert await probe(answered) == await probe(silent)
 
 
-async def _report(feedback: httpx.AsyncClient, tokens: TokenFactory, **params: Any) -> dict[str, Any]:
-    response = await feedback.get(
-        "/reports", params={k: str(v) for k, v in params.items()}, headers=coordinator(tokens)
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 def _per_question(report: dict[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for section in report["templates"]:
@@ -244,7 +237,7 @@ async def test_no_difference_of_reports_isolates_an_answer_to_any_question(
     reports = {}
     for scope, origin in itertools.product(scopes, origins):
         key = json.dumps({**scope, **origin}, default=str, sort_keys=True)
-        reports[key] = (scope, origin, _per_question(await _report(feedback, tokens, **scope, **origin)))
+        reports[key] = (scope, origin, _per_question(await read_report(feedback, tokens, **scope, **origin)))
         csv = await feedback.get(
             "/reports.csv",
             params={k: str(v) for k, v in {**scope, **origin}.items()},
@@ -304,7 +297,7 @@ async def test_a_report_under_the_threshold_shows_no_count_per_question(
     await attendance(sessionmaker, session_id, uuid.uuid4(), attended=crowd["alna"][:1])
     await answer(feedback, tokens, crowd["alna"][0], {**SESSION_ANSWERS, "take-away": "Bare jeg"})
     await close(feedback, tokens, (await _survey(feedback, tokens, session_id))["id"])
-    report = await _report(feedback, tokens, session_id=session_id)
+    report = await read_report(feedback, tokens, session_id=session_id)
     assert report["suppressed"] is True
     assert {q["answers"] for section in report["templates"] for q in section["questions"]} <= {None}
     csv = await feedback.get(

@@ -76,7 +76,7 @@ async def test_a_ballot_needs_a_credential_and_counts_once(
 async def _try(feedback: httpx.AsyncClient, held: Credential) -> httpx.Response:
     return await feedback.post(
         f"/surveys/{held.invitation['survey_id']}/ballots",
-        json={"token": b64(held.token), "signature": b64(held.signature), "answers": SESSION_ANSWERS},
+        json=held.ballot(SESSION_ANSWERS),
     )
 
 
@@ -107,17 +107,12 @@ async def test_a_forged_or_borrowed_credential_is_refused(
         assert response.json()["type"].endswith("invalid-credential"), case
     missing = await feedback.post(
         f"/surveys/{uuid.uuid4()}/ballots",
-        json={"token": b64(held.token), "signature": b64(held.signature), "answers": SESSION_ANSWERS},
+        json=held.ballot(SESSION_ANSWERS),
     )
     assert missing.status_code == 404
     unit = await feedback.post(
         f"/surveys/{survey}/ballots",
-        json={
-            "token": b64(held.token),
-            "signature": b64(held.signature),
-            "answers": SESSION_ANSWERS,
-            "org_unit_id": str(uuid.uuid4()),
-        },
+        json=held.ballot(SESSION_ANSWERS, org_unit_id=str(uuid.uuid4())),
     )
     assert unit.status_code == 422
     assert unit.json()["type"].endswith("unknown-org-unit")
@@ -133,7 +128,7 @@ async def test_a_ballot_that_says_who_sent_it_is_refused(
     alna = crowd["alna"]
     await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=alna[:1])
     held = await credential(feedback, tokens, alna[0])
-    body = {"token": b64(held.token), "signature": b64(held.signature), "answers": SESSION_ANSWERS}
+    body = held.ballot(SESSION_ANSWERS)
     url = f"/surveys/{held.invitation['survey_id']}/ballots"
     for headers in (as_(tokens, alna[0]), {"Cookie": "session=abc"}):
         response = await feedback.post(url, json=body, headers=headers)

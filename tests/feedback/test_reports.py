@@ -8,7 +8,6 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from statistics import fmean
-from typing import Any
 
 import httpx
 import pytest
@@ -25,18 +24,10 @@ from tests.feedback.support import (
     close,
     coordinator,
     credential,
+    read_report,
     rows,
 )
 from tests.support import TokenFactory
-
-
-async def _report(feedback: httpx.AsyncClient, tokens: TokenFactory, **params: Any) -> dict[str, Any]:
-    response = await feedback.get(
-        "/reports", params={k: str(v) for k, v in params.items()}, headers=coordinator(tokens)
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def _evaluate(
@@ -78,7 +69,7 @@ async def test_results_show_counts_only_below_the_threshold(
     answered: int,
 ) -> None:
     session_id, _ = await _evaluate(feedback, tokens, sessionmaker, crowd["alna"][:answered])
-    report = await _report(feedback, tokens, session_id=session_id)
+    report = await read_report(feedback, tokens, session_id=session_id)
     released = answered if answered >= 5 else 0  # fewer: destroyed unread at closing
     assert report["responses"] == released
     assert report["threshold"] == 5
@@ -158,12 +149,12 @@ async def test_no_two_reports_can_be_subtracted_to_single_anyone_out(
     session_id, survey_id = await _evaluate(
         feedback, tokens, sessionmaker, crowd["alna"][:6] + crowd["nordre_aker"] + crowd["uke"]
     )
-    whole = await _report(feedback, tokens, survey_id=survey_id)
-    bydel = await _report(feedback, tokens, sector="Bydel")
-    etat = await _report(feedback, tokens, sector="Etat")
-    alna = await _report(feedback, tokens, org_unit_id=units["alna"])
-    nordre_aker = await _report(feedback, tokens, org_unit_id=units["nordre_aker"])
-    uke = await _report(feedback, tokens, org_unit_id=units["uke"], session_id=session_id)
+    whole = await read_report(feedback, tokens, survey_id=survey_id)
+    bydel = await read_report(feedback, tokens, sector="Bydel")
+    etat = await read_report(feedback, tokens, sector="Etat")
+    alna = await read_report(feedback, tokens, org_unit_id=units["alna"])
+    nordre_aker = await read_report(feedback, tokens, org_unit_id=units["nordre_aker"])
+    uke = await read_report(feedback, tokens, org_unit_id=units["uke"], session_id=session_id)
     assert (whole["responses"], bydel["responses"], etat["responses"], uke["responses"]) == (12, 7, 5, 5)
     assert not any(r["suppressed"] for r in (whole, bydel, etat, uke))
     # Alna alone would have been shown (6), but then Bydel minus Alna would be the one from Nordre Aker.
@@ -189,8 +180,8 @@ async def test_a_small_survey_releases_nothing_and_stays_out_of_every_statistic(
     await _evaluate(
         feedback, tokens, sessionmaker, crowd["uke"][:2], offering_id=offering_id, collaboration=5
     )
-    offering = await _report(feedback, tokens, offering_id=offering_id)
-    session = await _report(feedback, tokens, session_id=large)
+    offering = await read_report(feedback, tokens, offering_id=offering_id)
+    session = await read_report(feedback, tokens, session_id=large)
     assert (offering["responses"], offering["included"], offering["surveys"]) == (5, 5, 2)
     assert any("1 lukket(e) undersøkelse(r) fikk færre enn 5 svar" in n for n in offering["notices"])
     statistics = ("n", "mean", "distribution", "options", "comments")
@@ -277,11 +268,11 @@ async def test_reports_by_closing_date(
 ) -> None:
     await _evaluate(feedback, tokens, sessionmaker, crowd["alna"][:5])
     today = datetime.now(OSLO).date()
-    within = await _report(
+    within = await read_report(
         feedback, tokens, closed_from=today - timedelta(days=1), closed_until=today + timedelta(days=1)
     )
-    before = await _report(feedback, tokens, closed_until=today - timedelta(days=1))
-    after = await _report(feedback, tokens, closed_from=today + timedelta(days=1))
+    before = await read_report(feedback, tokens, closed_until=today - timedelta(days=1))
+    after = await read_report(feedback, tokens, closed_from=today + timedelta(days=1))
     assert (within["surveys"], within["responses"]) == (1, 5)
     assert (before["surveys"], after["surveys"]) == (0, 0)
     refused = await feedback.get("/reports", params={"closed_until": "0"}, headers=coordinator(tokens))

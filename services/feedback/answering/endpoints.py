@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.routing import APIRoute
 
 from services.feedback.answering import problems, service
@@ -23,7 +23,7 @@ from services.feedback.surveys.problems import BallotKeyMismatch, SurveyNotFound
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
-from services.kernel.problems import COMMON_RESPONSES, responses_for
+from services.kernel.problems import COMMON_RESPONSES, IdentityNotAllowed, refuse_identity, responses_for
 from services.kernel.unlinkable import UNLINKABLE
 
 FLOW = """
@@ -118,7 +118,7 @@ async def issue_credentials(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Answer a survey (without signing in)",
     responses=responses_for(
-        problems.IdentityNotAllowed,
+        IdentityNotAllowed,
         problems.InvalidCredential,
         SurveyNotFound,
         problems.AlreadyAnswered,
@@ -133,16 +133,12 @@ async def cast_ballot(
     settings: SettingsDep,
     survey_id: uuid.UUID,
     body: BallotCreate,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    cookie: Annotated[str | None, Header(include_in_schema=False)] = None,
+    request: Request,
 ) -> BallotReceipt:
     """Send your answers with a credential's token and signature, and nothing else: no sign-in, no
     invitation id. The answers are sealed until the survey closes and released only if at least the
     anonymity threshold answered. This request is not logged, traced or counted in any metric."""
-    if authorization is not None or cookie is not None:
-        raise problems.IdentityNotAllowed(
-            "Send the ballot without Authorization or cookies: it must not say who you are."
-        )
+    refuse_identity(request.headers)
     survey = await service.cast_ballot(session, settings, survey_id, body)
     return BallotReceipt(survey_id=survey.id, results_after=survey.open_until)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.kernel.problems import BadRequestProblem, Conflict, Forbidden, NotFound, Problem
+from services.kernel.problems import Conflict, Forbidden, NotFound, Problem
 
 
 class InvitationNotFound(NotFound):
@@ -41,8 +41,3 @@ class UnknownOrgUnit(Problem):
     status = 422
     slug = "unknown-org-unit"
     title = "No such org unit"
-
-
-class IdentityNotAllowed(BadRequestProblem):
-    slug = "identity-not-allowed"
-    title = "A ballot is sent without sign-in"

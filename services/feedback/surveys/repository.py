@@ -112,11 +112,6 @@ async def survey_for_update(session: AsyncSession, survey_id: uuid.UUID) -> Surv
     return found.scalar_one_or_none()
 
 
-async def share_lock_survey(session: AsyncSession, survey_id: uuid.UUID) -> None:
-    """Hold the survey for share: a close waits for the answer being written."""
-    await session.execute(select(Survey.id).where(Survey.id == survey_id).with_for_update(read=True))
-
-
 async def next_due_survey(session: AsyncSession, now: datetime) -> uuid.UUID | None:
     """One open survey whose time has run out, locked; surveys other replicas hold are skipped."""
     found = await session.execute(
