@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import ClassVar
 
+from pydantic import Field
+
 from services.kernel.eventbus import EventPayload
 
 SOURCE = "catalog"
@@ -72,6 +74,16 @@ class SessionFacts(EventPayload):
     cancellation_deadline: datetime | None
     status: str
     sequence: int
+    change_id: uuid.UUID | None = Field(
+        default=None,
+        description="Set when a coordinator changed several sessions of an offering in one step (a "
+        "programme moved or cancelled as a whole): every event of that step carries the same id.",
+    )
+    change_sessions: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="With `change_id`: every session the step changed, in the order their events are "
+        "published (the last event of the step is the last one's).",
+    )
 
 
 class SessionScheduled(SessionFacts):

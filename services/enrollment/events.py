@@ -114,10 +114,20 @@ class NotificationKind(StrEnum):
     cancelled = "enrollment-cancelled"
     session_cancelled = "session-cancelled"
     session_rescheduled = "session-rescheduled"
+    programme_cancelled = "programme-cancelled"
+    programme_rescheduled = "programme-rescheduled"
+    session_reminder = "session-reminder"
+    # Sent for the feedback service, which knows who is invited but keeps no addresses.
+    survey_invitation = "survey-invitation"
+    survey_reminder = "survey-reminder"
 
 
 class NotificationRequested(EventPayload):
-    """Someone should be told something; the mailer sends it (no address travels in the event)."""
+    """Someone should be told something; the mailer sends it (no address travels in the event).
+
+    `data.sessions` lists the sessions the message is about as they were when it was decided (time,
+    place, link, status and the catalogue's SEQUENCE); the mailer adds a calendar invitation or
+    cancellation for each where the kind calls for one."""
 
     topic: ClassVar[str] = "enrollment.notification_requested"
     aggregate_type: ClassVar[str] = "person"

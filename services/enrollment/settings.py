@@ -43,6 +43,10 @@ class EnrollmentSettings(ServiceSettings):
     mail_smtp_password: SecretStr | None = None
     mail_smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_sender: str = "Lederutvikling i Oslo kommune <lederutvikling@oslo.kommune.no>"
+    frontend_url: str = Field(
+        default="https://intranett.oslo.kommune.no/lederutvikling",
+        description="The intranet's programme pages: mails link to its 'Mine påmeldinger' page.",
+    )
     mail_directory: Path = Field(
         default=DATA_DIR / "mail", description="Where .eml files go when no SMTP server is set."
     )

@@ -15,39 +15,21 @@ from icalendar import Calendar, Event
 
 from services.catalog.offerings.models import Offering
 from services.catalog.sessions.models import CourseSession, SessionStatus
+from services.kernel.calendars import PRODID, paragraphs, session_uid, summary
 from services.kernel.schemas import OSLO, one_line
-
-PRODID = "-//Oslo kommune//Ledelsesutvikling//NO"
-UID_DOMAIN = "ledelsesutvikling.oslo.kommune.no"
-
-
-def session_uid(course_session: CourseSession) -> str:
-    return f"session-{course_session.id}@{UID_DOMAIN}"
-
-
-def _summary(offering: Offering, course_session: CourseSession, count: int) -> str:
-    title = one_line(offering.title)
-    if offering.is_programme and course_session.position is not None and count > 1:
-        return f"{title} – samling {course_session.position} av {count}"
-    return title
-
-
-def _paragraphs(text: str) -> str:
-    """Text of several lines as iCalendar takes it: line breaks as LF (the library escapes them), no other
-    control characters (a bare CR would break the content line)."""
-    return "\n".join(one_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
 
 
 def _event(offering: Offering, course_session: CourseSession, count: int) -> Event:
     event = Event()
-    event.add("uid", session_uid(course_session))
+    event.add("uid", session_uid(course_session.id))
     event.add("dtstamp", (course_session.updated_at or course_session.starts_at).astimezone(UTC))
     if course_session.created_at is not None:
         event.add("created", course_session.created_at.astimezone(UTC))
     if course_session.updated_at is not None:
         event.add("last-modified", course_session.updated_at.astimezone(UTC))
     event.add("sequence", course_session.sequence)
-    event.add("summary", _summary(offering, course_session, count))
+    position = course_session.position if offering.is_programme else None
+    event.add("summary", summary(offering.title, position, count))
     event.add("dtstart", course_session.starts_at.astimezone(OSLO))
     event.add("dtend", course_session.ends_at.astimezone(OSLO))
     cancelled = course_session.status == SessionStatus.cancelled
@@ -64,7 +46,7 @@ def _event(offering: Offering, course_session: CourseSession, count: int) -> Eve
         lines.insert(0, f"AVLYST: {course_session.status_reason}")
     if course_session.meeting_url:
         lines.append(f"Digital deltakelse: {course_session.meeting_url}")
-    event.add("description", _paragraphs("\n\n".join(line for line in lines if line)))
+    event.add("description", paragraphs("\n\n".join(line for line in lines if line)))
     event.add("categories", [offering.kind_code])
     return event
 

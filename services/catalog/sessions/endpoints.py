@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from services.catalog.offerings.service import OfferingArchivedProblem, OfferingNotFound
-from services.catalog.sessions import service
+from services.catalog.sessions import programmes, service
 from services.catalog.sessions.models import CourseSession
 from services.catalog.sessions.schemas import (
     SeriesCreate,
@@ -17,6 +17,7 @@ from services.catalog.sessions.schemas import (
     SessionCreate,
     SessionPublic,
     SessionReschedule,
+    SessionsReschedule,
     SessionUpdate,
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
@@ -176,3 +177,33 @@ async def complete_session(
 ) -> Response:
     """Mark a session that has ended as held (status `completed`)."""
     return session_response(request, await service.complete(session, principal, session_id))
+
+
+@router.post(
+    "/offerings/{offering_id}/sessions/reschedule",
+    summary="Move several sessions of an offering in one step",
+    responses=write_responses(service.InvalidSessionTimes, service.StartsInPast),
+)
+async def reschedule_sessions(
+    session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID, body: SessionsReschedule
+) -> list[SessionPublic]:
+    """Move a programme (or any sessions of one offering) to new times in one step, with one reason:
+    enrollments are kept, and each participant gets one mail listing every session moved, with an
+    updated calendar entry for each. All or nothing: one session that cannot move refuses the step."""
+    moved = await programmes.reschedule_sessions(session, principal, offering_id, body)
+    return [SessionPublic.model_validate(row) for row in moved]
+
+
+@router.post(
+    "/offerings/{offering_id}/sessions/cancel",
+    summary="Cancel every upcoming session of an offering",
+    responses=write_responses(),
+)
+async def cancel_sessions(
+    session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID, body: SessionCancel
+) -> list[SessionPublic]:
+    """Cancel a programme as a whole (every scheduled session that has not started), with a reason:
+    the enrollments in them are cancelled, and each person gets one mail listing every session, with a
+    calendar cancellation for each. With none left to cancel: `409 session-not-scheduled`."""
+    cancelled = await programmes.cancel_sessions(session, principal, offering_id, body)
+    return [SessionPublic.model_validate(row) for row in cancelled]

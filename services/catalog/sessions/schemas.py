@@ -200,3 +200,28 @@ class SessionPublic(ReadModel):
 
 class SessionPage(Page[SessionPublic]):
     """A page of an offering's sessions."""
+
+
+class SessionMove(WriteModel):
+    session_id: uuid.UUID
+    starts_at: OsloDatetime
+    ends_at: OsloDatetime
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        check_times(self.starts_at, self.ends_at, None, None, None)
+        return self
+
+
+class SessionsReschedule(WriteModel):
+    """New times for several sessions of one offering, moved in one step (one mail per person)."""
+
+    sessions: list[SessionMove] = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=1000, examples=["Programmet flyttes til høsten"])
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        ids = [move.session_id for move in self.sessions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each session is named once")
+        return self

@@ -10,7 +10,7 @@ the history says so).
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,7 +191,7 @@ def _require_scheduled(course_session: CourseSession) -> None:
         raise SessionNotScheduled(f"The session is {course_session.status}.")
 
 
-async def _changed(
+async def changed(
     session: AsyncSession,
     principal: Principal,
     offering: Offering,
@@ -264,7 +264,7 @@ async def update(
         payloads.append(SessionCapacityChanged(**facts, previous_capacity=previous_capacity))
     if set(changes) - {"capacity"}:
         payloads.append(SessionUpdated(**facts))
-    return await _changed(
+    return await changed(
         session,
         principal,
         offering,
@@ -275,57 +275,82 @@ async def update(
     )
 
 
-async def reschedule(
-    session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: SessionReschedule
-) -> CourseSession:
-    if data.starts_at <= clock.now():
+def not_in_past(starts_at: datetime) -> None:
+    if starts_at <= clock.now():
         raise StartsInPast(
-            f"The new start {oslo_iso(data.starts_at)} has passed; reschedule into the future.",
-            extra={"starts_at": oslo_iso(data.starts_at)},
+            f"The new start {oslo_iso(starts_at)} has passed; reschedule into the future.",
+            extra={"starts_at": oslo_iso(starts_at)},
         )
-    offering, course_session = await lock_for_change(session, session_id)
+
+
+def move(
+    offering: Offering,
+    course_session: CourseSession,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    **change: Any,
+) -> tuple[SessionRescheduled, dict[str, Any]]:
+    """Move a locked, scheduled session: its event and its history details. `change` marks a step that
+    changes several sessions (`change_id`, `change_sessions`)."""
     _require_scheduled(course_session)
     previous_starts_at, previous_ends_at = course_session.starts_at, course_session.ends_at
-    course_session.starts_at, course_session.ends_at = data.starts_at, data.ends_at
+    course_session.starts_at, course_session.ends_at = starts_at, ends_at
     pulled_back = []
     for field in ("enrollment_closes_at", "cancellation_deadline"):
         value = getattr(course_session, field)
-        if value is not None and value > data.starts_at:
-            setattr(course_session, field, data.starts_at)
+        if value is not None and value > starts_at:
+            setattr(course_session, field, starts_at)
             pulled_back.append(field)
     opens = course_session.enrollment_opens_at
-    if opens is not None and opens >= data.starts_at:
+    if opens is not None and opens >= starts_at:
         raise InvalidSessionTimes(
-            "The new start is before the enrollment window opens; change the window first."
+            "The new start is before the enrollment window opens; change the window first.",
+            extra={"session_id": str(course_session.id)},
         )
     course_session.sequence += 1
     moved = SessionRescheduled(
         **_facts(offering, course_session),
         previous_starts_at=previous_starts_at,
         previous_ends_at=previous_ends_at,
-        reason=data.reason,
+        reason=reason,
+        **change,
     )
     details = {
         "from": previous_starts_at.isoformat(),
-        "to": data.starts_at.isoformat(),
-        "reason": data.reason,
+        "to": starts_at.isoformat(),
+        "reason": reason,
         "pulled_back_to_start": pulled_back,
     }
-    return await _changed(
+    return moved, details
+
+
+async def reschedule(
+    session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: SessionReschedule
+) -> CourseSession:
+    not_in_past(data.starts_at)
+    offering, course_session = await lock_for_change(session, session_id)
+    moved, details = move(offering, course_session, data.starts_at, data.ends_at, data.reason)
+    return await changed(
         session, principal, offering, course_session, "session-rescheduled", moved, details=details
     )
+
+
+def drop(offering: Offering, course_session: CourseSession, reason: str, **change: Any) -> SessionCancelled:
+    """Cancel a locked, scheduled session: its event (`change` as for `move`)."""
+    _require_scheduled(course_session)
+    course_session.status = SessionStatus.cancelled
+    course_session.status_reason = reason
+    course_session.sequence += 1
+    return SessionCancelled(**_facts(offering, course_session), reason=reason, **change)
 
 
 async def cancel(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID, data: SessionCancel
 ) -> CourseSession:
     offering, course_session = await lock_for_change(session, session_id)
-    _require_scheduled(course_session)
-    course_session.status = SessionStatus.cancelled
-    course_session.status_reason = data.reason
-    course_session.sequence += 1
-    cancelled = SessionCancelled(**_facts(offering, course_session), reason=data.reason)
-    return await _changed(
+    cancelled = drop(offering, course_session, data.reason)
+    return await changed(
         session,
         principal,
         offering,
@@ -349,4 +374,4 @@ async def complete(session: AsyncSession, principal: Principal, session_id: uuid
         raise SessionNotOver("A session can be marked completed once it has ended.")
     course_session.status = SessionStatus.completed
     updated = SessionUpdated(**_facts(offering, course_session))
-    return await _changed(session, principal, offering, course_session, "session-completed", updated)
+    return await changed(session, principal, offering, course_session, "session-completed", updated)

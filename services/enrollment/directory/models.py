@@ -22,6 +22,19 @@ class OrgUnitKind(StrEnum):
     other = "other"
 
 
+class Language(StrEnum):
+    """The languages mails are written in."""
+
+    nb = "nb"
+    en = "en"
+
+    @classmethod
+    def of(cls, tag: str | None) -> Language:
+        """A BCP 47 tag as HR sends it (`en`, `en-GB`, `nb-NO`, `nn`): English or, for anything else,
+        bokmål."""
+        return cls.en if tag and tag.strip().lower().split("-")[0] == "en" else cls.nb
+
+
 class OrgUnit(TableBase, table=True):
     __tablename__ = "org_units"
     __table_args__ = {"schema": "enrollment"}
@@ -53,6 +66,10 @@ class Person(TableBase, table=True):
     manager_external_id: str | None = Field(default=None, max_length=100)
     manager_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.people.id")
     active: bool = True
+    # The language mails are written in: `nb` (Norwegian bokmål) unless HR says English (`en`).
+    language: Language = Field(
+        default=Language.nb, sa_type=EnumText(Language), sa_column_kwargs={"server_default": "nb"}
+    )
     updated_at: datetime | None = server_timestamp()
 
 

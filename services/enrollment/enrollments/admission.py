@@ -355,12 +355,12 @@ def _record(
     events_before = len(changes.events)
     if position is None:
         changes.events += participation_events(EnrollmentConfirmed, enrollment, parts, people, sessions)
-        notify(changes, set(people), NotificationKind.confirmed, target)
+        notify(changes, set(people), NotificationKind.confirmed, target, parts)
     else:
         changes.events += participation_events(
             EnrollmentWaitlisted, enrollment, parts, people, sessions, position=position
         )
-        notify(changes, set(people), NotificationKind.waitlisted, target, position=position)
+        notify(changes, set(people), NotificationKind.waitlisted, target, parts, position=position)
     decided.contexts += [pending.context] * (len(changes.events) - events_before)
 
 

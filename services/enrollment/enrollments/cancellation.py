@@ -110,7 +110,7 @@ async def _cancel_parts(
             },
         )
     )
-    notify(changes, {p.person_id for p in cancelling}, notification, target, reason=reason)
+    notify(changes, {p.person_id for p in cancelling}, notification, target, cancelling, reason=reason)
 
 
 async def withdraw(

@@ -191,9 +191,35 @@ def _facts(enrollment: Booked, part: Place, person: Placed | None, course: Sessi
     }
 
 
+def calendar_facts(course: SessionView) -> dict[str, Any]:
+    """A session as a mail shows it and its calendar part describes it."""
+    return {
+        "session_id": str(course.id),
+        "starts_at": course.starts_at.isoformat(),
+        "ends_at": course.ends_at.isoformat(),
+        "venue": course.venue,
+        "room": course.room,
+        "meeting_url": course.meeting_url,
+        "status": course.status.value,
+        "sequence": course.catalog_sequence,
+        "position": course.position,
+        "cancellation_deadline": (
+            course.cancellation_deadline.isoformat() if course.cancellation_deadline else None
+        ),
+    }
+
+
 def notify(
-    changes: Changes, person_ids: set[uuid.UUID], kind: NotificationKind, target: Target, **data: Any
+    changes: Changes,
+    person_ids: set[uuid.UUID],
+    kind: NotificationKind,
+    target: Target,
+    places: Sequence[Place] = (),
+    **data: Any,
 ) -> None:
+    """One notification per person for the whole change, naming each session it touched for them: the
+    sessions of their `places` (or, without places, the target's scheduled sessions), each marked `held`
+    when the person has a confirmed place in it (what a calendar invitation is sent for)."""
     first = target.first or (target.sessions[0] if target.sessions else None)
     details: dict[str, Any] = {
         "offering_id": str(target.offering.id),
@@ -202,9 +228,25 @@ def notify(
         "starts_at": first.starts_at.isoformat() if first else None,
         **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()},
     }
+    by_id = {s.id: s for s in target.sessions}
+    every = [{**calendar_facts(s), "held": False} for s in target.scheduled]
     for person_id in sorted(person_ids):
+        theirs = sorted(
+            (p for p in places if p.person_id == person_id and p.session_id in by_id),
+            key=lambda p: by_id[p.session_id].starts_at,
+        )
+        sessions = (
+            [{**calendar_facts(by_id[p.session_id]), "held": p.status == CONFIRMED} for p in theirs]
+            if places
+            else every
+        )
         changes.events.append(
-            (NotificationRequested(recipient_person_id=person_id, kind=kind, data=details), person_id)
+            (
+                NotificationRequested(
+                    recipient_person_id=person_id, kind=kind, data={**details, "sessions": sessions}
+                ),
+                person_id,
+            )
         )
 
 

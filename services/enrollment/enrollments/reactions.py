@@ -69,7 +69,45 @@ async def session_rescheduled(
         {p.person_id for p in parts},
         NotificationKind.session_rescheduled,
         target,
+        parts,
         previous_starts_at=previous_starts_at,
+        reason=reason,
+    )
+    await write_changes(session, changes)
+
+
+async def sessions_cancelled(session: AsyncSession, session_ids: Sequence[uuid.UUID], reason: str) -> int:
+    """Several sessions cancelled in one step (a programme cancelled as a whole): every place in them is
+    cancelled, and each person is told once, about every session."""
+    doomed = await repository.future_active_participations(session, clock.now(), session_ids=session_ids)
+    return await withdraw(
+        session,
+        doomed,
+        reason=f"Avlyst: {reason}" if reason else "Avlyst",
+        notification=NotificationKind.programme_cancelled,
+    )
+
+
+async def sessions_rescheduled(
+    session: AsyncSession, session_ids: Sequence[uuid.UUID], reason: str | None
+) -> None:
+    """Several sessions moved in one step (a programme moved as a whole): each person with a place in
+    any of them (or waiting for one) is told once, about every session."""
+    courses = [c for c in [await repository.get_session(session, s) for s in session_ids] if c is not None]
+    if not courses:
+        return
+    offering = await repository.get_offering(session, courses[0].offering_id)
+    if offering is None:
+        return
+    parts = await repository.future_active_participations(session, clock.now(), session_ids=session_ids)
+    changes = Changes()
+    target = Target(offering, None, courses)
+    notify(
+        changes,
+        {p.person_id for p in parts},
+        NotificationKind.programme_rescheduled,
+        target,
+        parts,
         reason=reason,
     )
     await write_changes(session, changes)

@@ -329,8 +329,10 @@ async def future_active_participations(
     person_ids: Sequence[uuid.UUID] | None = None,
     group_ids: Sequence[uuid.UUID] | None = None,
     session_id: uuid.UUID | None = None,
+    session_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[Participation]:
-    """Confirmed or waiting places in sessions that have not started, filtered by person, group or session."""
+    """Confirmed or waiting places in sessions that have not started, filtered by person, group or session
+    (given sessions: every place in them, whenever they are)."""
     query = (
         select(Participation)
         .join(SessionView, col(SessionView.id) == col(Participation.session_id))
@@ -338,7 +340,9 @@ async def future_active_participations(
         .where(col(Participation.status).in_(ACTIVE))
         .order_by(col(Participation.enrollment_id), col(Participation.id))
     )
-    if session_id is None:
+    if session_ids is not None:
+        query = query.where(uuid_in(col(Participation.session_id), session_ids))
+    elif session_id is None:
         query = query.where(col(SessionView.starts_at) > now)
     else:
         query = query.where(Participation.session_id == session_id)

@@ -68,7 +68,7 @@ async def _confirm(
             details={"seats": enrollment.seats, "room_before": target.room() + enrollment.seats},
         )
     )
-    notify(changes, {p.person_id for p in parts}, NotificationKind.promoted, target)
+    notify(changes, {p.person_id for p in parts}, NotificationKind.promoted, target, parts)
 
 
 async def promote(session: AsyncSession, target: Target, changes: Changes) -> int:

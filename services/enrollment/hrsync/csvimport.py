@@ -33,6 +33,7 @@ COLUMNS: dict[Resource, tuple[str, ...]] = {
         "org_unit_external_id",
         "manager_external_id",
         "active",
+        "preferred_language",
     ),
 }
 TABLES: dict[Resource, repository.Table] = {"org-units": "org_units", "people": "people"}

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
+from services.enrollment.directory.models import Language, LeaderGroup, OrgUnit, Person
 from services.enrollment.hrsync.schemas import LeaderGroupRecord, OrgUnitRecord, PersonRecord
 from services.kernel.database import uuid_in
 
@@ -66,24 +66,26 @@ async def upsert_people(session: AsyncSession, records: Sequence[PersonRecord]) 
         text(
             """
             INSERT INTO enrollment.people
-                (id, external_id, name, email, entra_oid, org_unit_external_id, manager_external_id, active)
+                (id, external_id, name, email, entra_oid, org_unit_external_id, manager_external_id, active,
+                 language)
             SELECT gen_random_uuid(), r.external_id, r.name, r.email, r.entra_oid, r.org_unit_external_id,
-                   r.manager_external_id, r.active
+                   r.manager_external_id, r.active, r.language
             FROM unnest(
                 CAST(:external_ids AS text[]), CAST(:names AS text[]), CAST(:emails AS text[]),
                 CAST(:oids AS text[]), CAST(:units AS text[]), CAST(:managers AS text[]),
-                CAST(:actives AS boolean[])
-            ) AS r(external_id, name, email, entra_oid, org_unit_external_id, manager_external_id, active)
+                CAST(:actives AS boolean[]), CAST(:languages AS text[])
+            ) AS r(external_id, name, email, entra_oid, org_unit_external_id, manager_external_id, active,
+                   language)
             ON CONFLICT (external_id) DO UPDATE SET
                 name = EXCLUDED.name, email = EXCLUDED.email, entra_oid = EXCLUDED.entra_oid,
                 org_unit_external_id = EXCLUDED.org_unit_external_id,
                 manager_external_id = EXCLUDED.manager_external_id, active = EXCLUDED.active,
-                updated_at = now()
+                language = EXCLUDED.language, updated_at = now()
             WHERE (people.name, people.email, people.entra_oid, people.org_unit_external_id,
-                   people.manager_external_id, people.active)
+                   people.manager_external_id, people.active, people.language)
                 IS DISTINCT FROM
                   (EXCLUDED.name, EXCLUDED.email, EXCLUDED.entra_oid, EXCLUDED.org_unit_external_id,
-                   EXCLUDED.manager_external_id, EXCLUDED.active)
+                   EXCLUDED.manager_external_id, EXCLUDED.active, EXCLUDED.language)
             RETURNING id, external_id, (xmax = 0) AS inserted
             """
         ),
@@ -95,6 +97,7 @@ async def upsert_people(session: AsyncSession, records: Sequence[PersonRecord]) 
             "units": [r.org_unit_external_id for r in records],
             "managers": [r.manager_external_id for r in records],
             "actives": [r.active for r in records],
+            "languages": [Language.of(r.preferred_language).value for r in records],
         },
     )
     return [Upserted(row.id, row.external_id, row.inserted) for row in rows]

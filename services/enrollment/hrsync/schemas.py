@@ -33,6 +33,15 @@ class PersonRecord(WriteModel):
     org_unit_external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
     manager_external_id: str | None = Field(default=None, pattern=EXTERNAL_ID)
     active: bool = True
+    preferred_language: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        max_length=35,
+        description="The person's preferred language as a BCP 47 tag (`nb`, `nn`, `en`, `en-GB`). Mails "
+        "are written in English for a tag whose language is `en` and in Norwegian bokmål otherwise "
+        "(also when absent).",
+        examples=["nb"],
+    )
 
 
 class MemberRecord(WriteModel):

@@ -17,30 +17,26 @@ is recognisable as the same message).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.directory.models import Person
-from services.enrollment.events import NotificationKind, NotificationRequested
+from services.enrollment.events import NotificationRequested
 from services.enrollment.notifications import repository
+from services.enrollment.notifications.compose import METHODS, CalendarPart, compose, message_id
+from services.enrollment.notifications.invitations import Method, next_sequence
 from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
 from services.enrollment.settings import EnrollmentSettings, MailSecurity
 from services.kernel import clock
 from services.kernel.eventbus import Event, Subscription
 from services.kernel.metrics import MAILS
-from services.kernel.schemas import OSLO, one_line
 
 log = logging.getLogger(__name__)
 
@@ -103,69 +99,32 @@ def transport_for(settings: EnrollmentSettings) -> Transport:
     return FileTransport(settings.mail_directory)
 
 
-def _when(value: Any) -> str:
-    moment = datetime.fromisoformat(str(value)).astimezone(OSLO)
-    return moment.strftime("%d.%m.%Y kl. %H:%M")
-
-
-def render(kind: NotificationKind, data: dict[str, Any]) -> tuple[str, str]:
-    """Subject and body in Norwegian (bokmål)."""
-    title = data.get("offering_title", "")
-    when = f" {_when(data['starts_at'])}" if data.get("starts_at") else ""
-    subjects = {
-        NotificationKind.confirmed: f"Påmelding bekreftet: {title}",
-        NotificationKind.waitlisted: f"Du står på venteliste: {title}",
-        NotificationKind.promoted: f"Du har fått plass: {title}",
-        NotificationKind.cancelled: f"Påmelding avmeldt: {title}",
-        NotificationKind.session_cancelled: f"Avlyst: {title}",
-        NotificationKind.session_rescheduled: f"Nytt tidspunkt: {title}",
-    }
-    lines = {
-        NotificationKind.confirmed: f"Du er påmeldt {title}{when}.",
-        NotificationKind.waitlisted: (
-            f"{title}{when} er fullt. Du står som nummer {data.get('position')} på ventelisten, "
-            "og får beskjed hvis du får plass."
-        ),
-        NotificationKind.promoted: f"En plass ble ledig, og du er nå påmeldt {title}{when}.",
-        NotificationKind.cancelled: f"Påmeldingen din til {title}{when} er avmeldt.",
-        NotificationKind.session_cancelled: f"Samlingen {title}{when} er avlyst, og påmeldingen er avmeldt.",
-        NotificationKind.session_rescheduled: (
-            f"Samlingen {title} er flyttet fra {_when(data['previous_starts_at'])} til"
-            f"{when}. Du beholder plassen din."
-            if data.get("previous_starts_at")
-            else f"Samlingen {title} har fått nytt tidspunkt:{when}."
-        ),
-    }
-    body = lines[kind]
-    if data.get("reason"):
-        body += f"\n\nBegrunnelse: {data['reason']}"
-    return subjects[kind], body + "\n\nVennlig hilsen\nUtviklings- og kompetanseetaten\n"
-
-
-def recipient(name: str, address: str) -> Address:
-    """The address with its domain in IDNA form (`byrådsavdeling` → `xn--…`), which every mail server
-    takes; a non-ASCII local part stays as it is (the message is then sent as SMTPUTF8)."""
-    local, _, domain = address.rpartition("@")
-    with contextlib.suppress(UnicodeError):  # not a valid IDNA name: left for the server to refuse
-        domain = domain.encode("idna").decode("ascii")
-    return Address(display_name=one_line(name), username=local, domain=domain)
-
-
-def compose(sender: str, person: Person, event: Event, payload: NotificationRequested) -> EmailMessage:
-    subject, body = render(payload.kind, payload.data)
-    to = recipient(person.name, person.email)
-    message = EmailMessage(policy=policy.default if to.addr_spec.isascii() else policy.SMTPUTF8)
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = one_line(subject)
-    message["Date"] = format_datetime(clock.now())
-    message["Message-ID"] = message_id(event.event_id)
-    message.set_content(body)
-    return message
-
-
-def message_id(event_id: uuid.UUID) -> str:
-    return f"<{event_id}@lederutvikling.oslo.kommune.no>"
+async def calendar_parts(
+    session: AsyncSession, person_id: uuid.UUID, payload: NotificationRequested
+) -> list[CalendarPart]:
+    """The calendar part for each session the mail is about, numbered for this person (and those numbers
+    remembered): REQUEST for sessions they hold a confirmed place in; CANCEL only for sessions their
+    calendar got a REQUEST for (someone who only waited has nothing to remove)."""
+    method = METHODS.get(payload.kind)
+    sessions = payload.data.get("sessions") or []
+    if method is None or not sessions:
+        return []
+    known = await repository.calendar_sequences(
+        session, person_id, [uuid.UUID(facts["session_id"]) for facts in sessions]
+    )
+    parts: list[CalendarPart] = []
+    for facts in sessions:
+        session_id = uuid.UUID(facts["session_id"])
+        last = known.get(session_id)
+        if method is Method.request and not facts.get("held"):
+            continue
+        if method is Method.cancel and (last is None or last.method != Method.request):
+            continue
+        catalog_sequence = int(facts.get("sequence") or 0)
+        sequence = next_sequence(last, catalog_sequence, method)
+        await repository.remember_sequence(session, person_id, session_id, sequence, catalog_sequence, method)
+        parts.append(CalendarPart(method, facts, sequence))
+    return parts
 
 
 async def _claim(session: AsyncSession, event: Event, payload: NotificationRequested) -> str | None:
@@ -223,7 +182,17 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
             MAILS.labels("enrollment", payload.kind, "skipped").inc()
             return
         try:
-            message = compose(settings.mail_sender, person, event, payload)
+            calendar = await calendar_parts(session, person.id, payload)
+            size = await repository.programme_size(session, payload.data.get("offering_id"))
+            message = compose(
+                settings.mail_sender,
+                person,
+                event,
+                payload,
+                frontend_url=settings.frontend_url,
+                calendar=calendar,
+                programme_size=size,
+            )
             await sender.send(message)
         except Exception as error:
             reason = permanent_failure(error)

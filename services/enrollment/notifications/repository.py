@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
+from services.enrollment.notifications.models import CalendarSequence, DeliveryStatus, MailDelivery
+from services.enrollment.sessions.models import SessionView
 
 
 async def claim(
@@ -48,3 +49,42 @@ async def deliveries(
         .offset(offset)
     )
     return list(found.scalars())
+
+
+async def calendar_sequences(
+    session: AsyncSession, person_id: uuid.UUID, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, CalendarSequence]:
+    """What the person's calendar last got for each of these sessions (locked: one mail at a time)."""
+    found = await session.execute(
+        select(CalendarSequence)
+        .where(CalendarSequence.person_id == person_id, col(CalendarSequence.session_id).in_(session_ids))
+        .with_for_update()
+    )
+    return {row.session_id: row for row in found.scalars()}
+
+
+async def remember_sequence(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    session_id: uuid.UUID,
+    sequence: int,
+    catalog_sequence: int,
+    method: str,
+) -> None:
+    values = {"sequence": sequence, "catalog_sequence": catalog_sequence, "method": method}
+    statement = insert(CalendarSequence).values(person_id=person_id, session_id=session_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["person_id", "session_id"], set_=values)
+    )
+
+
+async def programme_size(session: AsyncSession, offering_id: str | uuid.UUID | None) -> int:
+    """How many numbered sessions the offering's programme has ("samling 3 av 6"); 0 for none."""
+    if offering_id is None:
+        return 0
+    count = await session.scalar(
+        select(func.count())
+        .select_from(SessionView)
+        .where(SessionView.offering_id == uuid.UUID(str(offering_id)), col(SessionView.position).is_not(None))
+    )
+    return int(count or 0)

@@ -45,3 +45,5 @@ class OfferingView(TableBase, table=True):
     status: OfferingStatus = Field(sa_type=EnumText(OfferingStatus))
     # The catalogue's version of these facts: an older event never overwrites a newer one.
     offering_version: int
+    # Owned here: a coordinator turned reminders before the sessions off (the catalogue never sets it).
+    reminders_enabled: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})

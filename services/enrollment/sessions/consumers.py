@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -29,6 +29,7 @@ class ScheduledSession(ConsumedPayload):
     venue: str | None = None
     room: str | None = None
     meeting_url: str | None = None
+    position: int | None = None
     status: SessionStatus = SessionStatus.scheduled
     enrollment_opens_at: datetime | None = None
     enrollment_closes_at: datetime | None = None
@@ -38,6 +39,9 @@ class ScheduledSession(ConsumedPayload):
     reason: str | None = None
     previous_starts_at: datetime | None = None
     previous_capacity: int | None = None
+    # Set when several sessions changed in one step: the effects wait for the step's last event.
+    change_id: uuid.UUID | None = None
+    change_sessions: list[uuid.UUID] = Field(default_factory=list)
 
 
 SESSION_TOPICS = (
@@ -63,6 +67,7 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
         "venue": payload.venue,
         "room": payload.room,
         "meeting_url": payload.meeting_url,
+        "position": payload.position,
         "status": payload.status,
         "enrollment_opens_at": payload.enrollment_opens_at,
         "enrollment_closes_at": payload.enrollment_closes_at,
@@ -89,7 +94,17 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
 
 
 async def _effects(session: AsyncSession, topic: str, payload: ScheduledSession) -> None:
-    """What a session's change does to its enrollments (see the enrollment service's rules)."""
+    """What a session's change does to its enrollments (see the enrollment service's rules). A step that
+    changed several sessions acts once, at its last event (the read model then holds them all)."""
+    if payload.change_id is not None and payload.change_sessions:
+        if payload.session_id != payload.change_sessions[-1]:
+            return
+        if topic == "catalog.session_cancelled":
+            await reactions.sessions_cancelled(session, payload.change_sessions, payload.reason or "")
+            return
+        if topic == "catalog.session_rescheduled":
+            await reactions.sessions_rescheduled(session, payload.change_sessions, payload.reason)
+            return
     if topic == "catalog.session_cancelled":
         await reactions.session_cancelled(session, payload.session_id, payload.reason or "")
     elif topic == "catalog.session_rescheduled":

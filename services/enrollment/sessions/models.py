@@ -36,6 +36,8 @@ class SessionView(TableBase, table=True):
     venue: str | None = None
     room: str | None = None
     meeting_url: str | None = None
+    # A programme session's number ("samling 3 av 6"); None for a single session.
+    position: int | None = None
     status: SessionStatus = enum_field(SessionStatus.scheduled)
     enrollment_opens_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     enrollment_closes_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

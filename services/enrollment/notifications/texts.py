@@ -1,0 +1,202 @@
+"""What each mail says, in Norwegian bokmål and in English: subject, opening line, the sessions it is
+about, and what the reader can do next. Times are Oslo's, written out the way each language writes
+dates. The texts are plain; `compose` escapes them for the HTML part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.enrollment.directory.models import Language
+from services.enrollment.events import NotificationKind
+from services.kernel.calendars import summary
+from services.kernel.schemas import OSLO
+
+WEEKDAYS = {
+    Language.nb: ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
+    Language.en: ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTHS = {
+    Language.nb: (
+        "januar", "februar", "mars", "april", "mai", "juni",
+        "juli", "august", "september", "oktober", "november", "desember",
+    ),
+    Language.en: (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def moment(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value)).astimezone(OSLO)
+
+
+def when(value: Any, language: Language) -> str:
+    """`torsdag 4. mars 2027 kl. 09:30` / `Thursday 4 March 2027 at 09:30`, in Oslo time."""
+    at = moment(value)
+    day, month = WEEKDAYS[language][at.weekday()], MONTHS[language][at.month - 1]
+    if language is Language.en:
+        return f"{day} {at.day} {month} {at.year} at {at:%H:%M}"
+    return f"{day} {at.day}. {month} {at.year} kl. {at:%H:%M}"
+
+
+def span(starts_at: Any, ends_at: Any, language: Language) -> str:
+    """A session's time: its start written out, and its end as a time (or in full on another day)."""
+    start, end = moment(starts_at), moment(ends_at)
+    until = f"{end:%H:%M}" if end.date() == start.date() else when(end, language)
+    return f"{when(start, language)}–{until}"
+
+
+@dataclass(frozen=True)
+class Wording:
+    subject: str
+    opening: str
+
+
+def _nb(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
+    count = len(data.get("sessions") or [])
+    every = "alle samlingene" if count > 1 else "samlingen"
+    previous = data.get("previous_starts_at")
+    closes = when(data["closes_at"], Language.nb) if data.get("closes_at") else ""
+    words = {
+        NotificationKind.confirmed: Wording(f"Påmelding bekreftet: {title}", f"Du er påmeldt {title}."),
+        NotificationKind.waitlisted: Wording(
+            f"Du står på venteliste: {title}",
+            f"{title} er fullt. Du står som nummer {data.get('position')} på ventelisten, og får beskjed "
+            "hvis du får plass.",
+        ),
+        NotificationKind.promoted: Wording(
+            f"Du har fått plass: {title}", f"En plass ble ledig, og du er nå påmeldt {title}."
+        ),
+        NotificationKind.cancelled: Wording(
+            f"Påmelding avmeldt: {title}", f"Påmeldingen din til {title} er avmeldt."
+        ),
+        NotificationKind.session_cancelled: Wording(
+            f"Avlyst: {title}", f"Samlingen i {title} er avlyst, og påmeldingen er avmeldt."
+        ),
+        NotificationKind.session_rescheduled: Wording(
+            f"Nytt tidspunkt: {title}",
+            f"Samlingen i {title} er flyttet"
+            + (f" fra {when(previous, Language.nb)}" if previous else "")
+            + ". Du beholder plassen din.",
+        ),
+        NotificationKind.programme_cancelled: Wording(
+            f"Avlyst: {title}", f"{title} er avlyst ({every}), og påmeldingen er avmeldt."
+        ),
+        NotificationKind.programme_rescheduled: Wording(
+            f"Nye tidspunkter: {title}", f"{title} har fått nye tidspunkter. Du beholder plassen din."
+        ),
+        NotificationKind.session_reminder: Wording(
+            f"Påminnelse: {title}", f"Dette er en påminnelse om {title}. Velkommen!"
+        ),
+        NotificationKind.survey_invitation: Wording(
+            f"Hva syntes du om {title}?",
+            f"Du er invitert til å svare på evalueringen av {title}. Svaret er anonymt: det kan ikke "
+            f"knyttes til deg, heller ikke av oss. Evalueringen stenger {closes}.",
+        ),
+        NotificationKind.survey_reminder: Wording(
+            f"Påminnelse: evaluering av {title}",
+            f"Evalueringen av {title} stenger {closes}. Har du ikke svart ennå, er det fortsatt tid. "
+            "Har du svart, kan du se bort fra denne påminnelsen.",
+        ),
+    }
+    return words[kind]
+
+
+def _en(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
+    count = len(data.get("sessions") or [])
+    every = "every session" if count > 1 else "the session"
+    previous = data.get("previous_starts_at")
+    closes = when(data["closes_at"], Language.en) if data.get("closes_at") else ""
+    words = {
+        NotificationKind.confirmed: Wording(f"Enrolment confirmed: {title}", f"You are enrolled in {title}."),
+        NotificationKind.waitlisted: Wording(
+            f"You are on the waiting list: {title}",
+            f"{title} is full. You are number {data.get('position')} on the waiting list, and will be "
+            "told if a place becomes free.",
+        ),
+        NotificationKind.promoted: Wording(
+            f"You have a place: {title}", f"A place became free, and you are now enrolled in {title}."
+        ),
+        NotificationKind.cancelled: Wording(
+            f"Enrolment cancelled: {title}", f"Your enrolment in {title} has been cancelled."
+        ),
+        NotificationKind.session_cancelled: Wording(
+            f"Cancelled: {title}", f"A session of {title} is cancelled, and your place in it with it."
+        ),
+        NotificationKind.session_rescheduled: Wording(
+            f"New time: {title}",
+            f"A session of {title} has moved"
+            + (f" from {when(previous, Language.en)}" if previous else "")
+            + ". You keep your place.",
+        ),
+        NotificationKind.programme_cancelled: Wording(
+            f"Cancelled: {title}", f"{title} is cancelled ({every}), and your enrolment with it."
+        ),
+        NotificationKind.programme_rescheduled: Wording(
+            f"New times: {title}", f"{title} has new times. You keep your place."
+        ),
+        NotificationKind.session_reminder: Wording(
+            f"Reminder: {title}", f"This is a reminder of {title}. Welcome!"
+        ),
+        NotificationKind.survey_invitation: Wording(
+            f"What did you think of {title}?",
+            f"You are invited to answer the evaluation of {title}. Your answer is anonymous: it cannot be "
+            f"linked to you, not even by us. The evaluation closes {closes}.",
+        ),
+        NotificationKind.survey_reminder: Wording(
+            f"Reminder: evaluation of {title}",
+            f"The evaluation of {title} closes {closes}. If you have not answered yet, there is still "
+            "time. If you have, please ignore this reminder.",
+        ),
+    }
+    return words[kind]
+
+
+def wording(kind: NotificationKind, language: Language, data: dict[str, Any]) -> Wording:
+    title = str(data.get("offering_title", ""))
+    return (_en if language is Language.en else _nb)(kind, title, data)
+
+
+LABELS = {
+    Language.nb: {
+        "cancelled": "AVLYST",
+        "venue": "Sted",
+        "online": "Digitalt",
+        "reason": "Begrunnelse",
+        "deadline": "Du kan melde deg av fram til {deadline} under Mine påmeldinger: {link}",
+        "manage": "Se og endre påmeldingene dine under Mine påmeldinger: {link}",
+        "calendar": "Invitasjonen er lagt ved, så samlingen kommer i kalenderen din.",
+        "calendar_cancel": "Avlysningen er lagt ved, så kalenderen din oppdateres.",
+        "answer": "Svar her: {link}",
+        "regards": "Vennlig hilsen\nUtviklings- og kompetanseetaten",
+    },
+    Language.en: {
+        "cancelled": "CANCELLED",
+        "venue": "Venue",
+        "online": "Online",
+        "reason": "Reason",
+        "deadline": "You can cancel until {deadline} under My enrolments: {link}",
+        "manage": "See and change your enrolments under My enrolments: {link}",
+        "calendar": "The invitation is attached, so the session lands in your calendar.",
+        "calendar_cancel": "The cancellation is attached, so your calendar is updated.",
+        "answer": "Answer here: {link}",
+        "regards": "Kind regards\nThe Agency for Improvement and Development (Oslo kommune)",
+    },
+}
+
+
+def session_lines(title: str, facts: dict[str, Any], language: Language, programme_size: int) -> list[str]:
+    """A session in a mail: its name, time, place and link."""
+    label = LABELS[language]
+    name = summary(title, facts.get("position"), programme_size, english=language is Language.en)
+    cancelled = f" ({label['cancelled']})" if facts.get("status") == "cancelled" else ""
+    lines = [f"{name}{cancelled}", span(facts["starts_at"], facts["ends_at"], language)]
+    place = ", ".join(str(part) for part in (facts.get("venue"), facts.get("room")) if part)
+    if place:
+        lines.append(f"{label['venue']}: {place}")
+    if facts.get("meeting_url"):
+        lines.append(f"{label['online']}: {facts['meeting_url']}")
+    return lines
