@@ -6,17 +6,14 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,56 +26,8 @@ from services.enrollment.settings import EnrollmentSettings
 from services.kernel.eventbus import Event
 from tests.enrollment.conftest import World
 from tests.enrollment.support import add_offering, add_session, enroll
+from tests.mailbox import Inbox, parse, plain
 from tests.support import eventually
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refuse = False
-        self.unknown: set[str] = set()  # recipients refused for good
-
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd API
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address in self.unknown:
-            return "550 5.1.1 No such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
-        if self.refuse:
-            return "451 Try again later"
-        self.messages.append(parse(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def parse(data: bytes) -> EmailMessage:
-    message = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def plain(message: EmailMessage) -> str:
-    """The mail's plain-text part."""
-    body = message.get_body(preferencelist=("plain",))
-    assert isinstance(body, EmailMessage)
-    text: str = body.get_content()
-    return text
 
 
 def event_for(payload: NotificationRequested) -> Event:

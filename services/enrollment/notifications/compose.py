@@ -126,7 +126,6 @@ def compose(
     message["Subject"] = one_line(words.subject)
     message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = message_id(event.event_id)
-    message["Content-Language"] = language.value
     message.set_content("\n\n".join(paragraphs) + "\n")
     message.add_alternative(_html(paragraphs, language), subtype="html")
     stamp = clock.now()
@@ -155,4 +154,6 @@ def compose(
                 disposition="inline",
                 filename=f"samling-{number}.ics",
             )
+    # Last: building the parts moves every Content-* header of the message into its first part.
+    message["Content-Language"] = language.value
     return message
