@@ -6,11 +6,11 @@ catalogue."""
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 from typing import Any
 
 import httpx
