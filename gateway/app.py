@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -199,6 +200,19 @@ class ProblemCORSMiddleware(CORSMiddleware):
         return problem
 
 
+def _matches(request: Request, routes: list[tuple[str, re.Pattern[str]]]) -> bool:
+    return any(request.method == method and pattern.fullmatch(request.url.path) for method, pattern in routes)
+
+
+def _limit_secret(request: Request, by_secret: protection.TokenBuckets) -> None:
+    """An address whose secret is its key (a calendar client sends no token): one leaked address is not
+    read faster than a calendar would."""
+    if (wait := by_secret.take(request.url.path)) is not None:
+        raise protection.TooManyRequests(
+            "Too many reads of this address; slow down.", headers=protection.retry_after(wait)
+        )
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     upstreams = settings.upstreams()
@@ -280,6 +294,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     by_principal = protection.TokenBuckets(
         settings.rate_limit_principal_per_second, settings.rate_limit_principal_burst
     )
+    by_secret = protection.TokenBuckets(settings.secret_url_rate_per_second, settings.secret_url_burst)
     breakers = {
         name: protection.Breaker(settings.breaker_failures, settings.breaker_open_seconds)
         for name in upstreams
@@ -303,6 +318,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     anonymous_routes = [(method, unlinkable.template_pattern(path)) for method, path in settings.unlinkable()]
     unlinkable.register(*(path for _, path in settings.unlinkable()))
+    secret_routes = [(method, unlinkable.template_pattern(path)) for method, path in settings.secret_urls()]
+    unlinkable.register_secret(*(path for _, path in settings.secret_urls()))
 
     async def signed_in(request: Request) -> None:
         authorization = request.headers.get("authorization", "")
@@ -334,12 +351,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             raise NotFound(f"No service {service!r} behind {settings.public_prefix}.")
         if _operational(request.path_params["path"]):
             raise NotFound("Not found.")
-        anonymous = is_unlinkable(request.scope) and any(
-            request.method == method and pattern.fullmatch(request.url.path)
-            for method, pattern in anonymous_routes
-        )
+        anonymous = is_unlinkable(request.scope) and _matches(request, anonymous_routes)
         if anonymous:
             refuse_identity(request.headers)
+        elif _matches(request, secret_routes):
+            _limit_secret(request, by_secret)
         else:
             await signed_in(request)
         return await forwarding.forward(

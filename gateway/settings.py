@@ -85,6 +85,22 @@ class GatewaySettings(PlatformSettings):
         "document's operations marked `x-unlinkable` must be exactly these (a test checks).",
     )
 
+    secret_url_routes: list[str] = Field(
+        default_factory=lambda: ["GET /api/v1/enrollment/calendar-feeds/{secret}/calendar.ics"],
+        description="Operations whose address holds a secret that is their key (JSON list of `METHOD /path` "
+        "templates): taken without a bearer token, logged under their template so the secret is not, "
+        "and limited per address as well as per secret. The merged document's operations marked "
+        "`x-secret-url` must be exactly these (a test checks).",
+    )
+    secret_url_rate_per_second: float = Field(
+        default=0.2, ge=0, description="Reads per second of one secret address (0: unlimited)."
+    )
+    secret_url_burst: int = Field(default=10, ge=1, description="Reads of one secret address in a burst.")
+
+    def secret_urls(self) -> list[tuple[str, str]]:
+        """(method, path template) of each operation keyed by a secret in its address."""
+        return [(m.upper(), p) for m, _, p in (r.strip().partition(" ") for r in self.secret_url_routes)]
+
     def unlinkable(self) -> list[tuple[str, str]]:
         """(method, path template) of each unlinkable operation."""
         return [(m.upper(), p) for m, _, p in (r.strip().partition(" ") for r in self.unlinkable_routes)]

@@ -42,11 +42,16 @@ def test_every_operation_has_summary_description_and_unique_id() -> None:
 
 
 def test_every_api_operation_requires_the_bearer_token_and_documents_401() -> None:
-    """All but the unlinkable ones (an anonymous ballot), which are exactly those the gateway takes
-    without a token: the two cannot drift apart."""
+    """All but the unlinkable ones (an anonymous ballot) and those keyed by a secret in their address (a
+    calendar feed), which are exactly those the gateway takes without a token: they cannot drift apart."""
     unlinkable = set()
+    secret = set()
     for path, method, operation in operations():
         if not path.startswith("/api/v1/"):
+            continue
+        if operation.get("x-secret-url"):
+            assert operation.get("security") == [], f"{method} {path}"
+            secret.add(f"{method.upper()} {path}")
             continue
         if operation.get("x-unlinkable"):
             assert operation.get("security") == [], f"{method} {path}"
@@ -56,6 +61,7 @@ def test_every_api_operation_requires_the_bearer_token_and_documents_401() -> No
         assert operation.get("security") == [{"bearerAuth": []}], f"{method} {path}"
         assert "401" in operation["responses"], f"{method} {path}"
     assert unlinkable == set(GatewaySettings().unlinkable_routes)
+    assert secret == set(GatewaySettings().secret_url_routes)
 
 
 def test_errors_are_documented_as_problem_details() -> None:

@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from services.enrollment.completions.endpoints import router as completions_router
 from services.enrollment.directory.endpoints import router as directory_router
 from services.enrollment.enrollments.endpoints import router as enrollments_router
+from services.enrollment.feeds.endpoints import router as feeds_router
 from services.enrollment.hrsync.endpoints import router as hrsync_router
 from services.enrollment.notifications.endpoints import router as mail_router
 from services.enrollment.notifications.mailer import mail_subscription
+from services.enrollment.notifications.reminders import send_due_reminders
 from services.enrollment.offerings.consumers import OFFERINGS
 from services.enrollment.offerings.endpoints import router as offerings_router
 from services.enrollment.reflection.endpoints import router as reflection_router
@@ -20,6 +22,7 @@ from services.enrollment.sessions.consumers import SESSIONS
 from services.enrollment.sessions.endpoints import router as sessions_router
 from services.enrollment.settings import EnrollmentSettings
 from services.kernel.migrations import MigrationSet
+from services.kernel.periodic import PeriodicJob
 from services.kernel.service import ServiceDefinition, create_service_app
 
 DEFINITION = ServiceDefinition(
@@ -36,8 +39,16 @@ DEFINITION = ServiceDefinition(
         completions_router,
         reflection_router,
         mail_router,
+        feeds_router,
     ),
     subscriptions=(OFFERINGS, SESSIONS),
+    periodic=(
+        PeriodicJob(
+            name="session-reminders",
+            run=send_due_reminders,
+            interval_seconds=lambda settings: float(settings.reminder_sweep_seconds),
+        ),
+    ),
 )
 
 

@@ -47,6 +47,16 @@ class EnrollmentSettings(ServiceSettings):
         default="https://intranett.oslo.kommune.no/lederutvikling",
         description="The intranet's programme pages: mails link to its 'Mine påmeldinger' page.",
     )
+    reminders_enabled: bool = Field(default=True, description="Send reminders before sessions at all.")
+    reminder_days_before: int = Field(
+        default=2, ge=0, le=60, description="Days before the day a session starts that its reminder goes."
+    )
+    reminder_hour: int = Field(
+        default=9, ge=8, le=20, description="The hour (Oslo time) on that day that reminders fall due."
+    )
+    reminder_sweep_seconds: float = Field(
+        default=300.0, gt=0, description="How often due reminders are sought."
+    )
     mail_directory: Path = Field(
         default=DATA_DIR / "mail", description="Where .eml files go when no SMTP server is set."
     )

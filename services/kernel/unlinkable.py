@@ -10,6 +10,10 @@ process it passes (the gateway and the service):
 
 Paths are matched against the registered templates (`register_routes`, `register`), since the access
 log and the outer middleware see the path before (or without) routing.
+
+A route marked `openapi_extra` `x-secret-url` (a personal calendar feed: the secret in its address is the
+key) is logged, but under its template (`/calendar-feeds/{secret}/calendar.ics`): the secret, stored only
+as a hash, is not written to any log either.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from starlette.types import Scope
 UNLINKABLE: dict[str, Any] = {"security": [], "x-unlinkable": True}
 
 _patterns: set[re.Pattern[str]] = set()
+_secret_paths: dict[re.Pattern[str], str] = {}
 
 
 def template_pattern(template: str) -> re.Pattern[str]:
@@ -37,15 +42,33 @@ def register(*templates: str) -> None:
     _patterns.update(template_pattern(t) for t in templates)
 
 
-def register_routes(routes: Iterable[BaseRoute], prefix: str = "") -> list[str]:
-    """Register the routes marked unlinkable (under `prefix`); their templates."""
-    marked = [
+def register_secret(*templates: str) -> None:
+    _secret_paths.update({template_pattern(t): t for t in templates})
+
+
+def _marked(routes: Iterable[BaseRoute], prefix: str, marker: str) -> list[str]:
+    return [
         prefix + route.path
         for route in routes
-        if isinstance(route, Route) and (getattr(route, "openapi_extra", None) or {}).get("x-unlinkable")
+        if isinstance(route, Route) and (getattr(route, "openapi_extra", None) or {}).get(marker)
     ]
+
+
+def register_routes(routes: Iterable[BaseRoute], prefix: str = "") -> list[str]:
+    """Register the routes marked unlinkable (under `prefix`), and those with a secret in their address;
+    the unlinkable ones' templates."""
+    marked = _marked(routes, prefix, "x-unlinkable")
     register(*marked)
+    register_secret(*_marked(routes, prefix, "x-secret-url"))
     return marked
+
+
+def loggable_path(path: str) -> str:
+    """The path as logs may show it: a secret address as its template."""
+    for pattern, template in _secret_paths.items():
+        if pattern.fullmatch(path):
+            return template
+    return path
 
 
 def is_unlinkable_path(path: str) -> bool:
@@ -66,10 +89,15 @@ class AccessLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            return not is_unlinkable_path(args[2].split("?", 1)[0])
+            path = args[2].split("?", 1)[0]
+            if is_unlinkable_path(path):
+                return False
+            shown = loggable_path(path)
+            if shown != path:
+                record.args = (*args[:2], shown, *args[3:])
         return True
 
 
 def described(scope: Scope) -> str:
     """The request's path for a log line; an unlinkable request is not named (nor is its survey)."""
-    return "an unlinkable request" if is_unlinkable(scope) else str(scope.get("path", ""))
+    return "an unlinkable request" if is_unlinkable(scope) else loggable_path(str(scope.get("path", "")))

@@ -356,3 +356,29 @@ async def test_looking_up_enrollments_of_40000_deactivated_people_fits_in_one_st
         ids = [uuid.uuid4() for _ in range(40_000)]
         found = await future_active_participations(session, datetime.now(UTC), person_ids=ids)
     assert found == []
+
+
+async def test_hr_says_which_language_a_person_reads_mail_in(
+    enrollment: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    records = [
+        person(1, preferred_language="en-GB"),
+        person(2, preferred_language="nn"),
+        person(3),
+        person(4, preferred_language="en"),
+    ]
+    result = (await sync(enrollment, tokens, "people", records)).json()
+    assert result["created"] == 4
+    refused = await sync(enrollment, tokens, "people", [person(5, preferred_language="english please")])
+    assert [r["external_id"] for r in refused.json()["rejected"]] == ["E00005"]
+
+    async def languages() -> dict[str, str]:
+        async with sessionmaker() as session:
+            rows = await session.execute(text("SELECT external_id, language FROM enrollment.people"))
+            return {row.external_id: row.language for row in rows}
+
+    assert await languages() == {"E00001": "en", "E00002": "nb", "E00003": "nb", "E00004": "en"}
+    records[3]["preferred_language"] = "nb-NO"  # a change of language alone is a change
+    changed = (await sync(enrollment, tokens, "people", records)).json()
+    assert (changed["updated"], changed["unchanged"]) == (1, 3)
+    assert (await languages())["E00004"] == "nb"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from services.enrollment.notifications.models import CalendarSequence, DeliveryStatus, MailDelivery
+from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
 
 
@@ -88,3 +90,52 @@ async def programme_size(session: AsyncSession, offering_id: str | uuid.UUID | N
         .where(SessionView.offering_id == uuid.UUID(str(offering_id)), col(SessionView.position).is_not(None))
     )
     return int(count or 0)
+
+
+async def claim_due_reminders(
+    session: AsyncSession, now: datetime, *, days: int, hour: int, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Record the reminders due now and return them as (session, person): confirmed places in scheduled
+    sessions that have not started, of offerings with reminders on, whose reminder time has come and
+    which were taken before it (someone who enrolls later has just had their confirmation). A reminder
+    already recorded is never returned again, on any replica."""
+    rows = await session.execute(
+        text(
+            """
+            INSERT INTO enrollment.session_reminders (session_id, person_id)
+            SELECT p.session_id, p.person_id
+            FROM enrollment.participations p
+            JOIN enrollment.sessions s ON s.id = p.session_id
+            JOIN enrollment.offerings o ON o.id = s.offering_id
+            -- Due `days` days before the day the session starts (in Oslo), at `hour`.
+            CROSS JOIN LATERAL (
+                SELECT (date_trunc('day', s.starts_at AT TIME ZONE 'Europe/Oslo')
+                        - make_interval(days => :days) + make_interval(hours => :hour))
+                       AT TIME ZONE 'Europe/Oslo' AS due_at
+            ) d
+            WHERE p.status = 'confirmed' AND s.status = 'scheduled' AND o.reminders_enabled
+              AND s.starts_at > :now AND d.due_at <= :now AND p.created_at < d.due_at
+              AND NOT EXISTS (
+                  SELECT 1 FROM enrollment.session_reminders r
+                  WHERE r.session_id = p.session_id AND r.person_id = p.person_id
+              )
+            ORDER BY s.starts_at, p.session_id, p.person_id
+            LIMIT :limit
+            ON CONFLICT DO NOTHING
+            RETURNING session_id, person_id
+            """
+        ),
+        {"now": now, "days": days, "hour": hour, "limit": limit},
+    )
+    return [(row.session_id, row.person_id) for row in rows]
+
+
+async def set_reminders(session: AsyncSession, offering_id: uuid.UUID, enabled: bool) -> bool:
+    """Turn an offering's reminders on or off; False if the offering is not known here."""
+    changed = await session.execute(
+        update(OfferingView)
+        .where(col(OfferingView.id) == offering_id)
+        .values(reminders_enabled=enabled)
+        .returning(col(OfferingView.id))
+    )
+    return changed.first() is not None

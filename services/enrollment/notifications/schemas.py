@@ -7,7 +7,7 @@ import uuid
 from pydantic import Field
 
 from services.kernel.paging import Page
-from services.kernel.schemas import OsloDatetime, ReadModel
+from services.kernel.schemas import OsloDatetime, ReadModel, WriteModel
 
 
 class MailDeliveryPublic(ReadModel):
@@ -28,3 +28,14 @@ class MailDeliveryPublic(ReadModel):
 
 class MailDeliveryPage(Page[MailDeliveryPublic]):
     """A page of mail deliveries."""
+
+
+class RemindersSetting(WriteModel):
+    """Whether reminders go out before an offering's sessions."""
+
+    reminders_enabled: bool
+
+
+class RemindersPublic(ReadModel):
+    offering_id: uuid.UUID
+    reminders_enabled: bool
