@@ -139,7 +139,7 @@ def service_settings(database_url: str, auth_settings: dict[str, Any]) -> Callab
     return make
 
 
-pytest_plugins = ["tests.services_support", "tests.mailbox"]
+pytest_plugins = ["tests.mailbox", "tests.services_support"]
 
 
 def undeclared_answers() -> list[str]:

@@ -18,6 +18,7 @@ from services.enrollment.app import create_app as create_enrollment
 from services.enrollment.settings import EnrollmentSettings
 from services.feedback.app import create_app as create_feedback
 from services.feedback.settings import FeedbackSettings
+from tests.mailbox import Inbox
 from tests.support import running
 
 
@@ -40,6 +41,19 @@ async def enrollment(
     db: AsyncEngine, service_settings: Callable[..., dict[str, Any]], mail_directory: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = EnrollmentSettings(**service_settings(mail_directory=mail_directory))
+    async with running(create_enrollment(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def mailing_enrollment(
+    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]], smtp: tuple[Inbox, int]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The enrollment service sending over SMTP to the test server."""
+    _, port = smtp
+    settings = EnrollmentSettings(
+        **service_settings(mail_smtp_host="127.0.0.1", mail_smtp_port=port, mail_smtp_security="none")
+    )
     async with running(create_enrollment(settings)) as client:
         yield client
 

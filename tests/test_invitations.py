@@ -6,7 +6,6 @@ catalogue."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -15,17 +14,12 @@ from typing import Any
 
 import httpx
 import icalendar
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.enrollment.app import create_app as create_enrollment
 from services.enrollment.directory.models import Language, Person
-from services.enrollment.settings import EnrollmentSettings
 from tests.mailbox import Inbox, calendar_parts, plain
-from tests.support import TokenFactory, create_leader, create_org_unit, create_person, eventually, running
-
-SENDER = "Lederutvikling i Oslo kommune <lederutvikling@oslo.kommune.no>"
+from tests.support import TokenFactory, create_leader, create_org_unit, create_person, eventually
 
 
 @dataclass
@@ -69,19 +63,6 @@ class ClientCalendar:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-@pytest.fixture
-async def mailing_enrollment(
-    db: AsyncEngine, service_settings: Callable[..., dict[str, Any]], smtp: tuple[Inbox, int]
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The enrollment service sending over SMTP to the test server."""
-    _, port = smtp
-    settings = EnrollmentSettings(
-        **service_settings(mail_smtp_host="127.0.0.1", mail_smtp_port=port, mail_smtp_security="none")
-    )
-    async with running(create_enrollment(settings)) as client:
-        yield client
 
 
 async def _ok(response: httpx.Response, status: int = 200) -> Any:

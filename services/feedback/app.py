@@ -16,6 +16,7 @@ from services.feedback.reports.endpoints import router as reports_router
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys.consumers import surveys_subscription
 from services.feedback.surveys.endpoints import router as surveys_router
+from services.feedback.surveys.mails import send_due_reminders
 from services.feedback.surveys.service import close_expired
 from services.kernel.migrations import MigrationSet
 from services.kernel.periodic import PeriodicJob
@@ -36,6 +37,11 @@ DEFINITION = ServiceDefinition(
         PeriodicJob(
             name="close-expired-surveys",
             run=close_expired,
+            interval_seconds=lambda settings: float(settings.survey_sweep_seconds),
+        ),
+        PeriodicJob(
+            name="survey-reminders",
+            run=send_due_reminders,
             interval_seconds=lambda settings: float(settings.survey_sweep_seconds),
         ),
     ),

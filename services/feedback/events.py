@@ -1,14 +1,17 @@
 """Events the feedback service publishes (payload contracts; see openapi/events.json).
 
-None of them carries a person, and none is published when someone answers: the only count of answers
-goes out when the survey closes.
+None is published when someone answers: the only count of answers goes out when the survey closes.
+Only the mail requests name a person: whom to invite or remind (the enrollment service, which keeps the
+addresses, sends them). An invitation says who was invited, which the enrollment service knows already
+(who took part); a reminder goes to those who have not fetched a credential, which says nothing of
+whether anyone answered.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -51,4 +54,17 @@ class SurveyClosed(SurveyFacts):
     )
 
 
-PUBLISHED: tuple[type[EventPayload], ...] = (SurveyOpened, SurveyClosed)
+class MailRequested(EventPayload):
+    """A person should get a mail about a survey: `kind` `survey-invitation` when they are invited, or
+    `survey-reminder` before it closes. `data` has the survey's `title`, `closes_at` and the `link` the
+    intranet answers it at; nothing about anyone else."""
+
+    topic: ClassVar[str] = "feedback.mail_requested"
+    aggregate_type: ClassVar[str] = "person"
+
+    recipient_person_id: uuid.UUID
+    kind: str
+    data: dict[str, Any]
+
+
+PUBLISHED: tuple[type[EventPayload], ...] = (SurveyOpened, SurveyClosed, MailRequested)

@@ -47,7 +47,17 @@ class FeedbackSettings(ServiceSettings):
         description="A baseline stays open at least this long, even if the programme is near.",
     )
     survey_sweep_seconds: float = Field(
-        default=30, gt=0, description="How often surveys past their time close."
+        default=30, gt=0, description="How often surveys past their time close (and reminders are due)."
+    )
+    survey_link: str = Field(
+        default="https://intranett.oslo.kommune.no/lederutvikling/evalueringer/{survey_id}",
+        description="Where the intranet answers a survey, linked from its mails (`{survey_id}` filled in).",
+    )
+    survey_reminder_hours: float = Field(
+        default=48,
+        ge=0,
+        description="How long before a survey closes its one reminder goes (by day, 08:00–21:00 Oslo time); "
+        "0: no reminders. None goes for a survey open for less than a day before it.",
     )
 
     @field_validator("ballot_key")

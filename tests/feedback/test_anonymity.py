@@ -430,16 +430,22 @@ async def test_answers_cannot_be_tied_to_people_through_the_database_or_the_api(
     ]
     for body in api_bodies:
         assert not any(i in body for i in ids)
-    # Events never name a person.
+    # Events never name a person, except to ask for a mail to them, which says which survey and nothing
+    # about answering (the invitation: who was invited; no reminder has gone yet).
     payloads = await _everything_as_text(sessionmaker)
     for person in respondents:
         feedback_events = await rows(
             sessionmaker,
-            "SELECT payload::text FROM eventbus.events "
+            "SELECT topic, payload FROM eventbus.events "
             "WHERE topic LIKE 'feedback.%' AND payload::text LIKE :p",
             p=f"%{person.person_id}%",
         )
-        assert feedback_events == []
+        assert [(topic, payload["kind"]) for topic, payload in feedback_events] == [
+            ("feedback.mail_requested", "survey-invitation")
+        ]
+        [(_, mail)] = feedback_events
+        assert set(mail) == {"recipient_person_id", "kind", "data"}
+        assert set(mail["data"]) == {"survey_id", "offering_title", "closes_at", "link"}
     assert "Hemmelig-00" in payloads  # released, as an answer without an owner
 
 

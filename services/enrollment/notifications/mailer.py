@@ -1,9 +1,11 @@
 """Telling people: notification events become e-mails, sent once.
 
 Enrollment publishes `enrollment.notification_requested` (recipient, kind, data) in the same transaction
-as the change it reports. The subscription `enrollment.mailer` turns each into a Norwegian e-mail and
-hands it to SMTP (aiosmtplib) or, with no SMTP server configured (development), writes it as an `.eml`
-file under `.data/mail/`.
+as the change it reports; the feedback service publishes `feedback.mail_requested` (survey invitations
+and reminders) the same way, and this queue, which keeps the addresses, sends both. The subscription
+`enrollment.mailer` turns each into an e-mail in the person's language (`compose`), with calendar parts
+where the change calls for them, and hands it to SMTP (aiosmtplib) or, with no SMTP server configured
+(development), writes it as an `.eml` file under `.data/mail/`.
 
 Sent once: before handing a mail over, the sender records a claim for the event in a transaction of its
 own; after the server accepts it, the claim becomes `sent` in the consumer's transaction, together with
@@ -39,6 +41,9 @@ from services.kernel.eventbus import Event, Subscription
 from services.kernel.metrics import MAILS
 
 log = logging.getLogger(__name__)
+
+# The feedback service's mail requests: the same fields (recipient, kind, data) as ours.
+SURVEY_MAILS = "feedback.mail_requested"
 
 
 class Transport(Protocol):
@@ -217,7 +222,8 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
     # the whole rush.
     return Subscription(
         name="enrollment.mailer",
-        topics=(NotificationRequested.topic,),
+        # The feedback service's survey mails come the same way: it keeps no addresses.
+        topics=(NotificationRequested.topic, SURVEY_MAILS),
         handler=on_notification,
         batch_size=1,
         # A mail can wait a second; an enrollment in a rush is waiting for the same cores.

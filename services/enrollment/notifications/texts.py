@@ -92,14 +92,14 @@ def _nb(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
             f"Påminnelse: {title}", f"Dette er en påminnelse om {title}. Velkommen!"
         ),
         NotificationKind.survey_invitation: Wording(
-            f"Hva syntes du om {title}?",
-            f"Du er invitert til å svare på evalueringen av {title}. Svaret er anonymt: det kan ikke "
-            f"knyttes til deg, heller ikke av oss. Evalueringen stenger {closes}.",
+            f"Invitasjon: {title}",
+            f"Du er invitert til å svare på {title}. Svaret er anonymt: det kan ikke knyttes til deg, "
+            f"heller ikke av oss. Undersøkelsen stenger {closes}.",
         ),
         NotificationKind.survey_reminder: Wording(
-            f"Påminnelse: evaluering av {title}",
-            f"Evalueringen av {title} stenger {closes}. Har du ikke svart ennå, er det fortsatt tid. "
-            "Har du svart, kan du se bort fra denne påminnelsen.",
+            f"Påminnelse: {title}",
+            f"{title} stenger {closes}. Har du ikke svart ennå, er det fortsatt tid. Har du svart, kan du "
+            "se bort fra denne påminnelsen.",
         ),
     }
     return words[kind]
@@ -142,14 +142,14 @@ def _en(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
             f"Reminder: {title}", f"This is a reminder of {title}. Welcome!"
         ),
         NotificationKind.survey_invitation: Wording(
-            f"What did you think of {title}?",
-            f"You are invited to answer the evaluation of {title}. Your answer is anonymous: it cannot be "
-            f"linked to you, not even by us. The evaluation closes {closes}.",
+            f"Invitation: {title}",
+            f"You are invited to answer {title}. Your answer is anonymous: it cannot be linked to you, not "
+            f"even by us. The survey closes {closes}.",
         ),
         NotificationKind.survey_reminder: Wording(
-            f"Reminder: evaluation of {title}",
-            f"The evaluation of {title} closes {closes}. If you have not answered yet, there is still "
-            "time. If you have, please ignore this reminder.",
+            f"Reminder: {title}",
+            f"{title} closes {closes}. If you have not answered yet, there is still time. If you have, "
+            "please ignore this reminder.",
         ),
     }
     return words[kind]

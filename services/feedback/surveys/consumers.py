@@ -96,7 +96,7 @@ async def _session_evaluation(session: AsyncSession, settings: FeedbackSettings,
             origin_key=key,
         )
     elif survey is not None:
-        await service.invite(session, survey, attended)
+        await service.invite(session, settings, survey, attended)
         await service.withdraw(session, survey, others)
 
 

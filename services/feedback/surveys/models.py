@@ -67,6 +67,8 @@ class Survey(TableBase, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     closed_by: str | None = Field(default=None, max_length=64)
     responses: int = Field(default=0, description="Responses released when the survey closed.")
+    # When the reminder went to those without a credential (once per survey).
+    reminded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class Invitation(TableBase, table=True):

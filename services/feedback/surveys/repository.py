@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -124,6 +124,25 @@ async def next_due_survey(session: AsyncSession, now: datetime) -> uuid.UUID | N
     return found.scalar_one_or_none()
 
 
+async def next_survey_to_remind(session: AsyncSession, now: datetime, before: timedelta) -> Survey | None:
+    """One open survey whose reminder is due and not sent, locked (other replicas skip it). Due `before`
+    its close; a survey open for less than a day by then gets none (its invitation is recent)."""
+    found = await session.execute(
+        select(Survey)
+        .where(
+            Survey.status == SurveyStatus.open,
+            col(Survey.reminded_at).is_(None),
+            col(Survey.open_until) > now,
+            col(Survey.open_until) - before <= now,
+            col(Survey.opened_at) + timedelta(days=1) <= col(Survey.open_until) - before,
+        )
+        .order_by(col(Survey.open_until))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return found.scalar_one_or_none()
+
+
 async def surveys(
     session: AsyncSession, where: Iterable[tuple[Any, object]], *, limit: int, offset: int
 ) -> list[Survey]:
@@ -140,17 +159,36 @@ async def surveys(
 # --- invitations -----------------------------------------------------------------------------------------
 
 
-async def add_invitations(session: AsyncSession, survey_id: uuid.UUID, people: Sequence[uuid.UUID]) -> None:
-    """Invite people: someone invited already keeps their one invitation, shown again if withdrawn."""
+async def add_invitations(
+    session: AsyncSession, survey_id: uuid.UUID, people: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Invite people: someone invited already keeps their one invitation, shown again if withdrawn.
+    Returns those invited for the first time."""
     rows = [{"id": uuid.uuid4(), "survey_id": survey_id, "person_id": p} for p in people]
     statement = pg_insert(Invitation).values(rows)
-    await session.execute(
+    written = await session.execute(
         statement.on_conflict_do_update(
             index_elements=["survey_id", "person_id"],
             set_={"withdrawn": False},
             where=col(Invitation.withdrawn).is_(True),
-        )
+        ).returning(col(Invitation.person_id), text("xmax = 0"))
     )
+    return sorted(person for person, inserted in written.all() if inserted)
+
+
+async def not_credentialed(session: AsyncSession, survey_id: uuid.UUID) -> list[uuid.UUID]:
+    """Invitees (not withdrawn) who have not fetched a credential: all the service can know of who has
+    not answered (a credential is fetched signed in; the answer comes without a name)."""
+    found = await session.execute(
+        select(Invitation.person_id)
+        .where(
+            col(Invitation.survey_id) == survey_id,
+            col(Invitation.withdrawn).is_(False),
+            col(Invitation.credential_issued).is_(False),
+        )
+        .order_by(col(Invitation.person_id))
+    )
+    return list(found.scalars())
 
 
 async def withdraw_invitations(

@@ -24,7 +24,7 @@ from services.feedback.answering import keys
 from services.feedback.directory.models import KnownLeaderGroup
 from services.feedback.events import SOURCE, SurveyClosed, SurveyOpened
 from services.feedback.settings import FeedbackSettings
-from services.feedback.surveys import anonymity, repository, sealing
+from services.feedback.surveys import anonymity, mails, repository, sealing
 from services.feedback.surveys.models import Survey, SurveyStatus, SurveyTemplate
 from services.feedback.surveys.problems import (
     BallotKeyMismatch,
@@ -95,7 +95,7 @@ async def open_survey(
     created = survey.id == values["id"]
     if created:
         await keys.create(session, settings, survey.id)
-    invited = await invite(session, survey, people)
+    invited = await invite(session, settings, survey, people)
     if created:
         await publish(
             session,
@@ -106,12 +106,16 @@ async def open_survey(
     return survey, created
 
 
-async def invite(session: AsyncSession, survey: Survey, people: Iterable[uuid.UUID]) -> int:
+async def invite(
+    session: AsyncSession, settings: FeedbackSettings, survey: Survey, people: Iterable[uuid.UUID]
+) -> int:
     """Invite people to an open survey (someone invited already keeps their one invitation, and one that
-    was withdrawn is shown again, with whatever credential it had)."""
+    was withdrawn is shown again, with whatever credential it had); those invited for the first time get
+    an invitation mail."""
     invited = sorted(set(people))
     if invited and survey.status == SurveyStatus.open:
-        await repository.add_invitations(session, survey.id, invited)
+        new = await repository.add_invitations(session, survey.id, invited)
+        await mails.request(session, settings, survey, new, mails.INVITATION)
     return await repository.count_invited(session, survey.id)
 
 
