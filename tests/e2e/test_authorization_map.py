@@ -1,6 +1,6 @@
 """The authorisation map: every operation of the published document declares who may call it
-(`x-required-roles`, or `x-public`), and each one is called through the gateway as each kind of caller
-to show the declaration is what happens."""
+(`x-required-roles`, `x-public`, or a secret address), and each one is called through the gateway as
+each kind of caller to show the declaration is what happens."""
 
 from __future__ import annotations
 
@@ -64,6 +64,16 @@ async def test_every_operation_allows_exactly_the_roles_it_declares(
                     checked += 1
                     refused = response.status_code == 400 and "identity-not-allowed" in response.text
                     if (caller == "nobody") == (refused or response.status_code == 401):
+                        wrong.append(f"{method.upper()} {template} as {caller}: {response.status_code}")
+                continue
+            if operation.get("x-secret-url"):
+                # The secret in the address is the key: no sign-in needed, and an address that names no
+                # feed is a 404 (422 when it cannot be a secret) to everyone, signed in or not.
+                url = _path(template, operation.get("parameters", []))
+                for caller, headers in callers.items():
+                    response = await client.request(method.upper(), url, headers=headers)
+                    checked += 1
+                    if response.status_code not in (404, 422):
                         wrong.append(f"{method.upper()} {template} as {caller}: {response.status_code}")
                 continue
             assert "x-required-roles" in operation, f"{method.upper()} {template} declares no access rule"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import icalendar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devtools.contract import OPENAPI_DIR
@@ -108,6 +109,23 @@ async def test_cross_service_flow_through_the_gateway(
         line["request_id"] == "e2e-schedule-1" and line["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
         for line in lines
     )
+
+    # A calendar client subscribes to the person's feed without a token, until it is revoked; the secret
+    # stays out of every log.
+    created = await client.post("/api/v1/enrollment/calendar-feeds", headers=user)
+    assert created.status_code == 201, created.text
+    url = httpx.URL(created.json()["url"])
+    assert url.path.startswith("/api/v1/enrollment/calendar-feeds/")
+    secret = url.path.split("/")[-2]
+    feed = await client.get(url.path)
+    assert feed.status_code == 200, feed.text
+    uids = [str(e["uid"]) for e in icalendar.Calendar.from_ical(feed.content).walk("VEVENT")]
+    assert uids == [f"session-{session_id}@ledelsesutvikling.oslo.kommune.no"]
+    revoked = await client.delete(f"/api/v1/enrollment/calendar-feeds/{created.json()['id']}", headers=user)
+    assert revoked.status_code == 204
+    assert (await client.get(url.path)).status_code == 404
+    for process in ("gateway", "enrollment"):
+        assert secret not in stack.log(process)
 
 
 async def test_docs_load_from_local_assets_only(client: httpx.AsyncClient) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import Field
+
 from services.enrollment.directory.models import OrgUnitKind
 from services.kernel.paging import Page
 from services.kernel.schemas import ReadModel
@@ -27,6 +29,7 @@ class PersonPublic(ReadModel):
     org_unit_id: uuid.UUID | None
     manager_id: uuid.UUID | None
     active: bool
+    language: str = Field(description="The language of the person's mails: `nb` (bokmål) or `en`.")
 
 
 class LeaderGroupMemberPublic(ReadModel):
