@@ -269,3 +269,84 @@ async def test_a_session_is_marked_completed_only_after_it_ended(
     assert (
         await catalog.post(f"/sessions/{past['id']}/complete", headers=tokens.header())
     ).status_code == 403
+
+
+async def test_a_programme_moves_and_is_cancelled_in_one_step_or_not_at_all(
+    catalog: httpx.AsyncClient, tokens: TokenFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    coordinator = tokens.header("coordinator")
+    offering, sessions = await published_offering(catalog, tokens, sessions=3)
+    _, [foreign] = await published_offering(catalog, tokens)
+    move = [
+        {
+            "session_id": s["id"],
+            "starts_at": f"2027-04-0{n + 1}T09:00:00+02:00",
+            "ends_at": f"2027-04-0{n + 1}T12:00:00+02:00",
+        }
+        for n, s in enumerate(sessions)
+    ]
+    url = f"/offerings/{offering['id']}/sessions/reschedule"
+    # All or nothing: a session of another offering, one named twice, or one start in the past refuse it.
+    refused = [
+        (
+            await catalog.post(
+                url,
+                json={"sessions": [*move, {**move[0], "session_id": foreign["id"]}], "reason": "x"},
+                headers=coordinator,
+            )
+        ).status_code,
+        (
+            await catalog.post(url, json={"sessions": [move[0], move[0]], "reason": "x"}, headers=coordinator)
+        ).status_code,
+        (
+            await catalog.post(
+                url,
+                json={
+                    "sessions": [
+                        *move[:2],
+                        {
+                            **move[2],
+                            "starts_at": "2020-01-01T09:00:00+01:00",
+                            "ends_at": "2020-01-01T10:00:00+01:00",
+                        },
+                    ],
+                    "reason": "x",
+                },
+                headers=coordinator,
+            )
+        ).status_code,
+        (await catalog.post(url, json={"sessions": [], "reason": "x"}, headers=coordinator)).status_code,
+        (
+            await catalog.post(url, json={"sessions": move, "reason": "x"}, headers=tokens.header())
+        ).status_code,
+    ]
+    assert refused == [404, 422, 409, 422, 403]
+    unchanged = await catalog.get(f"/sessions/{sessions[0]['id']}", headers=coordinator)
+    assert unchanged.json()["starts_at"] == sessions[0]["starts_at"]
+
+    moved = await catalog.post(
+        url, json={"sessions": move, "reason": "Flyttet til april"}, headers=coordinator
+    )
+    assert moved.status_code == 200, moved.text
+    assert [(s["starts_at"], s["sequence"]) for s in moved.json()] == [(m["starts_at"], 1) for m in move]
+    events = [
+        e
+        for s in sessions
+        for e in await events_of(sessionmaker, s["id"])
+        if e["topic"] == "catalog.session_rescheduled"
+    ]
+    assert len({e["change_id"] for e in events}) == 1
+    assert all(e["change_sessions"] == [s["id"] for s in sessions] for e in events)
+
+    cancelled = await catalog.post(
+        f"/offerings/{offering['id']}/sessions/cancel",
+        json={"reason": "For få påmeldte"},
+        headers=coordinator,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert {s["status"] for s in cancelled.json()} == {"cancelled"}
+    again = await catalog.post(
+        f"/offerings/{offering['id']}/sessions/cancel", json={"reason": "Igjen"}, headers=coordinator
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:problem:session-not-scheduled"

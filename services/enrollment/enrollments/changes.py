@@ -229,7 +229,7 @@ def notify(
         **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()},
     }
     by_id = {s.id: s for s in target.sessions}
-    every = [{**calendar_facts(s), "held": False} for s in target.scheduled]
+    every = [] if places else [{**calendar_facts(s), "held": False} for s in target.scheduled]
     for person_id in sorted(person_ids):
         theirs = sorted(
             (p for p in places if p.person_id == person_id and p.session_id in by_id),

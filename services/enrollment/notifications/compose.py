@@ -109,7 +109,7 @@ def compose(
     programme_size: int = 0,
 ) -> EmailMessage:
     """The mail for one notification to one person."""
-    language = Language(getattr(person, "language", None) or Language.nb)
+    language = Language(person.language or Language.nb)
     links = {"mine": f"{frontend_url.rstrip('/')}/mine-pameldinger"}
     words = wording(payload.kind, language, payload.data)
     parts = calendar or []
