@@ -75,6 +75,18 @@ async def test_a_feed_shows_my_sessions_without_a_token_until_revoked(
         f"session-{full.id}@ledelsesutvikling.oslo.kommune.no"
     }
 
+    # Someone HR deactivates has no readable feed; back in HR, it reads again.
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE enrollment.people SET active = false WHERE id = :id"), {"id": world.leader.id}
+        )
+    assert (await enrollment.get(path)).status_code == 404
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE enrollment.people SET active = true WHERE id = :id"), {"id": world.leader.id}
+        )
+    assert (await enrollment.get(path)).status_code == 200
+
     # Someone else cannot revoke it; its owner can, at once.
     assert (
         await enrollment.delete(f"/calendar-feeds/{feed['id']}", headers=world.as_(world.employee))

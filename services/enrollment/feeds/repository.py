@@ -10,6 +10,7 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from services.enrollment.directory.models import Person
 from services.enrollment.enrollments.models import Participation
 from services.enrollment.notifications.models import CalendarFeed
 from services.enrollment.offerings.models import OfferingView
@@ -46,10 +47,16 @@ async def revoke(session: AsyncSession, person_id: uuid.UUID, feed_id: uuid.UUID
 
 
 async def reader(session: AsyncSession, secret_hash: bytes) -> uuid.UUID | None:
-    """The person an active feed belongs to (its last read recorded), or None."""
+    """The person an active feed belongs to (its last read recorded), or None; a person HR has
+    deactivated has no readable feed."""
+    active = select(Person.id).where(col(Person.active).is_(True))
     found = await session.execute(
         update(CalendarFeed)
-        .where(col(CalendarFeed.secret_hash) == secret_hash, col(CalendarFeed.revoked_at).is_(None))
+        .where(
+            col(CalendarFeed.secret_hash) == secret_hash,
+            col(CalendarFeed.revoked_at).is_(None),
+            col(CalendarFeed.person_id).in_(active),
+        )
         .values(last_read_at=func.now())
         .returning(col(CalendarFeed.person_id))
     )
