@@ -6,8 +6,11 @@ the same entry when another one changes it."""
 from __future__ import annotations
 
 import uuid
+from functools import cache
 
-from services.kernel.schemas import one_line
+from icalendar import Timezone
+
+from services.kernel.schemas import OSLO, one_line
 
 PRODID = "-//Oslo kommune//Ledelsesutvikling//NO"
 UID_DOMAIN = "ledelsesutvikling.oslo.kommune.no"
@@ -34,3 +37,10 @@ def paragraphs(text: str) -> str:
     """Text of several lines as iCalendar takes it: line breaks as LF (the library escapes them), no other
     control characters (a bare CR would break the content line)."""
     return "\n".join(one_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+
+
+@cache
+def oslo_timezone() -> Timezone:
+    """Europe/Oslo as a VTIMEZONE, built once: every calendar the services write has its times there, and
+    building it (every transition from the time-zone database) costs more than the rest of a calendar."""
+    return Timezone.from_tzinfo(OSLO)

@@ -15,7 +15,7 @@ from icalendar import Calendar, Event
 
 from services.catalog.offerings.models import Offering
 from services.catalog.sessions.models import CourseSession, SessionStatus
-from services.kernel.calendars import PRODID, paragraphs, session_uid, summary
+from services.kernel.calendars import PRODID, oslo_timezone, paragraphs, session_uid, summary
 from services.kernel.schemas import OSLO, one_line
 
 
@@ -62,8 +62,8 @@ def calendar_for(
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", one_line(name))
     calendar.add("x-wr-timezone", "Europe/Oslo")
+    calendar.add_component(oslo_timezone())
     for course_session in sessions:
         calendar.add_component(_event(offering, course_session, programme_size))
-    calendar.add_missing_timezones()
     data: bytes = calendar.to_ical()
     return data

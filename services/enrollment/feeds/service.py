@@ -30,7 +30,7 @@ from services.enrollment.feeds import repository
 from services.enrollment.notifications.models import CalendarFeed
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal
-from services.kernel.calendars import PRODID, session_uid, summary
+from services.kernel.calendars import PRODID, oslo_timezone, session_uid, summary
 from services.kernel.problems import Conflict, NotFound
 from services.kernel.schemas import OSLO, one_line
 
@@ -94,6 +94,7 @@ async def calendar(session: AsyncSession, secret: str) -> bytes:
     feed.add("x-wr-timezone", "Europe/Oslo")
     feed.add("refresh-interval", timedelta(hours=1), parameters={"value": "DURATION"})
     feed.add("x-published-ttl", "PT1H")
+    feed.add_component(oslo_timezone())
     for place in places:
         if place.course.status != "scheduled" and place.course.status != "completed":
             continue
@@ -116,6 +117,5 @@ async def calendar(session: AsyncSession, secret: str) -> bytes:
         if course.meeting_url:
             event.add("url", course.meeting_url)
         feed.add_component(event)
-    feed.add_missing_timezones()
     data: bytes = feed.to_ical()
     return data

@@ -27,7 +27,7 @@ from typing import Any
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from services.enrollment.notifications.models import CalendarSequence
-from services.kernel.calendars import PRODID, paragraphs, session_uid, summary
+from services.kernel.calendars import PRODID, oslo_timezone, paragraphs, session_uid, summary
 from services.kernel.schemas import OSLO, one_line
 
 
@@ -71,6 +71,7 @@ def invitation(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method.value)
+    calendar.add_component(oslo_timezone())
     event = Event()
     event.add("uid", session_uid(facts["session_id"]))
     event.add("dtstamp", stamp.astimezone(UTC))
@@ -97,6 +98,5 @@ def invitation(
     if description:
         event.add("description", paragraphs(description))
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     text: str = calendar.to_ical().decode()
     return text
