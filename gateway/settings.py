@@ -99,11 +99,11 @@ class GatewaySettings(PlatformSettings):
 
     def secret_urls(self) -> list[tuple[str, str]]:
         """(method, path template) of each operation keyed by a secret in its address."""
-        return [(m.upper(), p) for m, _, p in (r.strip().partition(" ") for r in self.secret_url_routes)]
+        return _operations(self.secret_url_routes)
 
     def unlinkable(self) -> list[tuple[str, str]]:
         """(method, path template) of each unlinkable operation."""
-        return [(m.upper(), p) for m, _, p in (r.strip().partition(" ") for r in self.unlinkable_routes)]
+        return _operations(self.unlinkable_routes)
 
     # Swagger UI's sign-in (authorization code with PKCE, no secret). For Entra ID:
     # https://login.microsoftonline.com/<tenant>/oauth2/v2.0/authorize and …/token, the client id of a
@@ -149,3 +149,8 @@ class GatewaySettings(PlatformSettings):
 
     def upstreams(self) -> dict[str, str]:
         return {name: str(getattr(self, f"{name}_url")).rstrip("/") for name in SERVICE_NAMES}
+
+
+def _operations(routes: list[str]) -> list[tuple[str, str]]:
+    """`METHOD /path` entries as (method, path template)."""
+    return [(m.upper(), p) for m, _, p in (r.strip().partition(" ") for r in routes)]

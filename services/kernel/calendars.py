@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from functools import cache
 
-from icalendar import Timezone
+from icalendar import Event, Timezone
 
 from services.kernel.schemas import OSLO, one_line
 
@@ -31,6 +31,15 @@ def summary(title: str, position: int | None, programme_size: int, *, english: b
         )
         return f"{title} – {part}"
     return title
+
+
+def add_place(event: Event, venue: str | None, room: str | None, meeting_url: str | None) -> None:
+    """LOCATION (venue and room, or the meeting link for a session with no venue) and URL (the link)."""
+    location = ", ".join(one_line(part) for part in (venue, room) if part)
+    if location or meeting_url:
+        event.add("location", location or meeting_url)
+    if meeting_url:
+        event.add("url", meeting_url)
 
 
 def paragraphs(text: str) -> str:

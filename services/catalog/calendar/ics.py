@@ -15,7 +15,7 @@ from icalendar import Calendar, Event
 
 from services.catalog.offerings.models import Offering
 from services.catalog.sessions.models import CourseSession, SessionStatus
-from services.kernel.calendars import PRODID, oslo_timezone, paragraphs, session_uid, summary
+from services.kernel.calendars import PRODID, add_place, oslo_timezone, paragraphs, session_uid, summary
 from services.kernel.schemas import OSLO, one_line
 
 
@@ -34,13 +34,7 @@ def _event(offering: Offering, course_session: CourseSession, count: int) -> Eve
     event.add("dtend", course_session.ends_at.astimezone(OSLO))
     cancelled = course_session.status == SessionStatus.cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    location = ", ".join(one_line(part) for part in (course_session.venue, course_session.room) if part)
-    if location:
-        event.add("location", location)
-    elif course_session.meeting_url:
-        event.add("location", course_session.meeting_url)
-    if course_session.meeting_url:
-        event.add("url", course_session.meeting_url)
+    add_place(event, course_session.venue, course_session.room, course_session.meeting_url)
     lines = [offering.summary]
     if cancelled and course_session.status_reason:
         lines.insert(0, f"AVLYST: {course_session.status_reason}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,25 +56,14 @@ async def session_rescheduled(
     session: AsyncSession, session_id: uuid.UUID, *, previous_starts_at: datetime | None, reason: str | None
 ) -> None:
     """A rescheduled session keeps its enrollments; everyone with a place (or waiting) is told."""
-    course = await repository.get_session(session, session_id)
-    if course is None:
-        return
-    offering = await repository.get_offering(session, course.offering_id)
-    if offering is None:
-        return
-    parts = await repository.future_active_participations(session, clock.now(), session_id=session_id)
-    changes = Changes()
-    target = Target(offering, session_id, [course])
-    notify(
-        changes,
-        {p.person_id for p in parts},
+    await _tell_moved(
+        session,
+        [session_id],
         NotificationKind.session_rescheduled,
-        target,
-        parts,
+        session_id,
         previous_starts_at=previous_starts_at,
         reason=reason,
     )
-    await write_changes(session, changes)
 
 
 async def sessions_cancelled(session: AsyncSession, session_ids: Sequence[uuid.UUID], reason: str) -> int:
@@ -93,6 +83,17 @@ async def sessions_rescheduled(
 ) -> None:
     """Several sessions moved in one step (a programme moved as a whole): each person with a place in
     any of them (or waiting for one) is told once, about every session."""
+    await _tell_moved(session, session_ids, NotificationKind.programme_rescheduled, None, reason=reason)
+
+
+async def _tell_moved(
+    session: AsyncSession,
+    session_ids: Sequence[uuid.UUID],
+    kind: NotificationKind,
+    target_session: uuid.UUID | None,
+    **data: Any,
+) -> None:
+    """One notification per person with a place in (or waiting for) any of the moved sessions."""
     courses = [c for c in [await repository.get_session(session, s) for s in session_ids] if c is not None]
     if not courses:
         return
@@ -101,14 +102,8 @@ async def sessions_rescheduled(
         return
     parts = await repository.future_active_participations(session, clock.now(), session_ids=session_ids)
     changes = Changes()
-    target = Target(offering, None, courses)
     notify(
-        changes,
-        {p.person_id for p in parts},
-        NotificationKind.programme_rescheduled,
-        target,
-        parts,
-        reason=reason,
+        changes, {p.person_id for p in parts}, kind, Target(offering, target_session, courses), parts, **data
     )
     await write_changes(session, changes)
 

@@ -30,9 +30,9 @@ from services.enrollment.feeds import repository
 from services.enrollment.notifications.models import CalendarFeed
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal
-from services.kernel.calendars import PRODID, oslo_timezone, session_uid, summary
+from services.kernel.calendars import PRODID, add_place, oslo_timezone, session_uid, summary
 from services.kernel.problems import Conflict, NotFound
-from services.kernel.schemas import OSLO, one_line
+from services.kernel.schemas import OSLO
 
 MAX_FEEDS = 5
 HISTORY = timedelta(days=90)
@@ -111,11 +111,7 @@ async def calendar(session: AsyncSession, secret: str) -> bytes:
         event.add("dtend", course.ends_at.astimezone(OSLO))
         event.add("status", "TENTATIVE" if waiting else "CONFIRMED")
         event.add("transp", "TRANSPARENT" if waiting else "OPAQUE")
-        location = ", ".join(one_line(p) for p in (course.venue, course.room) if p)
-        if location or course.meeting_url:
-            event.add("location", location or course.meeting_url)
-        if course.meeting_url:
-            event.add("url", course.meeting_url)
+        add_place(event, course.venue, course.room, course.meeting_url)
         feed.add_component(event)
     data: bytes = feed.to_ical()
     return data

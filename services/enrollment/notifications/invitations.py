@@ -27,7 +27,7 @@ from typing import Any
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from services.enrollment.notifications.models import CalendarSequence
-from services.kernel.calendars import PRODID, oslo_timezone, paragraphs, session_uid, summary
+from services.kernel.calendars import PRODID, add_place, oslo_timezone, paragraphs, session_uid, summary
 from services.kernel.schemas import OSLO, one_line
 
 
@@ -90,11 +90,7 @@ def invitation(
         }
     )
     event.add("attendee", guest)
-    place = ", ".join(one_line(str(p)) for p in (facts.get("venue"), facts.get("room")) if p)
-    if place or facts.get("meeting_url"):
-        event.add("location", place or facts["meeting_url"])
-    if facts.get("meeting_url"):
-        event.add("url", facts["meeting_url"])
+    add_place(event, facts.get("venue"), facts.get("room"), facts.get("meeting_url"))
     if description:
         event.add("description", paragraphs(description))
     calendar.add_component(event)
