@@ -67,9 +67,14 @@ async def test_enrolling_writes_a_norwegian_mail_in_development(
     assert message["Subject"] == "Påmelding bekreftet: Fagdag: Tillitsreformen"
     assert world.leader.email in message["To"]
     assert "Du er påmeldt Fagdag: Tillitsreformen" in plain(message)
-    async with sessionmaker() as session:
-        status = await session.scalar(text("SELECT status FROM enrollment.mail_deliveries"))
-    assert status == "sent"
+
+    async def recorded() -> str | None:
+        # The file is written before the transaction that records the delivery as sent commits.
+        async with sessionmaker() as session:
+            status = await session.scalar(text("SELECT status FROM enrollment.mail_deliveries"))
+        return status if status != "sending" else None
+
+    assert await eventually(recorded) == "sent"
     assert REGISTRY.get_sample_value("mails_total", labels) == sent_before + 1
 
 
