@@ -22,7 +22,9 @@ the three services and the gateway as uvicorn processes, as `make run` does. The
 4. **Event propagation** during that rush: for every event the rush published, from the commit of the
    enrollment to the commit in which the catalogue (free seats) and the feedback service (participant
    record) had handled it, from PostgreSQL's commit timestamps.
-5. **Event bus throughput**: 20,000 events published in transactions of 50 by another process while one
+5. **Search** (bench/search.py): precision and recall of the relevance set on the demo catalogue, and
+   what the search index costs in size and in write time beside a plain copy of the table.
+6. **Event bus throughput**: 20,000 events published in transactions of 50 by another process while one
    subscription consumes them; the rates and the lag every 100 ms.
 
 Writes bench/results/<date>.json (figures, ratios, targets, machine and versions) and one PNG chart per
@@ -52,7 +54,7 @@ import asyncpg
 import httpx
 from sqlalchemy import text
 
-from bench import admission, charts, directory_sync
+from bench import admission, charts, directory_sync, search
 from bench.load import nginx, otlp_sink, require, wrk
 from bench.publisher import Tick
 from bench.volumes import LISTING_QUERY, seed_catalog
@@ -509,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             prepared = asyncio.run(prepare(url))
             report["versions"]["postgres"] = prepared.pop("postgres")
             report["data"] = prepared
+            print("search index cost", flush=True)
+            index_cost = asyncio.run(search.index_cost(url))
             keys = devkeys.ensure_dev_keys(scratch / "keys")
             auth = devkeys.trusting_settings(keys)
             extra = {"ENROLLMENT_MAIL_DIRECTORY": str(scratch / "mail")}
@@ -531,6 +535,9 @@ def main(argv: list[str] | None = None) -> int:
                 scenarios["propagation"] = asyncio.run(
                     propagation(url, rush_result["first_event_id"], rush_result.pop("fence_samples"))
                 )
+            print("search relevance set", flush=True)
+            scenarios["search"] = {"relevance": asyncio.run(search.relevance_set(url, auth, keys))}
+            scenarios["search"]["index"] = index_cost
             print("event bus throughput", flush=True)
             scenarios["event_bus"] = asyncio.run(event_bus(url))
         finally:
@@ -588,6 +595,13 @@ def summary(scenarios: dict[str, Any]) -> dict[str, Any]:
                 "ratio_to_batched_floor": {
                     k: rush["ratios"][f"{k}_vs_batched_floor"] for k in ("direct", "gateway")
                 },
+            },
+            "search": {
+                "relevance": {
+                    k: scenarios["search"]["relevance"][k]
+                    for k in ("queries", "precision", "recall", "found_first")
+                },
+                "offering_rewrite_vs_plain": scenarios["search"]["index"]["rewrite_vs_plain"],
             },
             "tracing": {
                 "listing_off_vs_untraced": listing_ratios["tracing_off_vs_untraced"],

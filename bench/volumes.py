@@ -46,6 +46,8 @@ SEED_SQL = [
     FROM catalog.offerings o
     JOIN LATERAL (SELECT code FROM catalog.themes ORDER BY md5(o.id::text || code) LIMIT 2) t ON true
     """,
+    # The kinds' and themes' names are searched with the summary (the service writes them with the themes).
+    "UPDATE catalog.offerings SET search_labels = catalog.search_labels(id)",
     """
     INSERT INTO catalog.sessions (id, offering_id, position, starts_at, ends_at, venue, capacity, status,
                                   seats_taken, seats_version, enrollment_opens_at, enrollment_closes_at,

@@ -335,6 +335,8 @@ class DemoOffering:
     facilitators: tuple[Facilitator, ...] = tuple(CONSULTANTS)
     programme_every_days: int | None = None
     publish: bool = True
+    # The page's longer text, after the summary.
+    about: str = ""
 
 
 def _half_days(first: str, count: int, every_days: int) -> list[tuple[datetime, datetime]]:
@@ -361,6 +363,12 @@ OFFERINGS = [
         "Oslo rådhus",
         "Kongressalen",
         facilitators=(*CONSULTANTS, RESEARCHER),
+        about=(
+            "Hva skiller ledergrupper som lykkes? Forskeren Anne Lie legger fram funn om sammensetning, "
+            "samspill, normer og beslutninger i ledergrupper, og toppledergruppene arbeider med egne "
+            "eksempler i grupper på tvers av virksomhetene. Samlingen gir et felles språk for "
+            "ledergruppeutviklingen og nettverk med andre toppledere."
+        ),
     ),
     DemoOffering(
         "theme-gathering",
@@ -374,6 +382,11 @@ OFFERINGS = [
         "Oslo rådhus",
         "Kongressalen",
         meeting_url=TEAMS,
+        about=(
+            "Hvordan styrer en virksomhet risiko uten detaljstyring? Vi ser på internkontroll, mål- og "
+            "resultatstyring og tillitsreformen, og på dilemmaene i styringsdialogen mellom byrådsavdeling "
+            "og virksomhet. Innlegg fra Byrådslederens kontor og samtaler i grupper."
+        ),
     ),
     DemoOffering(
         "reflection-group",
@@ -386,6 +399,12 @@ OFFERINGS = [
         42,
         UKE,
         "Møterom Akerselva",
+        about=(
+            "Fire samlinger i en fast gruppe på seks til åtte toppledere fra ulike virksomheter og sektorer. "
+            "En organisasjonskonsulent fra UKE leder gruppen, som gir rom for refleksjon og læring om egen "
+            "lederrolle, toppledelse i en stor kommune og ledelse i usikre tider. Samhandling på tvers og et "
+            "varig nettverk er en del av målet."
+        ),
     ),
     DemoOffering(
         "leader-group-development",
@@ -399,6 +418,12 @@ OFFERINGS = [
         UKE,
         "Store sal",
         programme_every_days=42,
+        about=(
+            "Toppledergruppen deltar samlet. Programmet bygger på forskning om effektive ledergrupper: "
+            "teamets oppgave, sammensetning, normer og møtepraksis. Før start gjør ledergruppen en "
+            "egenevaluering, og mellom samlingene er det hjemmelekse. Lederutvikling for hele teamet, ikke "
+            "bare for topplederen."
+        ),
     ),
     DemoOffering(
         "leader-group-workshop",
@@ -409,6 +434,11 @@ OFFERINGS = [
         [(_at(day, 9), _at(day, 12)) for day in ("2027-02-18", "2027-03-11")],
         1,
         "Hos virksomheten",
+        about=(
+            "Hva lærte vi av koronakrisen? Workshopen tar for seg kriseledelse og ledelse i usikre tider, "
+            "balansen mellom beredskap og drift, og hva ledergruppen vil ta med seg videre. Skreddersys for "
+            "hver virksomhet i samarbeid med topplederen."
+        ),
     ),
     DemoOffering(
         "leader-group-workshop",
@@ -420,6 +450,11 @@ OFFERINGS = [
         1,
         None,
         meeting_url=TEAMS,
+        about=(
+            "Fjernledelse og hjemmekontor er kommet for å bli. Ledergruppen ser på hvordan de leder "
+            "medarbeidere de sjelden møter, hvordan digitale møter blir bedre, og hvordan fellesskap og "
+            "tillit holdes ved like i en hybrid hverdag."
+        ),
     ),
     DemoOffering(
         "coaching",
@@ -430,6 +465,11 @@ OFFERINGS = [
         [],
         1,
         None,
+        about=(
+            "En toppleder kan be om individuell veiledning (coaching) om lederrollen, en vanskelig "
+            "beslutning eller en endringsprosess. Samtalene er fortrolige og avtales med veilederen, "
+            "digitalt eller fysisk, normalt tre til fem samtaler."
+        ),
     ),
     DemoOffering(
         "professional-day",
@@ -442,6 +482,11 @@ OFFERINGS = [
         400,
         "Oslo Kongressenter",
         "Plenumssalen",
+        about=(
+            "Hva betyr tillitsbasert ledelse i praksis for ledere på alle nivåer? Foredrag om tillit, "
+            "handlingsrom og medarbeiderskap, erfaringer fra virksomheter som har prøvd, og samtaler om "
+            "balansen mellom tillit og kontroll."
+        ),
     ),
     DemoOffering(
         "theme-gathering",
@@ -454,6 +499,10 @@ OFFERINGS = [
         "Oslo rådhus",
         "Kongressalen",
         publish=False,
+        about=(
+            "Omstilling, digitalisering og komplekse samfunnsutfordringer krever toppledere som leder "
+            "endring sammen med andre. Samlingen tar for seg endringsledelse på tvers av sektorer."
+        ),
     ),
 ]
 
@@ -522,7 +571,7 @@ async def load_catalog(session: AsyncSession) -> int:
                 kind_code=demo.kind,
                 title=demo.title,
                 summary=demo.summary,
-                description=demo.summary,
+                description=f"{demo.summary}\n\n{demo.about}",
                 format=demo.format,
                 themes=demo.themes,
                 facilitators=list(demo.facilitators),

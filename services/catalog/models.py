@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from services.catalog.audience.models import AudienceView
 from services.catalog.history.models import Change
-from services.catalog.offerings.models import Offering, OfferingKind, OfferingTheme, Theme
+from services.catalog.offerings.models import Offering, OfferingKind, OfferingTheme, SearchWord, Theme
 from services.catalog.sessions.models import CourseSession
 
 metadata = SQLModel.metadata
@@ -16,6 +16,7 @@ __all__ = [
     "Offering",
     "OfferingKind",
     "OfferingTheme",
+    "SearchWord",
     "Theme",
     "metadata",
 ]

@@ -7,18 +7,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Computed, DateTime, Index
+from sqlalchemy import CheckConstraint, Column, Computed, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlmodel import Field
 
 from services.kernel.models import TableBase, enum_field, server_timestamp
 
-# Norwegian stemming: "ledergrupper" matches "ledergruppe". Title weighs most, then summary, description.
-SEARCH_VECTOR_SQL = (
-    "setweight(to_tsvector('norwegian', coalesce(title, '')), 'A') || "
-    "setweight(to_tsvector('norwegian', coalesce(summary, '')), 'B') || "
-    "setweight(to_tsvector('norwegian', coalesce(description, '')), 'C')"
-)
+
+def _search_fields(config: str) -> str:
+    """Title (A), summary with the kind's and themes' names in both languages (B), description (C), each
+    folded by `catalog.search_fold` (lower case, æ/ø/å and their substitutes alike)."""
+    return (
+        f"setweight(to_tsvector('{config}', catalog.search_fold(coalesce(title, ''))), 'A') || "
+        f"setweight(to_tsvector('{config}', "
+        f"catalog.search_fold(coalesce(summary, '') || ' ' || coalesce(search_labels, ''))), 'B') || "
+        f"setweight(to_tsvector('{config}', catalog.search_fold(coalesce(description, ''))), 'C')"
+    )
+
+
+# Whole words with Norwegian stemming ("ledergrupper" matches "ledergruppe"), and the same words unstemmed
+# for the parts of compound words (docs/search.md).
+SEARCH_VECTOR_SQL = _search_fields("norwegian")
+SEARCH_PARTS_SQL = _search_fields("catalog.nb_parts")
 
 
 class BookingUnit(StrEnum):
@@ -75,6 +85,7 @@ class Offering(TableBase, table=True):
     __tablename__ = "offerings"
     __table_args__ = (
         Index("ix_offerings_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_offerings_search_parts", "search_parts", postgresql_using="gin"),
         CheckConstraint(
             "completion_min_sessions IS NULL OR completion_min_sessions > 0",
             name="completion_min_sessions_positive",
@@ -110,8 +121,39 @@ class Offering(TableBase, table=True):
     updated_at: datetime | None = server_timestamp()
     published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     archived_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The names of the kind and themes (`catalog.search_labels`), written with the themes.
+    search_labels: str = ""
+    # The start of the last scheduled session with a free seat, kept by a trigger on sessions.
+    last_free_session_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     search_vector: str | None = Field(
         default=None, sa_column=Column(TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True))
+    )
+    search_parts: str | None = Field(
+        default=None, sa_column=Column(TSVECTOR, Computed(SEARCH_PARTS_SQL, persisted=True))
+    )
+
+
+class SearchWord(TableBase, table=True):
+    """Every word the offerings use (kept by a trigger), what a query term is widened from."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index(
+            "ix_search_words_word_trgm",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
+        ),
+        {"schema": "catalog"},
+    )
+
+    word: str = Field(primary_key=True)
+    # Its Norwegian stem: a term is widened to the words sharing its stem.
+    stem: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String, Computed("(ts_lexize('norwegian_stem', word))[1]", persisted=True), index=True
+        ),
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -68,3 +68,8 @@ async def set_themes(session: AsyncSession, offering_id: uuid.UUID, codes: Itera
     await session.execute(delete(OfferingTheme).where(col(OfferingTheme.offering_id) == offering_id))
     session.add_all(OfferingTheme(offering_id=offering_id, theme_code=code) for code in sorted(set(codes)))
     await session.flush()
+    # The themes' names (and the kind's) are searched with the summary.
+    await session.execute(
+        text("UPDATE catalog.offerings SET search_labels = catalog.search_labels(id) WHERE id = :id"),
+        {"id": offering_id},
+    )

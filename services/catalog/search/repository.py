@@ -1,4 +1,4 @@
-"""The search query: full text with Norwegian stemming, filters, and keyset pagination."""
+"""The search query: Norwegian words and the parts of compound words, filters, and keyset pagination."""
 
 from __future__ import annotations
 
@@ -16,8 +16,32 @@ from services.catalog.search.schemas import SortOrder
 from services.kernel.database import DriverStatement, Reads
 
 # sort -> (key expression, direction). Keys are never NULL, so keyset comparison is a plain row compare.
+
+
+def _field(weight: str) -> str:
+    """1 when the field matches the query's whole words (or their inflections), 0.5 when it matches only
+    parts of words, prefixes or near misses, else 0."""
+    return (
+        f"CASE WHEN ts_filter(o.search_vector, '{{{weight}}}') @@ query.words THEN 1 "
+        f"WHEN ts_filter(o.search_parts, '{{{weight}}}') @@ query.parts THEN 0.5 ELSE 0 END"
+    )
+
+
+# Relevance in steps of 0.5: the title above everything else (a part of a title word, 4, outweighs every
+# other field's whole words, 3.5), then summary with the kind's and themes' names, then description; whole
+# words above parts of words within a field; a match of the whole query across fields adds 0.5. When
+# relevance ties, an offering with an upcoming session with free seats comes first (0.25), and then the
+# one whose words stand closer together (cover density, below 0.2).
+RELEVANCE = (
+    f"(8 * {_field('a')} + 2 * {_field('b')} + {_field('c')} "
+    "+ CASE WHEN o.search_vector @@ query.words THEN 0.5 ELSE 0 END "
+    "+ CASE WHEN o.last_free_session_at > :now THEN 0.25 ELSE 0 END "
+    "+ 0.2 * greatest(ts_rank_cd(o.search_vector, query.words, 32), "
+    "ts_rank_cd(o.search_parts, query.parts, 32))"
+    ")::float8"
+)
 SORT_KEYS: dict[SortOrder, tuple[str, str, Any]] = {
-    SortOrder.relevance: ("ts_rank_cd(o.search_vector, query.q)::float8", "desc", Float()),
+    SortOrder.relevance: (RELEVANCE, "desc", Float()),
     SortOrder.next_session: (
         "coalesce(nxt.starts_at, 'infinity'::timestamptz)",
         "asc",
@@ -158,7 +182,9 @@ def _statement(shape: _Shape) -> DriverStatement:
     where = ["o.status = ANY(:statuses)"]
     types: list[Any] = [bindparam("statuses", type_=ARRAY(Text()))]
     if shape.q:
-        where.append("o.search_vector @@ query.q")
+        where.append("o.search_parts @@ query.parts")
+    if shape.has_free_seats:
+        where.append("o.last_free_session_at > :now")
     for name, column, wanted in (
         ("kinds", "kind_code", shape.kinds),
         ("audiences", "audience", shape.audiences),
@@ -185,8 +211,6 @@ def _statement(shape: _Shape) -> DriverStatement:
         types += [bindparam(n, type_=TIMESTAMP(timezone=True)) for n in ("starts_from", "starts_until")]
     if shape.open_now:
         probes.append(_has_session(OPEN_NOW))
-    if shape.has_free_seats:
-        probes.append(_has_session("s.seats_taken < s.capacity"))
     if shape.after:
         operator = ">" if direction == "asc" else "<"
         where.append(f"({key}, o.id) {operator} (:after_key, :after_id)")
@@ -195,7 +219,10 @@ def _statement(shape: _Shape) -> DriverStatement:
     # (which the driver's statement cache leads to) parsed the search text again for every candidate row,
     # in the index recheck and in the ranking.
     query_source = (
-        "CROSS JOIN (SELECT websearch_to_tsquery('norwegian', :q) AS q OFFSET 0) AS query" if shape.q else ""
+        "CROSS JOIN (SELECT websearch_to_tsquery('norwegian', catalog.search_fold(:q)) AS words, "
+        "catalog.search_parts_query(:q) AS parts OFFSET 0) AS query"
+        if shape.q
+        else ""
     )
     # The next session is only joined when it is the sort key.
     next_session = (
