@@ -29,6 +29,9 @@ def _search_fields(config: str) -> str:
 # for the parts of compound words (docs/search.md).
 SEARCH_VECTOR_SQL = _search_fields("norwegian")
 SEARCH_PARTS_SQL = _search_fields("catalog.nb_parts")
+# The title's alone, for ranking a title match above the rest.
+TITLE_WORDS_SQL = "to_tsvector('norwegian', catalog.search_fold(coalesce(title, '')))"
+TITLE_PARTS_SQL = "to_tsvector('catalog.nb_parts', catalog.search_fold(coalesce(title, '')))"
 
 
 class BookingUnit(StrEnum):
@@ -130,6 +133,12 @@ class Offering(TableBase, table=True):
     )
     search_parts: str | None = Field(
         default=None, sa_column=Column(TSVECTOR, Computed(SEARCH_PARTS_SQL, persisted=True))
+    )
+    title_words: str | None = Field(
+        default=None, sa_column=Column(TSVECTOR, Computed(TITLE_WORDS_SQL, persisted=True))
+    )
+    title_parts: str | None = Field(
+        default=None, sa_column=Column(TSVECTOR, Computed(TITLE_PARTS_SQL, persisted=True))
     )
 
 

@@ -18,27 +18,20 @@ from services.kernel.database import DriverStatement, Reads
 # sort -> (key expression, direction). Keys are never NULL, so keyset comparison is a plain row compare.
 
 
-def _field(weight: str) -> str:
-    """1 when the field matches the query's whole words (or their inflections), 0.5 when it matches only
-    parts of words, prefixes or near misses, else 0."""
-    return (
-        f"CASE WHEN ts_filter(o.search_vector, '{{{weight}}}') @@ query.words THEN 1 "
-        f"WHEN ts_filter(o.search_parts, '{{{weight}}}') @@ query.parts THEN 0.5 ELSE 0 END"
-    )
-
-
-# Relevance in steps of 0.5: the title above everything else (a part of a title word, 4, outweighs every
-# other field's whole words, 3.5), then summary with the kind's and themes' names, then description; whole
-# words above parts of words within a field; a match of the whole query across fields adds 0.5. When
-# relevance ties, an offering with an upcoming session with free seats comes first (0.25), and then the
-# one whose words stand closer together (cover density, below 0.2).
+# Relevance: a title's whole word (or an inflection) 8, a part of a title word 4, so the title outranks the
+# rest (whole words elsewhere, 2; parts, 1); the summary, the kind's and themes' names and the description
+# count alike. Every candidate matches the parts of words somewhere (the filter), so only whole words
+# elsewhere are checked. When relevance ties, an offering with an upcoming session with free seats comes
+# first (0.5, below the smallest step).
 RELEVANCE = (
-    f"(8 * {_field('a')} + 2 * {_field('b')} + {_field('c')} "
-    "+ CASE WHEN o.search_vector @@ query.words THEN 0.5 ELSE 0 END "
-    "+ CASE WHEN o.last_free_session_at > :now THEN 0.25 ELSE 0 END "
-    "+ 0.2 * greatest(ts_rank_cd(o.search_vector, query.words, 32), "
-    "ts_rank_cd(o.search_parts, query.parts, 32))"
-    ")::float8"
+    "(CASE WHEN o.title_words @@ query.words THEN 8 WHEN o.title_parts @@ query.parts THEN 4 ELSE 0 END "
+    "+ CASE WHEN o.search_vector @@ query.words THEN 2 ELSE 1 END "
+    "+ CASE WHEN o.last_free_session_at > :now THEN 0.5 ELSE 0 END)::float8"
+)
+# The search text parsed once per search: its whole words (stemmed) and its widened query of parts.
+QUERY = (
+    "SELECT websearch_to_tsquery('norwegian', catalog.search_fold(:q)) AS words, "
+    "catalog.search_parts_query(:q) AS parts OFFSET 0"
 )
 SORT_KEYS: dict[SortOrder, tuple[str, str, Any]] = {
     SortOrder.relevance: (RELEVANCE, "desc", Float()),
@@ -218,12 +211,7 @@ def _statement(shape: _Shape) -> DriverStatement:
     # OFFSET 0 keeps the query a subquery evaluated once: inlined, a prepared statement's generic plan
     # (which the driver's statement cache leads to) parsed the search text again for every candidate row,
     # in the index recheck and in the ranking.
-    query_source = (
-        "CROSS JOIN (SELECT websearch_to_tsquery('norwegian', catalog.search_fold(:q)) AS words, "
-        "catalog.search_parts_query(:q) AS parts OFFSET 0) AS query"
-        if shape.q
-        else ""
-    )
+    query_source = f"CROSS JOIN ({QUERY}) AS query" if shape.q else ""
     # The next session is only joined when it is the sort key.
     next_session = (
         f"LEFT JOIN LATERAL (SELECT min(s.starts_at) AS starts_at FROM catalog.sessions s WHERE {UPCOMING}) "
