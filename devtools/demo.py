@@ -24,8 +24,18 @@ from services.catalog.offerings.schemas import Facilitator, FacilitatorKind, Off
 from services.catalog.sessions import service as sessions_service
 from services.catalog.sessions.models import CourseSession, SessionStatus
 from services.catalog.sessions.schemas import SeriesCreate, SessionCreate
+from services.enrollment.coaching import coaches
+from services.enrollment.coaching.models import CoachKind
+from services.enrollment.coaching.schemas import CoachCreate
 from services.enrollment.directory.audience import publish_changes as publish_audience_changes
-from services.enrollment.directory.models import LeaderGroup, LeaderGroupMember, OrgUnit, OrgUnitKind, Person
+from services.enrollment.directory.models import (
+    Language,
+    LeaderGroup,
+    LeaderGroupMember,
+    OrgUnit,
+    OrgUnitKind,
+    Person,
+)
 from services.enrollment.hrsync.service import publish_directory
 from services.kernel import database
 from services.kernel.auth.tokens import Principal
@@ -590,12 +600,43 @@ async def load_catalog(session: AsyncSession) -> int:
     return created
 
 
+# The programme's coaches for coaching on request; each signs in with the e-mail's development oid
+# (`make token ROLE=user EMAIL=jon.berg@uke.oslo.kommune.no`).
+DEMO_COACHES = [
+    CoachCreate(
+        name="Jon Berg",
+        email="jon.berg@uke.oslo.kommune.no",
+        organisation="UKE",
+        kind=CoachKind.internal,
+        entra_oid=person_oid("jon.berg@uke.oslo.kommune.no"),
+        capacity_per_term=6,
+    ),
+    CoachCreate(
+        name="Eva Lie",
+        email="eva.lie@lie-lederutvikling.no",
+        organisation="Lie Lederutvikling AS",
+        kind=CoachKind.external,
+        entra_oid=person_oid("eva.lie@lie-lederutvikling.no"),
+        capacity_per_term=4,
+        language=Language.en,
+    ),
+]
+
+
+async def load_coaches(session: AsyncSession) -> None:
+    known = {c.email for c in await coaches.coaches(session)}
+    for coach in DEMO_COACHES:
+        if coach.email not in known:
+            await coaches.add_coach(session, coach)
+
+
 async def load_demo_data(database_url: str) -> str:
     engine = database.create_engine(database_url, application_name="demo-data")
     sessionmaker = database.create_sessionmaker(engine)
     try:
         async with sessionmaker() as session, session.begin():
             units = await load_directory(session)
+            await load_coaches(session)
         async with sessionmaker() as session, session.begin():
             offerings = await load_catalog(session)
     finally:

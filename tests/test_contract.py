@@ -103,6 +103,29 @@ UNREACHABLE = {
     ("enrollment_create_round", "reflection-round-not-found"): "the round was just created",
     ("enrollment_list_rounds", "reflection-round-not-found"): "the rounds were just listed",
     ("enrollment_my_groups", "reflection-round-not-found"): "the rounds were just read",
+    # A coordinator books the request's leader into a session of the request's offering.
+    **{
+        ("enrollment_book_coaching_session", slug): "one named person in a session, as a coordinator"
+        for slug in (
+            "not-in-directory",
+            "leader-group-not-found",
+            "group-has-no-members",
+            "offering-not-found",
+            "coaching-on-request",
+        )
+    },
+    # Withdrawing cancels the request's own upcoming places as a coordinator would, with a reason.
+    **{
+        ("enrollment_withdraw_coaching_request", slug): "the request's own places, cancelled with a reason"
+        for slug in (
+            "cancellation-deadline-passed",
+            "reason-required",
+            "forbidden",
+            "person-not-found",
+            "enrollment-not-found",
+            "offering-not-found",
+        )
+    },
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from devtools.demo import OFFERINGS, load_demo_data
+from devtools.demo import DEMO_COACHES, OFFERINGS, load_demo_data
 from services.catalog.offerings.models import Offering
 from services.kernel import database
 from tests.support import fresh_database
@@ -22,7 +22,9 @@ async def test_loading_again_adds_nothing_even_beside_a_namesake(server_url: str
             again = await load_demo_data(url)
             async with engine.connect() as connection:
                 offerings = await connection.scalar(text("SELECT count(*) FROM catalog.offerings"))
+                coaches = await connection.scalar(text("SELECT count(*) FROM enrollment.coaches"))
         finally:
             await engine.dispose()
     assert again == "demo data: 0 new org units with top-leader groups, 0 new offerings"
     assert offerings == len(OFFERINGS) + 1
+    assert coaches == len(DEMO_COACHES)

@@ -26,6 +26,8 @@ class OfferingSnapshot(EventPayload):
     booking_unit: str
     format: str
     is_programme: bool
+    # Arranged on request (the kind needs no dated sessions, e.g. coaching): requested, not enrolled in.
+    on_request: bool = False
     completion_min_sessions: int | None
     themes: list[str]
     status: str

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.enrollment.coaching.endpoints import router as coaching_router
 from services.enrollment.completions.endpoints import router as completions_router
 from services.enrollment.directory.endpoints import router as directory_router
 from services.enrollment.enrollments.endpoints import router as enrollments_router
@@ -40,6 +41,7 @@ DEFINITION = ServiceDefinition(
         reflection_router,
         mail_router,
         feeds_router,
+        coaching_router,
     ),
     subscriptions=(OFFERINGS, SESSIONS),
     periodic=(

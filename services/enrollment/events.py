@@ -120,6 +120,15 @@ class NotificationKind(StrEnum):
     # Sent for the feedback service, which knows who is invited but keeps no addresses.
     survey_invitation = "survey-invitation"
     survey_reminder = "survey-reminder"
+    # Coaching on request: to the leader, and (with `recipient_coach_id`) to the coach.
+    coaching_requested = "coaching-requested"
+    coaching_assigned = "coaching-assigned"
+    coaching_assigned_to_coach = "coaching-assigned-to-coach"
+    coaching_unassigned = "coaching-unassigned"
+    coaching_scheduled = "coaching-scheduled"
+    coaching_completed = "coaching-completed"
+    coaching_declined = "coaching-declined"
+    coaching_withdrawn = "coaching-withdrawn"
 
 
 class NotificationRequested(EventPayload):
@@ -135,6 +144,9 @@ class NotificationRequested(EventPayload):
     recipient_person_id: uuid.UUID
     kind: NotificationKind
     data: dict[str, Any]
+    # Set when the mail goes to a coach (whose address the coaching register keeps) rather than to the
+    # person, who is then the one the message is about.
+    recipient_coach_id: uuid.UUID | None = None
 
 
 class OrgUnitFacts(EventPayload):

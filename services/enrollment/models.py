@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from services.enrollment.coaching.models import Coach, CoachingRequest, CoachingRequestChange, CoachingSession
 from services.enrollment.completions.models import Completion, CompletionFeedEntry
 from services.enrollment.directory.models import (
     AudiencePublished,
@@ -21,6 +22,10 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AudiencePublished",
+    "Coach",
+    "CoachingRequest",
+    "CoachingRequestChange",
+    "CoachingSession",
     "Completion",
     "CompletionFeedEntry",
     "Enrollment",

@@ -150,7 +150,12 @@ async def test_publishing_needs_what_a_participant_needs(
         topics = (
             (await session.execute(text("SELECT topic FROM eventbus.events ORDER BY id"))).scalars().all()
         )
+        published_payload = await session.scalar(
+            text("SELECT payload FROM eventbus.events WHERE topic = 'catalog.offering_published'")
+        )
     assert topics.count("catalog.offering_published") == 1
+    # Other services learn that it is requested, not enrolled in.
+    assert published_payload["on_request"] is True
 
 
 async def test_edits_need_the_current_etag(catalog: httpx.AsyncClient, tokens: TokenFactory) -> None:

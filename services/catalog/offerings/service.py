@@ -109,7 +109,9 @@ async def _kind(session: AsyncSession, code: str) -> OfferingKind:
 
 async def _snapshot(session: AsyncSession, offering: Offering) -> dict[str, Any]:
     themes = (await repository.themes_of(session, [offering.id])).get(offering.id, [])
+    kind = await repository.get_kind(session, offering.kind_code)
     return {
+        "on_request": kind is not None and not kind.requires_sessions,
         "offering_id": offering.id,
         "kind_code": offering.kind_code,
         "title": offering.title,

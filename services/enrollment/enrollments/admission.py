@@ -202,6 +202,16 @@ class Admissions:
             return
 
 
+async def decide_now(session: AsyncSession, ask: Ask) -> EnrollmentPublic:
+    """Decide one request in the caller's transaction, with what else that transaction writes (a
+    coaching request's session is booked together with the request's new state)."""
+    pending = _Pending(ask, None, request_context(), asyncio.get_running_loop().create_future())
+    [answer] = await decide(session, [pending])
+    if isinstance(answer, Problem):
+        raise answer
+    return answer
+
+
 def _fail(pending: _Pending, error: BaseException) -> None:
     if not pending.answer.done():
         pending.answer.set_exception(error)

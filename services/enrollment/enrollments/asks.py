@@ -26,7 +26,7 @@ from services.enrollment.offerings.models import BookingUnit, OfferingStatus, Of
 from services.kernel.audience import AudienceFacts
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import DriverStatement, Reads
-from services.kernel.problems import BadRequestProblem, Forbidden, ServiceUnavailable
+from services.kernel.problems import BadRequestProblem, Conflict, Forbidden, ServiceUnavailable
 
 
 class Participant(NamedTuple):
@@ -128,12 +128,22 @@ async def _group(reads: Reads, principal: Principal, group_id: uuid.UUID, group:
     return group
 
 
-def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.UUID]]:
+class OnRequest(Conflict):
+    slug = "coaching-on-request"
+    title = "This offering is requested, not enrolled in"
+
+
+def _target(data: EnrollmentCreate, row: Any, *, arranged: bool) -> tuple[OfferingView, list[uuid.UUID]]:
     """The offering and the sessions the request takes seats in."""
     if data.session_id is not None:
         if row is None or row["what_status"] == OfferingStatus.draft:
             raise SessionNotFound(f"No session {data.session_id} is open for enrollment.")
         offering = _offering(row)
+        if offering.on_request and not arranged:
+            raise OnRequest(
+                "Ask for this offering with POST /coaching-requests; a coordinator books its sessions.",
+                extra={"offering_id": str(offering.id)},
+            )
         if offering.is_programme:
             raise ProgrammeTakenWhole(
                 "This session belongs to a programme: enroll in the programme (offering_id).",
@@ -143,13 +153,21 @@ def _target(data: EnrollmentCreate, row: Any) -> tuple[OfferingView, list[uuid.U
     if row is None or row["what_status"] == OfferingStatus.draft:
         raise OfferingNotFound(f"No published offering {data.offering_id}.")
     offering = _offering(row)
+    if offering.on_request:
+        raise OnRequest(
+            "Ask for this offering with POST /coaching-requests; a coordinator books its sessions.",
+            extra={"offering_id": str(offering.id)},
+        )
     if not offering.is_programme:
         raise BadRequestProblem("Only a programme is enrolled in as a whole; name a session_id.")
     return offering, list(row["what_session_ids"])
 
 
-async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) -> Ask:
-    """Everything about an enrollment request that is decided without the session's lock."""
+async def prepare(
+    reads: Reads, principal: Principal, data: EnrollmentCreate, *, arranged: bool = False
+) -> Ask:
+    """Everything about an enrollment request that is decided without the session's lock. `arranged`:
+    a coordinator booking a coaching request's session (the only way into an offering on request)."""
     acting_for_others = principal.has_role(Role.coordinator) and (
         data.leader_group_id is not None or data.person_id is not None
     )
@@ -170,7 +188,7 @@ async def prepare(reads: Reads, principal: Principal, data: EnrollmentCreate) ->
             if data.session_id
             else {"offering_id": str(data.offering_id)},
         )
-    offering, session_ids = _target(data, row if row["what_id"] is not None else None)
+    offering, session_ids = _target(data, row if row["what_id"] is not None else None, arranged=arranged)
     if offering.status != OfferingStatus.published:
         raise NotOpen(f"The offering is {offering.status}.")
     if not acting_for_others:

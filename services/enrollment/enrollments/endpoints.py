@@ -81,6 +81,7 @@ async def _present_for(
             problems.EnrollmentWindowClosed,
             problems.SessionStarted,
             problems.ProgrammeTakenWhole,
+            asks.OnRequest,
             problems.NoMembers,
             pausing.EnrollmentPaused,
             idempotency.KeyInUse,

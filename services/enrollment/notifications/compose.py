@@ -17,9 +17,9 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any
+from typing import Any, Protocol
 
-from services.enrollment.directory.models import Language, Person
+from services.enrollment.directory.models import Language
 from services.enrollment.events import NotificationKind, NotificationRequested
 from services.enrollment.notifications.invitations import Method, invitation
 from services.enrollment.notifications.texts import LABELS, session_lines, when, wording
@@ -45,6 +45,14 @@ class CalendarPart:
     method: Method
     facts: dict[str, Any]
     sequence: int
+
+
+class Recipient(Protocol):
+    """Whom a mail goes to: a person of the directory, or a coach."""
+
+    name: str
+    email: str
+    language: Language
 
 
 def message_id(event_id: uuid.UUID) -> str:
@@ -100,7 +108,7 @@ def _html(paragraphs: list[str], language: Language) -> str:
 
 def compose(
     sender: str,
-    person: Person,
+    person: Recipient,
     event: Event,
     payload: NotificationRequested,
     *,

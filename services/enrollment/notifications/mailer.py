@@ -29,6 +29,7 @@ from typing import Protocol
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.enrollment.coaching.models import Coach
 from services.enrollment.directory.models import Person
 from services.enrollment.events import NotificationRequested
 from services.enrollment.notifications import repository
@@ -181,13 +182,15 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
             return
         delivery = await session.get(MailDelivery, event.event_id)
         assert delivery is not None
-        person = await session.get(Person, payload.recipient_person_id)
+        person: Person | Coach | None = await session.get(Person, payload.recipient_person_id)
+        if payload.recipient_coach_id is not None:
+            person = await session.get(Coach, payload.recipient_coach_id)
         if person is None or not person.email:
             delivery.status = DeliveryStatus.skipped
             MAILS.labels("enrollment", payload.kind, "skipped").inc()
             return
         try:
-            calendar = await calendar_parts(session, person.id, payload)
+            calendar = await calendar_parts(session, payload.recipient_person_id, payload)
             size = await repository.programme_size(session, payload.data.get("offering_id"))
             message = compose(
                 settings.mail_sender,

@@ -60,6 +60,7 @@ def _nb(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
     every = "alle samlingene" if count > 1 else "samlingen"
     previous = data.get("previous_starts_at")
     closes = when(data["closes_at"], Language.nb) if data.get("closes_at") else ""
+    starts = when(data["starts_at"], Language.nb) if data.get("starts_at") else ""
     words = {
         NotificationKind.confirmed: Wording(f"Påmelding bekreftet: {title}", f"Du er påmeldt {title}."),
         NotificationKind.waitlisted: Wording(
@@ -101,6 +102,37 @@ def _nb(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
             f"{title} stenger {closes}. Har du ikke svart ennå, er det fortsatt tid. Har du svart, kan du "
             "se bort fra denne påminnelsen.",
         ),
+        NotificationKind.coaching_requested: Wording(
+            f"Forespørsel mottatt: {title}",
+            f"Vi har mottatt forespørselen din om {title}. En koordinator finner en veileder til deg og tar "
+            "kontakt om tidspunkt.",
+        ),
+        NotificationKind.coaching_assigned: Wording(
+            f"Veileder funnet: {title}",
+            f"{data.get('coach_name', '')} blir veilederen din i {title}. Du får en invitasjon når første "
+            "samtale er avtalt.",
+        ),
+        NotificationKind.coaching_assigned_to_coach: Wording(
+            f"Ny veiledning: {title}",
+            f"Du er satt som veileder for en forespørsel om {title}. Se forespørselen under Veiledning.",
+        ),
+        NotificationKind.coaching_unassigned: Wording(
+            f"Veiledning flyttet: {title}",
+            f"En forespørsel om {title} er ikke lenger satt til deg.",
+        ),
+        NotificationKind.coaching_scheduled: Wording(
+            f"Samtale avtalt: {title}",
+            f"En samtale i {title} er avtalt {starts}.",
+        ),
+        NotificationKind.coaching_completed: Wording(
+            f"Veiledning avsluttet: {title}", f"Veiledningen din i {title} er avsluttet. Takk for samtalene!"
+        ),
+        NotificationKind.coaching_declined: Wording(
+            f"Forespørsel avslått: {title}", f"Forespørselen din om {title} kan dessverre ikke innfris nå."
+        ),
+        NotificationKind.coaching_withdrawn: Wording(
+            f"Forespørsel trukket: {title}", f"Forespørselen om {title} er trukket tilbake."
+        ),
     }
     return words[kind]
 
@@ -110,6 +142,7 @@ def _en(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
     every = "every session" if count > 1 else "the session"
     previous = data.get("previous_starts_at")
     closes = when(data["closes_at"], Language.en) if data.get("closes_at") else ""
+    starts = when(data["starts_at"], Language.en) if data.get("starts_at") else ""
     words = {
         NotificationKind.confirmed: Wording(f"Enrolment confirmed: {title}", f"You are enrolled in {title}."),
         NotificationKind.waitlisted: Wording(
@@ -150,6 +183,37 @@ def _en(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
             f"Reminder: {title}",
             f"{title} closes {closes}. If you have not answered yet, there is still time. If you have, "
             "please ignore this reminder.",
+        ),
+        NotificationKind.coaching_requested: Wording(
+            f"Request received: {title}",
+            f"We have received your request for {title}. A coordinator will find you a coach and be in "
+            "touch about times.",
+        ),
+        NotificationKind.coaching_assigned: Wording(
+            f"Your coach: {title}",
+            f"{data.get('coach_name', '')} will be your coach in {title}. You get an invitation once "
+            "the first conversation is agreed.",
+        ),
+        NotificationKind.coaching_assigned_to_coach: Wording(
+            f"New coaching: {title}",
+            f"You are the coach for a request for {title}. See the request under Coaching.",
+        ),
+        NotificationKind.coaching_unassigned: Wording(
+            f"Coaching moved: {title}", f"A request for {title} is no longer assigned to you."
+        ),
+        NotificationKind.coaching_scheduled: Wording(
+            f"Conversation booked: {title}",
+            f"A conversation in {title} is booked for {starts}.",
+        ),
+        NotificationKind.coaching_completed: Wording(
+            f"Coaching completed: {title}",
+            f"Your coaching in {title} is completed. Thank you for the conversations!",
+        ),
+        NotificationKind.coaching_declined: Wording(
+            f"Request declined: {title}", f"Your request for {title} cannot be met at this time."
+        ),
+        NotificationKind.coaching_withdrawn: Wording(
+            f"Request withdrawn: {title}", f"The request for {title} has been withdrawn."
         ),
     }
     return words[kind]

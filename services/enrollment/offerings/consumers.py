@@ -21,6 +21,7 @@ class OfferingFacts(ConsumedPayload):
     audience_org_unit_ids: list[uuid.UUID]
     booking_unit: BookingUnit
     is_programme: bool
+    on_request: bool = False
     completion_min_sessions: int | None = None
     status: OfferingStatus
     offering_version: int

@@ -41,6 +41,8 @@ class OfferingView(TableBase, table=True):
     )
     booking_unit: BookingUnit = Field(sa_type=EnumText(BookingUnit))
     is_programme: bool
+    # Arranged on request (coaching): leaders ask for it; a coordinator books its sessions.
+    on_request: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     completion_min_sessions: int | None = None
     status: OfferingStatus = Field(sa_type=EnumText(OfferingStatus))
     # The catalogue's version of these facts: an older event never overwrites a newer one.
