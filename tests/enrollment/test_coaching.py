@@ -336,3 +336,35 @@ async def test_the_catalogue_says_which_offerings_are_on_request(
         view = await session.get(OfferingView, offering_id)
     assert view is not None
     assert view.on_request is True
+
+
+async def test_concurrent_coordinators_cannot_both_take_a_coachs_last_place(
+    enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    offering = await coaching_offering(sessionmaker)
+    coach = await add_coach(enrollment, world, capacity_per_term=1)
+    first = (await ask(enrollment, world.as_(world.leader), offering.id)).json()
+    second = (await ask(enrollment, world.as_(world.other_leader), offering.id)).json()
+    answers = await asyncio.gather(
+        *(
+            enrollment.post(
+                f"/coaching-requests/{r['id']}/assign",
+                json={"coach_id": coach["id"]},
+                headers=coordinator(world.tokens),
+            )
+            for r in (first, second)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    coaches = (await enrollment.get("/coaches", headers=coordinator(world.tokens))).json()["items"]
+    assert coaches[0]["load"][0]["assigned"] == 1
+
+
+async def test_asking_twice_at_once_gives_one_request(
+    enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    offering = await coaching_offering(sessionmaker)
+    answers = await asyncio.gather(*(ask(enrollment, world.as_(world.leader), offering.id) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert refused.json()["type"] == "urn:problem:coaching-already-requested"

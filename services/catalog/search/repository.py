@@ -15,14 +15,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID
 from services.catalog.search.schemas import SortOrder
 from services.kernel.database import DriverStatement, Reads
 
-# sort -> (key expression, direction). Keys are never NULL, so keyset comparison is a plain row compare.
-
-
 # Relevance: a title's whole word (or an inflection) 8, a part of a title word 4, so the title outranks the
 # rest (whole words elsewhere, 2; parts, 1); the summary, the kind's and themes' names and the description
 # count alike. Every candidate matches the parts of words somewhere (the filter), so only whole words
 # elsewhere are checked. When relevance ties, an offering with an upcoming session with free seats comes
-# first (0.5, below the smallest step).
+# first (0.5, half the smallest step).
 RELEVANCE = (
     "(CASE WHEN o.title_words @@ query.words THEN 8 WHEN o.title_parts @@ query.parts THEN 4 ELSE 0 END "
     "+ CASE WHEN o.search_vector @@ query.words THEN 2 ELSE 1 END "
@@ -33,6 +30,7 @@ QUERY = (
     "SELECT websearch_to_tsquery('norwegian', catalog.search_fold(:q)) AS words, "
     "catalog.search_parts_query(:q) AS parts OFFSET 0"
 )
+# sort -> (key expression, direction). Keys are never NULL, so keyset comparison is a plain row compare.
 SORT_KEYS: dict[SortOrder, tuple[str, str, Any]] = {
     SortOrder.relevance: (RELEVANCE, "desc", Float()),
     SortOrder.next_session: (
