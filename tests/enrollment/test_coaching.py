@@ -65,6 +65,26 @@ async def ask(
     )
 
 
+async def subjects(mail_directory: Path, at_least: int) -> dict[str, list[str]]:
+    """Each recipient's address and the sorted first words of their mails' subjects (before the colon),
+    once `at_least` mails are written."""
+
+    def read() -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for path in mail_directory.glob("*.eml"):
+            message = parse(path.read_bytes())
+            found.setdefault(message["To"].addresses[0].addr_spec, []).append(
+                message["Subject"].split(":")[0]
+            )
+        return {address: sorted(words) for address, words in found.items()}
+
+    async def written() -> dict[str, list[str]] | None:
+        found = await asyncio.to_thread(read)
+        return found if sum(map(len, found.values())) >= at_least else None
+
+    return await eventually(written)
+
+
 async def test_a_top_leader_asks_a_coordinator_assigns_and_books_and_the_coach_completes(
     enrollment: httpx.AsyncClient,
     world: World,
@@ -137,31 +157,21 @@ async def test_a_top_leader_asks_a_coordinator_assigns_and_books_and_the_coach_c
 
     # Each change was mailed: the leader four times (received, coach, the enrolment's invitation,
     # completed), the coach twice (assigned, the booked conversation).
-    def read() -> dict[str, list[str]]:
-        by_recipient: dict[str, list[str]] = {}
-        for path in sorted(mail_directory.glob("*.eml")):
-            message = parse(path.read_bytes())
-            by_recipient.setdefault(str(message["To"]), []).append(str(message["Subject"]))
-        return by_recipient
-
-    async def mails() -> dict[str, list[str]] | None:
-        by_recipient = await asyncio.to_thread(read)
-        return by_recipient if sum(map(len, by_recipient.values())) >= 6 else None
-
-    received = await eventually(mails)
-    leader = next(v for k, v in received.items() if world.leader.email in k)
-    coach_mails = next(v for k, v in received.items() if COACH_EMAIL in k)
-    assert sorted(s.split(":")[0] for s in leader) == [
+    received = await subjects(mail_directory, 6)
+    assert received[world.leader.email] == [
         "Forespørsel mottatt",
         "Påmelding bekreftet",
         "Veileder funnet",
         "Veiledning avsluttet",
     ]
-    assert sorted(s.split(":")[0] for s in coach_mails) == ["Ny veiledning", "Samtale avtalt"]
+    assert received[COACH_EMAIL] == ["Ny veiledning", "Samtale avtalt"]
 
 
 async def test_only_the_leader_coordinators_and_the_assigned_coach_see_a_request(
-    enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    enrollment: httpx.AsyncClient,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    mail_directory: Path,
 ) -> None:
     offering = await coaching_offering(sessionmaker)
     coach = await add_coach(enrollment, world)
@@ -172,6 +182,7 @@ async def test_only_the_leader_coordinators_and_the_assigned_coach_see_a_request
         email="eva@example.no",
         kind="external",
         entra_oid=devkeys.person_oid("eva@example.no"),
+        language="en",
     )
     request = (await ask(enrollment, world.as_(world.leader), offering.id, note="Fortrolig.")).json()
     path = f"/coaching-requests/{request['id']}"
@@ -191,6 +202,17 @@ async def test_only_the_leader_coordinators_and_the_assigned_coach_see_a_request
     for action, body in (("assign", {"coach_id": coach["id"]}), ("decline", {"reason": "Nei"})):
         answer = await enrollment.post(f"{path}/{action}", json=body, headers=world.as_(world.leader))
         assert answer.status_code == 403, action
+    # Each coach is told in their language; the note travels in no event and no mail.
+    received = await subjects(mail_directory, 6)
+    assert received[COACH_EMAIL] == ["Ny veiledning", "Veiledning flyttet"]
+    assert received["eva@example.no"] == ["New coaching"]
+    async with sessionmaker() as session:
+        leaked = await session.scalar(
+            text("SELECT count(*) FROM eventbus.events WHERE payload::text LIKE '%Fortrolig%'")
+        )
+    assert leaked == 0
+    mails = await asyncio.to_thread(lambda: [p.read_bytes() for p in mail_directory.glob("*.eml")])
+    assert not any(b"Fortrolig" in mail for mail in mails)
 
 
 async def test_coaching_is_asked_for_not_enrolled_in_and_only_by_its_audience(
@@ -240,7 +262,25 @@ async def test_a_coach_takes_no_more_requests_a_term_than_their_capacity(
         headers=coordinator(world.tokens),
     )
     assert (full.status_code, full.json()["type"]) == (409, "urn:problem:coach-at-capacity")
-    coaches = (await enrollment.get("/coaches", headers=coordinator(world.tokens))).json()["items"]
+    # A coach taken off new assignments keeps what they have.
+    inactive = await add_coach(
+        enrollment, world, name="Per Pause", email="per@uke.oslo.kommune.no", entra_oid=None
+    )
+    patched = await enrollment.patch(
+        f"/coaches/{inactive['id']}", json={"active": False}, headers=coordinator(world.tokens)
+    )
+    assert patched.json()["active"] is False
+    off = await enrollment.post(
+        f"/coaching-requests/{second['id']}/assign",
+        json={"coach_id": inactive["id"]},
+        headers=coordinator(world.tokens),
+    )
+    assert (off.status_code, off.json()["type"]) == (409, "urn:problem:coach-inactive")
+    coaches = [
+        c
+        for c in (await enrollment.get("/coaches", headers=coordinator(world.tokens))).json()["items"]
+        if c["id"] == coach["id"]
+    ]
     [load_now, load_next] = coaches[0]["load"]
     assert (load_now["assigned"], load_now["available"], load_next["assigned"]) == (1, 0, 0)
     assert coaches[0]["open_requests"] == 1
@@ -263,7 +303,10 @@ async def test_a_coach_takes_no_more_requests_a_term_than_their_capacity(
 
 
 async def test_withdrawing_cancels_the_places_still_to_come(
-    enrollment: httpx.AsyncClient, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+    enrollment: httpx.AsyncClient,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    mail_directory: Path,
 ) -> None:
     offering = await coaching_offering(sessionmaker)
     coach = await add_coach(enrollment, world)
@@ -302,6 +345,11 @@ async def test_withdrawing_cancels_the_places_still_to_come(
     assert withdrawn.json()["state"] == "withdrawn"
     places = await enrollment.get("/enrollments/mine", headers=world.as_(world.leader))
     assert [e["status"] for e in places.json()["items"]] in ([], ["cancelled"])
+    # The leader and the coach are told; the cancelled place is mailed like any.
+    received = await subjects(mail_directory, 11)
+    assert "Forespørsel trukket" in received[world.leader.email]
+    assert "Påmelding avmeldt" in received[world.leader.email]
+    assert "Forespørsel trukket" in received[COACH_EMAIL]
     # A new request for the same offering may follow.
     assert (await ask(enrollment, world.as_(world.leader), offering.id)).status_code == 201
 
