@@ -32,6 +32,17 @@ async def test_a_term_finds_the_compound_words_it_is_part_of(
     assert await titles(catalog, tokens, "grupper toppledere") == ["Refleksjonsgrupper for toppledere"]
 
 
+async def test_a_compound_in_the_query_finds_its_parts(
+    catalog: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    await published_offering(catalog, tokens, title="Samling for ledere", summary="Om teamet og endring.")
+    await published_offering(catalog, tokens, title="Fagdag om ledelse")
+    assert await titles(catalog, tokens, "lederteam") == ["Samling for ledere"]
+    # With the linking -s-: "endring" and "ledelse", here in different offerings, so nothing.
+    assert await titles(catalog, tokens, "endringsledelse") == []
+    assert await titles(catalog, tokens, "teamendring") == ["Samling for ledere"]
+
+
 async def test_prefixes_typos_and_letters_typed_without_aeoa(
     catalog: httpx.AsyncClient, tokens: TokenFactory
 ) -> None:
