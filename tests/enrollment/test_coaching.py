@@ -85,6 +85,16 @@ async def subjects(mail_directory: Path, at_least: int) -> dict[str, list[str]]:
     return await eventually(written)
 
 
+async def assign(
+    enrollment: httpx.AsyncClient, world: World, request_id: str, coach_id: str
+) -> httpx.Response:
+    return await enrollment.post(
+        f"/coaching-requests/{request_id}/assign",
+        json={"coach_id": coach_id},
+        headers=coordinator(world.tokens),
+    )
+
+
 async def test_a_top_leader_asks_a_coordinator_assigns_and_books_and_the_coach_completes(
     enrollment: httpx.AsyncClient,
     world: World,
@@ -105,11 +115,7 @@ async def test_a_top_leader_asks_a_coordinator_assigns_and_books_and_the_coach_c
         "/coaching-requests", params={"state": "requested"}, headers=coordinator(world.tokens)
     )
     assert [r["id"] for r in listed.json()["items"]] == [request["id"]]
-    assigned = await enrollment.post(
-        f"/coaching-requests/{request['id']}/assign",
-        json={"coach_id": coach["id"]},
-        headers=coordinator(world.tokens),
-    )
+    assigned = await assign(enrollment, world, request["id"], coach["id"])
     assert assigned.status_code == 200, assigned.text
     assert (assigned.json()["state"], assigned.json()["coach"]["name"]) == ("assigned", "Jon Berg")
 
@@ -190,12 +196,12 @@ async def test_only_the_leader_coordinators_and_the_assigned_coach_see_a_request
         assert (await enrollment.get(path, headers=headers)).status_code == 404
         listed = await enrollment.get("/coaching-requests", headers=headers)
         assert listed.json()["items"] == []
-    await enrollment.post(f"{path}/assign", json={"coach_id": coach["id"]}, headers=coordinator(world.tokens))
+    await assign(enrollment, world, request["id"], coach["id"])
     assert (await enrollment.get(path, headers=coach_header(world))).json()["note"] == "Fortrolig."
     other_coach = world.tokens.header(email="eva@example.no")
     assert (await enrollment.get(path, headers=other_coach)).status_code == 404
     # Reassigned: the first coach no longer sees it.
-    await enrollment.post(f"{path}/assign", json={"coach_id": other["id"]}, headers=coordinator(world.tokens))
+    await assign(enrollment, world, request["id"], other["id"])
     assert (await enrollment.get(path, headers=coach_header(world))).status_code == 404
     assert (await enrollment.get(path, headers=other_coach)).status_code == 200
     # Only coordinators act on requests.
@@ -250,17 +256,9 @@ async def test_a_coach_takes_no_more_requests_a_term_than_their_capacity(
     coach = await add_coach(enrollment, world, capacity_per_term=1)
     first = (await ask(enrollment, world.as_(world.leader), offering.id)).json()
     second = (await ask(enrollment, world.as_(world.other_leader), offering.id)).json()
-    ok = await enrollment.post(
-        f"/coaching-requests/{first['id']}/assign",
-        json={"coach_id": coach["id"]},
-        headers=coordinator(world.tokens),
-    )
+    ok = await assign(enrollment, world, first["id"], coach["id"])
     assert ok.status_code == 200
-    full = await enrollment.post(
-        f"/coaching-requests/{second['id']}/assign",
-        json={"coach_id": coach["id"]},
-        headers=coordinator(world.tokens),
-    )
+    full = await assign(enrollment, world, second["id"], coach["id"])
     assert (full.status_code, full.json()["type"]) == (409, "urn:problem:coach-at-capacity")
     # A coach taken off new assignments keeps what they have.
     inactive = await add_coach(
@@ -270,11 +268,7 @@ async def test_a_coach_takes_no_more_requests_a_term_than_their_capacity(
         f"/coaches/{inactive['id']}", json={"active": False}, headers=coordinator(world.tokens)
     )
     assert patched.json()["active"] is False
-    off = await enrollment.post(
-        f"/coaching-requests/{second['id']}/assign",
-        json={"coach_id": inactive["id"]},
-        headers=coordinator(world.tokens),
-    )
+    off = await assign(enrollment, world, second["id"], inactive["id"])
     assert (off.status_code, off.json()["type"]) == (409, "urn:problem:coach-inactive")
     coaches = [
         c
@@ -294,11 +288,7 @@ async def test_a_coach_takes_no_more_requests_a_term_than_their_capacity(
         "declined",
         "Ingen ledig veileder i vår.",
     )
-    late = await enrollment.post(
-        f"/coaching-requests/{second['id']}/assign",
-        json={"coach_id": coach["id"]},
-        headers=coordinator(world.tokens),
-    )
+    late = await assign(enrollment, world, second["id"], coach["id"])
     assert (late.status_code, late.json()["type"]) == (409, "urn:problem:coaching-request-state")
 
 
@@ -312,7 +302,7 @@ async def test_withdrawing_cancels_the_places_still_to_come(
     coach = await add_coach(enrollment, world)
     request = (await ask(enrollment, world.as_(world.leader), offering.id)).json()
     path = f"/coaching-requests/{request['id']}"
-    await enrollment.post(f"{path}/assign", json={"coach_id": coach["id"]}, headers=coordinator(world.tokens))
+    await assign(enrollment, world, request["id"], coach["id"])
     async with sessionmaker() as session, session.begin():
         # Within the cancellation deadline: a leader could not cancel this place on their own.
         course = await add_session(session, offering, capacity=1, days=1, cancellation_deadline=None)
@@ -326,11 +316,7 @@ async def test_withdrawing_cancels_the_places_still_to_come(
     assert booked.status_code == 200, booked.text
     # The seat is the request's: booking the same session for another request is refused.
     other = (await ask(enrollment, world.as_(world.other_leader), offering.id)).json()
-    await enrollment.post(
-        f"/coaching-requests/{other['id']}/assign",
-        json={"coach_id": coach["id"]},
-        headers=coordinator(world.tokens),
-    )
+    await assign(enrollment, world, other["id"], coach["id"])
     taken = await enrollment.post(
         f"/coaching-requests/{other['id']}/sessions",
         json={"session_id": str(course.id)},
@@ -394,14 +380,7 @@ async def test_concurrent_coordinators_cannot_both_take_a_coachs_last_place(
     first = (await ask(enrollment, world.as_(world.leader), offering.id)).json()
     second = (await ask(enrollment, world.as_(world.other_leader), offering.id)).json()
     answers = await asyncio.gather(
-        *(
-            enrollment.post(
-                f"/coaching-requests/{r['id']}/assign",
-                json={"coach_id": coach["id"]},
-                headers=coordinator(world.tokens),
-            )
-            for r in (first, second)
-        )
+        *(assign(enrollment, world, r["id"], coach["id"]) for r in (first, second))
     )
     assert sorted(a.status_code for a in answers) == [200, 409]
     coaches = (await enrollment.get("/coaches", headers=coordinator(world.tokens))).json()["items"]

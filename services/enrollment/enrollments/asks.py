@@ -133,17 +133,22 @@ class OnRequest(Conflict):
     title = "This offering is requested, not enrolled in"
 
 
+def _not_on_request(offering: OfferingView) -> None:
+    if offering.on_request:
+        raise OnRequest(
+            "Ask for this offering with POST /coaching-requests; a coordinator books its sessions.",
+            extra={"offering_id": str(offering.id)},
+        )
+
+
 def _target(data: EnrollmentCreate, row: Any, *, arranged: bool) -> tuple[OfferingView, list[uuid.UUID]]:
     """The offering and the sessions the request takes seats in."""
     if data.session_id is not None:
         if row is None or row["what_status"] == OfferingStatus.draft:
             raise SessionNotFound(f"No session {data.session_id} is open for enrollment.")
         offering = _offering(row)
-        if offering.on_request and not arranged:
-            raise OnRequest(
-                "Ask for this offering with POST /coaching-requests; a coordinator books its sessions.",
-                extra={"offering_id": str(offering.id)},
-            )
+        if not arranged:
+            _not_on_request(offering)
         if offering.is_programme:
             raise ProgrammeTakenWhole(
                 "This session belongs to a programme: enroll in the programme (offering_id).",
@@ -153,11 +158,7 @@ def _target(data: EnrollmentCreate, row: Any, *, arranged: bool) -> tuple[Offeri
     if row is None or row["what_status"] == OfferingStatus.draft:
         raise OfferingNotFound(f"No published offering {data.offering_id}.")
     offering = _offering(row)
-    if offering.on_request:
-        raise OnRequest(
-            "Ask for this offering with POST /coaching-requests; a coordinator books its sessions.",
-            extra={"offering_id": str(offering.id)},
-        )
+    _not_on_request(offering)
     if not offering.is_programme:
         raise BadRequestProblem("Only a programme is enrolled in as a whole; name a session_id.")
     return offering, list(row["what_session_ids"])
