@@ -29,7 +29,6 @@ from services.enrollment.coaching.models import CoachKind
 from services.enrollment.coaching.schemas import CoachCreate
 from services.enrollment.directory.audience import publish_changes as publish_audience_changes
 from services.enrollment.directory.models import (
-    Language,
     LeaderGroup,
     LeaderGroupMember,
     OrgUnit,
@@ -39,6 +38,7 @@ from services.enrollment.directory.models import (
 from services.enrollment.hrsync.service import publish_directory
 from services.kernel import database
 from services.kernel.auth.tokens import Principal
+from services.kernel.languages import Language
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -347,6 +347,8 @@ class DemoOffering:
     publish: bool = True
     # The page's longer text, after the summary.
     about: str = ""
+    # The English title and summary, for leaders who read English better.
+    english: tuple[str, str] | None = None
 
 
 def _half_days(first: str, count: int, every_days: int) -> list[tuple[datetime, datetime]]:
@@ -373,6 +375,11 @@ OFFERINGS = [
         "Oslo rådhus",
         "Kongressalen",
         facilitators=(*CONSULTANTS, RESEARCHER),
+        english=(
+            "Theme gathering: Effective leader groups",
+            "A shared arena for all the top-leader groups in the City Hall, with external experts on what "
+            "makes leader groups effective.",
+        ),
         about=(
             "Hva skiller ledergrupper som lykkes? Forskeren Anne Lie legger fram funn om sammensetning, "
             "samspill, normer og beslutninger i ledergrupper, og toppledergruppene arbeider med egne "
@@ -392,6 +399,11 @@ OFFERINGS = [
         "Oslo rådhus",
         "Kongressalen",
         meeting_url=TEAMS,
+        english=(
+            "Theme gathering: Risk management in trust-based governance",
+            "Dilemmas in the governance dialogue and risk management when governance rests on trust. In the "
+            "City Hall and online.",
+        ),
         about=(
             "Hvordan styrer en virksomhet risiko uten detaljstyring? Vi ser på internkontroll, mål- og "
             "resultatstyring og tillitsreformen, og på dilemmaene i styringsdialogen mellom byrådsavdeling "
@@ -409,6 +421,11 @@ OFFERINGS = [
         42,
         UKE,
         "Møterom Akerselva",
+        english=(
+            "Reflection groups for top leaders 2026/27",
+            "Small groups across agencies and sectors that explore dilemmas of the top-leader role and "
+            "build networks.",
+        ),
         about=(
             "Fire samlinger i en fast gruppe på seks til åtte toppledere fra ulike virksomheter og sektorer. "
             "En organisasjonskonsulent fra UKE leder gruppen, som gir rom for refleksjon og læring om egen "
@@ -428,6 +445,11 @@ OFFERINGS = [
         UKE,
         "Store sal",
         programme_every_days=42,
+        english=(
+            "Leader group development 2026/27",
+            "A research-based programme for effective leader groups: six half-day sessions, one every six "
+            "weeks, with homework in between.",
+        ),
         about=(
             "Toppledergruppen deltar samlet. Programmet bygger på forskning om effektive ledergrupper: "
             "teamets oppgave, sammensetning, normer og møtepraksis. Før start gjør ledergruppen en "
@@ -444,6 +466,11 @@ OFFERINGS = [
         [(_at(day, 9), _at(day, 12)) for day in ("2027-02-18", "2027-03-11")],
         1,
         "Hos virksomheten",
+        english=(
+            "Workshop: Crisis management and everyday preparedness",
+            "A tailored workshop for one top-leader group on balancing emergency preparedness and daily "
+            "operations.",
+        ),
         about=(
             "Hva lærte vi av koronakrisen? Workshopen tar for seg kriseledelse og ledelse i usikre tider, "
             "balansen mellom beredskap og drift, og hva ledergruppen vil ta med seg videre. Skreddersys for "
@@ -460,6 +487,10 @@ OFFERINGS = [
         1,
         None,
         meeting_url=TEAMS,
+        english=(
+            "Workshop: Leading at a distance",
+            "An online workshop for one top-leader group on remote leadership and working from home.",
+        ),
         about=(
             "Fjernledelse og hjemmekontor er kommet for å bli. Ledergruppen ser på hvordan de leder "
             "medarbeidere de sjelden møter, hvordan digitale møter blir bedre, og hvordan fellesskap og "
@@ -475,6 +506,10 @@ OFFERINGS = [
         [],
         1,
         None,
+        english=(
+            "Individual coaching for top leaders",
+            "Individual coaching on request, with one of the organisational consultants of the agency.",
+        ),
         about=(
             "En toppleder kan be om individuell veiledning (coaching) om lederrollen, en vanskelig "
             "beslutning eller en endringsprosess. Samtalene er fortrolige og avtales med veilederen, "
@@ -492,6 +527,10 @@ OFFERINGS = [
         400,
         "Oslo Kongressenter",
         "Plenumssalen",
+        english=(
+            "Seminar: Trust-based leadership",
+            "A one-day event for all leaders on trust-based governance and leadership.",
+        ),
         about=(
             "Hva betyr tillitsbasert ledelse i praksis for ledere på alle nivåer? Foredrag om tillit, "
             "handlingsrom og medarbeiderskap, erfaringer fra virksomheter som har prøvd, og samtaler om "
@@ -582,6 +621,8 @@ async def load_catalog(session: AsyncSession) -> int:
                 title=demo.title,
                 summary=demo.summary,
                 description=f"{demo.summary}\n\n{demo.about}",
+                title_en=demo.english[0] if demo.english else None,
+                summary_en=demo.english[1] if demo.english else None,
                 format=demo.format,
                 themes=demo.themes,
                 facilitators=list(demo.facilitators),

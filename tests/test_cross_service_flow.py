@@ -321,7 +321,7 @@ async def test_the_listing_says_who_may_enroll_from_the_directory_hr_keeps(
     employee_detail = await catalog.get(detail_url, headers=tokens.header(email=emails["employee"]))
     assert leader_detail.json()["eligibility"] == leader
     assert employee_detail.json()["eligibility"] == employee
-    assert leader_detail.headers["vary"] == "Authorization"
+    assert leader_detail.headers["vary"] == "Authorization, Accept-Language"
     tags = {leader_detail.headers["etag"], employee_detail.headers["etag"]}
     assert len(tags) == 2
     assert all(tag.startswith(f'"v{published.json()["version"]}.') for tag in tags)

@@ -17,7 +17,8 @@ import icalendar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.enrollment.directory.models import Language, Person
+from services.enrollment.directory.models import Person
+from services.kernel.languages import Language
 from tests.mailbox import Inbox, calendar_parts, plain
 from tests.support import TokenFactory, create_leader, create_org_unit, create_person, eventually
 
@@ -100,6 +101,7 @@ async def test_a_groups_calendar_follows_the_programme_through_every_change(
                 "kind_code": "leader-group-development",
                 "title": "Ledergruppeutvikling",
                 "summary": "Program for toppledergrupper.",
+                "title_en": "Leader group development",
             },
             headers=coordinator,
         ),
@@ -117,6 +119,8 @@ async def test_a_groups_calendar_follows_the_programme_through_every_change(
                     "capacity": 10,
                     "venue": "Rådhuset",
                     "meeting_url": "https://teams.microsoft.com/l/meetup-join/ledergruppe",
+                    "description": f"Samling {n + 1}: Tillit i ledergruppen",
+                    "description_en": f"Session {n + 1}: Trust in the leader group",
                 },
                 headers=coordinator,
             ),
@@ -165,11 +169,24 @@ async def test_a_groups_calendar_follows_the_programme_through_every_change(
         for method, data in parts:
             calendars[to].apply(method, data)
     english = next(m for m in received if m["To"].addresses[0].addr_spec == john.email)
-    assert english["Subject"] == "Enrolment confirmed: Ledergruppeutvikling"
+    # Each person reads the offering's and the sessions' texts in their own language, calendars included.
+    assert english["Subject"] == "Enrolment confirmed: Leader group development"
     assert english["Content-Language"] == "en"
+    assert "Session 1: Trust in the leader group" in plain(english)
+    [(_, first_invitation), *_] = calendar_parts(english)
+    [event] = icalendar.Calendar.from_ical(first_invitation).walk("VEVENT")
+    assert str(event["summary"]) == "Leader group development – session 1 of 3"
+    assert "Session 1: Trust in the leader group" in str(event["description"])
+    mine = await enrollment.get(
+        "/enrollments/mine", headers={**tokens.header(email=john.email), "Accept-Language": "en"}
+    )
+    assert [e["offering_title"] for e in mine.json()["items"]] == ["Leader group development"]
+    assert mine.headers["content-language"] == "en"
     norwegian = next(m for m in received if m["To"].addresses[0].addr_spec == kari.email)
     assert norwegian["Subject"] == "Påmelding bekreftet: Ledergruppeutvikling"
     text_part = plain(norwegian)
+    assert "Samling 1: Tillit i ledergruppen" in text_part
+    assert "Leader group" not in text_part
     assert "Rådhuset" in text_part
     assert "teams.microsoft.com" in text_part
     assert "Mine påmeldinger" in text_part

@@ -21,6 +21,7 @@ class OfferingSnapshot(EventPayload):
     offering_id: uuid.UUID
     kind_code: str
     title: str
+    title_en: str | None = Field(default=None, description="The English title, where one was written.")
     audience: str
     audience_org_unit_ids: list[uuid.UUID]
     booking_unit: str
@@ -62,9 +63,12 @@ class SessionFacts(EventPayload):
     session_id: uuid.UUID
     offering_id: uuid.UUID
     offering_title: str
+    offering_title_en: str | None = Field(default=None, description="Where one was written.")
     offering_kind: str
     booking_unit: str
     position: int | None
+    description: str | None = None
+    description_en: str | None = None
     starts_at: datetime
     ends_at: datetime
     capacity: int

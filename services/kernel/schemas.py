@@ -7,7 +7,7 @@ import re
 import types
 import typing
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -96,6 +96,22 @@ class WriteModel(BaseModel):
         if isinstance(data, dict) and (wrong := _refused_as_sent(cls, data)):
             raise ValueError(wrong)
         return data
+
+
+class PatchModel(WriteModel):
+    """A partial update: a field left out stays as it is. `null` empties only the fields named in
+    `clearable` (those that may be empty); for any other it is refused (422) rather than written."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _null_only_where_clearable(self) -> Self:
+        nulled = sorted(
+            f for f in self.model_fields_set if getattr(self, f) is None and f not in self.clearable
+        )
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null: leave a field out to keep it as it is")
+        return self
 
 
 class ReadModel(BaseModel):

@@ -21,6 +21,7 @@ from services.kernel.eventbus import repository as eventbus_repository
 from services.kernel.eventbus.consumer import DeliveryPolicy
 from services.kernel.eventbus.runtime import EventBusRuntime
 from services.kernel.eventbus.subscriptions import Subscription
+from services.kernel.languages import LanguageMiddleware
 from services.kernel.limits import RequestLimitsMiddleware
 from services.kernel.load import RequestLoad, RequestLoadMiddleware
 from services.kernel.logs import configure_logging
@@ -236,6 +237,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         max_header_bytes=settings.max_header_bytes,
     )
     app.add_middleware(AllowedMethodsMiddleware, routes=lambda: app.routes)
+    app.add_middleware(LanguageMiddleware)
     load = RequestLoad()
     app.add_middleware(RequestLoadMiddleware, load=load)
     app.add_middleware(MetricsMiddleware, service=definition.name)

@@ -187,6 +187,40 @@ async def test_edits_need_the_current_etag(catalog: httpx.AsyncClient, tokens: T
     assert third.status_code == 200
 
 
+async def test_null_clears_only_what_may_be_empty_and_is_refused_elsewhere(
+    catalog: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    coordinator = tokens.header("coordinator")
+    offering = (await create_offering(catalog, tokens, title_en="Theme gathering")).json()
+    path = f"/offerings/{offering['id']}"
+    for body in (
+        {"title": None},
+        {"summary": None},
+        {"audience": None},
+        {"format": None},
+        {"funded_by": None},
+    ):
+        refused = await catalog.patch(path, json=body, headers={**coordinator, "If-Match": '"v1"'})
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "cannot be null" in refused.text
+    cleared = await catalog.patch(path, json={"title_en": None}, headers={**coordinator, "If-Match": '"v1"'})
+    assert cleared.status_code == 200
+    assert cleared.json()["languages"] == ["nb"]
+
+    session = await schedule(catalog, tokens, offering["id"], description="Om samlingen")
+    session_path = f"/sessions/{session['id']}"
+    etag = (await catalog.get(session_path, headers=coordinator)).headers["etag"]
+    for body in ({"capacity": None}, {"allow_overbooking": None}):
+        refused = await catalog.patch(session_path, json=body, headers={**coordinator, "If-Match": etag})
+        assert refused.status_code == 422, (body, refused.text)
+    emptied = await catalog.patch(
+        session_path, json={"description": None, "room": None}, headers={**coordinator, "If-Match": etag}
+    )
+    assert emptied.status_code == 200, emptied.text
+    assert (emptied.json()["description"], emptied.json()["room"]) == (None, None)
+
+
 async def test_a_patch_that_changes_nothing_keeps_the_etag_and_writes_no_history(
     catalog: httpx.AsyncClient, tokens: TokenFactory
 ) -> None:

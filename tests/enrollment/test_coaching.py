@@ -268,6 +268,10 @@ async def test_a_coach_takes_no_more_requests_a_term_than_their_capacity(
         f"/coaches/{inactive['id']}", json={"active": False}, headers=coordinator(world.tokens)
     )
     assert patched.json()["active"] is False
+    unnamed = await enrollment.patch(
+        f"/coaches/{inactive['id']}", json={"name": None}, headers=coordinator(world.tokens)
+    )
+    assert (unnamed.status_code, unnamed.json()["type"]) == (422, "urn:problem:validation-error")
     off = await assign(enrollment, world, second["id"], inactive["id"])
     assert (off.status_code, off.json()["type"]) == (409, "urn:problem:coach-inactive")
     coaches = [

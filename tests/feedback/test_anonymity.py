@@ -445,7 +445,7 @@ async def test_answers_cannot_be_tied_to_people_through_the_database_or_the_api(
         ]
         [(_, mail)] = feedback_events
         assert set(mail) == {"recipient_person_id", "kind", "data"}
-        assert set(mail["data"]) == {"survey_id", "offering_title", "closes_at", "link"}
+        assert set(mail["data"]) == {"survey_id", "offering_title", "offering_title_en", "closes_at", "link"}
     assert "Hemmelig-00" in payloads  # released, as an answer without an owner
 
 

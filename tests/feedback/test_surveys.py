@@ -243,7 +243,7 @@ async def test_coordinators_open_surveys_by_hand(
     survey = await eventually(opened)
     assert survey["invited"] == 5
     assert survey["kind"] == "custom"
-    assert survey["template_version"] == 1
+    assert survey["template_version"] == 2  # the shipped version with English texts
     for person in crowd["uke"]:
         found = await invitation(feedback, tokens, person)
         assert found["title"] == "Ledergruppen i UKE"
@@ -270,3 +270,68 @@ async def test_closing_under_another_ballot_key_changes_nothing(
     assert survey["status"] == "open"
     assert (await rows(sessionmaker, "SELECT count(*) FROM feedback.ballots"))[0][0] == 5
     assert (await close(feedback, tokens, survey_id))["responses"] == 5
+
+
+async def test_respondents_read_a_survey_in_their_language(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+) -> None:
+    alna = crowd["alna"]
+    await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=alna[:3])
+    found = await invitation(feedback, tokens, alna[0], "session-evaluation")
+    assert found["title"] == "Evaluering: programmet"
+    assert found["questions"][0]["text"] == "Hvor nyttig var samlingen for deg som leder?"
+
+    path = f"/surveys/{found['survey_id']}/invitation"
+    response = await feedback.get(path, headers={**as_(tokens, alna[0]), "Accept-Language": "en"})
+    assert response.headers["content-language"] == "en"
+    english = response.json()
+    assert english["title"] == "Evaluation: the programme"
+    assert english["description"].startswith("Five short questions.")
+    useful, _, _, form, _ = english["questions"]
+    assert (useful["text"], useful["min_label"], useful["max_label"]) == (
+        "How useful was the session for you as a leader?",
+        "Not useful",
+        "Very useful",
+    )
+    assert [o["label"] for o in form["options"]] == ["Suited me well", "Suited me fine", "Suited me poorly"]
+    # The same questions by the same keys: a ballot answers either language's form alike.
+    assert [q["key"] for q in english["questions"]] == [q["key"] for q in found["questions"]]
+    assert english["public_key"] == found["public_key"]
+
+
+async def test_a_template_version_carries_english_texts(
+    feedback: httpx.AsyncClient, tokens: TokenFactory
+) -> None:
+    headers = coordinator(tokens)
+    draft = {
+        "key": "puls",
+        "title": "Puls",
+        "title_en": "Pulse",
+        "questions": [
+            {
+                "key": "trives",
+                "type": "scale",
+                "text": "Trives du?",
+                "text_en": "Do you thrive?",
+                "min_label": "Lite",
+                "max_label": "Mye",
+                "min_label_en": "Little",
+                "max_label_en": "Much",
+            }
+        ],
+    }
+    created = await feedback.post("/survey-templates", json=draft, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["title_en"] == "Pulse"
+    assert created.json()["questions"][0]["text_en"] == "Do you thrive?"
+    misplaced = {
+        **draft,
+        "key": "puls-2",
+        "questions": [{"key": "fritt", "type": "free-text", "text": "?", "min_label_en": "Little"}],
+    }
+    refused = await feedback.post("/survey-templates", json=misplaced, headers=headers)
+    assert refused.status_code == 422
+    assert "scale questions only" in refused.text

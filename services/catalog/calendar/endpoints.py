@@ -19,6 +19,7 @@ from services.catalog.sessions.models import CourseSession
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import conditional
+from services.kernel.languages import Language, ReaderLanguage, answered_in, pick
 from services.kernel.problems import COMMON_RESPONSES, responses_for
 
 router = APIRouter(route_class=TransactionalRoute, tags=["calendar"], responses=COMMON_RESPONSES)
@@ -48,11 +49,20 @@ def _ics_response(request: Request, body: bytes, title: str) -> Response:
     return conditional(request, response)
 
 
-async def _calendar(session: AsyncSession, offering: Offering, only: CourseSession | None) -> bytes:
+async def _calendar(
+    request: Request,
+    session: AsyncSession,
+    offering: Offering,
+    only: CourseSession | None,
+    language: Language,
+) -> Response:
     all_sessions = await sessions_repository.for_offering(session, offering.id)
     programme_size = sum(1 for s in all_sessions if s.position is not None)
     chosen = [only] if only is not None else all_sessions
-    return calendar_for(offering, chosen, name=offering.title, programme_size=programme_size)
+    title = pick(language, offering.title, offering.title_en)
+    answered_in(request, Language.en if language is Language.en and offering.title_en else Language.nb)
+    body = calendar_for(offering, chosen, name=title, programme_size=programme_size, language=language)
+    return _ics_response(request, body, title)
 
 
 @router.get(
@@ -62,12 +72,16 @@ async def _calendar(session: AsyncSession, offering: Offering, only: CourseSessi
     responses={200: ICS, **responses_for(sessions.SessionNotFound, offerings.OfferingNotFound)},
 )
 async def session_calendar(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, session_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    language: ReaderLanguage,
+    session_id: uuid.UUID,
 ) -> Response:
     """One VEVENT with a stable UID; re-import after a change and the calendar updates the same entry."""
     course_session = await sessions.get_visible(session, principal, session_id)
     offering = await offerings.get_visible(session, principal, course_session.offering_id)
-    return _ics_response(request, await _calendar(session, offering, course_session), offering.title)
+    return await _calendar(request, session, offering, course_session, language)
 
 
 @router.get(
@@ -77,8 +91,12 @@ async def session_calendar(
     responses={200: ICS, 404: offerings.OfferingNotFound.openapi()},
 )
 async def offering_calendar(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
 ) -> Response:
     """Every session of the offering, cancelled ones with STATUS:CANCELLED so calendars drop them."""
     offering = await offerings.get_visible(session, principal, offering_id)
-    return _ics_response(request, await _calendar(session, offering, None), offering.title)
+    return await _calendar(request, session, offering, None, language)

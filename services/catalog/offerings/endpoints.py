@@ -25,7 +25,7 @@ from services.catalog.offerings.schemas import (
     ThemePublic,
 )
 from services.catalog.sessions import repository as sessions_repository
-from services.catalog.sessions.schemas import SessionPage, SessionPublic
+from services.catalog.sessions.schemas import SessionPage, session_public
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import (
@@ -35,6 +35,7 @@ from services.kernel.etags import (
     require_if_match,
     version_etag,
 )
+from services.kernel.languages import Language, ReaderLanguage, answered_in
 from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, Problem, responses_for
 
@@ -47,9 +48,16 @@ def write_responses(*more: type[Problem]) -> dict[int | str, dict[str, Any]]:
     return responses_for(Forbidden, service.OfferingNotFound, service.OfferingArchivedProblem, *more)
 
 
+def _variant(offering: OfferingPublic, *about_reader: Any) -> Any:
+    """The ETag variant of a representation in English or about its reader: None for the plain one."""
+    variant = [*about_reader, *(["en"] if offering.language is Language.en else [])]
+    return variant or None
+
+
 def offering_response(request: Request, offering: OfferingPublic, status_code: int = 200) -> Response:
+    answered_in(request, offering.language)
     response = conditional_json(
-        request, offering.model_dump(mode="json"), etag=version_etag(offering.version)
+        request, offering.model_dump(mode="json"), etag=version_etag(offering.version, _variant(offering))
     )
     if response.status_code == 200:
         response.status_code = status_code
@@ -58,10 +66,10 @@ def offering_response(request: Request, offering: OfferingPublic, status_code: i
 
 @router.get("/offering-kinds", summary="List offering kinds", response_model=OfferingKindPage)
 async def list_offering_kinds(
-    request: Request, session: SessionDep, _: CurrentPrincipal, paging: Paging
+    request: Request, session: SessionDep, _: CurrentPrincipal, language: ReaderLanguage, paging: Paging
 ) -> Response:
     """The kinds of offering the programme runs (theme gathering, reflection group, ...)."""
-    kinds = [OfferingKindPublic.model_validate(k) for k in await repository.list_kinds(session)]
+    kinds = [service.kind_public(k, language) for k in await repository.list_kinds(session)]
     return conditional_json(request, paging.slice(OfferingKindPage, kinds).model_dump(mode="json"))
 
 
@@ -72,16 +80,18 @@ async def list_offering_kinds(
     responses={403: Forbidden.openapi(), 409: service.AlreadyExists.openapi()},
 )
 async def create_offering_kind(
-    session: SessionDep, _: CoordinatorOnly, body: OfferingKindCreate
+    session: SessionDep, _: CoordinatorOnly, language: ReaderLanguage, body: OfferingKindCreate
 ) -> OfferingKindPublic:
     """A new kind of offering is data, not code (coordinators)."""
-    return OfferingKindPublic.model_validate(await service.create_kind(session, body))
+    return service.kind_public(await service.create_kind(session, body), language)
 
 
 @router.get("/themes", summary="List themes", response_model=ThemePage)
-async def list_themes(request: Request, session: SessionDep, _: CurrentPrincipal, paging: Paging) -> Response:
+async def list_themes(
+    request: Request, session: SessionDep, _: CurrentPrincipal, language: ReaderLanguage, paging: Paging
+) -> Response:
     """Themes offerings are tagged with (trust-based governance, crisis leadership, ...)."""
-    themes = [ThemePublic.model_validate(t) for t in await repository.list_themes(session)]
+    themes = [service.theme_public(t, language) for t in await repository.list_themes(session)]
     return conditional_json(request, paging.slice(ThemePage, themes).model_dump(mode="json"))
 
 
@@ -91,9 +101,11 @@ async def list_themes(request: Request, session: SessionDep, _: CurrentPrincipal
     status_code=status.HTTP_201_CREATED,
     responses={403: Forbidden.openapi(), 409: service.AlreadyExists.openapi()},
 )
-async def create_theme(session: SessionDep, _: CoordinatorOnly, body: ThemeCreate) -> ThemePublic:
+async def create_theme(
+    session: SessionDep, _: CoordinatorOnly, language: ReaderLanguage, body: ThemeCreate
+) -> ThemePublic:
     """A new theme offerings can be tagged with (coordinators)."""
-    return ThemePublic.model_validate(await service.create_theme(session, body))
+    return service.theme_public(await service.create_theme(session, body), language)
 
 
 @router.post(
@@ -107,11 +119,17 @@ async def create_theme(session: SessionDep, _: CoordinatorOnly, body: ThemeCreat
     },
 )
 async def create_offering(
-    request: Request, session: SessionDep, principal: CoordinatorOnly, body: OfferingCreate
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    body: OfferingCreate,
 ) -> Response:
     """Add an offering as a draft, visible to coordinators until it is published."""
     offering = await service.create_offering(session, principal, body)
-    return offering_response(request, await service.to_public(session, offering), status.HTTP_201_CREATED)
+    return offering_response(
+        request, await service.to_public(session, offering, language), status.HTTP_201_CREATED
+    )
 
 
 @router.get(
@@ -125,12 +143,16 @@ async def create_offering(
     },
 )
 async def get_offering(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
 ) -> Response:
     """One offering, with whether you may enroll in it; drafts and archived ones only for coordinators.
     Answers If-None-Match with 304."""
     offering = await service.get_visible(session, principal, offering_id)
-    public = await service.to_public(session, offering)
+    public = await service.to_public(session, offering, language)
     verdict = eligibility.verdict(
         await eligibility.caller_in(session, principal.oid),
         status=public.status,
@@ -139,8 +161,11 @@ async def get_offering(
         org_unit_ids=public.audience_org_unit_ids,
     )
     detail = OfferingDetail.model_validate({**public.model_dump(), "eligibility": verdict})
+    answered_in(request, public.language)
     response = conditional_json(
-        request, detail.model_dump(mode="json"), etag=version_etag(offering.version, verdict)
+        request,
+        detail.model_dump(mode="json"),
+        etag=version_etag(offering.version, _variant(public, verdict)),
     )
     response.headers["Vary"] = "Authorization"
     return response
@@ -158,6 +183,7 @@ async def update_offering(
     request: Request,
     session: SessionDep,
     principal: CoordinatorOnly,
+    language: ReaderLanguage,
     offering_id: uuid.UUID,
     body: OfferingUpdate,
 ) -> Response:
@@ -165,7 +191,7 @@ async def update_offering(
     offering = await service.lock_for_change(session, offering_id)
     require_if_match(request, version_etag(offering.version))
     offering = await service.update_offering(session, principal, offering, body)
-    return offering_response(request, await service.to_public(session, offering))
+    return offering_response(request, await service.to_public(session, offering, language))
 
 
 @router.post(
@@ -177,13 +203,17 @@ async def update_offering(
     ),
 )
 async def publish_offering(
-    request: Request, session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
 ) -> Response:
     """Make a draft visible to every employee; 409 `not-publishable` names what is missing."""
     offering = await service.lock_for_change(session, offering_id)
     require_if_match(request, version_etag(offering.version), required=False)
     offering = await service.publish_offering(session, principal, offering)
-    return offering_response(request, await service.to_public(session, offering))
+    return offering_response(request, await service.to_public(session, offering, language))
 
 
 @router.post(
@@ -193,13 +223,17 @@ async def publish_offering(
     responses=write_responses(PreconditionFailed, service.InvalidTransition),
 )
 async def archive_offering(
-    request: Request, session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
 ) -> Response:
     """Retire an offering: it stays readable to coordinators with its history and takes no more changes."""
     offering = await service.lock_for_change(session, offering_id)
     require_if_match(request, version_etag(offering.version), required=False)
     offering = await service.archive_offering(session, principal, offering)
-    return offering_response(request, await service.to_public(session, offering))
+    return offering_response(request, await service.to_public(session, offering, language))
 
 
 @router.get(
@@ -209,13 +243,16 @@ async def archive_offering(
     responses={404: service.OfferingNotFound.openapi()},
 )
 async def list_offering_sessions(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, offering_id: uuid.UUID, paging: Paging
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
+    paging: Paging,
 ) -> Response:
     """All sessions of the offering in date order (a programme's in its order), with free seats."""
     offering = await service.get_visible(session, principal, offering_id)
-    rows = [
-        SessionPublic.model_validate(r) for r in await sessions_repository.for_offering(session, offering.id)
-    ]
+    rows = [session_public(r, language) for r in await sessions_repository.for_offering(session, offering.id)]
     return conditional_json(request, paging.slice(SessionPage, rows).model_dump(mode="json"))
 
 

@@ -14,14 +14,21 @@ from sqlmodel import Field
 from services.kernel.models import TableBase, enum_field, server_timestamp
 
 
+def _both(field: str) -> str:
+    return f"coalesce({field}, '') || ' ' || coalesce({field}_en, '')"
+
+
+TITLE, SUMMARY, DESCRIPTION = _both("title"), _both("summary"), _both("description")
+
+
 def _search_fields(config: str) -> str:
-    """Title (A), summary with the kind's and themes' names in both languages (B), description (C), each
-    folded by `catalog.search_fold` (lower case, æ/ø/å and their substitutes alike)."""
+    """Title (A), summary with the kind's and themes' names (B), description (C), each in both languages
+    and folded by `catalog.search_fold` (lower case, æ/ø/å and their substitutes alike)."""
     return (
-        f"setweight(to_tsvector('{config}', catalog.search_fold(coalesce(title, ''))), 'A') || "
+        f"setweight(to_tsvector('{config}', catalog.search_fold({TITLE})), 'A') || "
         f"setweight(to_tsvector('{config}', "
-        f"catalog.search_fold(coalesce(summary, '') || ' ' || coalesce(search_labels, ''))), 'B') || "
-        f"setweight(to_tsvector('{config}', catalog.search_fold(coalesce(description, ''))), 'C')"
+        f"catalog.search_fold({SUMMARY} || ' ' || coalesce(search_labels, ''))), 'B') || "
+        f"setweight(to_tsvector('{config}', catalog.search_fold({DESCRIPTION})), 'C')"
     )
 
 
@@ -30,8 +37,8 @@ def _search_fields(config: str) -> str:
 SEARCH_VECTOR_SQL = _search_fields("norwegian")
 SEARCH_PARTS_SQL = _search_fields("catalog.nb_parts")
 # The title's alone, for ranking a title match above the rest.
-TITLE_WORDS_SQL = "to_tsvector('norwegian', catalog.search_fold(coalesce(title, '')))"
-TITLE_PARTS_SQL = "to_tsvector('catalog.nb_parts', catalog.search_fold(coalesce(title, '')))"
+TITLE_WORDS_SQL = f"to_tsvector('norwegian', catalog.search_fold({TITLE}))"
+TITLE_PARTS_SQL = f"to_tsvector('catalog.nb_parts', catalog.search_fold({TITLE}))"
 
 
 class BookingUnit(StrEnum):
@@ -66,6 +73,7 @@ class OfferingKind(TableBase, table=True):
     name_nb: str
     name_en: str
     description: str = ""
+    description_en: str | None = None
     default_booking_unit: BookingUnit = enum_field(BookingUnit.person)
     default_audience: Audience = enum_field(Audience.all_leaders)
     # A programme's ordered sessions are taken together (leader-group development).
@@ -102,6 +110,10 @@ class Offering(TableBase, table=True):
     title: str
     summary: str = ""
     description: str = ""
+    # English versions, null where none was written (readers then get the bokmål text).
+    title_en: str | None = None
+    summary_en: str | None = None
+    description_en: str | None = None
     audience: Audience = enum_field(Audience.all_leaders)
     audience_org_unit_ids: list[uuid.UUID] = Field(
         default_factory=list,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
 from services.catalog.audience.eligibility import Eligibility
 from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
+from services.kernel.languages import Language
 from services.kernel.paging import Page
-from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
+from services.kernel.schemas import SINGLE_LINE, OsloDatetime, PatchModel, ReadModel, WriteModel
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+ENGLISH_TITLE = "The English title; readers asking for English (`Accept-Language: en`) get the English texts."
+ENGLISH_TEXT = "In English; where left out, readers of English get the bokmål text."
+IN_LANGUAGE = "In the language asked for (`Accept-Language`) where written, else in bokmål."
 COMPLETION_DESCRIPTION = (
     "Sessions a participant must attend to complete the offering (e.g. 5 of a 6-session programme). "
     "Default: every session of a programme; one session otherwise."
@@ -22,9 +26,10 @@ COMPLETION_DESCRIPTION = (
 
 class OfferingKindPublic(ReadModel):
     code: str
+    name: str = Field(description="The name in the language asked for (`Accept-Language`).")
     name_nb: str
     name_en: str
-    description: str
+    description: str = Field(description="In the language asked for where written, else in bokmål.")
     default_booking_unit: BookingUnit
     default_audience: Audience
     is_programme: bool
@@ -36,6 +41,7 @@ class OfferingKindCreate(WriteModel):
     name_nb: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
+    description_en: str | None = Field(default=None, max_length=2000)
     default_booking_unit: BookingUnit = BookingUnit.person
     default_audience: Audience = Audience.all_leaders
     is_programme: bool = False
@@ -45,6 +51,7 @@ class OfferingKindCreate(WriteModel):
 
 class ThemePublic(ReadModel):
     code: str
+    name: str = Field(description="The name in the language asked for (`Accept-Language`).")
     name_nb: str
     name_en: str
 
@@ -101,6 +108,11 @@ class OfferingCreate(_OfferingFields):
     )
     summary: str = Field(default="", max_length=2000)
     description: str = Field(default="", max_length=50_000)
+    title_en: str | None = Field(
+        default=None, min_length=1, max_length=300, pattern=SINGLE_LINE, description=ENGLISH_TITLE
+    )
+    summary_en: str | None = Field(default=None, max_length=2000, description=ENGLISH_TEXT)
+    description_en: str | None = Field(default=None, max_length=50_000, description=ENGLISH_TEXT)
     audience: Audience | None = Field(default=None, description="Defaults to the kind's audience.")
     audience_org_unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     booking_unit: BookingUnit | None = Field(default=None, description="Defaults to the kind's booking unit.")
@@ -114,8 +126,13 @@ class OfferingCreate(_OfferingFields):
     )
 
 
-class OfferingUpdate(_OfferingFields):
-    """Fields to change; those left out stay as they are. Needs `If-Match` with the offering's ETag."""
+class OfferingUpdate(_OfferingFields, PatchModel):
+    """Fields to change; those left out stay as they are, and `null` removes an English text or the
+    completion rule. Needs `If-Match` with the offering's ETag."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {"title_en", "summary_en", "description_en", "completion_min_sessions"}
+    )
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"summary": "Felles arena for toppledergruppene i bydelene."}]}
@@ -124,6 +141,11 @@ class OfferingUpdate(_OfferingFields):
     title: str | None = Field(default=None, min_length=1, max_length=300, pattern=SINGLE_LINE)
     summary: str | None = Field(default=None, max_length=2000)
     description: str | None = Field(default=None, max_length=50_000)
+    title_en: str | None = Field(
+        default=None, min_length=1, max_length=300, pattern=SINGLE_LINE, description=ENGLISH_TITLE
+    )
+    summary_en: str | None = Field(default=None, max_length=2000, description=ENGLISH_TEXT)
+    description_en: str | None = Field(default=None, max_length=50_000, description=ENGLISH_TEXT)
     audience: Audience | None = None
     audience_org_unit_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
     booking_unit: BookingUnit | None = None
@@ -147,9 +169,11 @@ class FacilitatorPublic(ReadModel):
 class OfferingPublic(ReadModel):
     id: uuid.UUID
     kind_code: str
-    title: str
-    summary: str
-    description: str
+    title: str = Field(description=IN_LANGUAGE)
+    summary: str = Field(description=IN_LANGUAGE)
+    description: str = Field(description=IN_LANGUAGE)
+    language: Language = Field(description="The language of the title (`Content-Language`).")
+    languages: list[Language] = Field(description="The languages the offering has a title in.")
     audience: Audience
     audience_org_unit_ids: list[uuid.UUID]
     booking_unit: BookingUnit

@@ -27,15 +27,19 @@ from services.catalog.offerings.models import Offering, OfferingKind, OfferingSt
 from services.catalog.offerings.schemas import (
     OfferingCreate,
     OfferingKindCreate,
+    OfferingKindPublic,
     OfferingPublic,
     OfferingUpdate,
     ThemeCreate,
+    ThemePublic,
 )
 from services.catalog.sessions import repository as sessions
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.eventbus import publish
+from services.kernel.languages import Language, pick
 from services.kernel.problems import Conflict, NotFound, Problem
+from services.kernel.schemas import ReadModel
 
 
 class UnknownOfferingKind(Problem):
@@ -87,9 +91,44 @@ async def get_visible(session: AsyncSession, principal: Principal, offering_id: 
     return offering
 
 
-async def to_public(session: AsyncSession, offering: Offering) -> OfferingPublic:
+def texts(offering: Offering, language: Language) -> dict[str, Any]:
+    """The offering's texts as a reader of `language` gets them (English where written, else bokmål),
+    with the language of the title and the languages it has."""
+    english = language is Language.en and bool(offering.title_en)
+    return {
+        "title": pick(language, offering.title, offering.title_en),
+        "summary": pick(language, offering.summary, offering.summary_en),
+        "description": pick(language, offering.description, offering.description_en),
+        "language": Language.en if english else Language.nb,
+        "languages": [Language.nb, *([Language.en] if offering.title_en else [])],
+    }
+
+
+async def to_public(session: AsyncSession, offering: Offering, language: Language) -> OfferingPublic:
     themes = (await repository.themes_of(session, [offering.id])).get(offering.id, [])
-    return OfferingPublic.model_validate({**offering.model_dump(), "themes": themes})
+    return OfferingPublic.model_validate(
+        {**offering.model_dump(), **texts(offering, language), "themes": themes}
+    )
+
+
+def _fields(row: object, model: type[ReadModel]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in model.model_fields if hasattr(row, name)}
+
+
+def kind_public(kind: OfferingKind, language: Language) -> OfferingKindPublic:
+    return OfferingKindPublic.model_validate(
+        {
+            **_fields(kind, OfferingKindPublic),
+            "name": pick(language, kind.name_nb, kind.name_en),
+            "description": pick(language, kind.description, kind.description_en),
+        }
+    )
+
+
+def theme_public(theme: Theme, language: Language) -> ThemePublic:
+    return ThemePublic.model_validate(
+        {**_fields(theme, ThemePublic), "name": pick(language, theme.name_nb, theme.name_en)}
+    )
 
 
 async def _check_themes(session: AsyncSession, codes: list[str]) -> None:
@@ -115,6 +154,7 @@ async def _snapshot(session: AsyncSession, offering: Offering) -> dict[str, Any]
         "offering_id": offering.id,
         "kind_code": offering.kind_code,
         "title": offering.title,
+        "title_en": offering.title_en,
         "audience": offering.audience,
         "audience_org_unit_ids": offering.audience_org_unit_ids,
         "booking_unit": offering.booking_unit,
@@ -141,6 +181,9 @@ async def create_offering(session: AsyncSession, principal: Principal, data: Off
         title=data.title,
         summary=data.summary,
         description=data.description,
+        title_en=data.title_en,
+        summary_en=data.summary_en,
+        description_en=data.description_en,
         audience=(data.audience or kind.default_audience),
         audience_org_unit_ids=data.audience_org_unit_ids,
         booking_unit=(data.booking_unit or kind.default_booking_unit),

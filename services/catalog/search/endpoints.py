@@ -17,6 +17,7 @@ from services.kernel import cursors
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import ReadsDep, TransactionalRoute
 from services.kernel.etags import conditional_orjson
+from services.kernel.languages import ReaderLanguage
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
 from services.kernel.schemas import OsloDatetime
 
@@ -39,6 +40,7 @@ async def find_offerings(
     request: Request,
     reads: ReadsDep,
     principal: CurrentPrincipal,
+    language: ReaderLanguage,
     q: Annotated[str | None, Query(max_length=200, description="Search text, Norwegian stemming.")] = None,
     kind: CodeList = [],  # noqa: B006 - FastAPI copies defaults per request
     audience: Annotated[list[Audience], Query(max_length=4)] = [],  # noqa: B006
@@ -74,7 +76,7 @@ async def find_offerings(
         has_free_seats=has_free_seats,
     )
     who = await eligibility.caller(reads, principal.oid)
-    page = await service.find(reads, filters, sort, cursor=cursor, limit=limit, who=who)
+    page = await service.find(reads, filters, sort, cursor=cursor, limit=limit, who=who, language=language)
     response = conditional_orjson(request, page)
     response.headers["Vary"] = "Authorization"  # each item says whether the caller may enroll
     return response

@@ -73,7 +73,7 @@ PAGE_COLUMNS = f"""
            up.sessions AS upcoming_sessions, up.seats AS seats_available, up.open AS open_for_enrollment,
            nx.id AS next_id, nx.starts_at AS next_starts_at, nx.ends_at AS next_ends_at,
            nx.venue AS next_venue, nx.seats_available AS next_seats_available,
-           nx.open AS next_enrollment_open, o.audience_org_unit_ids
+           nx.open AS next_enrollment_open, o.audience_org_unit_ids, o.title_en, o.summary_en
     FROM hits h
     JOIN catalog.offerings o ON o.id = h.id
     LEFT JOIN LATERAL (

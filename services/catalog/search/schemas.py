@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.catalog.audience.eligibility import Eligibility
 from services.catalog.offerings.models import Audience, BookingUnit, Format, OfferingStatus
+from services.kernel.languages import Language
 from services.kernel.schemas import OsloDatetime
 
 
@@ -40,8 +41,11 @@ class OfferingSummary(BaseModel):
 
     id: uuid.UUID
     kind_code: str
-    title: str
-    summary: str
+    title: str = Field(
+        description="In the language asked for (`Accept-Language`) where written, else bokmål."
+    )
+    summary: str = Field(description="In the language asked for where written, else in bokmål.")
+    language: Language = Field(description="The language of the title.")
     audience: Audience
     booking_unit: BookingUnit
     format: Format

@@ -24,6 +24,7 @@ from services.catalog.search.schemas import (
 from services.kernel import clock, cursors
 from services.kernel.auth.tokens import Principal, Role
 from services.kernel.database import Reads
+from services.kernel.languages import Language, pick
 from services.kernel.problems import BadRequestProblem, Forbidden
 from services.kernel.schemas import OSLO
 
@@ -90,7 +91,14 @@ async def check_codes(reads: Reads, kinds: list[str], themes: list[str]) -> None
 
 
 async def find(
-    reads: Reads, filters: Filters, sort: SortOrder | None, *, cursor: str | None, limit: int, who: Caller
+    reads: Reads,
+    filters: Filters,
+    sort: SortOrder | None,
+    *,
+    cursor: str | None,
+    limit: int,
+    who: Caller,
+    language: Language,
 ) -> dict[str, Any]:
     """One page as the JSON-ready body of `OfferingPage` (plain dicts: the listing is the hottest read, and
     building a model per row and dumping it again cost more than the query; the endpoint documents the
@@ -103,24 +111,26 @@ async def find(
     rows = await repository.search(reads, filters, sort, after=after, limit=limit + 1, now=now)
     page, more = rows[:limit], len(rows) > limit
     return {
-        "items": [_summary(row, who) for row in page],
+        "items": [_summary(row, who, language) for row in page],
         "next_cursor": encode_cursor(filters, sort, page[-1]["id"], page[-1]["sort_key"]) if more else None,
     }
 
 
-def _summary(row: Any, who: Caller) -> dict[str, Any]:
+def _summary(row: Any, who: Caller, language: Language) -> dict[str, Any]:
     """`OfferingSummary` for one row of `repository.search` (unpacked by position: attribute access on 19
     columns of 50 rows was a tenth of the request); times in Oslo, as `OsloDatetime` shows them."""
     (
         offering_id, _, kind_code, title, summary, audience, booking_unit, format_, is_programme, status,
         themes, upcoming, seats, open_now, next_id, starts_at, ends_at, venue, next_seats, next_open,
-        audience_units,
+        audience_units, title_en, summary_en,
     ) = row  # fmt: skip
+    english = language is Language.en and bool(title_en)
     return {
         "id": str(offering_id),
         "kind_code": kind_code,
-        "title": title,
-        "summary": summary,
+        "title": title_en if english else title,
+        "summary": pick(language, summary, summary_en),
+        "language": "en" if english else "nb",
         "audience": audience,
         "booking_unit": booking_unit,
         "format": format_,

@@ -19,10 +19,12 @@ from services.catalog.sessions.schemas import (
     SessionReschedule,
     SessionsReschedule,
     SessionUpdate,
+    session_public,
 )
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.etags import PreconditionFailed, PreconditionRequired, conditional_json, require_if_match
+from services.kernel.languages import Language, ReaderLanguage
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, Problem, responses_for
 
 router = APIRouter(route_class=TransactionalRoute, tags=["sessions"], responses=COMMON_RESPONSES)
@@ -45,9 +47,13 @@ def session_etag(course_session: CourseSession) -> str:
     return f'"v{course_session.version}.{course_session.seats_version}"'
 
 
-def session_response(request: Request, course_session: CourseSession, status_code: int = 200) -> Response:
-    body = SessionPublic.model_validate(course_session).model_dump(mode="json")
-    response = conditional_json(request, body, etag=session_etag(course_session))
+def session_response(
+    request: Request, course_session: CourseSession, language: Language, status_code: int = 200
+) -> Response:
+    body = session_public(course_session, language).model_dump(mode="json")
+    # The English representation is a variant of the same version: If-Match takes either tag.
+    variant = ".en" if language is Language.en else ""
+    response = conditional_json(request, body, etag=session_etag(course_session)[:-1] + variant + '"')
     if response.status_code == 200:
         response.status_code = status_code
     return response
@@ -65,11 +71,15 @@ def session_response(request: Request, course_session: CourseSession, status_cod
     },
 )
 async def schedule_session(
-    request: Request, session: SessionDep, principal: CoordinatorOnly, body: SessionCreate
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    body: SessionCreate,
 ) -> Response:
     """Schedule a dated session of an offering (coordinators); enrollment learns of it by event."""
     created = await service.schedule(session, principal, body)
-    return session_response(request, created, status.HTTP_201_CREATED)
+    return session_response(request, created, language, status.HTTP_201_CREATED)
 
 
 @router.post(
@@ -83,11 +93,15 @@ async def schedule_session(
     },
 )
 async def schedule_series(
-    session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID, body: SeriesCreate
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
+    body: SeriesCreate,
 ) -> list[SessionPublic]:
     """Generate `count` sessions `interval_days` apart from a first date; adjust single dates afterwards."""
     created = await service.schedule_series(session, principal, offering_id, body)
-    return [SessionPublic.model_validate(row) for row in created]
+    return [session_public(row, language) for row in created]
 
 
 @router.get(
@@ -100,10 +114,14 @@ async def schedule_series(
     },
 )
 async def get_session(
-    request: Request, session: SessionDep, principal: CurrentPrincipal, session_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    language: ReaderLanguage,
+    session_id: uuid.UUID,
 ) -> Response:
     """One session with its free seats. Answers If-None-Match with 304."""
-    return session_response(request, await service.get_visible(session, principal, session_id))
+    return session_response(request, await service.get_visible(session, principal, session_id), language)
 
 
 @router.patch(
@@ -118,6 +136,7 @@ async def update_session(
     request: Request,
     session: SessionDep,
     principal: CoordinatorOnly,
+    language: ReaderLanguage,
     session_id: uuid.UUID,
     body: SessionUpdate,
 ) -> Response:
@@ -128,7 +147,7 @@ async def update_session(
     offering, course_session = await service.lock_for_change(session, session_id)
     require_if_match(request, session_etag(course_session))
     updated = await service.update(session, principal, offering, course_session, body)
-    return session_response(request, updated)
+    return session_response(request, updated, language)
 
 
 @router.post(
@@ -141,12 +160,13 @@ async def reschedule_session(
     request: Request,
     session: SessionDep,
     principal: CoordinatorOnly,
+    language: ReaderLanguage,
     session_id: uuid.UUID,
     body: SessionReschedule,
 ) -> Response:
     """Move a session to new times, with a reason; enrollments are kept and participants are told. A
     start that has passed is refused (`409 session-start-in-past`)."""
-    return session_response(request, await service.reschedule(session, principal, session_id, body))
+    return session_response(request, await service.reschedule(session, principal, session_id, body), language)
 
 
 @router.post(
@@ -159,11 +179,12 @@ async def cancel_session(
     request: Request,
     session: SessionDep,
     principal: CoordinatorOnly,
+    language: ReaderLanguage,
     session_id: uuid.UUID,
     body: SessionCancel,
 ) -> Response:
     """Cancel a session with a reason; its enrollments are cancelled and the people affected are told."""
-    return session_response(request, await service.cancel(session, principal, session_id, body))
+    return session_response(request, await service.cancel(session, principal, session_id, body), language)
 
 
 @router.post(
@@ -173,10 +194,14 @@ async def cancel_session(
     responses=write_responses(service.SessionNotOver),
 )
 async def complete_session(
-    request: Request, session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    session_id: uuid.UUID,
 ) -> Response:
     """Mark a session that has ended as held (status `completed`)."""
-    return session_response(request, await service.complete(session, principal, session_id))
+    return session_response(request, await service.complete(session, principal, session_id), language)
 
 
 @router.post(
@@ -185,13 +210,17 @@ async def complete_session(
     responses=write_responses(service.InvalidSessionTimes, service.StartsInPast),
 )
 async def reschedule_sessions(
-    session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID, body: SessionsReschedule
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
+    body: SessionsReschedule,
 ) -> list[SessionPublic]:
     """Move a programme (or any sessions of one offering) to new times in one step, with one reason:
     enrollments are kept, and each participant gets one mail listing every session moved, with an
     updated calendar entry for each. All or nothing: one session that cannot move refuses the step."""
     moved = await programmes.reschedule_sessions(session, principal, offering_id, body)
-    return [SessionPublic.model_validate(row) for row in moved]
+    return [session_public(row, language) for row in moved]
 
 
 @router.post(
@@ -200,10 +229,14 @@ async def reschedule_sessions(
     responses=write_responses(),
 )
 async def cancel_sessions(
-    session: SessionDep, principal: CoordinatorOnly, offering_id: uuid.UUID, body: SessionCancel
+    session: SessionDep,
+    principal: CoordinatorOnly,
+    language: ReaderLanguage,
+    offering_id: uuid.UUID,
+    body: SessionCancel,
 ) -> list[SessionPublic]:
     """Cancel a programme as a whole (every scheduled session that has not started), with a reason:
     the enrollments in them are cancelled, and each person gets one mail listing every session, with a
     calendar cancellation for each. With none left to cancel: `409 session-not-scheduled`."""
     cancelled = await programmes.cancel_sessions(session, principal, offering_id, body)
-    return [SessionPublic.model_validate(row) for row in cancelled]
+    return [session_public(row, language) for row in cancelled]

@@ -46,6 +46,9 @@ class CourseSession(TableBase, table=True):
     position: int | None = Field(default=None, description="Order within a programme (1, 2, ...).")
     starts_at: datetime = Field(sa_type=DateTime(timezone=True))
     ends_at: datetime = Field(sa_type=DateTime(timezone=True))
+    # What this session is about, in bokmål and English (both optional).
+    description: str | None = None
+    description_en: str | None = None
     venue: str | None = None
     room: str | None = None
     meeting_url: str | None = None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Self
+from typing import ClassVar, Self
 
 from pydantic import AnyHttpUrl, ConfigDict, Field, computed_field, model_validator
 
-from services.catalog.sessions.models import SessionStatus
+from services.catalog.sessions.models import CourseSession, SessionStatus
+from services.kernel.languages import Language, pick
 from services.kernel.paging import Page
-from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
+from services.kernel.schemas import SINGLE_LINE, OsloDatetime, PatchModel, ReadModel, WriteModel
 
 MAX_SESSION_LENGTH = timedelta(days=14)
 # A cancellation deadline further ahead than this is a typo (a year off), not a rule.
@@ -44,6 +45,17 @@ def check_times(
 
 
 class _Place(WriteModel):
+    description: str | None = Field(
+        default=None,
+        max_length=5000,
+        description="What this session is about (bokmål).",
+        examples=["Samling 3: Tillit i ledergruppen"],
+    )
+    description_en: str | None = Field(
+        default=None,
+        max_length=5000,
+        description="In English; where left out, readers of English get the bokmål text.",
+    )
     venue: str | None = Field(default=None, max_length=300, pattern=SINGLE_LINE, examples=["Oslo rådhus"])
     room: str | None = Field(default=None, max_length=200, pattern=SINGLE_LINE, examples=["Bystyresalen"])
     meeting_url: AnyHttpUrl | None = Field(default=None, description="Teams or other meeting link.")
@@ -137,8 +149,22 @@ class SeriesCreate(_Place, _Window):
         return self
 
 
-class SessionUpdate(_Place, _Window):
-    """Fields to change; those left out stay. Times change only by rescheduling. Needs `If-Match`."""
+class SessionUpdate(_Place, _Window, PatchModel):
+    """Fields to change; those left out stay, and `null` empties a place, link, window, deadline or
+    description. Times change only by rescheduling. Needs `If-Match`."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "description",
+            "description_en",
+            "venue",
+            "room",
+            "meeting_url",
+            "enrollment_opens_at",
+            "enrollment_closes_at",
+            "cancellation_deadline",
+        }
+    )
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"capacity": 45, "room": "Store sal"}]})
 
@@ -169,6 +195,9 @@ class SessionPublic(ReadModel):
     id: uuid.UUID
     offering_id: uuid.UUID
     position: int | None
+    description: str | None = Field(
+        description="In the language asked for (`Accept-Language`) where written, else in bokmål."
+    )
     starts_at: OsloDatetime
     ends_at: OsloDatetime
     venue: str | None
@@ -196,6 +225,13 @@ class SessionPublic(ReadModel):
     @property
     def overbooked_by(self) -> int:
         return max(self.seats_taken - self.capacity, 0)
+
+
+def session_public(course_session: CourseSession, language: Language) -> SessionPublic:
+    """A session as a reader of `language` sees it."""
+    public = SessionPublic.model_validate(course_session)
+    public.description = pick(language, course_session.description, course_session.description_en)
+    return public
 
 
 class SessionPage(Page[SessionPublic]):

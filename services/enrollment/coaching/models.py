@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, Column, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from services.enrollment.directory.models import Language
+from services.kernel.languages import Language
 from services.kernel.models import EnumText, TableBase, server_timestamp
 
 

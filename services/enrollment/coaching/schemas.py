@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from services.enrollment.coaching.models import CoachKind, RequestState
-from services.enrollment.directory.models import Language
+from services.kernel.languages import Language
 from services.kernel.paging import Page
-from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
+from services.kernel.schemas import SINGLE_LINE, OsloDatetime, PatchModel, ReadModel, WriteModel
 
 EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 
@@ -45,7 +45,10 @@ class CoachCreate(WriteModel):
     language: Language = Language.nb
 
 
-class CoachUpdate(WriteModel):
+class CoachUpdate(PatchModel):
+    """Fields to change; those left out stay, and `null` removes the sign-in."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset({"entra_oid"})
     model_config = WriteModel.model_config | {
         "json_schema_extra": {"examples": [{"capacity_per_term": 8, "email": "jon.berg@uke.oslo.kommune.no"}]}
     }

@@ -130,6 +130,7 @@ async def _tell(
         data={
             "offering_id": str(request.offering_id),
             "offering_title": offering.title if offering else "",
+            "offering_title_en": offering.title_en if offering else None,
             "coaching_request_id": str(request.id),
             **data,
         },

@@ -11,6 +11,7 @@ from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
+from services.kernel.languages import Language
 from services.kernel.models import EnumText, TableBase, server_timestamp
 
 
@@ -20,19 +21,6 @@ class OrgUnitKind(StrEnum):
     department = "department"  # byrådsavdeling
     enterprise = "enterprise"  # foretak
     other = "other"
-
-
-class Language(StrEnum):
-    """The languages mails are written in."""
-
-    nb = "nb"
-    en = "en"
-
-    @classmethod
-    def of(cls, tag: str | None) -> Language:
-        """A BCP 47 tag as HR sends it (`en`, `en-GB`, `nb-NO`, `nn`): English or, for anything else,
-        bokmål."""
-        return cls.en if tag and tag.strip().lower().split("-")[0] == "en" else cls.nb
 
 
 class OrgUnit(TableBase, table=True):

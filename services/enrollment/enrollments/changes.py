@@ -203,6 +203,8 @@ def calendar_facts(course: SessionView) -> dict[str, Any]:
         "status": course.status.value,
         "sequence": course.catalog_sequence,
         "position": course.position,
+        "description": course.description,
+        "description_en": course.description_en,
         "cancellation_deadline": (
             course.cancellation_deadline.isoformat() if course.cancellation_deadline else None
         ),
@@ -224,6 +226,7 @@ def notify(
     details: dict[str, Any] = {
         "offering_id": str(target.offering.id),
         "offering_title": target.offering.title,
+        "offering_title_en": target.offering.title_en,
         "session_id": str(target.session_id) if target.session_id else None,
         "starts_at": first.starts_at.isoformat() if first else None,
         **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()},

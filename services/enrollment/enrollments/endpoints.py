@@ -43,6 +43,7 @@ from services.enrollment.enrollments.schemas import (
 from services.enrollment.idempotency import service as idempotency
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal, Principal, Role
 from services.kernel.database import ReadsDep, SessionDep, TransactionalRoute
+from services.kernel.languages import ReaderLanguage
 from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, TransactionConflict, responses_for
 
@@ -136,11 +137,12 @@ async def create_enrollment(
 async def list_my_enrollments(
     session: SessionDep,
     principal: CurrentPrincipal,
+    language: ReaderLanguage,
     paging: Paging,
 ) -> MyEnrollmentPage:
     """The signed-in person's enrollments (own and through their group), newest first, with
-    waiting-list positions and cancelled ones as history; each with its offering's title and its
-    sessions' times, venue, room and meeting link."""
+    waiting-list positions and cancelled ones as history; each with its offering's title (in the
+    language asked for, where written) and its sessions' times, venue, room and meeting link."""
     me = await person_for(session, principal)
     rows = await listings.for_person(session, me.id, limit=paging.fetch, offset=paging.offset)
     shown = await service.present(session, rows, only_person=me.id)
@@ -149,7 +151,7 @@ async def list_my_enrollments(
         for e in shown
     }
     sessions = await listings.sessions_of(session, [s for ids in held.values() for s in ids])
-    titles = await listings.offering_titles(session, [e.offering_id for e in shown])
+    titles = await listings.offering_titles(session, [e.offering_id for e in shown], language)
     return paging.page(
         MyEnrollmentPage,
         [

@@ -19,6 +19,7 @@ from services.enrollment.enrollments.models import (
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.sessions.models import SessionView
 from services.kernel.database import uuid_in
+from services.kernel.languages import Language, pick
 
 # Key space of the advisory locks that queue requests for a session ("ENRL"; see `lock_sessions`).
 
@@ -49,14 +50,19 @@ async def sessions_of(
     return {row.id: row for row in rows.scalars()}
 
 
-async def offering_titles(session: AsyncSession, offering_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def offering_titles(
+    session: AsyncSession, offering_ids: Iterable[uuid.UUID], language: Language = Language.nb
+) -> dict[uuid.UUID, str]:
+    """The offerings' titles in `language` (English where the offering has an English title)."""
     ids = list(set(offering_ids))
     if not ids:
         return {}
     rows = await session.execute(
-        select(OfferingView.id, OfferingView.title).where(uuid_in(col(OfferingView.id), ids))
+        select(OfferingView.id, OfferingView.title, OfferingView.title_en).where(
+            uuid_in(col(OfferingView.id), ids)
+        )
     )
-    return {row.id: row.title for row in rows}
+    return {row.id: pick(language, row.title, row.title_en) for row in rows}
 
 
 async def for_group(

@@ -24,13 +24,13 @@ from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.directory import repository as directory
-from services.enrollment.directory.models import Language
 from services.enrollment.directory.service import person_for
 from services.enrollment.feeds import repository
 from services.enrollment.notifications.models import CalendarFeed
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal
-from services.kernel.calendars import PRODID, add_place, oslo_timezone, session_uid, summary
+from services.kernel.calendars import PRODID, add_place, oslo_timezone, paragraphs, session_uid, summary
+from services.kernel.languages import Language, pick
 from services.kernel.problems import Conflict, NotFound
 from services.kernel.schemas import OSLO
 
@@ -83,7 +83,8 @@ async def calendar(session: AsyncSession, secret: str) -> bytes:
     if person_id is None:
         raise FeedNotFound("No active calendar feed has this address.")
     person = await directory.get_person(session, person_id)
-    english = person is not None and person.language == Language.en
+    language = person.language if person is not None else Language.nb
+    english = language is Language.en
     places = await repository.places(session, person_id, clock.now() - HISTORY)
     feed = Calendar()
     feed.add("prodid", PRODID)
@@ -103,7 +104,8 @@ async def calendar(session: AsyncSession, secret: str) -> bytes:
         event.add("uid", session_uid(course.id))
         event.add("dtstamp", clock.now().astimezone(UTC))
         event.add("sequence", course.catalog_sequence)
-        name = summary(place.offering.title, course.position, place.programme_size, english=english)
+        title = pick(language, place.offering.title, place.offering.title_en)
+        name = summary(title, course.position, place.programme_size, english=english)
         if waiting:
             name = f"{name} ({'waiting list' if english else 'venteliste'})"
         event.add("summary", name)
@@ -112,6 +114,9 @@ async def calendar(session: AsyncSession, secret: str) -> bytes:
         event.add("status", "TENTATIVE" if waiting else "CONFIRMED")
         event.add("transp", "TRANSPARENT" if waiting else "OPAQUE")
         add_place(event, course.venue, course.room, course.meeting_url)
+        about = pick(language, course.description, course.description_en)
+        if about:
+            event.add("description", paragraphs(about))
         feed.add_component(event)
     data: bytes = feed.to_ical()
     return data

@@ -15,9 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from services.enrollment.directory.models import Language, LeaderGroup, OrgUnit, Person
+from services.enrollment.directory.models import LeaderGroup, OrgUnit, Person
 from services.enrollment.hrsync.schemas import LeaderGroupRecord, OrgUnitRecord, PersonRecord
 from services.kernel.database import uuid_in
+from services.kernel.languages import Language
 
 
 @dataclass(frozen=True)

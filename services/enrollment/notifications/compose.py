@@ -19,12 +19,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any, Protocol
 
-from services.enrollment.directory.models import Language
 from services.enrollment.events import NotificationKind, NotificationRequested
 from services.enrollment.notifications.invitations import Method, invitation
-from services.enrollment.notifications.texts import LABELS, session_lines, when, wording
+from services.enrollment.notifications.texts import LABELS, session_lines, title_in, when, wording
 from services.kernel import clock
 from services.kernel.eventbus import Event
+from services.kernel.languages import Language
 from services.kernel.schemas import one_line
 
 # What each kind of change does to the calendar of the person told.
@@ -80,7 +80,7 @@ def _paragraphs(
     """The mail's text as paragraphs (each may hold several lines), the same in both parts."""
     data, kind, label = payload.data, payload.kind, LABELS[language]
     words = wording(kind, language, data)
-    title = str(data.get("offering_title", ""))
+    title = title_in(data, language)
     paragraphs = [words.opening]
     paragraphs += ["\n".join(session_lines(title, s, language, size)) for s in data.get("sessions") or []]
     if data.get("reason"):
@@ -137,7 +137,7 @@ def compose(
     message.set_content("\n\n".join(paragraphs) + "\n")
     message.add_alternative(_html(paragraphs, language), subtype="html")
     stamp = clock.now()
-    title = str(payload.data.get("offering_title", ""))
+    title = title_in(payload.data, language)
     for number, part in enumerate(parts, start=1):
         ical = invitation(
             part.method,

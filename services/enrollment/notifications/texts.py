@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.enrollment.directory.models import Language
 from services.enrollment.events import NotificationKind
 from services.kernel.calendars import summary
-from services.kernel.schemas import OSLO
+from services.kernel.languages import Language, pick
+from services.kernel.schemas import OSLO, one_line
 
 WEEKDAYS = {
     Language.nb: ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
@@ -219,8 +219,13 @@ def _en(kind: NotificationKind, title: str, data: dict[str, Any]) -> Wording:
     return words[kind]
 
 
+def title_in(data: dict[str, Any], language: Language) -> str:
+    """The offering's title in `language`: English where the offering has an English title."""
+    return str(pick(language, data.get("offering_title") or "", data.get("offering_title_en")))
+
+
 def wording(kind: NotificationKind, language: Language, data: dict[str, Any]) -> Wording:
-    title = str(data.get("offering_title", ""))
+    title = title_in(data, language)
     return (_en if language is Language.en else _nb)(kind, title, data)
 
 
@@ -258,6 +263,9 @@ def session_lines(title: str, facts: dict[str, Any], language: Language, program
     name = summary(title, facts.get("position"), programme_size, english=language is Language.en)
     cancelled = f" ({label['cancelled']})" if facts.get("status") == "cancelled" else ""
     lines = [f"{name}{cancelled}", span(facts["starts_at"], facts["ends_at"], language)]
+    about = pick(language, facts.get("description"), facts.get("description_en"))
+    if about:
+        lines.append(one_line(about))
     place = ", ".join(str(part) for part in (facts.get("venue"), facts.get("room")) if part)
     if place:
         lines.append(f"{label['venue']}: {place}")

@@ -17,6 +17,7 @@ class OfferingFacts(ConsumedPayload):
     offering_id: uuid.UUID
     kind_code: str
     title: str
+    title_en: str | None = None
     audience: str
     audience_org_unit_ids: list[uuid.UUID]
     booking_unit: BookingUnit

@@ -34,6 +34,7 @@ class OfferingView(TableBase, table=True):
     id: uuid.UUID = Field(primary_key=True)
     kind_code: str
     title: str
+    title_en: str | None = None
     audience: str
     audience_org_unit_ids: list[uuid.UUID] = Field(
         default_factory=list,

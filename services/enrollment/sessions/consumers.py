@@ -21,6 +21,7 @@ class ScheduledSession(ConsumedPayload):
     session_id: uuid.UUID
     offering_id: uuid.UUID
     offering_title: str
+    offering_title_en: str | None = None
     offering_kind: str
     booking_unit: BookingUnit
     starts_at: datetime
@@ -30,6 +31,8 @@ class ScheduledSession(ConsumedPayload):
     room: str | None = None
     meeting_url: str | None = None
     position: int | None = None
+    description: str | None = None
+    description_en: str | None = None
     status: SessionStatus = SessionStatus.scheduled
     enrollment_opens_at: datetime | None = None
     enrollment_closes_at: datetime | None = None
@@ -59,6 +62,9 @@ async def on_session_event(session: AsyncSession, event: Event) -> None:
     values = {
         "offering_id": payload.offering_id,
         "offering_title": payload.offering_title,
+        "offering_title_en": payload.offering_title_en,
+        "description": payload.description,
+        "description_en": payload.description_en,
         "offering_kind": payload.offering_kind,
         "booking_unit": payload.booking_unit,
         "starts_at": payload.starts_at,

@@ -28,6 +28,7 @@ class SessionView(TableBase, table=True):
     id: uuid.UUID = Field(primary_key=True)
     offering_id: uuid.UUID = Field(index=True)
     offering_title: str
+    offering_title_en: str | None = None
     offering_kind: str
     booking_unit: BookingUnit = Field(sa_type=EnumText(BookingUnit))
     starts_at: datetime = Field(sa_type=DateTime(timezone=True))
@@ -36,6 +37,9 @@ class SessionView(TableBase, table=True):
     venue: str | None = None
     room: str | None = None
     meeting_url: str | None = None
+    # What the session is about, in bokmål and English (either may be missing).
+    description: str | None = None
+    description_en: str | None = None
     # A programme session's number ("samling 3 av 6"); None for a single session.
     position: int | None = None
     status: SessionStatus = enum_field(SessionStatus.scheduled)

@@ -22,6 +22,7 @@ from services.feedback.dependencies import SettingsDep
 from services.feedback.surveys.problems import BallotKeyMismatch, SurveyNotFound, SurveyNotOpen
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.languages import ReaderLanguage
 from services.kernel.paging import Paging
 from services.kernel.problems import COMMON_RESPONSES, IdentityNotAllowed, refuse_identity, responses_for
 from services.kernel.unlinkable import UNLINKABLE
@@ -62,6 +63,7 @@ async def list_my_invitations(
     session: SessionDep,
     principal: CurrentPrincipal,
     settings: SettingsDep,
+    language: ReaderLanguage,
     paging: Paging,
     include_closed: Annotated[bool, Query(description="Also those of closed surveys.")] = False,
 ) -> InvitationPage:
@@ -69,7 +71,13 @@ async def list_my_invitations(
     questions and each survey's public key, soonest closing first. Whether you answered is not known
     here: your client keeps that."""
     found = await service.invitations(
-        session, settings, principal, open_only=not include_closed, limit=paging.fetch, offset=paging.offset
+        session,
+        settings,
+        principal,
+        open_only=not include_closed,
+        limit=paging.fetch,
+        offset=paging.offset,
+        language=language,
     )
     return paging.page(InvitationPage, found)
 
@@ -80,11 +88,22 @@ async def list_my_invitations(
     responses=responses_for(problems.InvitationNotFound),
 )
 async def get_my_invitation(
-    session: SessionDep, principal: CurrentPrincipal, settings: SettingsDep, survey_id: uuid.UUID
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    language: ReaderLanguage,
+    survey_id: uuid.UUID,
 ) -> InvitationPublic:
     """Your invitation to this survey with its questions and public key (404 if you have none)."""
     found = await service.invitations(
-        session, settings, principal, open_only=False, limit=1, offset=0, survey_id=survey_id
+        session,
+        settings,
+        principal,
+        open_only=False,
+        limit=1,
+        offset=0,
+        survey_id=survey_id,
+        language=language,
     )
     if not found:
         raise problems.InvitationNotFound(f"You have no invitation to survey {survey_id}.")

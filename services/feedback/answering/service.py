@@ -39,6 +39,7 @@ from services.feedback.surveys.questions import check_answers
 from services.feedback.surveys.templates import questions_of
 from services.kernel import clock
 from services.kernel.auth.tokens import Principal
+from services.kernel.languages import Language, pick
 
 
 def _open(survey: Survey, now: datetime) -> bool:
@@ -54,6 +55,7 @@ async def invitations(
     limit: int,
     offset: int,
     survey_id: uuid.UUID | None = None,
+    language: Language = Language.nb,
 ) -> list[InvitationPublic]:
     """The caller's invitations with each survey's public key (and the caller's unit to answer with)."""
     person = await surveys_repository.active_person_by_oid(session, principal.oid)
@@ -67,15 +69,15 @@ async def invitations(
     return [
         InvitationPublic(
             survey_id=survey.id,
-            title=survey.title,
+            title=pick(language, survey.title, survey.title_en),
             kind=survey.kind,
             open_until=survey.open_until,
             open=now_open,
             credential_issued=invitation.credential_issued,
             public_key=public.get(survey.id) if now_open else None,
             org_unit_id=person.org_unit_id,
-            description=template.description,
-            questions=questions_of(template),
+            description=pick(language, template.description, template.description_en),
+            questions=[q.in_language(language) for q in questions_of(template)],
         )
         for invitation, survey, template, now_open in rows
     ]

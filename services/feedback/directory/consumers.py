@@ -38,6 +38,7 @@ class LeaderGroupFacts(ConsumedPayload):
 class OfferingFacts(ConsumedPayload):
     offering_id: uuid.UUID
     title: str
+    title_en: str | None = None
     kind_code: str
     is_programme: bool = False
 

@@ -54,5 +54,6 @@ class KnownOffering(TableBase, table=True):
 
     offering_id: uuid.UUID = Field(primary_key=True)
     title: str
+    title_en: str | None = None
     kind_code: str
     is_programme: bool = False

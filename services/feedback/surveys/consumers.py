@@ -58,9 +58,21 @@ class Completion(ConsumedPayload):
     leader_group_id: uuid.UUID | None = None
 
 
-async def _offering_title(session: AsyncSession, offering_id: uuid.UUID) -> str:
+# What an automatically opened survey is called, in bokmål and English, before the offering's title.
+TITLES = {
+    SESSION_EVALUATION: ("Evaluering", "Evaluation"),
+    BASELINE: ("Egenevaluering før programmet", "Self-evaluation before the programme"),
+    FOLLOW_UP: ("Egenevaluering etter programmet", "Self-evaluation after the programme"),
+}
+
+
+async def _titles(session: AsyncSession, kind: str, offering_id: uuid.UUID) -> dict[str, str]:
+    """The survey's `title` and `title_en`: the kind's words and the offering's title in each language."""
     offering = await session.get(KnownOffering, offering_id)
-    return offering.title if offering else "programmet"
+    nb, en = TITLES[kind]
+    title = offering.title if offering else "programmet"
+    title_en = (offering.title_en or offering.title) if offering else "the programme"
+    return {"title": f"{nb}: {title}", "title_en": f"{en}: {title_en}"}
 
 
 def handler(settings: FeedbackSettings) -> Handler:
@@ -82,13 +94,12 @@ async def _session_evaluation(session: AsyncSession, settings: FeedbackSettings,
     key = f"{SESSION_EVALUATION}:{payload.session_id}"
     survey = await service.survey_by_origin(session, key)
     if survey is None and attended:
-        title = f"Evaluering: {await _offering_title(session, payload.offering_id)}"
         survey, _ = await service.open_survey(
             session,
             settings,
             template=await templates.template_version(session, SESSION_EVALUATION),
             kind=SESSION_EVALUATION,
-            title=title,
+            **await _titles(session, SESSION_EVALUATION, payload.offering_id),
             scope=Scope(session_id=payload.session_id, offering_id=payload.offering_id),
             open_until=event.occurred_at + timedelta(days=settings.session_evaluation_days),
             actor=SYSTEM,
@@ -112,7 +123,7 @@ async def _baseline(session: AsyncSession, settings: FeedbackSettings, event: Ev
         settings,
         template=await templates.template_version(session, SELF_EVALUATION),
         kind=BASELINE,
-        title=f"Egenevaluering før programmet: {await _offering_title(session, place.offering_id)}",
+        **await _titles(session, BASELINE, place.offering_id),
         scope=Scope(offering_id=place.offering_id, leader_group_id=place.leader_group_id),
         open_until=deadline,
         actor=SYSTEM,
@@ -142,7 +153,7 @@ async def _follow_up(session: AsyncSession, settings: FeedbackSettings, event: E
         settings,
         template=await templates.template_version(session, SELF_EVALUATION),
         kind=FOLLOW_UP,
-        title=f"Egenevaluering etter programmet: {await _offering_title(session, offering)}",
+        **await _titles(session, FOLLOW_UP, offering),
         scope=Scope(offering_id=offering, leader_group_id=group),
         open_until=event.occurred_at + timedelta(days=settings.followup_days),
         actor=SYSTEM,

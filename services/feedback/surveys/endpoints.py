@@ -156,6 +156,7 @@ async def open_survey(
         template=template,
         kind=body.kind.value,
         title=body.title or template.title,
+        title_en=body.title_en or (None if body.title else template.title_en),
         scope=scope,
         open_until=body.open_until,
         actor=principal.oid,

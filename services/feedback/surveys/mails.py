@@ -42,6 +42,7 @@ async def request(
     data = {
         "survey_id": str(survey.id),
         "offering_title": survey.title,
+        "offering_title_en": survey.title_en,
         "closes_at": survey.open_until.isoformat(),
         "link": settings.survey_link.format(survey_id=survey.id),
     }

@@ -35,6 +35,8 @@ class SurveyTemplate(TableBase, table=True):
     version: int
     title: str = Field(max_length=200)
     description: str | None = Field(default=None, max_length=2000)
+    title_en: str | None = Field(default=None, max_length=200)
+    description_en: str | None = Field(default=None, max_length=2000)
     questions: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
     ballot_size: int
     created_by: str = Field(max_length=64)
@@ -55,6 +57,7 @@ class Survey(TableBase, table=True):
     )
     kind: str = Field(max_length=30)
     title: str = Field(max_length=300)
+    title_en: str | None = Field(default=None, max_length=300)
     session_id: uuid.UUID | None = Field(default=None, index=True)
     offering_id: uuid.UUID | None = Field(default=None, index=True)
     leader_group_id: uuid.UUID | None = Field(default=None, index=True)

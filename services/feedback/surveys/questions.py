@@ -14,6 +14,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from services.kernel.languages import Language, pick
 from services.kernel.problems import FieldError
 from services.kernel.schemas import SINGLE_LINE, WriteModel
 
@@ -29,19 +30,28 @@ class QuestionType(StrEnum):
     free_text = "free-text"
 
 
+EN = "In English; where left out, respondents reading English get the bokmål text."
+
+
 class Option(WriteModel):
     key: Slug
     label: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
+    label_en: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=SINGLE_LINE, description=EN
+    )
 
 
 class Question(WriteModel):
     key: Slug = Field(description="Stable id of the question across versions (answers are keyed by it).")
     type: QuestionType
     text: str = Field(min_length=1, max_length=500)
+    text_en: str | None = Field(default=None, min_length=1, max_length=500, description=EN)
     required: bool = True
     dimension: Slug | None = Field(default=None, description="e.g. structure, dialogue, collaboration.")
     min_label: str | None = Field(default=None, max_length=100, description="Label of 1 (scale only).")
     max_label: str | None = Field(default=None, max_length=100, description="Label of 5 (scale only).")
+    min_label_en: str | None = Field(default=None, max_length=100, description=EN)
+    max_label_en: str | None = Field(default=None, max_length=100, description=EN)
     options: list[Option] | None = Field(default=None, min_length=2, max_length=20)
     max_length: int | None = Field(default=None, ge=1, le=4000, description="Free text only (default 2000).")
 
@@ -52,7 +62,7 @@ class Question(WriteModel):
         text = self.type is QuestionType.free_text
         if scale and not (self.min_label and self.max_label):
             raise ValueError("a scale question needs min_label and max_label (the labelled ends)")
-        if not scale and (self.min_label or self.max_label):
+        if not scale and (self.min_label or self.max_label or self.min_label_en or self.max_label_en):
             raise ValueError("min_label and max_label belong to scale questions only")
         if choice and not self.options:
             raise ValueError("a choice question needs at least two options")
@@ -68,6 +78,21 @@ class Question(WriteModel):
 
     def option_keys(self) -> list[str]:
         return [o.key for o in self.options or []]
+
+    def in_language(self, language: Language) -> Question:
+        """The question as a respondent reading `language` sees it: its texts in that language where
+        written, else in bokmål."""
+        options = [
+            o.model_copy(update={"label": pick(language, o.label, o.label_en)}) for o in self.options or []
+        ]
+        return self.model_copy(
+            update={
+                "text": pick(language, self.text, self.text_en),
+                "min_label": pick(language, self.min_label, self.min_label_en),
+                "max_label": pick(language, self.max_label, self.max_label_en),
+                "options": options or None,
+            }
+        )
 
 
 # What Swagger UI fills in for a template's content (and, with a key, for a new template).
@@ -93,6 +118,10 @@ class TemplateDraft(WriteModel):
 
     title: str = Field(min_length=1, max_length=200, pattern=SINGLE_LINE)
     description: str | None = Field(default=None, max_length=2000)
+    title_en: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=SINGLE_LINE, description=EN
+    )
+    description_en: str | None = Field(default=None, max_length=2000, description=EN)
     questions: list[Question] = Field(min_length=1, max_length=60)
 
     @model_validator(mode="after")

@@ -28,6 +28,8 @@ class TemplatePublic(ReadModel):
     version: int
     title: str
     description: str | None
+    title_en: str | None
+    description_en: str | None
     questions: list[Question]
     created_by: str
     created_at: OsloDatetime
@@ -60,7 +62,20 @@ class SurveyCreate(WriteModel):
     template_key: Slug
     template_version: int | None = Field(default=None, ge=1, le=100_000, description="Default: the newest.")
     kind: SurveyKind = SurveyKind.custom
-    title: str | None = Field(default=None, min_length=1, max_length=300, pattern=SINGLE_LINE)
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        pattern=SINGLE_LINE,
+        description="Default: the template's.",
+    )
+    title_en: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        pattern=SINGLE_LINE,
+        description="In English. Default: the template's English title, where it has one.",
+    )
     session_id: uuid.UUID | None = None
     offering_id: uuid.UUID | None = None
     leader_group_id: uuid.UUID | None = None
@@ -98,6 +113,7 @@ class SurveyPublic(ReadModel):
     id: uuid.UUID
     kind: str
     title: str
+    title_en: str | None
     template_key: str
     template_version: int
     session_id: uuid.UUID | None

@@ -31,6 +31,8 @@ def new_version(key: str, version: int, draft: TemplateDraft, actor: str) -> Sur
         version=version,
         title=draft.title,
         description=draft.description,
+        title_en=draft.title_en,
+        description_en=draft.description_en,
         questions=questions,
         ballot_size=sealing.padded_size(largest_answers(draft.questions)),
         created_by=actor,
