@@ -13,6 +13,7 @@ from services.enrollment.directory.endpoints import router as directory_router
 from services.enrollment.enrollments.endpoints import router as enrollments_router
 from services.enrollment.feeds.endpoints import router as feeds_router
 from services.enrollment.hrsync.endpoints import router as hrsync_router
+from services.enrollment.insight.endpoints import router as insight_router
 from services.enrollment.notifications.endpoints import router as mail_router
 from services.enrollment.notifications.mailer import mail_subscription
 from services.enrollment.notifications.reminders import send_due_reminders
@@ -42,6 +43,7 @@ DEFINITION = ServiceDefinition(
         mail_router,
         feeds_router,
         coaching_router,
+        insight_router,
     ),
     subscriptions=(OFFERINGS, SESSIONS),
     periodic=(

@@ -49,22 +49,30 @@ def csv_response(filename: str, header: Row, rows: Iterable[Row]) -> Response:
 
 def xlsx_response(filename: str, sheet: str, header: Row, rows: Iterable[Row]) -> Response:
     """One worksheet with a bold, frozen header row; text is stored as text, never as a formula."""
+    return workbook_response(filename, [(sheet, header, rows)])
+
+
+def workbook_response(filename: str, sheets: Sequence[tuple[str, Row, Iterable[Row]]]) -> Response:
+    """A workbook of one worksheet per (name, header, rows), each as `xlsx_response` writes its one."""
     workbook = Workbook()
-    worksheet = workbook.active
-    assert worksheet is not None
-    worksheet.title = sheet[:31]
-    worksheet.append(list(header))
-    for cell in worksheet[1]:
-        cell.font = Font(bold=True)
-    worksheet.freeze_panes = "A2"
-    for row in rows:
-        # Control characters cannot be stored in a workbook (XML 1.0): they are dropped, not a 500.
-        worksheet.append(
-            [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else "" if v is None else v for v in row]
-        )
-        for cell in worksheet[worksheet.max_row]:
-            if cell.data_type == "f":  # openpyxl reads a leading "=" as a formula: keep it as text
-                cell.data_type = "s"
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    for name, header, rows in sheets:
+        worksheet = workbook.create_sheet(name[:31])
+        worksheet.append(list(header))
+        for cell in worksheet[1]:
+            cell.font = Font(bold=True)
+        worksheet.freeze_panes = "A2"
+        for row in rows:
+            # Control characters cannot be stored in a workbook (XML 1.0): they are dropped, not a 500.
+            worksheet.append(
+                [
+                    ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else "" if v is None else v
+                    for v in row
+                ]
+            )
+            for cell in worksheet[worksheet.max_row]:
+                if cell.data_type == "f":  # openpyxl reads a leading "=" as a formula: keep it as text
+                    cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return Response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
+from itertools import combinations
 
 import pytest
 
@@ -152,3 +153,26 @@ def test_late_changes_take_the_fewest_moves() -> None:
     adjusted, changes = adjust(full, everyone, 5, 7)
     assert all(5 <= len(g) <= 7 for g in adjusted if g)
     assert len(changes) == 5  # the newcomer, and four who make the new group five
+
+
+def test_agencies_that_have_met_are_put_together_as_little_as_possible() -> None:
+    # 24 leaders of 24 agencies in one sector, in groups of 4; two thirds of all agency pairs have met.
+    members = cohort([("Bydel", 24)], seed=11)
+    units = sorted(m.org_unit_id for m in members if m.org_unit_id is not None)
+    rng = random.Random(5)
+    met = frozenset((a, b) for i, a in enumerate(units) for b in units[i + 1 :] if rng.random() < 2 / 3)
+
+    unit_of = {m.person_id: m.org_unit_id for m in members if m.org_unit_id is not None}
+
+    def met_pairs(groups: list[list[uuid.UUID]]) -> int:
+        return sum(len({pair(unit_of[a], unit_of[b]) for a, b in combinations(g, 2)} & met) for g in groups)
+
+    blind = [met_pairs(propose(members, 4, 4, seed)) for seed in range(5)]
+    aware = [met_pairs(propose(members, 4, 4, seed, Constraints(agencies_met=met))) for seed in range(5)]
+    # By chance a group of four holds four of its six pairs that met; knowing the history, far fewer.
+    assert max(aware) < min(blind)
+    assert sum(aware) <= sum(blind) / 2
+    rules = Constraints(agencies_met=met)
+    scored = quality(propose(members, 4, 4, 1, rules), members, 4, 4, rules)
+    assert scored.unit_conflicts == []
+    assert scored.agency_pairs_met == aware[1]

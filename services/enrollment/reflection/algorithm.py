@@ -43,10 +43,13 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 
 W_PIN = 10_000
 W_UNIT = 1_000
 W_REPEAT = 10
+# Two agencies whose leaders have met before (in a group or session): a small push towards new pairs.
+W_AGENCIES_MET = 2
 W_SECTOR = 1.0
 UNKNOWN_SECTOR = "(ukjent)"
 
@@ -69,6 +72,7 @@ class Constraints:
     together: frozenset[Pair] = frozenset()
     apart: frozenset[Pair] = frozenset()
     history: Mapping[Pair, int] = field(default_factory=dict)  # pair -> earlier rounds grouped together
+    agencies_met: frozenset[Pair] = frozenset()  # pairs of org units (in id order) whose leaders have met
 
 
 def _size_misfit(n: int, groups: int, smallest: int, largest: int) -> int:
@@ -121,6 +125,11 @@ class Scorer:
     def group_cost(self, group: Sequence[uuid.UUID]) -> float:
         units = Counter(self.members[p].org_unit_id for p in group)
         cost = sum(W_UNIT * c * (c - 1) / 2 for unit, c in units.items() if unit is not None and c > 1)
+        if self.constraints.agencies_met:
+            known = sorted(unit for unit in units if unit is not None)
+            cost += W_AGENCIES_MET * sum(
+                1 for a, b in combinations(known, 2) if (a, b) in self.constraints.agencies_met
+            )
         sectors = Counter(self.sector(p) for p in group)
         size = len(group)
         cost += W_SECTOR * sum((sectors.get(s, 0) - size * share) ** 2 for s, share in self.share.items())
@@ -290,6 +299,7 @@ class Quality:
     size_violations: list[tuple[int, int]]
     sectors: list[dict[str, int]]
     sector_spread: float
+    agency_pairs_met: int = 0
 
 
 def quality(
@@ -333,7 +343,12 @@ def quality(
         sum((counts.get(s, 0) - len(g) * share) ** 2 for s, share in scorer.share.items())
         for g, counts in zip(groups, sectors, strict=True)
     )
+    met = 0
+    for group in groups:
+        present = sorted({u for p in group if (u := scorer.members[p].org_unit_id) is not None})
+        met += sum(1 for a, b in combinations(present, 2) if (a, b) in constraints.agencies_met)
     return Quality(
+        agency_pairs_met=met,
         cost=round(scorer.total(groups), 3),
         unit_conflicts=conflicts,
         pins_broken=broken,

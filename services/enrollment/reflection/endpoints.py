@@ -73,8 +73,7 @@ async def present(session: AsyncSession, round_id: uuid.UUID) -> RoundPublic:
         or algorithm.Member(p, cohort.people[p].org_unit_id if p in cohort.people else None, None)
         for p in everyone
     ]
-    past = await service.history(session, round_id, set(everyone))
-    rules = service.constraints(loaded.pins, past)
+    rules = await service.rules(session, round_id, set(everyone), loaded.pins)
     quality = algorithm.quality(lists, members, loaded.round.min_size, loaded.round.max_size, rules)
     return RoundPublic(
         id=loaded.round.id,
@@ -108,6 +107,7 @@ async def present(session: AsyncSession, round_id: uuid.UUID) -> RoundPublic:
             ],
             size_violations=[SizeViolation(group=numbers[i], size=s) for i, s in quality.size_violations],
             sector_spread=quality.sector_spread,
+            agency_pairs_met=quality.agency_pairs_met,
         ),
     )
 

@@ -117,6 +117,10 @@ class QualityPublic(ReadModel):
     sector_spread: float = Field(
         description="Sum over groups of squared deviation from the cohort's sector mix."
     )
+    agency_pairs_met: int = Field(
+        description="Pairs of agencies in the same group whose leaders have met before in the programme "
+        "(GET /insight/collaboration): the proposal keeps them few."
+    )
 
 
 class RoundPublic(ReadModel):

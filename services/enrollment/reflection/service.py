@@ -21,6 +21,9 @@ from services.enrollment.events import (
     ReflectionGroupsChanged,
     ReflectionGroupsConfirmed,
 )
+from services.enrollment.insight import repository as insight
+from services.enrollment.insight.collaboration import EVER, meetings
+from services.enrollment.insight.schemas import MEETING_KINDS
 from services.enrollment.offerings.models import OfferingView
 from services.enrollment.reflection import algorithm, repository
 from services.enrollment.reflection.models import (
@@ -140,11 +143,28 @@ async def history(
     return dict(counts)
 
 
-def constraints(pins: Sequence[ReflectionPin], past: dict[algorithm.Pair, int]) -> algorithm.Constraints:
+async def agencies_met(session: AsyncSession, exclude: uuid.UUID | None) -> frozenset[algorithm.Pair]:
+    """The pairs of agencies whose leaders have met in the programme's groups and sessions so far (the
+    collaboration measure's history), leaving out round `exclude`'s own groups."""
+    rows = await insight.present(
+        session, MEETING_KINDS, EVER.starts_at, EVER.ends_at, clock.now(), exclude_round=exclude
+    )
+    return frozenset(meetings(rows))
+
+
+async def rules(
+    session: AsyncSession,
+    round_id: uuid.UUID | None,
+    people: set[uuid.UUID],
+    pins: Sequence[ReflectionPin] = (),
+) -> algorithm.Constraints:
+    """What a division of `people` is scored by: the coordinator's pins, the pairs of people who shared a
+    group in other confirmed rounds, and the pairs of agencies that have met."""
     return algorithm.Constraints(
         together=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.together),
         apart=frozenset((p.person_a, p.person_b) for p in pins if p.kind == PinKind.apart),
-        history=past,
+        history=await history(session, round_id, people),
+        agencies_met=await agencies_met(session, round_id),
     )
 
 
@@ -182,8 +202,8 @@ async def create(
     people = await cohort(session, offering_id)
     if not people.members:
         raise NoParticipants("Nobody holds a confirmed place in the offering's sessions yet.")
-    past = await history(session, None, {m.person_id for m in people.members})
-    groups = algorithm.propose(people.members, body.min_size, body.max_size, body.seed, constraints([], past))
+    scoring = await rules(session, None, {m.person_id for m in people.members})
+    groups = algorithm.propose(people.members, body.min_size, body.max_size, body.seed, scoring)
     created = ReflectionRound(
         offering_id=offering_id,
         min_size=body.min_size,
@@ -213,7 +233,7 @@ async def repropose(session: AsyncSession, round_id: uuid.UUID, seed: int | None
     people = await cohort(session, loaded.round.offering_id)
     if not people.members:
         raise NoParticipants("Nobody holds a confirmed place in the offering's sessions any more.")
-    past = await history(session, round_id, {m.person_id for m in people.members})
+    scoring = await rules(session, round_id, {m.person_id for m in people.members}, loaded.pins)
     if seed is not None:
         loaded.round.seed = seed
     groups = algorithm.propose(
@@ -221,7 +241,7 @@ async def repropose(session: AsyncSession, round_id: uuid.UUID, seed: int | None
         loaded.round.min_size,
         loaded.round.max_size,
         loaded.round.seed,
-        constraints(loaded.pins, past),
+        scoring,
     )
     await _store_groups(session, round_id, _numbered(groups))
     _bump(loaded)
@@ -291,10 +311,10 @@ async def adjust(session: AsyncSession, round_id: uuid.UUID) -> list[ReflectionC
     confirmed round (a preview runs this in a savepoint and rolls it back)."""
     loaded = await load(session, round_id, lock=True)
     people = await cohort(session, loaded.round.offering_id)
-    past = await history(session, round_id, {m.person_id for m in people.members})
+    scoring = await rules(session, round_id, {m.person_id for m in people.members}, loaded.pins)
     numbers, lists = loaded.as_lists()
     adjusted, raw = algorithm.adjust(
-        lists, people.members, loaded.round.min_size, loaded.round.max_size, constraints(loaded.pins, past)
+        lists, people.members, loaded.round.min_size, loaded.round.max_size, scoring
     )
     extra = iter(range((max(numbers) if numbers else 0) + 1, 10**9))
     number_of = {i: numbers[i] if i < len(numbers) else next(extra) for i in range(len(adjusted))}
