@@ -68,7 +68,7 @@ migrate: $(STAMP) ## bring every schema to head (DATABASE_URL, or the embedded s
 seed: $(STAMP) ## load the demo data (idempotent)
 	$(PY) -m devtools seed
 
-token: $(STAMP) ## print a development token: make token ROLE=coordinator|ops|hr-integration|user [EMAIL=...]
+token: $(STAMP) ## print a development token: make token ROLE=coordinator|ops|hr-integration|privacy-officer|user [EMAIL=...]
 	@$(PY) -m devtools token --role $(ROLE) $(if $(EMAIL),--email $(EMAIL))
 
 openapi: $(STAMP) ## regenerate openapi/ (merged document, each service's, event payloads)

@@ -130,7 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ).set_defaults(func=cmd_env)
 
     token = sub.add_parser("token", help="print a development bearer token")
-    token.add_argument("--role", default="coordinator", help="coordinator, hr-integration, ops or user")
+    token.add_argument(
+        "--role", default="coordinator", help="coordinator, hr-integration, ops, privacy-officer or user"
+    )
     token.add_argument("--email", help="the person (demo e-mail); their oid is derived from it")
     token.add_argument("--oid", help="an explicit Entra object id")
     token.add_argument("--name")

@@ -134,6 +134,7 @@ DEFAULT_EMAILS = {
     "coordinator": "kari.nordmann@uke.oslo.kommune.no",
     "hr-integration": "hr-integrasjon@oslo.kommune.no",
     "ops": "drift@uke.oslo.kommune.no",
+    "privacy-officer": "personvernombud@oslo.kommune.no",
 }
 DEFAULT_USER_EMAIL = "ola.hansen@bydel-alna.oslo.kommune.no"
 

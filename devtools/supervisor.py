@@ -176,7 +176,8 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
                     "",
                     'Try: curl -H "Authorization: Bearer $TOKEN" '
                     f'"{base}/api/v1/catalog/offerings?q=ledergrupper"',
-                    "Other roles: make token ROLE=ops (or hr-integration, user). Ctrl-C stops everything.",
+                    "Other roles: make token ROLE=ops (or hr-integration, privacy-officer, user). "
+                    "Ctrl-C stops everything.",
                 ]
             ),
             flush=True,

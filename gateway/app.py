@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import Gauge
 from starlette.datastructures import Headers
 
-from gateway import forwarding, protection
+from gateway import forwarding, privacy, protection
 from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
@@ -98,11 +98,12 @@ async def readyz(request: Request) -> Response:
     )
 
 
-def gateway_openapi_parts() -> tuple[dict[str, Any], dict[str, Any]]:
+def gateway_openapi_parts(prefix: str = "/api/v1") -> tuple[dict[str, Any], dict[str, Any]]:
     """The gateway's own paths and schemas, as FastAPI documents them."""
     app = FastAPI(title=TITLE, version=VERSION)
     install_problem_handlers(app)
     app.include_router(meta_router)
+    app.include_router(privacy.router, prefix=prefix)
     document = app.openapi()
     return document.get("paths", {}), document.get("components", {}).get("schemas", {})
 
@@ -110,7 +111,7 @@ def gateway_openapi_parts() -> tuple[dict[str, Any], dict[str, Any]]:
 def merged_document(
     documents: dict[str, dict[str, Any]], prefix: str = "/api/v1", oauth: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    paths, schemas = gateway_openapi_parts()
+    paths, schemas = gateway_openapi_parts(prefix)
     return merge(
         documents,
         title=TITLE,
@@ -372,6 +373,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             timeouts=timeouts[service],
         )
 
+    app.state.signed_in = signed_in
+    # Before the services' routes: the gateway answers this one itself.
+    app.include_router(privacy.router, prefix=settings.public_prefix)
     app.add_api_route(
         f"{settings.public_prefix}/{{service}}/{{path:path}}",
         proxy,

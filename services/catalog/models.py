@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from services.catalog.audience.models import AudienceView
 from services.catalog.history.models import Change
 from services.catalog.offerings.models import Offering, OfferingKind, OfferingTheme, SearchWord, Theme
+from services.catalog.privacy.models import PersonalDataRead
 from services.catalog.sessions.models import CourseSession
 
 metadata = SQLModel.metadata
@@ -16,6 +17,7 @@ __all__ = [
     "Offering",
     "OfferingKind",
     "OfferingTheme",
+    "PersonalDataRead",
     "SearchWord",
     "Theme",
     "metadata",

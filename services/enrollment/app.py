@@ -19,6 +19,8 @@ from services.enrollment.notifications.mailer import mail_subscription
 from services.enrollment.notifications.reminders import send_due_reminders
 from services.enrollment.offerings.consumers import OFFERINGS
 from services.enrollment.offerings.endpoints import router as offerings_router
+from services.enrollment.privacy.endpoints import router as privacy_router
+from services.enrollment.privacy.register import REGISTER
 from services.enrollment.reflection.endpoints import router as reflection_router
 from services.enrollment.sessions.consumers import SESSIONS
 from services.enrollment.sessions.endpoints import router as sessions_router
@@ -31,6 +33,7 @@ DEFINITION = ServiceDefinition(
     name="enrollment",
     title="Enrollment",
     description="The HR directory (org units, people, leader groups) and enrollments in sessions.",
+    privacy=REGISTER,
     migrations=MigrationSet(schema="enrollment", directory=Path(__file__).parent / "migrations"),
     routers=(
         directory_router,
@@ -44,6 +47,7 @@ DEFINITION = ServiceDefinition(
         feeds_router,
         coaching_router,
         insight_router,
+        privacy_router,
     ),
     subscriptions=(OFFERINGS, SESSIONS),
     periodic=(

@@ -12,6 +12,8 @@ from services.feedback.answering.endpoints import router as answering_router
 from services.feedback.directory.consumers import DIRECTORY
 from services.feedback.participants.consumers import PARTICIPANTS
 from services.feedback.participants.endpoints import router as participants_router
+from services.feedback.privacy.endpoints import router as privacy_router
+from services.feedback.privacy.register import REGISTER
 from services.feedback.reports.endpoints import router as reports_router
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys.consumers import surveys_subscription
@@ -30,8 +32,16 @@ DEFINITION = ServiceDefinition(
         "Answers are sealed until their survey closes and then stored with no link to anyone; results "
         "show more than counts only where enough people answered."
     ),
+    privacy=REGISTER,
     migrations=MigrationSet(schema="feedback", directory=Path(__file__).parent / "migrations"),
-    routers=(surveys_router, answering_router, ballots_router, reports_router, participants_router),
+    routers=(
+        surveys_router,
+        answering_router,
+        ballots_router,
+        reports_router,
+        participants_router,
+        privacy_router,
+    ),
     subscriptions=(PARTICIPANTS, DIRECTORY),
     periodic=(
         PeriodicJob(

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from services.feedback.directory.models import KnownLeaderGroup, KnownOffering, KnownOrgUnit, KnownPerson
 from services.feedback.participants.models import Participant
+from services.feedback.privacy.models import PersonalDataRead
 from services.feedback.surveys.models import (
     Invitation,
     Response,
@@ -22,6 +23,7 @@ __all__ = [
     "KnownOrgUnit",
     "KnownPerson",
     "Participant",
+    "PersonalDataRead",
     "Response",
     "SealedBallot",
     "Survey",

@@ -29,6 +29,7 @@ from services.kernel.methods import AllowedMethodsMiddleware
 from services.kernel.metrics import BUS_DEAD, BUS_LAG, POOL, MetricsMiddleware, metrics_endpoint
 from services.kernel.periodic import PeriodicJob, PeriodicRunner
 from services.kernel.presence import Presence
+from services.kernel.privacy import Processing, register_router
 from services.kernel.problem_handlers import install_problem_handlers
 from services.kernel.requestid import RequestIdMiddleware
 from services.kernel.settings import PlatformSettings, ServiceSettings
@@ -51,6 +52,8 @@ class ServiceDefinition:
     routers: Sequence[APIRouter]
     subscriptions: Sequence[Subscription] = field(default_factory=tuple)
     periodic: Sequence[PeriodicJob] = field(default_factory=tuple)
+    # The register of processing: what personal data the service keeps, why, and for how long.
+    privacy: Sequence[Processing] = field(default_factory=tuple)
     version: str = "0.1.0"
 
 
@@ -245,7 +248,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     telemetry.instrument(app, definition.name)
     app.include_router(health.router)
     app.add_route("/metrics", metrics_endpoint(_scrape(definition.name)), include_in_schema=False)
-    routers = [*definition.routers, *([eventbus_admin.router] if definition.subscriptions else [])]
+    routers = [
+        *definition.routers,
+        register_router(definition.name, definition.privacy),
+        *([eventbus_admin.router] if definition.subscriptions else []),
+    ]
     for router in routers:
         declare_access(router.routes)
         _require_transactional(router)

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devtools import devkeys
 from services.catalog.events import SessionScheduled
 from services.enrollment.directory.models import Person
 from services.kernel.eventbus import publish
@@ -441,6 +442,21 @@ async def test_who_sees_what(
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:4] == ["navn", "e-post", "status", "oppmøte"]
     assert sorted(r[0] for r in rows[1:]) == ["Ivar", "Kari", "Liv", "Ola", "Per"]
+    # Both reads of the roster are on record: who read whose data, for what (docs/privacy.md).
+    async with sessionmaker() as session:
+        reads = (
+            await session.execute(
+                text(
+                    "SELECT reader_oid, purpose, subject_ids FROM enrollment.personal_data_reads ORDER BY id"
+                )
+            )
+        ).all()
+    coordinator_oid = devkeys.person_oid("konsulent@uke.oslo.kommune.no")
+    assert [(r.reader_oid, r.purpose) for r in reads] == [
+        (coordinator_oid, "roster"),
+        (coordinator_oid, "roster export"),
+    ]
+    assert all(sorted(r.subject_ids) == sorted(uuid.UUID(e["person_id"]) for e in roster) for r in reads)
 
 
 async def test_a_name_that_looks_like_a_formula_is_exported_as_text(

@@ -52,7 +52,9 @@ async def test_coverage_of_a_year_and_a_term_by_sector(
 ) -> None:
     async with sessionmaker() as session, session.begin():
         grorud = await create_org_unit(session, "Bydel Grorud", sector="Bydel")
-        await create_leader(session, "toppleder@bydel-grorud.oslo.kommune.no", org_unit=grorud, name="Gro")
+        gro = await create_leader(
+            session, "toppleder@bydel-grorud.oslo.kommune.no", org_unit=grorud, name="Gro"
+        )
         # A department without a sector of its own is in its agency's.
         department = await create_org_unit(
             session,
@@ -164,6 +166,16 @@ async def test_coverage_of_a_year_and_a_term_by_sector(
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx.content))
     assert workbook.sheetnames == ["Dekning", "Program", "Utvikling"]
     assert [c.value for c in workbook["Program"][2]] == [world.group.name, "Ledergruppeutvikling", 2, 3]
+
+    # Each read names the top leaders it showed, on record (docs/privacy.md).
+    async with sessionmaker() as session:
+        reads = (
+            await session.execute(
+                text("SELECT purpose, subject_ids FROM enrollment.personal_data_reads ORDER BY id")
+            )
+        ).all()
+    assert [r.purpose for r in reads] == ["coverage"] * 5 + ["coverage export"] * 2
+    assert set(reads[0].subject_ids) == {world.leader.id, gro.id}
 
 
 async def test_coverage_is_for_coordinators_and_names_its_period_plainly(

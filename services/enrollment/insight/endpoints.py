@@ -22,9 +22,11 @@ from services.enrollment.insight.schemas import (
     PeriodQuery,
     SectorQuery,
 )
+from services.enrollment.privacy.models import PersonalDataRead
 from services.kernel import clock
-from services.kernel.auth.tokens import CoordinatorOnly
+from services.kernel.auth.tokens import CoordinatorOnly, Principal
 from services.kernel.database import SessionDep, TransactionalRoute
+from services.kernel.privacy import record_read
 from services.kernel.problems import COMMON_RESPONSES, Forbidden
 from services.kernel.schemas import OSLO
 from services.kernel.spreadsheets import CSV, XLSX, csv_response, workbook_response
@@ -82,21 +84,30 @@ def _coverage_rows(report: CoverageReport) -> Iterator[list[Any]]:
 
 @router.get("/insight/coverage", summary="Coverage of the top-leader groups")
 async def coverage(
-    session: SessionDep, _: CoordinatorOnly, period: PeriodQuery = None, sector: SectorQuery = None
+    session: SessionDep, principal: CoordinatorOnly, period: PeriodQuery = None, sector: SectorQuery = None
 ) -> CoverageReport:
     """Which top-leader groups and top leaders took part in which kinds of offering in the period
     (enrolled, attended, completed), which did not, how far each group is through a programme taken as
-    a group, and the trend over the years up to the period."""
-    return await service.coverage(session, _period(period), sector)
+    a group, and the trend over the years up to the period. The read is recorded (docs/privacy.md)."""
+    return await _coverage(session, principal, period, sector, "coverage")
+
+
+async def _coverage(
+    session: AsyncSession, principal: Principal, period: str | None, sector: str | None, purpose: str
+) -> CoverageReport:
+    """The report, with the bulk read of the people it covers recorded in the same transaction."""
+    report = await service.coverage(session, _period(period), sector)
+    await record_read(session, PersonalDataRead, principal, purpose, subject_ids=service.people_in(report))
+    return report
 
 
 @router.get("/insight/coverage.csv", summary="Coverage as CSV", response_class=Response, responses={200: CSV})
 async def coverage_csv(
-    session: SessionDep, _: CoordinatorOnly, period: PeriodQuery = None, sector: SectorQuery = None
+    session: SessionDep, principal: CoordinatorOnly, period: PeriodQuery = None, sector: SectorQuery = None
 ) -> Response:
     """The coverage as rows for a spreadsheet: one per group and kind of offering it reached (a group
     that reached nothing: one row without a kind)."""
-    report = await service.coverage(session, _period(period), sector)
+    report = await _coverage(session, principal, period, sector, "coverage export")
     return csv_response(f"dekning-{report.period.name}.csv", COVERAGE_HEADER, _coverage_rows(report))
 
 
@@ -107,10 +118,10 @@ async def coverage_csv(
     responses={200: XLSX},
 )
 async def coverage_xlsx(
-    session: SessionDep, _: CoordinatorOnly, period: PeriodQuery = None, sector: SectorQuery = None
+    session: SessionDep, principal: CoordinatorOnly, period: PeriodQuery = None, sector: SectorQuery = None
 ) -> Response:
     """The coverage as a workbook: the groups (as the CSV), programme progress, and the trend by year."""
-    report = await service.coverage(session, _period(period), sector)
+    report = await _coverage(session, principal, period, sector, "coverage export")
     programmes = [
         [p.group, p.offering_title, p.sessions_attended, p.sessions_total] for p in report.programmes
     ]

@@ -153,3 +153,8 @@ async def _trend(
             )
         )
     return trend
+
+
+def people_in(report: CoverageReport) -> list[uuid.UUID]:
+    """The people a coverage report names: the groups' top leaders (members are counted, not named)."""
+    return [g.leader.person_id for g in report.groups if g.leader is not None]

@@ -17,9 +17,11 @@ from services.enrollment.enrollments.schemas import (
     WaitingEntryPage,
     WaitingEntryPublic,
 )
+from services.enrollment.privacy.models import PersonalDataRead
 from services.kernel.auth.tokens import CoordinatorOnly
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
+from services.kernel.privacy import record_read
 from services.kernel.problems import COMMON_RESPONSES
 from services.kernel.spreadsheets import CSV, csv_response
 
@@ -112,11 +114,16 @@ async def _roster(session: AsyncSession, session_id: uuid.UUID) -> list[RosterEn
     responses={404: problems.SessionNotFound.openapi()},
 )
 async def get_roster(
-    session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID, paging: Paging
+    session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID, paging: Paging
 ) -> RosterEntryPage:
     """Everyone with a place: confirmed, then waiting, then cancelled; by name, with attendance (the
-    whole roster at once: `roster.csv`)."""
-    return paging.slice(RosterEntryPage, await _roster(session, session_id))
+    whole roster at once: `roster.csv`). The read is recorded (docs/privacy.md)."""
+    roster = await _roster(session, session_id)
+    shown = paging.slice(RosterEntryPage, roster)
+    await record_read(
+        session, PersonalDataRead, principal, "roster", subject_ids=[r.person_id for r in shown.items]
+    )
+    return shown
 
 
 @router.get(
@@ -125,9 +132,13 @@ async def get_roster(
     response_class=Response,
     responses={200: CSV, 404: problems.SessionNotFound.openapi()},
 )
-async def export_roster(session: SessionDep, _: CoordinatorOnly, session_id: uuid.UUID) -> Response:
+async def export_roster(session: SessionDep, principal: CoordinatorOnly, session_id: uuid.UUID) -> Response:
     """The roster for a spreadsheet: UTF-8 with a byte-order mark so Excel reads æøå, `;`-separated as
-    Norwegian Excel expects."""
+    Norwegian Excel expects. The export is recorded (docs/privacy.md)."""
+    roster = await _roster(session, session_id)
+    await record_read(
+        session, PersonalDataRead, principal, "roster export", subject_ids=[r.person_id for r in roster]
+    )
     return csv_response(
         f"deltakerliste-{session_id}.csv",
         ["navn", "e-post", "status", "oppmøte", "person_id", "påmelding_id", "ledergruppe_id"],
@@ -141,6 +152,6 @@ async def export_roster(session: SessionDep, _: CoordinatorOnly, session_id: uui
                 row.enrollment_id,
                 row.leader_group_id,
             ]
-            for row in await _roster(session, session_id)
+            for row in roster
         ),
     )

@@ -33,6 +33,8 @@ class Role(StrEnum):
     coordinator = "coordinator"
     hr_integration = "hr-integration"
     ops = "ops"
+    # Answers access requests about anyone and orders erasure (the municipality's data protection work).
+    privacy_officer = "privacy-officer"
 
 
 @dataclass(frozen=True)

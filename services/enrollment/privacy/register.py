@@ -1,0 +1,111 @@
+"""The enrolment service's register of processing: what personal data it keeps (docs/privacy.md)."""
+
+from __future__ import annotations
+
+from services.kernel.privacy import Processing
+
+PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
+ACCOUNTABILITY = "GDPR art. 6(1)(c) and art. 5(2): the controller's duty to demonstrate compliance"
+
+REGISTER = (
+    Processing(
+        data="Name, e-mail, Entra object id, HR employee id, org unit, manager, preferred language and "
+        "whether active; leader groups and their members with role titles",
+        subjects="Employees HR sends (leaders and their leader groups)",
+        purpose="Who may enrol in what (audience rules), who leads which group, where to send mail",
+        basis=PUBLIC_TASK,
+        retention="While HR lists the person; erased or pseudonymised when HR deactivates them",
+        enforced_by=None,
+        stored_in=[
+            "enrollment.people",
+            "enrollment.leader_groups",
+            "enrollment.leader_group_members",
+            "enrollment.audience_published",
+        ],
+    ),
+    Processing(
+        data="Enrolments, places in sessions, waiting-list positions, attendance, cancellations and their "
+        "reasons, who enrolled whom, every change with its actor",
+        subjects="Participants, and the coordinators and leaders who acted for them",
+        purpose="Running enrolment and waiting lists fairly; coverage of the programme",
+        basis=PUBLIC_TASK,
+        retention="Five years after the session (the programme's coverage and trend); the actor of a change "
+        "is pseudonymised when that person's data is erased",
+        enforced_by=None,
+        stored_in=[
+            "enrollment.enrollments",
+            "enrollment.participations",
+            "enrollment.enrollment_audit",
+            "enrollment.idempotency_keys",
+        ],
+    ),
+    Processing(
+        data="Completed training (offering, sessions attended, when), and the feed of it to HR",
+        subjects="Participants",
+        purpose="HR's record of completed training",
+        basis=PUBLIC_TASK,
+        retention="As long as HR needs it for the employee's training record: ten years after completion",
+        enforced_by=None,
+        stored_in=["enrollment.completions", "enrollment.completion_feed"],
+    ),
+    Processing(
+        data="Mails sent (kind, to whom, when, outcome), calendar invitations' sequence numbers, reminders "
+        "sent, personal calendar feeds (a hash of the secret address)",
+        subjects="Participants and coaches",
+        purpose="Sending each mail once and keeping calendars in step",
+        basis=PUBLIC_TASK,
+        retention="Ninety days after sending; a feed until revoked, then ninety days",
+        enforced_by=None,
+        stored_in=[
+            "enrollment.mail_deliveries",
+            "enrollment.calendar_sequences",
+            "enrollment.session_reminders",
+            "enrollment.calendar_feeds",
+        ],
+    ),
+    Processing(
+        data="Coaching requests: the leader's note and preferred times, the coach assigned, the states and "
+        "who changed them; coaches' names, e-mail, organisation, language and sign-in",
+        subjects="Top leaders asking for coaching; coaches",
+        purpose="Arranging coaching on request",
+        basis=PUBLIC_TASK,
+        retention="Two years after the request ends; a coach while the programme uses them",
+        enforced_by=None,
+        stored_in=[
+            "enrollment.coaching_requests",
+            "enrollment.coaching_request_changes",
+            "enrollment.coaching_sessions",
+            "enrollment.coaches",
+        ],
+    ),
+    Processing(
+        data="Who was in which reflection group, pins (kept together or apart), who made and confirmed "
+        "a round",
+        subjects="Top leaders in reflection groups; coordinators",
+        purpose="Composing reflection groups across agencies, with people who have not met",
+        basis=PUBLIC_TASK,
+        retention="Five years after the round (the history proposals avoid repeating)",
+        enforced_by=None,
+        stored_in=[
+            "enrollment.reflection_rounds",
+            "enrollment.reflection_members",
+            "enrollment.reflection_pins",
+        ],
+    ),
+    Processing(
+        data="Who read personal data in bulk (rosters, coverage, access requests), whose, for what and when",
+        subjects="Readers and the people read about",
+        purpose="Accountability for reading personal data",
+        basis=ACCOUNTABILITY,
+        retention="Five years",
+        enforced_by=None,
+        stored_in=["enrollment.personal_data_reads"],
+    ),
+)
+
+# Tables that hold no personal data, and why.
+NO_PERSONAL_DATA = {
+    "enrollment.org_units": "the organisation's units",
+    "enrollment.offerings": "the catalogue's offerings, as its events tell",
+    "enrollment.sessions": "the catalogue's sessions and their seat counts",
+}

@@ -1,0 +1,61 @@
+"""The feedback service's register of processing: what personal data it keeps (docs/privacy.md). The
+answers themselves are not personal data: they are stored without anything that ties them to a person
+(docs/anonymity.md)."""
+
+from __future__ import annotations
+
+from services.kernel.privacy import Processing
+
+PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
+
+REGISTER = (
+    Processing(
+        data="Directory ids and Entra object ids of people, their org unit and whether active; leader "
+        "groups and their members; who held a confirmed place in which session",
+        subjects="Employees the enrolment service announces",
+        purpose="Knowing whom to invite to which survey, and which org unit an answer may name",
+        basis=PUBLIC_TASK,
+        retention="While the enrolment service lists the person; erased when their data is erased",
+        enforced_by=None,
+        stored_in=["feedback.people", "feedback.leader_groups", "feedback.participants"],
+    ),
+    Processing(
+        data="Who was invited to which survey, and whether a credential was issued to them (never whether "
+        "or what they answered)",
+        subjects="Invited participants",
+        purpose="Inviting and reminding; one credential per invitee",
+        basis=PUBLIC_TASK,
+        retention="Until the survey closes and a year after (reminders, complaints)",
+        enforced_by=None,
+        stored_in=["feedback.invitations"],
+    ),
+    Processing(
+        data="Entra object id of the coordinator who made a template version or opened or closed a survey",
+        subjects="Coordinators",
+        purpose="Accountability for surveys",
+        basis=PUBLIC_TASK,
+        retention="As long as the survey or template exists; pseudonymised when the coordinator's data is "
+        "erased",
+        enforced_by=None,
+        stored_in=["feedback.survey_templates", "feedback.surveys"],
+    ),
+    Processing(
+        data="Who read personal data in bulk, whose, for what and when",
+        subjects="Readers and the people read about",
+        purpose="Accountability for reading personal data",
+        basis="GDPR art. 6(1)(c) and art. 5(2): the controller's duty to demonstrate compliance",
+        retention="Five years",
+        enforced_by=None,
+        stored_in=["feedback.personal_data_reads"],
+    ),
+)
+
+# Tables that hold no personal data, and why.
+NO_PERSONAL_DATA = {
+    "feedback.offerings": "the catalogue's offerings",
+    "feedback.org_units": "the organisation's units",
+    "feedback.survey_keys": "the surveys' signing keys",
+    "feedback.ballots": "sealed anonymous ballots: no person, by construction (docs/anonymity.md)",
+    "feedback.responses": "anonymous answers with at most an org unit and sector, released above the "
+    "threshold (docs/anonymity.md)",
+}
