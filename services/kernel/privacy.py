@@ -55,6 +55,40 @@ class Register(BaseModel):
     processing: list[Processing]
 
 
+def subject_sql(query: str) -> TextClause:
+    """A query about the subject, `{pid}` standing for their directory id and `{oid}` for their Entra
+    object id (either may be null)."""
+    return text(query.replace("{pid}", "CAST(:person_id AS uuid)").replace("{oid}", "CAST(:oid AS text)"))
+
+
+def reads_processing(schema: str) -> Processing:
+    """The register's line for a service's record of bulk reads (`<schema>.personal_data_reads`)."""
+    return Processing(
+        data="Who read personal data in bulk, whose, for what and when",
+        subjects="Readers (coordinators, privacy officers) and the people read about",
+        purpose="Accountability for reading personal data",
+        basis="GDPR art. 6(1)(c) and art. 5(2): the controller's duty to demonstrate compliance",
+        retention="Five years",
+        enforced_by=None,
+        stored_in=[f"{schema}.personal_data_reads"],
+    )
+
+
+def reads_queries(schema: str) -> dict[str, TextClause]:
+    """An access request's categories from a service's record of bulk reads: what the person read about
+    others (how many people), and who read about them."""
+    return {
+        "reads_by_them": subject_sql(
+            f"""SELECT at, purpose, cardinality(subject_ids) + cardinality(subject_oids) AS people
+                FROM {schema}.personal_data_reads WHERE reader_oid = {{oid}} ORDER BY at"""  # noqa: S608
+        ),
+        "reads_about_them": subject_sql(
+            f"""SELECT at, purpose, reader_oid FROM {schema}.personal_data_reads
+                WHERE {{pid}} = ANY(subject_ids) OR {{oid}} = ANY(subject_oids) ORDER BY at"""  # noqa: S608
+        ),
+    }
+
+
 class PersonalDataReadBase(TableBase):
     """Who read whose personal data in bulk, for what, and when."""
 
@@ -147,12 +181,6 @@ def register_router(service: str, processing: Sequence[Processing]) -> APIRouter
         return document
 
     return router
-
-
-def subject_sql(query: str) -> TextClause:
-    """A query about the subject, `{pid}` standing for their directory id and `{oid}` for their Entra
-    object id (either may be null)."""
-    return text(query.replace("{pid}", "CAST(:person_id AS uuid)").replace("{oid}", "CAST(:oid AS text)"))
 
 
 async def gather(

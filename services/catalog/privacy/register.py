@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.kernel.privacy import Processing
+from services.kernel.privacy import Processing, reads_processing
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
 
@@ -37,15 +37,7 @@ REGISTER = (
         enforced_by=None,
         stored_in=["catalog.offerings"],
     ),
-    Processing(
-        data="Who read personal data in bulk, whose, for what and when",
-        subjects="Readers (coordinators, privacy officers) and the people read about",
-        purpose="Accountability for reading personal data",
-        basis="GDPR art. 6(1)(c) and art. 5(2): the controller's duty to demonstrate compliance",
-        retention="Five years",
-        enforced_by=None,
-        stored_in=["catalog.personal_data_reads"],
-    ),
+    reads_processing("catalog"),
 )
 
 # Tables that hold no personal data, and why.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.kernel.privacy import subject_sql
+from services.kernel.privacy import reads_queries, subject_sql
 
 # Category -> the rows about the person (`:oid`).
 SUBJECT = {
@@ -17,12 +17,5 @@ SUBJECT = {
             FROM catalog.offerings WHERE created_by_oid = {oid} OR updated_by_oid = {oid}
             ORDER BY created_at"""
     ),
-    "reads_by_them": subject_sql(
-        """SELECT at, purpose, cardinality(subject_ids) + cardinality(subject_oids) AS people
-            FROM catalog.personal_data_reads WHERE reader_oid = {oid} ORDER BY at"""
-    ),
-    "reads_about_them": subject_sql(
-        """SELECT at, purpose, reader_oid FROM catalog.personal_data_reads
-            WHERE {oid} = ANY(subject_oids) ORDER BY at"""
-    ),
+    **reads_queries("catalog"),
 }

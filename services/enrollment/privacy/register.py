@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from services.kernel.privacy import Processing
+from services.kernel.privacy import Processing, reads_processing
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
-ACCOUNTABILITY = "GDPR art. 6(1)(c) and art. 5(2): the controller's duty to demonstrate compliance"
 
 REGISTER = (
     Processing(
@@ -92,15 +91,7 @@ REGISTER = (
             "enrollment.reflection_pins",
         ],
     ),
-    Processing(
-        data="Who read personal data in bulk (rosters, coverage, access requests), whose, for what and when",
-        subjects="Readers and the people read about",
-        purpose="Accountability for reading personal data",
-        basis=ACCOUNTABILITY,
-        retention="Five years",
-        enforced_by=None,
-        stored_in=["enrollment.personal_data_reads"],
-    ),
+    reads_processing("enrollment"),
 )
 
 # Tables that hold no personal data, and why.

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.directory.models import Person
-from services.kernel.privacy import subject_sql
+from services.kernel.privacy import reads_queries, subject_sql
 
 # Category -> the rows about the person (`:person_id`, `:oid`).
 SUBJECT = {
@@ -102,14 +102,7 @@ SUBJECT = {
         """SELECT route, key, status_code, created_at FROM enrollment.idempotency_keys
            WHERE owner_oid = {oid} ORDER BY created_at"""
     ),
-    "reads_by_them": subject_sql(
-        """SELECT at, purpose, cardinality(subject_ids) + cardinality(subject_oids) AS people
-           FROM enrollment.personal_data_reads WHERE reader_oid = {oid} ORDER BY at"""
-    ),
-    "reads_about_them": subject_sql(
-        """SELECT at, purpose, reader_oid FROM enrollment.personal_data_reads
-           WHERE {pid} = ANY(subject_ids) OR {oid} = ANY(subject_oids) ORDER BY at"""
-    ),
+    **reads_queries("enrollment"),
 }
 
 

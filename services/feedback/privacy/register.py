@@ -4,7 +4,7 @@ answers themselves are not personal data: they are stored without anything that 
 
 from __future__ import annotations
 
-from services.kernel.privacy import Processing
+from services.kernel.privacy import Processing, reads_processing
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
 
@@ -39,15 +39,7 @@ REGISTER = (
         enforced_by=None,
         stored_in=["feedback.survey_templates", "feedback.surveys"],
     ),
-    Processing(
-        data="Who read personal data in bulk, whose, for what and when",
-        subjects="Readers and the people read about",
-        purpose="Accountability for reading personal data",
-        basis="GDPR art. 6(1)(c) and art. 5(2): the controller's duty to demonstrate compliance",
-        retention="Five years",
-        enforced_by=None,
-        stored_in=["feedback.personal_data_reads"],
-    ),
+    reads_processing("feedback"),
 )
 
 # Tables that hold no personal data, and why.

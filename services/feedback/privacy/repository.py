@@ -3,7 +3,7 @@ answered: no answer can be tied to anyone (docs/anonymity.md)."""
 
 from __future__ import annotations
 
-from services.kernel.privacy import subject_sql
+from services.kernel.privacy import reads_queries, subject_sql
 
 PERSON_OF = subject_sql("SELECT person_id FROM feedback.people WHERE entra_oid = {oid}")
 # Category -> the rows about the person (`:person_id`, `:oid`).
@@ -33,12 +33,5 @@ SUBJECT = {
         """SELECT key, version, created_at FROM feedback.survey_templates
             WHERE created_by = {oid} ORDER BY created_at"""
     ),
-    "reads_by_them": subject_sql(
-        """SELECT at, purpose, cardinality(subject_ids) + cardinality(subject_oids) AS people
-            FROM feedback.personal_data_reads WHERE reader_oid = {oid} ORDER BY at"""
-    ),
-    "reads_about_them": subject_sql(
-        """SELECT at, purpose, reader_oid FROM feedback.personal_data_reads
-            WHERE {pid} = ANY(subject_ids) OR {oid} = ANY(subject_oids) ORDER BY at"""
-    ),
+    **reads_queries("feedback"),
 }
