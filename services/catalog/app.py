@@ -11,6 +11,7 @@ from services.catalog.calendar.endpoints import router as calendar_router
 from services.catalog.offerings.endpoints import router as offerings_router
 from services.catalog.privacy.endpoints import router as privacy_router
 from services.catalog.privacy.register import REGISTER
+from services.catalog.privacy.retention import RULES
 from services.catalog.search.endpoints import router as search_router
 from services.catalog.sessions.consumers import SEATS
 from services.catalog.sessions.endpoints import router as sessions_router
@@ -23,6 +24,7 @@ DEFINITION = ServiceDefinition(
     title="Catalogue",
     description="Offerings, their dated sessions and the seats taken in them.",
     privacy=REGISTER,
+    retention=RULES,
     migrations=MigrationSet(schema="catalog", directory=Path(__file__).parent / "migrations"),
     routers=(search_router, offerings_router, sessions_router, calendar_router, privacy_router),
     subscriptions=(SEATS, AUDIENCE),

@@ -21,6 +21,7 @@ from services.enrollment.offerings.consumers import OFFERINGS
 from services.enrollment.offerings.endpoints import router as offerings_router
 from services.enrollment.privacy.endpoints import router as privacy_router
 from services.enrollment.privacy.register import REGISTER
+from services.enrollment.privacy.retention import RULES
 from services.enrollment.reflection.endpoints import router as reflection_router
 from services.enrollment.sessions.consumers import SESSIONS
 from services.enrollment.sessions.endpoints import router as sessions_router
@@ -34,6 +35,7 @@ DEFINITION = ServiceDefinition(
     title="Enrollment",
     description="The HR directory (org units, people, leader groups) and enrollments in sessions.",
     privacy=REGISTER,
+    retention=RULES,
     migrations=MigrationSet(schema="enrollment", directory=Path(__file__).parent / "migrations"),
     routers=(
         directory_router,

@@ -14,6 +14,7 @@ from services.feedback.participants.consumers import PARTICIPANTS
 from services.feedback.participants.endpoints import router as participants_router
 from services.feedback.privacy.endpoints import router as privacy_router
 from services.feedback.privacy.register import REGISTER
+from services.feedback.privacy.retention import RULES
 from services.feedback.reports.endpoints import router as reports_router
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys.consumers import surveys_subscription
@@ -33,6 +34,7 @@ DEFINITION = ServiceDefinition(
         "show more than counts only where enough people answered."
     ),
     privacy=REGISTER,
+    retention=RULES,
     migrations=MigrationSet(schema="feedback", directory=Path(__file__).parent / "migrations"),
     routers=(
         surveys_router,

@@ -32,6 +32,7 @@ from services.kernel.auth.tokens import CurrentPrincipal, Principal, Role, requi
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.models import TableBase, server_timestamp
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
+from services.kernel.retention import ENFORCED_BY
 
 
 class Processing(BaseModel):
@@ -69,7 +70,7 @@ def reads_processing(schema: str) -> Processing:
         purpose="Accountability for reading personal data",
         basis="GDPR art. 6(1)(c) and art. 5(2): the controller's duty to demonstrate compliance",
         retention="Five years",
-        enforced_by=None,
+        enforced_by=ENFORCED_BY,
         stored_in=[f"{schema}.personal_data_reads"],
     )
 

@@ -32,6 +32,7 @@ from services.kernel.presence import Presence
 from services.kernel.privacy import Processing, register_router
 from services.kernel.problem_handlers import install_problem_handlers
 from services.kernel.requestid import RequestIdMiddleware
+from services.kernel.retention import Retention, retention_job
 from services.kernel.settings import PlatformSettings, ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class ServiceDefinition:
     periodic: Sequence[PeriodicJob] = field(default_factory=tuple)
     # The register of processing: what personal data the service keeps, why, and for how long.
     privacy: Sequence[Processing] = field(default_factory=tuple)
+    # The periods of the register the service enforces itself (an hourly job deletes what outlived them).
+    retention: Sequence[Retention] = field(default_factory=tuple)
     version: str = "0.1.0"
 
 
@@ -162,7 +165,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         # enrollments waiting for one session's row lock holds every request connection) a consumer would
         # wait for a connection while its pass holds the ordering fence for the whole cluster.
         subscriptions = definition.subscriptions if settings.consumers_enabled else ()
-        periodic_jobs = definition.periodic if settings.consumers_enabled else ()
+        jobs = [
+            *definition.periodic,
+            *([retention_job(definition.retention)] if definition.retention else []),
+        ]
+        periodic_jobs = jobs if settings.consumers_enabled else []
         worker_engine = _engine(
             database_url,
             settings,

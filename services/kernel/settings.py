@@ -156,4 +156,7 @@ class ServiceSettings(PlatformSettings):
     event_max_attempts: int = Field(default=5, ge=1)
     event_retry_base_seconds: float = Field(default=0.5, gt=0)
     event_retry_max_seconds: float = Field(default=60.0, gt=0)
+    retention_sweep_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention job deletes what has outlived its period."
+    )
     consumers_enabled: bool = True

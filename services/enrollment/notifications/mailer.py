@@ -36,6 +36,7 @@ from services.enrollment.notifications import repository
 from services.enrollment.notifications.compose import METHODS, CalendarPart, compose, message_id
 from services.enrollment.notifications.invitations import Method, next_sequence
 from services.enrollment.notifications.models import DeliveryStatus, MailDelivery
+from services.enrollment.privacy.retention import MAIL_RECORDS_KEPT
 from services.enrollment.settings import EnrollmentSettings, MailSecurity
 from services.kernel import clock
 from services.kernel.eventbus import Event, Subscription
@@ -178,6 +179,12 @@ def mail_subscription(settings: EnrollmentSettings, transport: Transport | None 
 
     async def on_notification(session: AsyncSession, event: Event) -> None:
         payload = NotificationRequested.model_validate(event.payload)
+        if event.occurred_at < clock.now() - MAIL_RECORDS_KEPT:
+            # Older than the records of mails sent (a replay from long ago): whether this one went cannot
+            # be known any more, and a second copy is worse than none.
+            MAILS.labels("enrollment", payload.kind, "skipped").inc()
+            log.warning("mail for event %s not sent: older than the records of mails sent", event.event_id)
+            return
         if await _claim(session, event, payload) is not None:
             return
         delivery = await session.get(MailDelivery, event.event_id)

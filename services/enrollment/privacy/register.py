@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.kernel.privacy import Processing, reads_processing
+from services.kernel.retention import ENFORCED_BY
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
 
@@ -44,7 +45,7 @@ REGISTER = (
         purpose="HR's record of completed training",
         basis=PUBLIC_TASK,
         retention="As long as HR needs it for the employee's training record: ten years after completion",
-        enforced_by=None,
+        enforced_by=ENFORCED_BY,
         stored_in=["enrollment.completions", "enrollment.completion_feed"],
     ),
     Processing(
@@ -53,8 +54,9 @@ REGISTER = (
         subjects="Participants and coaches",
         purpose="Sending each mail once and keeping calendars in step",
         basis=PUBLIC_TASK,
-        retention="Ninety days after sending; a feed until revoked, then ninety days",
-        enforced_by=None,
+        retention="Ninety days after sending (a session's invitation numbers: ninety days after it ended); a "
+        "feed until revoked, then ninety days",
+        enforced_by=ENFORCED_BY,
         stored_in=[
             "enrollment.mail_deliveries",
             "enrollment.calendar_sequences",
@@ -64,18 +66,26 @@ REGISTER = (
     ),
     Processing(
         data="Coaching requests: the leader's note and preferred times, the coach assigned, the states and "
-        "who changed them; coaches' names, e-mail, organisation, language and sign-in",
-        subjects="Top leaders asking for coaching; coaches",
+        "who changed them",
+        subjects="Top leaders asking for coaching",
         purpose="Arranging coaching on request",
         basis=PUBLIC_TASK,
-        retention="Two years after the request ends; a coach while the programme uses them",
-        enforced_by=None,
+        retention="Two years after the request ends (completed, withdrawn or declined)",
+        enforced_by=ENFORCED_BY,
         stored_in=[
             "enrollment.coaching_requests",
             "enrollment.coaching_request_changes",
             "enrollment.coaching_sessions",
-            "enrollment.coaches",
         ],
+    ),
+    Processing(
+        data="Coaches' names, e-mail, organisation, language and sign-in",
+        subjects="Coaches",
+        purpose="Assigning coaches and telling them of their requests",
+        basis=PUBLIC_TASK,
+        retention="While the programme uses the coach",
+        enforced_by=None,
+        stored_in=["enrollment.coaches"],
     ),
     Processing(
         data="Who was in which reflection group, pins (kept together or apart), who made and confirmed "
@@ -84,7 +94,7 @@ REGISTER = (
         purpose="Composing reflection groups across agencies, with people who have not met",
         basis=PUBLIC_TASK,
         retention="Five years after the round (the history proposals avoid repeating)",
-        enforced_by=None,
+        enforced_by=ENFORCED_BY,
         stored_in=[
             "enrollment.reflection_rounds",
             "enrollment.reflection_members",
