@@ -25,10 +25,19 @@ from gateway.upstream import Timeouts, UpstreamFailure, chunks
 from services.kernel import clock
 from services.kernel.auth.tokens import Role
 from services.kernel.privacy import NotTheSubject, SubjectData, SubjectNotFound
-from services.kernel.problems import COMMON_RESPONSES, ServiceUnavailable
+from services.kernel.problems import COMMON_RESPONSES, Problem, ServiceUnavailable
 from services.kernel.requestid import current_request_id
 
 router = APIRouter(tags=["privacy"])
+ACCESS_METHODS = ("GET", "OPTIONS")
+
+
+class MethodNotAllowed(Problem):
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
+
+
 TIMEOUTS = Timeouts(connect=5.0, read=30.0, write=5.0, pool=5.0)
 # The directory's keeper first: it finds the person the others are asked about.
 FIRST = "enrollment"
@@ -128,3 +137,15 @@ async def privacy_access(
         document.model_dump(mode="json"),
         headers={"Cache-Control": "no-store", "Content-Disposition": 'inline; filename="innsyn.json"'},
     )
+
+
+@router.api_route(
+    "/privacy/access", methods=["HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False
+)
+async def privacy_access_other_methods(request: Request) -> Response:
+    """Any other method on the gateway's own path: `Allow` to OPTIONS, 405 otherwise (not a search for
+    a service named "privacy")."""
+    allow = {"Allow": ", ".join(ACCESS_METHODS)}
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=allow)
+    raise MethodNotAllowed(f"{request.url.path} takes {', '.join(ACCESS_METHODS)}.", headers=allow)

@@ -150,3 +150,13 @@ async def test_a_person_and_a_privacy_officer_get_everything_and_nobody_else_doe
                 devkeys.person_oid(emails[0]),
                 devkeys.person_oid(f"personvern-{tag}@oslo.kommune.no"),
             } <= set(readers), schema
+
+
+async def test_the_access_path_takes_get_only(client: httpx.AsyncClient, tokens: TokenFactory) -> None:
+    for method in ("PUT", "POST", "DELETE", "PATCH"):
+        refused = await client.request(method, f"{API}/privacy/access", headers=tokens.header())
+        assert refused.status_code == 405, method
+        assert refused.headers["allow"] == "GET, OPTIONS"
+        assert refused.headers["content-type"] == "application/problem+json"
+    options = await client.options(f"{API}/privacy/access")
+    assert (options.status_code, options.headers["allow"]) == (204, "GET, OPTIONS")

@@ -184,7 +184,7 @@ async def test_coverage_is_for_coordinators_and_names_its_period_plainly(
     for path in ("/insight/coverage", "/insight/coverage.csv", "/insight/coverage.xlsx"):
         refused = await enrollment.get(path, headers=world.as_(world.leader))
         assert refused.status_code == 403
-    for period in ("2026-summer", "26", "2026-spring-autumn", "２０２６"):
+    for period in ("2026-summer", "26", "2026-spring-autumn", "２０２６", "0000", "9999-autumn", "2026\n"):
         bad = await enrollment.get(
             "/insight/coverage", params={"period": period}, headers=coordinator(world.tokens)
         )

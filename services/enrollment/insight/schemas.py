@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from services.kernel.schemas import OSLO, OsloDatetime
 
-PERIOD_PATTERN = r"^[0-9]{4}(-(spring|autumn))?$"
+# Years the programme's records can have (and datetime can hold a term of): 1970 to 2999.
+PERIOD_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})(-(spring|autumn))?$"
 PERIOD_DESCRIPTION = (
     'A year ("2027") or a term: "2027-spring" (January to June) or "2027-autumn" (July to December), in '
     "Oslo time. Default: this year."
@@ -30,10 +31,10 @@ class Period:
     @classmethod
     def parse(cls, name: str) -> Period:
         """A year or a half-year (`PERIOD_PATTERN`, checked by the query parameter)."""
-        match = re.fullmatch(r"([0-9]{4})(?:-(spring|autumn))?", name)
+        match = re.fullmatch(PERIOD_PATTERN.removeprefix("^").removesuffix("$"), name)
         if match is None:
             raise ValueError(f"not a period: {name!r}")
-        year, half = int(match.group(1)), match.group(2)
+        year, half = int(match.group(1)), match.group(3)
         start_month = 7 if half == "autumn" else 1
         end_year, end_month = (year, 7) if half == "spring" else (year + 1, 1)
         return cls(
