@@ -17,9 +17,11 @@ from services.enrollment.directory.schemas import (
     PersonPage,
     PersonPublic,
 )
+from services.enrollment.privacy.models import PersonalDataRead
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
+from services.kernel.privacy import record_read
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
 
 router = APIRouter(route_class=TransactionalRoute, tags=["directory"], responses=COMMON_RESPONSES)
@@ -35,17 +37,21 @@ async def get_me(session: SessionDep, principal: CurrentPrincipal) -> PersonPubl
 @router.get("/people", summary="Find people", responses={403: Forbidden.openapi()})
 async def find_people(
     session: SessionDep,
-    _: CoordinatorOnly,
+    principal: CoordinatorOnly,
     paging: Paging,
     q: Search = None,
     org_unit_id: uuid.UUID | None = None,
     active: bool | None = None,
 ) -> PersonPage:
-    """People by name, e-mail or employee number (coordinators)."""
+    """People by name, e-mail or employee number (coordinators). The read is recorded (docs/privacy.md)."""
     rows = await repository.search_people(
         session, q=q, org_unit_id=org_unit_id, active=active, limit=paging.fetch, offset=paging.offset
     )
-    return paging.page(PersonPage, [PersonPublic.model_validate(row) for row in rows])
+    page = paging.page(PersonPage, [PersonPublic.model_validate(row) for row in rows])
+    await record_read(
+        session, PersonalDataRead, principal, "people search", subject_ids=[p.id for p in page.items]
+    )
+    return page
 
 
 @router.get("/people/{person_id}", summary="Get a person", responses={404: service.PersonNotFound.openapi()})

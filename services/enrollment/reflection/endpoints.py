@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enrollment.directory.service import NotInDirectory, person_for
 from services.enrollment.offerings.models import OfferingView
+from services.enrollment.privacy.models import PersonalDataRead
 from services.enrollment.reflection import algorithm, service
 from services.enrollment.reflection.models import PinKind
 from services.enrollment.reflection.schemas import (
@@ -34,6 +35,7 @@ from services.enrollment.reflection.schemas import (
 from services.kernel.auth.tokens import CoordinatorOnly, CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.paging import Paging
+from services.kernel.privacy import record_read
 from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound, Problem, responses_for
 
 router = APIRouter(
@@ -138,9 +140,13 @@ async def list_rounds(
 
 
 @router.get("/reflection-rounds/{round_id}", summary="Get a reflection round", responses=ROUND_RESPONSES)
-async def get_round(session: SessionDep, _: CoordinatorOnly, round_id: uuid.UUID) -> RoundPublic:
-    """A round's groups, their members and sectors, its pins and its quality."""
-    return await present(session, round_id)
+async def get_round(session: SessionDep, principal: CoordinatorOnly, round_id: uuid.UUID) -> RoundPublic:
+    """A round's groups, their members and sectors, its pins and its quality. The read is recorded
+    (docs/privacy.md)."""
+    shown = await present(session, round_id)
+    members = [m.person_id for g in shown.groups for m in g.members]
+    await record_read(session, PersonalDataRead, principal, "reflection groups", subject_ids=members)
+    return shown
 
 
 @router.post(

@@ -35,12 +35,12 @@ router = APIRouter(route_class=TransactionalRoute, tags=["enrollments"], respons
 )
 async def get_waiting_list(
     session: SessionDep,
-    _: CoordinatorOnly,
+    principal: CoordinatorOnly,
     session_id: uuid.UUID,
     paging: Paging,
 ) -> WaitingEntryPage:
     """First in line first, a page at a time, each with its place in line; for a session of a
-    programme, the programme's list."""
+    programme, the programme's list. The read is recorded (docs/privacy.md)."""
     offering_id, queue_session = await service.queue_of_session(session, session_id)
     waiting = await repository.waiting(
         session, offering_id, queue_session, limit=paging.fetch, offset=paging.offset
@@ -48,6 +48,8 @@ async def get_waiting_list(
     public = await service.present(session, waiting)
     first = paging.offset + 1
     entries = [WaitingEntryPublic(position=i, enrollment=e) for i, e in enumerate(public, start=first)]
+    people = [e.person_id for e in public if e.person_id is not None]
+    await record_read(session, PersonalDataRead, principal, "waiting list", subject_ids=people)
     return paging.page(WaitingEntryPage, entries)
 
 
