@@ -10,6 +10,8 @@ password: CloudNativePG's managed roles or the DBA set it) and grants, idempoten
   `subscriptions` and `dead_letters`), and reading its migration version;
 - nothing on any other service's schema, and no right to create objects anywhere (migrations run as
   the owner, so services start with `<SVC>_MIGRATE_ON_START=false`);
+- for the enrolment role, `UPDATE (payload, aggregate_id)` on `eventbus.events`: erasure rewrites the
+  payloads that name an erased person;
 - for the feedback role, statement logging off (`log_statement`, `log_min_duration_statement`), so the
   server's own log cannot time each anonymous ballot (docs/anonymity.md). That takes a superuser; run
   by anyone else it is left with a warning for the DBA.
@@ -53,6 +55,13 @@ def statements(service: str) -> list[str]:
         f"GRANT SELECT ON eventbus.alembic_version TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA eventbus TO {role}",
         *([_UNLOGGED.format(role=role)] if service == "feedback" else []),
+        # The enrolment service rewrites the payloads naming an erased person once every service has
+        # acted on the erasure (docs/adr/0017-erasure-by-re-keying.md): those two columns, nothing else.
+        *(
+            [f"GRANT UPDATE (payload, aggregate_id) ON eventbus.events TO {role}"]
+            if service == "enrollment"
+            else []
+        ),
     ]
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.catalog.audience.consumers import AUDIENCE
 from services.catalog.calendar.endpoints import router as calendar_router
 from services.catalog.offerings.endpoints import router as offerings_router
+from services.catalog.privacy.consumers import ERASURES
 from services.catalog.privacy.endpoints import router as privacy_router
 from services.catalog.privacy.register import REGISTER
 from services.catalog.privacy.retention import RULES
@@ -27,7 +28,7 @@ DEFINITION = ServiceDefinition(
     retention=RULES,
     migrations=MigrationSet(schema="catalog", directory=Path(__file__).parent / "migrations"),
     routers=(search_router, offerings_router, sessions_router, calendar_router, privacy_router),
-    subscriptions=(SEATS, AUDIENCE),
+    subscriptions=(SEATS, AUDIENCE, ERASURES),
 )
 
 

@@ -19,6 +19,7 @@ from services.enrollment.notifications.mailer import mail_subscription
 from services.enrollment.notifications.reminders import send_due_reminders
 from services.enrollment.offerings.consumers import OFFERINGS
 from services.enrollment.offerings.endpoints import router as offerings_router
+from services.enrollment.privacy import service as erasure
 from services.enrollment.privacy.endpoints import router as privacy_router
 from services.enrollment.privacy.register import REGISTER
 from services.enrollment.privacy.retention import RULES
@@ -53,6 +54,11 @@ DEFINITION = ServiceDefinition(
     ),
     subscriptions=(OFFERINGS, SESSIONS),
     periodic=(
+        PeriodicJob(
+            name="erasure",
+            run=erasure.run,
+            interval_seconds=lambda settings: float(settings.erasure_sweep_seconds),
+        ),
         PeriodicJob(
             name="session-reminders",
             run=send_due_reminders,

@@ -269,6 +269,21 @@ class AudienceChanged(EventPayload):
     groups: list[GroupAudience] = Field(description="The active top-leader groups they lead.")
 
 
+class PersonErased(EventPayload):
+    """A person's data was erased: every service moves what it keeps of them to `new_person_id` and the
+    pseudonym, and drops what its rules say goes. The old identifiers in this payload (and in every
+    earlier one) are rewritten to the new ones once every subscription has passed this event."""
+
+    topic: ClassVar[str] = "enrollment.person_erased"
+    aggregate_type: ClassVar[str] = "erasure"
+
+    erasure_id: uuid.UUID
+    person_id: uuid.UUID = Field(description="The directory id that no longer exists.")
+    entra_oid: str | None = Field(description="The Entra object id that no longer identifies anyone here.")
+    new_person_id: uuid.UUID = Field(description="The pseudonymous id the person's records move to.")
+    pseudonym: str = Field(description="What stands where the object id stood (who did what).")
+
+
 PUBLISHED: tuple[type[EventPayload], ...] = (
     EnrollmentConfirmed,
     EnrollmentWaitlisted,
@@ -287,4 +302,5 @@ PUBLISHED: tuple[type[EventPayload], ...] = (
     ReflectionGroupsConfirmed,
     ReflectionGroupsChanged,
     AudienceChanged,
+    PersonErased,
 )

@@ -15,7 +15,7 @@ from services.enrollment.enrollments.models import Enrollment, EnrollmentAudit, 
 from services.enrollment.idempotency.models import IdempotencyKey
 from services.enrollment.notifications.models import MailDelivery
 from services.enrollment.offerings.models import OfferingView
-from services.enrollment.privacy.models import PersonalDataRead
+from services.enrollment.privacy.models import Erasure, PersonalDataRead
 from services.enrollment.reflection.models import ReflectionMember, ReflectionPin, ReflectionRound
 from services.enrollment.sessions.models import SessionView
 
@@ -31,6 +31,7 @@ __all__ = [
     "CompletionFeedEntry",
     "Enrollment",
     "EnrollmentAudit",
+    "Erasure",
     "IdempotencyKey",
     "LeaderGroup",
     "LeaderGroupMember",

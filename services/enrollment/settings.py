@@ -57,6 +57,12 @@ class EnrollmentSettings(ServiceSettings):
     reminder_sweep_seconds: float = Field(
         default=300.0, gt=0, description="How often due reminders are sought."
     )
+    erasure_sweep_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often departed people are erased and erasures every service acted on scrubbed "
+        "from the event payloads.",
+    )
     mail_directory: Path = Field(
         default=DATA_DIR / "mail", description="Where .eml files go when no SMTP server is set."
     )

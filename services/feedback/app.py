@@ -12,6 +12,7 @@ from services.feedback.answering.endpoints import router as answering_router
 from services.feedback.directory.consumers import DIRECTORY
 from services.feedback.participants.consumers import PARTICIPANTS
 from services.feedback.participants.endpoints import router as participants_router
+from services.feedback.privacy.consumers import ERASURES
 from services.feedback.privacy.endpoints import router as privacy_router
 from services.feedback.privacy.register import REGISTER
 from services.feedback.privacy.retention import RULES
@@ -44,7 +45,7 @@ DEFINITION = ServiceDefinition(
         participants_router,
         privacy_router,
     ),
-    subscriptions=(PARTICIPANTS, DIRECTORY),
+    subscriptions=(PARTICIPANTS, DIRECTORY, ERASURES),
     periodic=(
         PeriodicJob(
             name="close-expired-surveys",

@@ -130,7 +130,12 @@ async def record_read(
     await session.flush()
 
 
+# What enforces erasure: the enrolment service's order (or its job for people HR deactivated) and each
+# service's handler of `enrollment.person_erased` (docs/adr/0017-erasure-by-re-keying.md).
+BY_ERASURE = "erasure: a privacy officer's order, or 30 days after HR deactivates the person"
+
 PrivacyOfficerOnly = Annotated[Principal, require_role(Role.ops, Role.privacy_officer)]
+PrivacyOfficer = Annotated[Principal, require_role(Role.privacy_officer)]
 
 
 class NotTheSubject(Forbidden):

@@ -16,6 +16,7 @@ from services.enrollment.events import NotificationKind, NotificationRequested
 from services.enrollment.notifications.mailer import mail_subscription
 from services.enrollment.privacy.register import REGISTER
 from services.enrollment.privacy.retention import RULES
+from services.enrollment.privacy.service import erase_departed
 from services.enrollment.settings import EnrollmentSettings
 from services.kernel.retention import BATCH, ENFORCED_BY, enforce
 from tests.enrollment.conftest import World
@@ -51,6 +52,10 @@ async def test_what_outlived_its_period_goes_and_the_rest_stays(
                 VALUES (gen_random_uuid(), :p, decode(md5(gen_random_uuid()::text), 'hex'), :at)""",
             "personal_data_reads": """INSERT INTO enrollment.personal_data_reads
                 (reader_oid, purpose, at) VALUES ('reader', 'roster', :at)""",
+            "erasures": """INSERT INTO enrollment.erasures
+                (id, new_person_id, pseudonym, ordered_by, reason, ordered_at, event_id, scrubbed_at)
+                VALUES (gen_random_uuid(), gen_random_uuid(), 'erased-x', 'o', 'r', :at,
+                        gen_random_uuid(), :at)""",
             "reflection_rounds": """INSERT INTO enrollment.reflection_rounds
                 (id, offering_id, status, min_size, max_size, seed, version, created_by_oid, created_at)
                 VALUES (gen_random_uuid(), :o, 'confirmed', 5, 7, 1, 1, 'c', :at)""",
@@ -115,6 +120,7 @@ async def test_what_outlived_its_period_goes_and_the_rest_stays(
         "enrollment.coaching_requests": 1,
         "enrollment.reflection_rounds": 1,
         "enrollment.personal_data_reads": BATCH + 8,
+        "enrollment.erasures": 1,
     }
     for table in deleted:
         kept = await count(sessionmaker, table)
@@ -170,3 +176,28 @@ async def test_no_mail_for_an_event_older_than_the_records_of_mails_sent(
 @pytest.mark.parametrize("rules", [CATALOG_RULES])
 def test_other_services_enforce_the_read_log_period(rules: Any) -> None:
     assert [rule.expired for rule in rules] == ["at < :now - interval '5 years'"]
+
+
+async def test_people_hr_deactivated_are_erased_after_the_grace_period(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE enrollment.people SET active = false, updated_at = :at WHERE id = ANY(:ids)"),
+            {"at": NOW - timedelta(days=31), "ids": [world.employee.id]},
+        )
+        await session.execute(
+            text("UPDATE enrollment.people SET active = false, updated_at = :at WHERE id = :id"),
+            {"at": NOW - timedelta(days=29), "id": world.members[0].id},
+        )
+    async with sessionmaker() as session, session.begin():
+        assert await erase_departed(session, None) == 1
+    async with sessionmaker() as session:
+        left = set(await session.scalars(text("SELECT email FROM enrollment.people WHERE NOT active")))
+        erased = await session.scalar(
+            text("SELECT count(*) FROM enrollment.erasures WHERE ordered_by = 'retention'")
+        )
+    assert left == {world.members[0].email, ""}  # the one within the grace period, and a pseudonym
+    assert erased == 1
+    async with sessionmaker() as session, session.begin():
+        assert await erase_departed(session, None) == 0  # the pseudonym is not erased again

@@ -97,3 +97,19 @@ async def test_the_feedback_role_has_statement_logging_off(database_url: str, ro
     finally:
         await connection.close()
     assert set(settings) >= {"log_statement=none", "log_min_duration_statement=-1"}
+
+
+async def test_only_the_enrolment_role_rewrites_event_payloads(database_url: str, roles: list[str]) -> None:
+    """Erasure rewrites the payloads naming an erased person (docs/adr/0017-erasure-by-re-keying.md):
+    the enrolment role may update those columns and nothing else of an event; no other role may."""
+    rewrite = "UPDATE eventbus.events SET payload = payload, aggregate_id = aggregate_id WHERE false"
+    connection = await asyncpg.connect(database.libpq_dsn(database_url))
+    try:
+        await as_role(connection, "enrollment", rewrite)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await as_role(connection, "enrollment", "UPDATE eventbus.events SET topic = topic WHERE false")
+        for service in ("catalog", "feedback"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await as_role(connection, service, rewrite)
+    finally:
+        await connection.close()

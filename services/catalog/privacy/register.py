@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.kernel.privacy import Processing, reads_processing
+from services.kernel.privacy import BY_ERASURE, Processing, reads_processing
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
 
@@ -13,8 +13,9 @@ REGISTER = (
         subjects="Employees the enrolment service announces",
         purpose="Telling each reader of the catalogue whether they may enrol",
         basis=PUBLIC_TASK,
-        retention="While the enrolment service lists the person; removed when their data is erased",
-        enforced_by=None,
+        retention="While the enrolment service lists the person; removed when they leave or their data is "
+        "erased",
+        enforced_by=BY_ERASURE,
         stored_in=["catalog.audience"],
     ),
     Processing(
@@ -24,7 +25,7 @@ REGISTER = (
         purpose="Accountability for the catalogue: who changed what, and when",
         basis=PUBLIC_TASK,
         retention="As long as the offering exists; pseudonymised when the coordinator's data is erased",
-        enforced_by=None,
+        enforced_by=BY_ERASURE,
         stored_in=["catalog.changes", "catalog.offerings"],
     ),
     Processing(

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Self
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from pydantic import ConfigDict, Field, model_validator
 
-from services.enrollment.privacy import repository
-from services.enrollment.privacy.models import PersonalDataRead
+from services.enrollment.directory.models import Person
+from services.enrollment.privacy import repository, service
+from services.enrollment.privacy.models import Erasure, PersonalDataRead
 from services.kernel.auth.tokens import CurrentPrincipal
 from services.kernel.database import SessionDep, TransactionalRoute
 from services.kernel.privacy import (
     NotTheSubject,
     OidQuery,
     PersonIdQuery,
+    PrivacyOfficer,
     SubjectData,
     SubjectNotFound,
     gather,
     may_read_subject,
     record_read,
 )
-from services.kernel.problems import COMMON_RESPONSES
+from services.kernel.problems import COMMON_RESPONSES, Forbidden, NotFound
+from services.kernel.schemas import SINGLE_LINE, OsloDatetime, ReadModel, WriteModel
 
 router = APIRouter(route_class=TransactionalRoute, tags=["privacy"], responses=COMMON_RESPONSES)
 EmailQuery = Annotated[str | None, Query(max_length=254, description="The person's e-mail address.")]
@@ -72,3 +77,82 @@ async def subject_data(
         },
         data=data,
     )
+
+
+class ErasureOrder(WriteModel):
+    """Whom to erase (one of `person_id`, `oid`, `email`) and why."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "ola.hansen@bydel-alna.oslo.kommune.no", "reason": "Krav om sletting"}]
+        }
+    )
+
+    person_id: uuid.UUID | None = None
+    oid: str | None = Field(default=None, min_length=1, max_length=64, pattern=SINGLE_LINE)
+    email: str | None = Field(default=None, min_length=3, max_length=254, pattern=SINGLE_LINE)
+    reason: str = Field(min_length=1, max_length=1000, description="Why (kept with the order).")
+
+    @model_validator(mode="after")
+    def _one_person(self) -> Self:
+        if sum(v is not None for v in (self.person_id, self.oid, self.email)) != 1:
+            raise ValueError("name the person by exactly one of person_id, oid and email")
+        return self
+
+
+class ErasurePublic(ReadModel):
+    id: uuid.UUID
+    new_person_id: uuid.UUID = Field(description="The pseudonymous id the person's records moved to.")
+    ordered_by: str
+    reason: str
+    ordered_at: OsloDatetime
+    scrubbed_at: OsloDatetime | None = Field(
+        description="When the event payloads naming the person were rewritten: every service has acted."
+    )
+
+
+class ErasureNotFound(NotFound):
+    slug = "erasure-not-found"
+    title = "No such erasure"
+
+
+@router.post(
+    "/privacy/erasures",
+    summary="Erase a person (privacy officers)",
+    status_code=201,
+    responses={403: Forbidden.openapi(), 404: SubjectNotFound.openapi()},
+)
+async def order_erasure(
+    request: Request, session: SessionDep, principal: PrivacyOfficer, body: ErasureOrder
+) -> ErasurePublic:
+    """GDPR art. 17: the person's data here moves to a pseudonymous id (places, completions and counts
+    stay; names, e-mail, object id, HR id, notes and reasons go; mail records, reminders, calendar
+    numbers and feeds are deleted, and the development mail directory's copies); the catalogue and the
+    feedback service act on `enrollment.person_erased`; the event payloads naming the person are
+    rewritten once every service has acted (`scrubbed_at`)."""
+    found = await repository.find_person(session, person_id=body.person_id, oid=body.oid, email=body.email)
+    # Locked, and read again: of two officers erasing the same person at once, the second finds nobody.
+    person = (
+        await session.get(Person, found.id, with_for_update=True, populate_existing=True) if found else None
+    )
+    if person is None:
+        raise SubjectNotFound("The directory has nobody by that id, oid or e-mail.")
+    email = person.email
+    erasure = await service.erase(session, person, principal.oid, body.reason)
+    settings = request.app.state.settings
+    if not settings.mail_smtp_host:
+        service.delete_mail_files(settings.mail_directory, email)
+    return ErasurePublic.model_validate(erasure)
+
+
+@router.get(
+    "/privacy/erasures/{erasure_id}",
+    summary="Get an erasure (privacy officers)",
+    responses={403: Forbidden.openapi(), 404: ErasureNotFound.openapi()},
+)
+async def get_erasure(session: SessionDep, _: PrivacyOfficer, erasure_id: uuid.UUID) -> ErasurePublic:
+    """An erasure and whether every service has acted on it (`scrubbed_at`)."""
+    erasure = await session.get(Erasure, erasure_id)
+    if erasure is None:
+        raise ErasureNotFound(f"No erasure {erasure_id}.")
+    return ErasurePublic.model_validate(erasure)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.kernel.privacy import Processing, reads_processing
+from services.kernel.privacy import BY_ERASURE, Processing, reads_processing
 from services.kernel.retention import ENFORCED_BY
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
@@ -14,8 +14,9 @@ REGISTER = (
         subjects="Employees HR sends (leaders and their leader groups)",
         purpose="Who may enrol in what (audience rules), who leads which group, where to send mail",
         basis=PUBLIC_TASK,
-        retention="While HR lists the person; erased or pseudonymised when HR deactivates them",
-        enforced_by=None,
+        retention="While HR lists the person; erased (moved to a pseudonym, names, e-mail and ids gone) 30 "
+        "days after HR deactivates them, or when a privacy officer orders it",
+        enforced_by=BY_ERASURE,
         stored_in=[
             "enrollment.people",
             "enrollment.leader_groups",
@@ -100,6 +101,17 @@ REGISTER = (
             "enrollment.reflection_members",
             "enrollment.reflection_pins",
         ],
+    ),
+    Processing(
+        data="Erasures ordered: who ordered each and why, the pseudonymous id the person's records moved "
+        "to, and the person's old identifiers until every service has acted on it",
+        subjects="Privacy officers; erased people (their old identifiers, for minutes)",
+        purpose="Carrying out erasure in every service, and showing it was done",
+        basis="GDPR art. 17 and art. 5(2)",
+        retention="The old identifiers until every service has acted (then rewritten out of the event "
+        "payloads and forgotten); the order five years",
+        enforced_by=ENFORCED_BY,
+        stored_in=["enrollment.erasures"],
     ),
     reads_processing("enrollment"),
 )

@@ -4,7 +4,7 @@ answers themselves are not personal data: they are stored without anything that 
 
 from __future__ import annotations
 
-from services.kernel.privacy import Processing, reads_processing
+from services.kernel.privacy import BY_ERASURE, Processing, reads_processing
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
 
@@ -15,8 +15,9 @@ REGISTER = (
         subjects="Employees the enrolment service announces",
         purpose="Knowing whom to invite to which survey, and which org unit an answer may name",
         basis=PUBLIC_TASK,
-        retention="While the enrolment service lists the person; erased when their data is erased",
-        enforced_by=None,
+        retention="While the enrolment service lists the person; moved to the pseudonym when their data is "
+        "erased (invitations and places stay, so surveys' counts do)",
+        enforced_by=BY_ERASURE,
         stored_in=["feedback.people", "feedback.leader_groups", "feedback.participants"],
     ),
     Processing(
@@ -36,7 +37,7 @@ REGISTER = (
         basis=PUBLIC_TASK,
         retention="As long as the survey or template exists; pseudonymised when the coordinator's data is "
         "erased",
-        enforced_by=None,
+        enforced_by=BY_ERASURE,
         stored_in=["feedback.survey_templates", "feedback.surveys"],
     ),
     reads_processing("feedback"),

@@ -1,0 +1,48 @@
+"""What every service reads from `enrollment.person_erased` (docs/adr/0017-erasure-by-re-keying.md), and
+the subscription that runs a service's own statements for it, once per erasure (the bus's guarantee)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kernel.eventbus import Event, Subscription
+from services.kernel.eventbus.envelope import ConsumedPayload
+
+TOPIC = "enrollment.person_erased"
+_TYPES = {"old": "uuid", "new": "uuid", "oid": "text", "pseudo": "text"}
+
+
+class PersonErased(ConsumedPayload):
+    person_id: uuid.UUID
+    entra_oid: str | None = None
+    new_person_id: uuid.UUID
+    pseudonym: str
+
+
+def erasure_sql(query: str) -> TextClause:
+    """A statement naming `:old`/`:new` (person ids) and `:oid`/`:pseudo`, each cast to its type (some are
+    null, and PostgreSQL must know a parameter's type without its value)."""
+    for name, kind in _TYPES.items():
+        query = re.sub(rf":{name}\b", f"CAST(:{name} AS {kind})", query)
+    return text(query)
+
+
+def erasure_subscription(service: str, statements: list[TextClause]) -> Subscription:
+    """`<service>.erasures`: the service's `statements` run in one transaction per erasure."""
+
+    async def on_person_erased(session: AsyncSession, event: Event) -> None:
+        erased = PersonErased.model_validate(event.payload)
+        params = {
+            "old": erased.person_id,
+            "new": erased.new_person_id,
+            "oid": erased.entra_oid,
+            "pseudo": erased.pseudonym,
+        }
+        for statement in statements:
+            await session.execute(statement, params)
+
+    return Subscription(name=f"{service}.erasures", topics=(TOPIC,), handler=on_person_erased)
