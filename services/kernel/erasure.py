@@ -23,6 +23,16 @@ class PersonErased(ConsumedPayload):
     pseudonym: str
 
 
+def reads_statement(schema: str) -> str:
+    """A service's record of bulk reads after an erasure: what the person read is the pseudonym's, and
+    they are no longer among anyone's subjects by their ids."""
+    return f"""UPDATE {schema}.personal_data_reads
+               SET reader_oid = CASE WHEN reader_oid = :oid THEN :pseudo ELSE reader_oid END,
+                   subject_ids = array_replace(subject_ids, :old, :new),
+                   subject_oids = array_replace(subject_oids, :oid, :pseudo)
+               WHERE reader_oid = :oid OR :old = ANY(subject_ids) OR :oid = ANY(subject_oids)"""  # noqa: S608
+
+
 def erasure_sql(query: str) -> TextClause:
     """A statement naming `:old`/`:new` (person ids) and `:oid`/`:pseudo`, each cast to its type (some are
     null, and PostgreSQL must know a parameter's type without its value)."""

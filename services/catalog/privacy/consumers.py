@@ -3,7 +3,7 @@ changed what, who read what)."""
 
 from __future__ import annotations
 
-from services.kernel.erasure import erasure_sql, erasure_subscription
+from services.kernel.erasure import erasure_sql, erasure_subscription, reads_statement
 
 STATEMENTS = [
     erasure_sql("DELETE FROM catalog.audience WHERE entra_oid = :oid"),
@@ -14,11 +14,6 @@ STATEMENTS = [
                updated_by_oid = CASE WHEN updated_by_oid = :oid THEN :pseudo ELSE updated_by_oid END
            WHERE created_by_oid = :oid OR updated_by_oid = :oid"""
     ),
-    erasure_sql(
-        """UPDATE catalog.personal_data_reads
-           SET reader_oid = CASE WHEN reader_oid = :oid THEN :pseudo ELSE reader_oid END,
-               subject_oids = array_replace(subject_oids, :oid, :pseudo)
-           WHERE reader_oid = :oid OR :oid = ANY(subject_oids)"""
-    ),
+    erasure_sql(reads_statement("catalog")),
 ]
 ERASURES = erasure_subscription("catalog", STATEMENTS)

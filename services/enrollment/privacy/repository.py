@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from services.enrollment.directory.models import Person
 from services.enrollment.privacy.models import Erasure
+from services.kernel.erasure import reads_statement
 from services.kernel.privacy import reads_queries, subject_sql
 
 # Category -> the rows about the person (`:person_id`, `:oid`).
@@ -140,6 +141,19 @@ def _typed(query: str) -> TextClause:
     )
 
 
+def _change_log(table: str) -> TextClause:
+    """A change log's rows the erased person made (their oid becomes the pseudonym) or that mention
+    them in their details (the ids rewritten)."""
+    return _typed(
+        f"""UPDATE {table}
+            SET actor_oid = CASE WHEN actor_oid = :oid THEN :pseudo ELSE actor_oid END,
+                details = CAST(replace(replace(CAST(details AS text), :old_text, :new_text),
+                                       coalesce(:oid, :old_text), :pseudo) AS jsonb)
+            WHERE actor_oid = :oid OR CAST(details AS text) LIKE '%' || :old_text || '%'
+               OR (:oid IS NOT NULL AND CAST(details AS text) LIKE '%' || :oid || '%')"""  # noqa: S608
+    )
+
+
 # Erasure (docs/adr/0017-erasure-by-re-keying.md), in order: the pseudonymous person first (so references
 # can move to it), then every reference moved, cleared or deleted, then the person row itself. Names:
 # :old / :new person ids, :oid and :pseudo (what stands where the oid stood), :ext (the HR employee id).
@@ -179,14 +193,7 @@ ERASE = [
         """UPDATE enrollment.participations SET attendance_marked_by_oid = :pseudo
            WHERE attendance_marked_by_oid = :oid"""
     ),
-    _typed(
-        """UPDATE enrollment.enrollment_audit
-           SET actor_oid = CASE WHEN actor_oid = :oid THEN :pseudo ELSE actor_oid END,
-               details = CAST(replace(replace(CAST(details AS text), :old_text, :new_text),
-                                      coalesce(:oid, :old_text), :pseudo) AS jsonb)
-           WHERE actor_oid = :oid OR CAST(details AS text) LIKE '%' || :old_text || '%'
-              OR (:oid IS NOT NULL AND CAST(details AS text) LIKE '%' || :oid || '%')"""
-    ),
+    _change_log("enrollment.enrollment_audit"),
     _typed("UPDATE enrollment.completions SET person_id = :new WHERE person_id = :old"),
     _typed("UPDATE enrollment.completions SET withdrawn_by_oid = :pseudo WHERE withdrawn_by_oid = :oid"),
     _typed("DELETE FROM enrollment.mail_deliveries WHERE recipient_person_id = :old"),
@@ -203,13 +210,7 @@ ERASE = [
         """UPDATE enrollment.coaching_requests SET person_id = :new, note = '', preferred_times = ''
            WHERE person_id = :old"""
     ),
-    _typed(
-        """UPDATE enrollment.coaching_request_changes
-           SET actor_oid = CASE WHEN actor_oid = :oid THEN :pseudo ELSE actor_oid END,
-               details = CAST(replace(replace(CAST(details AS text), :old_text, :new_text),
-                                      coalesce(:oid, :old_text), :pseudo) AS jsonb)
-           WHERE actor_oid = :oid OR CAST(details AS text) LIKE '%' || :old_text || '%'"""
-    ),
+    _change_log("enrollment.coaching_request_changes"),
     _typed(
         """UPDATE enrollment.coaches SET name = 'Slettet person', email = '', organisation = '',
                   entra_oid = NULL, active = false
@@ -230,13 +231,7 @@ ERASE = [
                                    CASE WHEN person_b = :old THEN :new ELSE person_b END)
            WHERE person_a = :old OR person_b = :old"""
     ),
-    _typed(
-        """UPDATE enrollment.personal_data_reads
-           SET reader_oid = CASE WHEN reader_oid = :oid THEN :pseudo ELSE reader_oid END,
-               subject_ids = array_replace(subject_ids, :old, :new),
-               subject_oids = array_replace(subject_oids, :oid, :pseudo)
-           WHERE reader_oid = :oid OR :old = ANY(subject_ids) OR :oid = ANY(subject_oids)"""
-    ),
+    _typed(reads_statement("enrollment")),
     _typed("DELETE FROM enrollment.people WHERE id = :old"),
 ]
 # Once every subscription to erasures has passed the erasure event (each service has acted): every

@@ -4,7 +4,7 @@ pseudonym. Answers need nothing: none is tied to anyone."""
 
 from __future__ import annotations
 
-from services.kernel.erasure import erasure_sql, erasure_subscription
+from services.kernel.erasure import erasure_sql, erasure_subscription, reads_statement
 
 STATEMENTS = [
     erasure_sql("UPDATE feedback.people SET person_id = :new, entra_oid = NULL WHERE person_id = :old"),
@@ -23,12 +23,6 @@ STATEMENTS = [
            WHERE opened_by = :oid OR closed_by = :oid"""
     ),
     erasure_sql("UPDATE feedback.survey_templates SET created_by = :pseudo WHERE created_by = :oid"),
-    erasure_sql(
-        """UPDATE feedback.personal_data_reads
-           SET reader_oid = CASE WHEN reader_oid = :oid THEN :pseudo ELSE reader_oid END,
-               subject_ids = array_replace(subject_ids, :old, :new),
-               subject_oids = array_replace(subject_oids, :oid, :pseudo)
-           WHERE reader_oid = :oid OR :old = ANY(subject_ids) OR :oid = ANY(subject_oids)"""
-    ),
+    erasure_sql(reads_statement("feedback")),
 ]
 ERASURES = erasure_subscription("feedback", STATEMENTS)
