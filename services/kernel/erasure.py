@@ -13,7 +13,7 @@ from services.kernel.eventbus import Event, Subscription
 from services.kernel.eventbus.envelope import ConsumedPayload
 
 TOPIC = "enrollment.person_erased"
-_TYPES = {"old": "uuid", "new": "uuid", "oid": "text", "pseudo": "text"}
+_TYPES = {"old": "uuid", "new": "uuid", "oid": "text", "pseudo": "text", "ext": "text", "event_id": "uuid"}
 
 
 class PersonErased(ConsumedPayload):
@@ -34,11 +34,13 @@ def reads_statement(schema: str) -> str:
 
 
 def erasure_sql(query: str) -> TextClause:
-    """A statement naming `:old`/`:new` (person ids) and `:oid`/`:pseudo`, each cast to its type (some are
-    null, and PostgreSQL must know a parameter's type without its value)."""
+    """A statement naming `:old`/`:new` (person ids; `:old_text`/`:new_text` for them as text),
+    `:oid`/`:pseudo`, `:ext` (an HR id) and `:event_id`, each cast to its type (some are null, and
+    PostgreSQL must know a parameter's type without its value)."""
     for name, kind in _TYPES.items():
         query = re.sub(rf":{name}\b", f"CAST(:{name} AS {kind})", query)
-    return text(query)
+    as_text = query.replace(":old_text", "CAST(CAST(:old AS uuid) AS text)")
+    return text(as_text.replace(":new_text", "CAST(CAST(:new AS uuid) AS text)"))
 
 
 def erasure_subscription(service: str, statements: list[TextClause]) -> Subscription:

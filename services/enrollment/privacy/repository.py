@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -13,7 +12,7 @@ from sqlmodel import col
 
 from services.enrollment.directory.models import Person
 from services.enrollment.privacy.models import Erasure
-from services.kernel.erasure import reads_statement
+from services.kernel.erasure import erasure_sql, reads_statement
 from services.kernel.privacy import reads_queries, subject_sql
 
 # Category -> the rows about the person (`:person_id`, `:oid`).
@@ -126,25 +125,10 @@ async def find_person(
     return await session.get(Person, found) if found is not None else None
 
 
-_TYPES = {"old": "uuid", "new": "uuid", "oid": "text", "pseudo": "text", "ext": "text", "event_id": "uuid"}
-
-
-def _typed(query: str) -> TextClause:
-    """Every parameter cast to its type: some are null (a person without an oid), and PostgreSQL must
-    know a parameter's type without seeing its value."""
-    for name, kind in _TYPES.items():
-        query = re.sub(rf":{name}\b", f"CAST(:{name} AS {kind})", query)
-    return text(
-        query.replace(":old_text", "CAST(CAST(:old AS uuid) AS text)").replace(
-            ":new_text", "CAST(CAST(:new AS uuid) AS text)"
-        )
-    )
-
-
 def _change_log(table: str) -> TextClause:
     """A change log's rows the erased person made (their oid becomes the pseudonym) or that mention
     them in their details (the ids rewritten)."""
-    return _typed(
+    return erasure_sql(
         f"""UPDATE {table}
             SET actor_oid = CASE WHEN actor_oid = :oid THEN :pseudo ELSE actor_oid END,
                 details = CAST(replace(replace(CAST(details AS text), :old_text, :new_text),
@@ -158,72 +142,72 @@ def _change_log(table: str) -> TextClause:
 # can move to it), then every reference moved, cleared or deleted, then the person row itself. Names:
 # :old / :new person ids, :oid and :pseudo (what stands where the oid stood), :ext (the HR employee id).
 ERASE = [
-    _typed(
+    erasure_sql(
         """INSERT INTO enrollment.people (id, external_id, name, email, entra_oid, org_unit_id,
                   org_unit_external_id, active, language)
            SELECT :new, 'erased-' || :new, 'Slettet person', '', NULL, org_unit_id, org_unit_external_id,
                   false, language
            FROM enrollment.people WHERE id = :old"""
     ),
-    _typed(
+    erasure_sql(
         """UPDATE enrollment.people SET manager_id = NULL, manager_external_id = NULL
            WHERE manager_id = :old OR manager_external_id = :ext"""
     ),
-    _typed(
+    erasure_sql(
         """UPDATE enrollment.leader_groups
            SET leader_id = CASE WHEN leader_id = :old THEN :new ELSE leader_id END,
                leader_external_id = NULL
            WHERE leader_id = :old OR leader_external_id = :ext"""
     ),
-    _typed(
+    erasure_sql(
         """DELETE FROM enrollment.leader_group_members
            WHERE person_id = :old OR person_external_id = :ext"""
     ),
-    _typed("DELETE FROM enrollment.audience_published WHERE person_id = :old"),
-    _typed(
+    erasure_sql("DELETE FROM enrollment.audience_published WHERE person_id = :old"),
+    erasure_sql(
         """UPDATE enrollment.enrollments SET person_id = :new, cancel_reason = NULL
            WHERE person_id = :old"""
     ),
-    _typed("UPDATE enrollment.enrollments SET enrolled_by_oid = :pseudo WHERE enrolled_by_oid = :oid"),
-    _typed(
+    erasure_sql("UPDATE enrollment.enrollments SET enrolled_by_oid = :pseudo WHERE enrolled_by_oid = :oid"),
+    erasure_sql(
         """UPDATE enrollment.participations SET person_id = :new, cancel_reason = NULL
            WHERE person_id = :old"""
     ),
-    _typed(
+    erasure_sql(
         """UPDATE enrollment.participations SET attendance_marked_by_oid = :pseudo
            WHERE attendance_marked_by_oid = :oid"""
     ),
     _change_log("enrollment.enrollment_audit"),
-    _typed("UPDATE enrollment.completions SET person_id = :new WHERE person_id = :old"),
-    _typed("UPDATE enrollment.completions SET withdrawn_by_oid = :pseudo WHERE withdrawn_by_oid = :oid"),
-    _typed("DELETE FROM enrollment.mail_deliveries WHERE recipient_person_id = :old"),
-    _typed("DELETE FROM enrollment.calendar_sequences WHERE person_id = :old"),
-    _typed("DELETE FROM enrollment.session_reminders WHERE person_id = :old"),
-    _typed("DELETE FROM enrollment.calendar_feeds WHERE person_id = :old"),
-    _typed("DELETE FROM enrollment.idempotency_keys WHERE owner_oid = :oid"),
-    _typed(
+    erasure_sql("UPDATE enrollment.completions SET person_id = :new WHERE person_id = :old"),
+    erasure_sql("UPDATE enrollment.completions SET withdrawn_by_oid = :pseudo WHERE withdrawn_by_oid = :oid"),
+    erasure_sql("DELETE FROM enrollment.mail_deliveries WHERE recipient_person_id = :old"),
+    erasure_sql("DELETE FROM enrollment.calendar_sequences WHERE person_id = :old"),
+    erasure_sql("DELETE FROM enrollment.session_reminders WHERE person_id = :old"),
+    erasure_sql("DELETE FROM enrollment.calendar_feeds WHERE person_id = :old"),
+    erasure_sql("DELETE FROM enrollment.idempotency_keys WHERE owner_oid = :oid"),
+    erasure_sql(
         """UPDATE enrollment.idempotency_keys
            SET response = CAST(replace(CAST(response AS text), :old_text, :new_text) AS jsonb)
            WHERE CAST(response AS text) LIKE '%' || :old_text || '%'"""
     ),
-    _typed(
+    erasure_sql(
         """UPDATE enrollment.coaching_requests SET person_id = :new, note = '', preferred_times = ''
            WHERE person_id = :old"""
     ),
     _change_log("enrollment.coaching_request_changes"),
-    _typed(
+    erasure_sql(
         """UPDATE enrollment.coaches SET name = 'Slettet person', email = '', organisation = '',
                   entra_oid = NULL, active = false
            WHERE entra_oid = :oid"""
     ),
-    _typed(
+    erasure_sql(
         """UPDATE enrollment.reflection_rounds
            SET created_by_oid = CASE WHEN created_by_oid = :oid THEN :pseudo ELSE created_by_oid END,
                confirmed_by_oid = CASE WHEN confirmed_by_oid = :oid THEN :pseudo ELSE confirmed_by_oid END
            WHERE created_by_oid = :oid OR confirmed_by_oid = :oid"""
     ),
-    _typed("UPDATE enrollment.reflection_members SET person_id = :new WHERE person_id = :old"),
-    _typed(
+    erasure_sql("UPDATE enrollment.reflection_members SET person_id = :new WHERE person_id = :old"),
+    erasure_sql(
         """UPDATE enrollment.reflection_pins
            SET person_a = least(CASE WHEN person_a = :old THEN :new ELSE person_a END,
                                 CASE WHEN person_b = :old THEN :new ELSE person_b END),
@@ -231,20 +215,20 @@ ERASE = [
                                    CASE WHEN person_b = :old THEN :new ELSE person_b END)
            WHERE person_a = :old OR person_b = :old"""
     ),
-    _typed(reads_statement("enrollment")),
-    _typed("DELETE FROM enrollment.people WHERE id = :old"),
+    erasure_sql(reads_statement("enrollment")),
+    erasure_sql("DELETE FROM enrollment.people WHERE id = :old"),
 ]
 # Once every subscription to erasures has passed the erasure event (each service has acted): every
 # payload up to it naming the old person id or object id, and an aggregate id that was the person's,
 # rewritten to the new ones. A subscription to other topics that has not reached such a payload yet
 # then reads the new ids, as the re-keyed tables have them.
-SCRUB_READY = _typed(
+SCRUB_READY = erasure_sql(
     """SELECT e.id FROM eventbus.events e
        WHERE e.event_id = :event_id
          AND NOT EXISTS (SELECT 1 FROM eventbus.subscriptions s
                          WHERE e.topic = ANY(s.topics) AND (s.last_xid, s.last_id) < (e.xid, e.id))"""
 )
-SCRUB = _typed(
+SCRUB = erasure_sql(
     """UPDATE eventbus.events
        SET payload = CAST(replace(replace(CAST(payload AS text), :old_text, :new_text),
                                   coalesce(:oid, :old_text), :pseudo) AS jsonb),
