@@ -52,6 +52,7 @@ def events_document() -> dict[str, Any]:
                 "source": source,
                 "aggregate_type": payload.aggregate_type,
                 "payload_version": payload.version,
+                "webhook": not payload.internal,
                 "description": (payload.__doc__ or "").strip(),
                 "payload_schema": payload.model_json_schema(),
             }
@@ -60,7 +61,8 @@ def events_document() -> dict[str, Any]:
         "description": (
             "Events exchanged through the eventbus schema. Each row carries event_id (uuid), topic, source, "
             "aggregate_type, aggregate_id, aggregate_version, occurred_at, request_id, payload_version and "
-            "payload (JSON, described per topic below). Consumers ignore unknown payload fields."
+            "payload (JSON, described per topic below). Consumers ignore unknown payload fields. Topics "
+            "with `webhook` true may be subscribed to as webhooks."
         ),
         "topics": dict(sorted(topics.items())),
     }
@@ -69,8 +71,9 @@ def events_document() -> dict[str, Any]:
 def rendered_files() -> dict[Path, str]:
     documents = service_documents()
     files = {OPENAPI_DIR / f"{name}.json": _render(doc) for name, doc in documents.items()}
-    files[OPENAPI_DIR / "openapi.json"] = _render(merged_document(documents))
-    files[OPENAPI_DIR / "events.json"] = _render(events_document())
+    events = events_document()
+    files[OPENAPI_DIR / "openapi.json"] = _render(merged_document(documents, events=events))
+    files[OPENAPI_DIR / "events.json"] = _render(events)
     return files
 
 

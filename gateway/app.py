@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -22,6 +23,7 @@ from gateway.headers import SecurityHeaders
 from gateway.openapi_merge import merge
 from gateway.settings import GatewaySettings
 from gateway.upstream import UpstreamFailure, Upstreams
+from gateway.webhook_docs import webhook_section
 from services.kernel import limits, telemetry, unlinkable
 from services.kernel.docs import install_docs
 from services.kernel.logs import configure_logging
@@ -108,10 +110,21 @@ def gateway_openapi_parts(prefix: str = "/api/v1") -> tuple[dict[str, Any], dict
     return document.get("paths", {}), document.get("components", {}).get("schemas", {})
 
 
+@cache
+def committed_events() -> dict[str, Any]:
+    """The event contract as committed (`make openapi` writes it from the services' payload models)."""
+    document: dict[str, Any] = json.loads((COMMITTED_OPENAPI_DIR / "events.json").read_text(encoding="utf-8"))
+    return document
+
+
 def merged_document(
-    documents: dict[str, dict[str, Any]], prefix: str = "/api/v1", oauth: dict[str, Any] | None = None
+    documents: dict[str, dict[str, Any]],
+    prefix: str = "/api/v1",
+    oauth: dict[str, Any] | None = None,
+    events: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     paths, schemas = gateway_openapi_parts(prefix)
+    webhooks, webhook_schemas = webhook_section((events or committed_events())["topics"])
     return merge(
         documents,
         title=TITLE,
@@ -121,6 +134,8 @@ def merged_document(
         gateway_paths=paths,
         gateway_schemas=schemas,
         oauth=oauth,
+        webhooks=webhooks,
+        webhook_schemas=webhook_schemas,
     )
 
 

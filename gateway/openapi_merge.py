@@ -170,8 +170,11 @@ def merge(
     gateway_paths: Mapping[str, Any] | None = None,
     gateway_schemas: Mapping[str, Any] | None = None,
     oauth: Mapping[str, Any] | None = None,
+    webhooks: Mapping[str, Any] | None = None,
+    webhook_schemas: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One OpenAPI 3.1 document from the services' documents (keyed by service name, merged in order)."""
+    """One OpenAPI 3.1 document from the services' documents (keyed by service name, merged in order),
+    with the `webhooks` an integrator may receive (their schemas' names are kept as given)."""
     merged_schemas: dict[str, Any] = dict(copy.deepcopy(gateway_schemas or {}))
     paths: dict[str, Any] = dict(copy.deepcopy(gateway_paths or {}))
     tags: list[dict[str, str]] = [{"name": "gateway", "description": "The gateway itself."}]
@@ -214,11 +217,20 @@ def merge(
             for tag in service_tags
         )
 
-    used = _reachable(paths, merged_schemas)
+    for name, schema in (webhook_schemas or {}).items():
+        if name in merged_schemas and merged_schemas[name] != schema:
+            raise ValueError(f"webhook schema {name} clashes with a service's component")
+        merged_schemas[name] = copy.deepcopy(schema)
+    if webhooks:
+        tags.append(
+            {"name": "webhooks", "description": "What a registered webhook endpoint receives, per topic."}
+        )
+    used = _reachable({**paths, **(webhooks or {})}, merged_schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
         "paths": paths,
+        **({"webhooks": copy.deepcopy(dict(webhooks))} if webhooks else {}),
         "components": {
             "schemas": {name: merged_schemas[name] for name in sorted(used)},
             "securitySchemes": {

@@ -27,6 +27,8 @@ from services.enrollment.reflection.endpoints import router as reflection_router
 from services.enrollment.sessions.consumers import SESSIONS
 from services.enrollment.sessions.endpoints import router as sessions_router
 from services.enrollment.settings import EnrollmentSettings
+from services.enrollment.webhooks.consumers import WEBHOOKS
+from services.enrollment.webhooks.endpoints import router as webhooks_router
 from services.kernel.migrations import MigrationSet
 from services.kernel.periodic import PeriodicJob
 from services.kernel.service import ServiceDefinition, create_service_app
@@ -51,8 +53,10 @@ DEFINITION = ServiceDefinition(
         coaching_router,
         insight_router,
         privacy_router,
+        webhooks_router,
     ),
     subscriptions=(OFFERINGS, SESSIONS),
+    supervisors=(WEBHOOKS,),
     periodic=(
         PeriodicJob(
             name="erasure",

@@ -139,6 +139,7 @@ class NotificationRequested(EventPayload):
     cancellation for each where the kind calls for one."""
 
     topic: ClassVar[str] = "enrollment.notification_requested"
+    internal: ClassVar[bool] = True
     aggregate_type: ClassVar[str] = "person"
 
     recipient_person_id: uuid.UUID

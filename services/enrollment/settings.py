@@ -1,6 +1,7 @@
 """Enrollment settings (env prefix `ENROLLMENT_`)."""
 
 from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import ClassVar
 
@@ -65,4 +66,45 @@ class EnrollmentSettings(ServiceSettings):
     )
     mail_directory: Path = Field(
         default=DATA_DIR / "mail", description="Where .eml files go when no SMTP server is set."
+    )
+    webhook_allowed_networks: list[IPv4Network | IPv6Network] = Field(
+        default_factory=list,
+        description="Networks webhook endpoints may be on although not public (JSON list of CIDRs, e.g. "
+        '`["10.20.0.0/16"]`); loopback, private, link-local and other non-public addresses are refused '
+        "otherwise.",
+    )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept `http://` webhook URLs (development and tests only; deliveries are otherwise "
+        "`https://`).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=20,
+        description="How long a delivery may take, connecting and answering together.",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="The wait after a delivery's first failure; it doubles each time."
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait between two attempts at a delivery."
+    )
+    webhook_disable_after_seconds: float = Field(
+        default=3 * 24 * 3600.0,
+        gt=0,
+        description="An endpoint whose deliveries have failed without a success for this long (and at "
+        "least `webhook_disable_after_attempts` times) is disabled.",
+    )
+    webhook_disable_after_attempts: int = Field(default=10, ge=1)
+    webhook_secret_overlap_seconds: float = Field(
+        default=24 * 3600.0,
+        ge=0,
+        description="After a secret rotation, how long deliveries carry a signature with the old secret too.",
+    )
+    webhook_connections: int = Field(
+        default=4, ge=1, le=32, description="Deliveries under way at once, across all endpoints."
+    )
+    webhook_sync_seconds: float = Field(
+        default=2.0, gt=0, description="How often the delivery loops are matched to the endpoints stored."
     )

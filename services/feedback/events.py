@@ -60,6 +60,7 @@ class MailRequested(EventPayload):
     intranet answers it at; nothing about anyone else."""
 
     topic: ClassVar[str] = "feedback.mail_requested"
+    internal: ClassVar[bool] = True
     aggregate_type: ClassVar[str] = "person"
 
     recipient_person_id: uuid.UUID

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.kernel import database, health, migrations, telemetry, unlinkable
 from services.kernel.auth.jwks import JwksCache
@@ -43,6 +44,16 @@ EVENTBUS_MIGRATIONS = migrations.MigrationSet(
 
 
 @dataclass(frozen=True)
+class LoopSupervisor:
+    """Event-bus loops that come and go while the service runs (one per webhook endpoint): `job` makes
+    the periodic job that attaches them to the runtime and detaches them to match what is stored; they
+    take at most `connections` worker connections at once."""
+
+    connections: Callable[[Any], int]
+    job: Callable[[EventBusRuntime, async_sessionmaker[AsyncSession], Any], PeriodicJob]
+
+
+@dataclass(frozen=True)
 class ServiceDefinition:
     """What makes a service itself: its name, schema, routers and event subscriptions."""
 
@@ -57,6 +68,7 @@ class ServiceDefinition:
     privacy: Sequence[Processing] = field(default_factory=tuple)
     # The periods of the register the service enforces itself (an hourly job deletes what outlived them).
     retention: Sequence[Retention] = field(default_factory=tuple)
+    supervisors: Sequence[LoopSupervisor] = field(default_factory=tuple)
     version: str = "0.1.0"
 
 
@@ -170,12 +182,13 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             *([retention_job(definition.retention)] if definition.retention else []),
         ]
         periodic_jobs = jobs if settings.consumers_enabled else []
+        supervisors = definition.supervisors if settings.consumers_enabled else ()
         worker_engine = _engine(
             database_url,
             settings,
             f"{definition.name}-worker",
-            pool_size=len(subscriptions) + len(periodic_jobs) + 1,
-            max_overflow=len(subscriptions) + 2,
+            pool_size=len(subscriptions) + len(periodic_jobs) + len(supervisors) + 1,
+            max_overflow=len(subscriptions) + 2 + sum(s.connections(settings) for s in supervisors),
         )
         worker_sessionmaker = database.create_sessionmaker(worker_engine)
         # Work that decides under a hot lock for many requests at once (the enrollment service's admission)
@@ -211,7 +224,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         app.state.verifier = verifier
         app.state.eventbus = runtime
         # Periodic jobs run where the consumers run (`CONSUMERS_ENABLED=false` makes an API-only replica).
-        periodic = PeriodicRunner(worker_sessionmaker, settings, periodic_jobs)
+        periodic = PeriodicRunner(
+            worker_sessionmaker,
+            settings,
+            [*periodic_jobs, *(s.job(runtime, worker_sessionmaker, settings) for s in supervisors)],
+        )
         await runtime.start()
         periodic.start()
         log.info("%s ready", definition.name)

@@ -60,8 +60,18 @@ async def test_what_outlived_its_period_goes_and_the_rest_stays(
                 (id, offering_id, status, min_size, max_size, seed, version, created_by_oid, created_at)
                 VALUES (gen_random_uuid(), :o, 'confirmed', 5, 7, 1, 1, 'c', :at)""",
         }
+        endpoint = await session.scalar(
+            text(
+                """INSERT INTO enrollment.webhook_endpoints (id, url, topics, secret, enabled)
+                   VALUES (gen_random_uuid(), 'https://hr.example.org/h', '{enrollment.confirmed}', 's', true)
+                   RETURNING id"""
+            )
+        )
+        rows["webhook_attempts"] = """INSERT INTO enrollment.webhook_attempts
+            (endpoint_id, event_id, topic, attempted_at, delivered, duration_ms)
+            VALUES (:w, gen_random_uuid(), 'enrollment.confirmed', :at, true, 3)"""
         for at, session_id in ((LONG_AGO, ended.id), (NOW, upcoming.id)):
-            values = {"p": person, "at": at, "s": session_id, "o": offering.id}
+            values = {"p": person, "at": at, "s": session_id, "o": offering.id, "w": endpoint}
             for sql in rows.values():
                 await session.execute(text(sql), values)
             await session.execute(
@@ -120,6 +130,7 @@ async def test_what_outlived_its_period_goes_and_the_rest_stays(
         "enrollment.coaching_requests": 1,
         "enrollment.reflection_rounds": 1,
         "enrollment.personal_data_reads": BATCH + 8,
+        "enrollment.webhook_attempts": 1,
         "enrollment.erasures": 1,
     }
     for table in deleted:

@@ -113,6 +113,18 @@ REGISTER = (
         enforced_by=ENFORCED_BY,
         stored_in=["enrollment.erasures"],
     ),
+    Processing(
+        data="The events of the topics an integration subscribed to, which name people by id (enrolments, "
+        "completions, HR's people); here only a log of each delivery attempt (event id, topic, answer)",
+        subjects="Participants and employees the events are about",
+        purpose="Keeping the HR system, reporting and other integrations registered by ops in step "
+        "(webhooks)",
+        basis=PUBLIC_TASK,
+        retention="Payloads are not kept for webhooks (they are read from the event bus when delivered; "
+        "an erased person's are rewritten); the attempts log 30 days",
+        enforced_by=ENFORCED_BY,
+        stored_in=["enrollment.webhook_attempts"],
+    ),
     reads_processing("enrollment"),
 )
 
@@ -121,4 +133,5 @@ NO_PERSONAL_DATA = {
     "enrollment.org_units": "the organisation's units",
     "enrollment.offerings": "the catalogue's offerings, as its events tell",
     "enrollment.sessions": "the catalogue's sessions and their seat counts",
+    "enrollment.webhook_endpoints": "integrations' addresses, topics and signing secrets",
 }

@@ -36,5 +36,6 @@ RULES = (
     # Members and pins go with their round (ON DELETE CASCADE).
     Retention("enrollment.reflection_rounds", "created_at < :now - interval '5 years'"),
     Retention("enrollment.personal_data_reads", "at < :now - interval '5 years'"),
+    Retention("enrollment.webhook_attempts", "attempted_at < :now - interval '30 days'"),
     Retention("enrollment.erasures", "scrubbed_at IS NOT NULL AND ordered_at < :now - interval '5 years'"),
 )

@@ -216,32 +216,31 @@ async def run_pass(
         return PassResult(Outcome.fenced if fenced else Outcome.idle, handled)
 
 
-class Worker:
-    """Runs passes for one subscription until stopped; sleeps on its wake-up event between them."""
+class PassLoop:
+    """Runs passes until stopped; sleeps on its wake-up event between them. `run_pass` is the work."""
 
     def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        subscription: Subscription,
-        policy: DeliveryPolicy,
-        load: RequestLoad | None = None,
+        self, name: str, policy: DeliveryPolicy, load: RequestLoad | None = None, yield_seconds: float = 1.0
     ) -> None:
-        self.sessionmaker = sessionmaker
-        self.subscription = subscription
+        self.name = name
         self.policy = policy
-        # Requests this worker yields to, when its subscription says it may wait for them.
-        self.load = load if subscription.yields_to_requests else None
+        # Requests this loop yields to before each pass, `yield_seconds` at most (None: it does not wait).
+        self.load = load
+        self.yield_seconds = yield_seconds
         self.wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.handled = 0
+
+    async def run_pass(self) -> PassResult:
+        raise NotImplementedError
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"eventbus:{self.subscription.name}")
+        self._task = asyncio.create_task(self._run(), name=f"eventbus:{self.name}")
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -263,15 +262,15 @@ class Worker:
         while not self._stopping.is_set():
             self.wakeup.clear()
             if self.load is not None:
-                await self.load.quiet(self.subscription.yield_seconds)
+                await self.load.quiet(self.yield_seconds)
             try:
-                result = await run_pass(self.sessionmaker, self.subscription, self.policy)
+                result = await self.run_pass()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 error_streak += 1
                 delay = self.policy.backoff(min(error_streak, 10))
-                log.exception("event worker %s failed a pass; retry in %.2fs", self.subscription.name, delay)
+                log.exception("event worker %s failed a pass; retry in %.2fs", self.name, delay)
                 await self._sleep(delay)
                 continue
             error_streak = 0
@@ -291,3 +290,26 @@ class Worker:
                 await self._sleep(min(result.delay, self.policy.poll_interval_seconds))
             else:
                 await self._sleep(self.policy.poll_interval_seconds)
+
+
+class Worker(PassLoop):
+    """Delivers one subscription's events to its handler (`run_pass`)."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        subscription: Subscription,
+        policy: DeliveryPolicy,
+        load: RequestLoad | None = None,
+    ) -> None:
+        super().__init__(
+            subscription.name,
+            policy,
+            load if subscription.yields_to_requests else None,
+            subscription.yield_seconds,
+        )
+        self.sessionmaker = sessionmaker
+        self.subscription = subscription
+
+    async def run_pass(self) -> PassResult:
+        return await run_pass(self.sessionmaker, self.subscription, self.policy)

@@ -22,6 +22,9 @@ class EventPayload(BaseModel):
     topic: ClassVar[str]
     aggregate_type: ClassVar[str]
     version: ClassVar[int] = 1
+    # Internal: a request between services (mail to send), not a fact an integrator is offered as a
+    # webhook.
+    internal: ClassVar[bool] = False
 
 
 class ConsumedPayload(BaseModel):
