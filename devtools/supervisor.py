@@ -132,7 +132,14 @@ def run(*, seed: bool = True, pg_dir: Path | None = None) -> int:
         asyncio.run(migrate_all(database_url))
         if seed:
             print(asyncio.run(load_demo_data(database_url)), flush=True)
-        env = {**os.environ, "DATABASE_URL": database_url}
+        env = {
+            # A webhook receiver on this machine, plain HTTP, is what one tries webhooks with here;
+            # outside `make run` endpoints are https:// on public addresses unless configured.
+            "ENROLLMENT_WEBHOOK_ALLOW_HTTP": "true",
+            "ENROLLMENT_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8", "::1/128"]',
+            **os.environ,
+            "DATABASE_URL": database_url,
+        }
         for service in SERVICES:
             service_settings = service.settings_class()
             prefix = service.name.upper()

@@ -108,7 +108,8 @@ def create_verifier(settings: PlatformSettings) -> TokenVerifier:
 
 
 def _scrape(service: str) -> Callable[[Request], Awaitable[None]]:
-    """What `/metrics` reads at scrape time: the pool, and each subscription's lag and dead letters."""
+    """What `/metrics` reads at scrape time: the pool, and each subscription's lag and dead letters
+    (the loops attached while running, such as webhook endpoints', included)."""
 
     async def refresh(request: Request) -> None:
         state = request.app.state
@@ -119,7 +120,7 @@ def _scrape(service: str) -> Callable[[Request], Awaitable[None]]:
         POOL.labels(service, "in_use").set(in_use)
         POOL.labels(service, "idle").set(pool.checkedin())
         POOL.labels(service, "size").set(size)
-        names = list(state.eventbus.subscriptions)
+        names = [*state.eventbus.subscriptions, *state.eventbus.attached]
         if not names:
             return
         try:
