@@ -54,9 +54,11 @@ def webhook_section(topics: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
             continue
         name = _camel(topic)
         payload = copy.deepcopy(entry["payload_schema"])
+        # Titles as the component names: client generators name their models by title, and two
+        # topics' payloads may hold same-titled parts that differ.
         for def_name, definition in payload.pop("$defs", {}).items():
-            schemas[f"{name}{def_name}"] = _moved_defs(definition, name)
-        schemas[f"{name}Payload"] = _moved_defs(payload, name)
+            schemas[f"{name}{def_name}"] = {**_moved_defs(definition, name), "title": f"{name}{def_name}"}
+        schemas[f"{name}Payload"] = {**_moved_defs(payload, name), "title": f"{name}Payload"}
         schemas[f"{name}Webhook"] = {
             "type": "object",
             "title": f"{name}Webhook",

@@ -12,12 +12,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.catalog.privacy.retention import RULES as CATALOG_RULES
+from services.enrollment.enrollments.models import Enrollment, EnrollmentAudit, Participation
 from services.enrollment.events import NotificationKind, NotificationRequested
 from services.enrollment.notifications.mailer import mail_subscription
 from services.enrollment.privacy.register import REGISTER
 from services.enrollment.privacy.retention import RULES
 from services.enrollment.privacy.service import erase_departed
 from services.enrollment.settings import EnrollmentSettings
+from services.feedback.privacy.retention import RULES as FEEDBACK_RULES
 from services.kernel.retention import BATCH, ENFORCED_BY, enforce
 from tests.enrollment.conftest import World
 from tests.enrollment.support import add_offering, add_session
@@ -130,12 +132,21 @@ async def test_what_outlived_its_period_goes_and_the_rest_stays(
         "enrollment.coaching_requests": 1,
         "enrollment.reflection_rounds": 1,
         "enrollment.personal_data_reads": BATCH + 8,
+        "enrollment.enrollment_audit": 0,  # no enrolment here is five years past its sessions
+        "enrollment.participations": 0,
+        "enrollment.enrollments": 0,
         "enrollment.webhook_attempts": 1,
         "enrollment.erasures": 1,
     }
     for table in deleted:
         kept = await count(sessionmaker, table)
-        assert kept == (0 if table == "enrollment.coaching_sessions" else 1), table
+        empty = {
+            "enrollment.coaching_sessions",
+            "enrollment.enrollment_audit",
+            "enrollment.participations",
+            "enrollment.enrollments",
+        }
+        assert kept == (0 if table in empty else 1), table
     assert set((await enforce(sessionmaker, RULES)).values()) == {0}  # nothing more on a second run
     # An open request is kept however old: its period starts when it ends.
     async with sessionmaker() as session, session.begin():
@@ -146,15 +157,64 @@ async def test_what_outlived_its_period_goes_and_the_rest_stays(
     assert (await enforce(sessionmaker, RULES))["enrollment.coaching_requests"] == 0
 
 
+async def test_enrolments_go_five_years_after_their_sessions_ended(
+    world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """An enrolment, its places and its history go when all its sessions ended five years ago; one in a
+    programme with a later session, or in a session that ended since, stays."""
+    six_years = -6 * 365
+    async with sessionmaker() as session, session.begin():
+        offering, programme = await add_offering(session), await add_offering(session, is_programme=True)
+        old = await add_session(session, offering, days=six_years)
+        recent = await add_session(session, offering, days=-4 * 365)
+        early, late = (
+            await add_session(session, programme, days=six_years),
+            await add_session(session, programme, days=-30),
+        )
+        created = NOW + timedelta(days=six_years - 30)
+        booked = {}
+        for name, course, offering_id in (
+            ("old", old, offering.id),
+            ("recent", recent, offering.id),
+            ("programme", None, programme.id),
+        ):
+            enrollment = Enrollment(
+                offering_id=offering_id,
+                session_id=course.id if course else None,
+                person_id=world.leader.id,
+                enrolled_by_oid="o",
+                created_at=created,
+            )
+            session.add(enrollment)
+            await session.flush()
+            for place in [course] if course else [early, late]:
+                session.add(
+                    Participation(enrollment_id=enrollment.id, session_id=place.id, person_id=world.leader.id)
+                )
+            session.add(
+                EnrollmentAudit(enrollment_id=enrollment.id, action="enrolled", actor_oid="o", at=created)
+            )
+            booked[name] = enrollment.id
+    deleted = await enforce(sessionmaker, RULES)
+    assert deleted["enrollment.enrollments"] == 1
+    assert deleted["enrollment.participations"] == 1
+    assert deleted["enrollment.enrollment_audit"] == 1
+    async with sessionmaker() as session:
+        left = set((await session.execute(text("SELECT id FROM enrollment.enrollments"))).scalars())
+    assert left == {booked["recent"], booked["programme"]}
+
+
 def test_the_register_says_which_periods_are_enforced() -> None:
     enforced = {table for line in REGISTER if line.enforced_by == ENFORCED_BY for table in line.stored_in}
     assert {rule.table for rule in RULES} - {"enrollment.completion_feed"} <= enforced | {
         "enrollment.completion_feed"
     }
-    # Every table of a line said to be enforced has a rule, so the line is true.
+    # Every table of a line said to be enforced has a rule, so the line is true (members and pins go
+    # with their round; idempotency keys are purged by the idempotency service after 24 hours).
     assert enforced <= {rule.table for rule in RULES} | {
         "enrollment.reflection_members",
         "enrollment.reflection_pins",
+        "enrollment.idempotency_keys",
     }
     assert {rule.table for rule in CATALOG_RULES} == {"catalog.personal_data_reads"}
 
@@ -184,9 +244,9 @@ async def test_no_mail_for_an_event_older_than_the_records_of_mails_sent(
     assert len(sent) == 1
 
 
-@pytest.mark.parametrize("rules", [CATALOG_RULES])
+@pytest.mark.parametrize("rules", [CATALOG_RULES, FEEDBACK_RULES])
 def test_other_services_enforce_the_read_log_period(rules: Any) -> None:
-    assert [rule.expired for rule in rules] == ["at < :now - interval '5 years'"]
+    assert rules[0].expired == "at < :now - interval '5 years'"
 
 
 async def test_people_hr_deactivated_are_erased_after_the_grace_period(

@@ -348,7 +348,7 @@ async def test_topics_are_checked_secrets_shown_once_and_only_ops_manage_endpoin
     webhook_settings: Callable[..., EnrollmentSettings],
 ) -> None:
     async with service(webhook_settings()) as enrollment:
-        offered = (await enrollment.get("/webhooks/topics?limit=100", headers=ops(tokens))).json()["items"]
+        offered = (await enrollment.get("/webhook-topics?limit=100", headers=ops(tokens))).json()["items"]
         names = {t["topic"] for t in offered}
         assert "enrollment.participation_completed" in names
         assert "catalog.offering_published" in names

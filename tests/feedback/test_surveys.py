@@ -8,11 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.feedback.app import create_app
+from services.feedback.privacy.retention import RULES
 from services.feedback.settings import FeedbackSettings
 from services.feedback.surveys.shipped import DIMENSIONS
+from services.kernel.retention import enforce
 from tests.feedback.support import (
     SESSION_ANSWERS,
     Respondent,
@@ -335,3 +338,36 @@ async def test_a_template_version_carries_english_texts(
     refused = await feedback.post("/survey-templates", json=misplaced, headers=headers)
     assert refused.status_code == 422
     assert "scale questions only" in refused.text
+
+
+async def test_invitations_go_a_year_after_the_survey_closed_and_the_survey_keeps_the_count(
+    feedback: httpx.AsyncClient,
+    tokens: TokenFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    crowd: dict[str, list[Respondent]],
+) -> None:
+    alna = crowd["alna"]
+    for attended in (alna[:4], alna[4:7]):
+        await attendance(sessionmaker, uuid.uuid4(), uuid.uuid4(), attended=attended)
+
+    async def opened() -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = (await feedback.get("/surveys", headers=coordinator(tokens))).json()[
+            "items"
+        ]
+        return items if sorted(s["invited"] for s in items) == [3, 4] else None
+
+    listed = await eventually(opened)
+    old, recent = sorted(listed, key=lambda s: s["invited"])
+    for survey in (old, recent):
+        await close(feedback, tokens, survey["id"])
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE feedback.surveys SET closed_at = now() - interval '13 months' WHERE id = :id"),
+            {"id": old["id"]},
+        )
+    deleted = await enforce(sessionmaker, RULES)
+    assert deleted["feedback.invitations"] == 3
+    left = await rows(sessionmaker, "SELECT DISTINCT survey_id::text FROM feedback.invitations")
+    assert [r[0] for r in left] == [recent["id"]]
+    after = (await feedback.get("/surveys", headers=coordinator(tokens))).json()["items"]
+    assert sorted(s["invited"] for s in after) == [3, 4]

@@ -30,9 +30,10 @@ REGISTER = (
         subjects="Participants, and the coordinators and leaders who acted for them",
         purpose="Running enrolment and waiting lists fairly; coverage of the programme",
         basis=PUBLIC_TASK,
-        retention="Five years after the session (the programme's coverage and trend); the actor of a change "
-        "is pseudonymised when that person's data is erased",
-        enforced_by=None,
+        retention="Five years after the session (the programme's coverage and trend; a programme's: its "
+        "last session); the actor of a change is pseudonymised when that person's data is erased; "
+        "idempotency keys 24 hours",
+        enforced_by=ENFORCED_BY,
         stored_in=[
             "enrollment.enrollments",
             "enrollment.participations",

@@ -34,7 +34,6 @@ from services.kernel.problems import COMMON_RESPONSES, Forbidden, responses_for
 
 router = APIRouter(
     route_class=TransactionalRoute,
-    prefix="/webhooks",
     tags=["webhooks"],
     responses={**COMMON_RESPONSES, 403: Forbidden.openapi()},
 )
@@ -46,7 +45,7 @@ def _wake(request: Request) -> None:
     request.app.state.eventbus.wake_all()
 
 
-@router.get("/topics", summary="List the topics an endpoint may subscribe to")
+@router.get("/webhook-topics", summary="List the topics an endpoint may subscribe to")
 async def list_topics(_: OpsOnly, paging: Paging) -> TopicPage:
     """Every published topic not internal to the services; the payload of each is described in the
     OpenAPI document's `webhooks` section."""
@@ -63,7 +62,7 @@ async def list_topics(_: OpsOnly, paging: Paging) -> TopicPage:
 
 
 @router.post(
-    "",
+    "/webhooks",
     summary="Register a webhook endpoint",
     status_code=201,
     responses=responses_for(TooManyWebhooks, AddressNotAllowed),
@@ -78,14 +77,14 @@ async def register_endpoint(
     return await service.create(session, body, request.app.state.settings)
 
 
-@router.get("", summary="List webhook endpoints")
+@router.get("/webhooks", summary="List webhook endpoints")
 async def list_endpoints(session: SessionDep, _: OpsOnly, paging: Paging) -> EndpointPage:
     """Each endpoint with where its deliveries stand; secrets are never shown again."""
     endpoints = list(await repository.page(session, paging.fetch, paging.offset))
     return paging.page(EndpointPage, await service.publish(session, endpoints))
 
 
-@router.get("/{endpoint_id}", summary="Get a webhook endpoint", responses=NOT_FOUND)
+@router.get("/webhooks/{endpoint_id}", summary="Get a webhook endpoint", responses=NOT_FOUND)
 async def get_endpoint(endpoint_id: uuid.UUID, session: SessionDep, _: OpsOnly) -> EndpointPublic:
     """The endpoint, whether it is enabled (and why not), and its deliveries: pending events, failed
     attempts at the next one, when the next attempt is, the last error."""
@@ -96,7 +95,7 @@ async def get_endpoint(endpoint_id: uuid.UUID, session: SessionDep, _: OpsOnly) 
 
 
 @router.patch(
-    "/{endpoint_id}",
+    "/webhooks/{endpoint_id}",
     summary="Change, disable or enable a webhook endpoint",
     responses=responses_for(WebhookNotFound, AddressNotAllowed),
 )
@@ -109,7 +108,9 @@ async def change_endpoint(
     return changed
 
 
-@router.delete("/{endpoint_id}", summary="Delete a webhook endpoint", status_code=204, responses=NOT_FOUND)
+@router.delete(
+    "/webhooks/{endpoint_id}", summary="Delete a webhook endpoint", status_code=204, responses=NOT_FOUND
+)
 async def delete_endpoint(endpoint_id: uuid.UUID, session: SessionDep, _: OpsOnly) -> Response:
     """Deliveries stop; its attempts log goes with it."""
     await service.delete(session, endpoint_id)
@@ -117,7 +118,9 @@ async def delete_endpoint(endpoint_id: uuid.UUID, session: SessionDep, _: OpsOnl
 
 
 @router.post(
-    "/{endpoint_id}/rotate-secret", summary="Rotate an endpoint's signing secret", responses=NOT_FOUND
+    "/webhooks/{endpoint_id}/rotate-secret",
+    summary="Rotate an endpoint's signing secret",
+    responses=NOT_FOUND,
 )
 async def rotate_secret(
     endpoint_id: uuid.UUID, request: Request, session: SessionDep, _: OpsOnly
@@ -130,7 +133,7 @@ async def rotate_secret(
 
 
 @router.post(
-    "/{endpoint_id}/replay",
+    "/webhooks/{endpoint_id}/replay",
     summary="Deliver again from a point, or skip ahead",
     responses=responses_for(WebhookNotFound, EventNotFound),
 )
@@ -145,7 +148,7 @@ async def replay(
     return replayed
 
 
-@router.get("/{endpoint_id}/attempts", summary="List delivery attempts", responses=NOT_FOUND)
+@router.get("/webhooks/{endpoint_id}/attempts", summary="List delivery attempts", responses=NOT_FOUND)
 async def list_attempts(
     endpoint_id: uuid.UUID, session: SessionDep, _: OpsOnly, paging: Paging
 ) -> AttemptPage:

@@ -29,7 +29,7 @@ def _topics(default: object = ...) -> Any:
         default,
         min_length=1,
         max_length=100,
-        description="The event topics to deliver (`GET /webhooks/topics` lists them), each once.",
+        description="The event topics to deliver (`GET /webhook-topics` lists them), each once.",
     )
 
 
@@ -41,7 +41,7 @@ def _known_topics(value: list[str]) -> list[str]:
     unknown = sorted({t for t in value if t not in offered})
     if unknown:
         raise ValueError(
-            f"no such topic to subscribe to: {', '.join(unknown)} (GET /webhooks/topics lists them)"
+            f"no such topic to subscribe to: {', '.join(unknown)} (GET /webhook-topics lists them)"
         )
     if len(set(value)) != len(value):
         raise ValueError("a topic is named more than once")

@@ -5,6 +5,7 @@ answers themselves are not personal data: they are stored without anything that 
 from __future__ import annotations
 
 from services.kernel.privacy import BY_ERASURE, Processing, reads_processing
+from services.kernel.retention import ENFORCED_BY
 
 PUBLIC_TASK = "GDPR art. 6(1)(e): the municipality's task as employer to develop its leaders"
 
@@ -26,8 +27,9 @@ REGISTER = (
         subjects="Invited participants",
         purpose="Inviting and reminding; one credential per invitee",
         basis=PUBLIC_TASK,
-        retention="Until the survey closes and a year after (reminders, complaints)",
-        enforced_by=None,
+        retention="Until the survey closes and a year after (reminders, complaints); the survey keeps only "
+        "how many were invited",
+        enforced_by=ENFORCED_BY,
         stored_in=["feedback.invitations"],
     ),
     Processing(

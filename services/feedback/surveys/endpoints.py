@@ -109,7 +109,7 @@ async def get_template_version(
 async def _surveys_public(session: AsyncSession, surveys: Sequence[Survey]) -> list[SurveyPublic]:
     """Surveys with their template and counts, in two queries however many surveys there are."""
     used = await templates.by_id(session, {s.template_id for s in surveys})
-    invited = await service.invited(session, [s.id for s in surveys])
+    invited = await service.invited(session, surveys)
     return [
         SurveyPublic.model_validate(
             {

@@ -70,6 +70,8 @@ class Survey(TableBase, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     closed_by: str | None = Field(default=None, max_length=64)
     responses: int = Field(default=0, description="Responses released when the survey closed.")
+    # How many were invited, counted when the survey closes: its invitations go a year after.
+    invited: int | None = None
     # When the reminder went to those without a credential (once per survey).
     reminded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 

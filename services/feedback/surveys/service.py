@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -192,12 +192,13 @@ async def close(
     survey.closed_at = clock.now()
     survey.closed_by = actor
     survey.responses = len(ballots) if released else 0
+    survey.invited = invited = await repository.count_invited(session, survey.id)
     await session.flush()
     await publish(
         session,
         SurveyClosed(
             **_facts(survey, template),
-            invited=await repository.count_invited(session, survey.id),
+            invited=invited,
             responses=survey.responses,
             released=released,
         ),
@@ -246,9 +247,11 @@ async def surveys(
     return await repository.surveys(session, where, limit=limit, offset=offset)
 
 
-async def invited(session: AsyncSession, survey_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Invitations not withdrawn, per survey. How many answered is not shown while a survey is open."""
-    return await repository.invited_counts(session, set(survey_ids))
+async def invited(session: AsyncSession, surveys: Sequence[Survey]) -> dict[uuid.UUID, int]:
+    """Invitations not withdrawn, per survey (a closed survey's as counted when it closed: the
+    invitations go a year after). How many answered is not shown while a survey is open."""
+    counted = await repository.invited_counts(session, {s.id for s in surveys if s.invited is None})
+    return {s.id: s.invited if s.invited is not None else counted.get(s.id, 0) for s in surveys}
 
 
 async def survey_by_origin(session: AsyncSession, origin_key: str) -> Survey | None:
