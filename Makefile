@@ -10,7 +10,7 @@ UV := .data/tools/uv/bin/uv
 ROLE ?= coordinator
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test check lint format typecheck pytest bench migrate seed token openapi clean
+.PHONY: help install lock run test check lint format typecheck pytest bench migrate seed demo-year token openapi clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ migrate: $(STAMP) ## bring every schema to head (DATABASE_URL, or the embedded s
 
 seed: $(STAMP) ## load the demo data (idempotent)
 	$(PY) -m devtools seed
+
+demo-year: $(STAMP) ## with `make run` up: enrolments, attendance and reflection groups of the year so far
+	$(PY) -m devtools demo-year
 
 token: $(STAMP) ## print a development token: make token ROLE=coordinator|ops|hr-integration|privacy-officer|user [EMAIL=...]
 	@$(PY) -m devtools token --role $(ROLE) $(if $(EMAIL),--email $(EMAIL))

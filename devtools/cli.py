@@ -71,6 +71,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_year(args: argparse.Namespace) -> int:
+    from devtools.demo_year import DemoYearRefused, load_demo_year
+
+    try:
+        print(asyncio.run(load_demo_year(database_url())))
+    except DemoYearRefused as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from devtools.contract import check_openapi, write_openapi
 
@@ -122,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run.set_defaults(func=cmd_run)
 
+    sub.add_parser(
+        "demo-year", help="play the programme year so far on the demo data (with `make run` up)"
+    ).set_defaults(func=cmd_demo_year)
     sub.add_parser("db-url", help="print the database URL (starts the embedded server)").set_defaults(
         func=cmd_db_url
     )
