@@ -151,10 +151,19 @@ class Player:
     async def mark(self, course: Course, rng: random.Random, share: float = 0.88) -> None:
         """After the session: each confirmed participant attended, or (rarely) was absent or excused."""
         _at(course.ends_at + timedelta(hours=2))
-        roster = await self.call("GET", f"/sessions/{course.id}/roster", _coordinator())
-        if roster.status_code != 200:
-            return
-        people = [row["person_id"] for row in roster.json()["items"] if row.get("status") == "confirmed"]
+        people: list[str] = []
+        cursor: str | None = ""
+        while cursor is not None:
+            roster = await self.call(
+                "GET",
+                f"/sessions/{course.id}/roster?limit=100{f'&cursor={cursor}' if cursor else ''}",
+                _coordinator(),
+            )
+            if roster.status_code != 200:
+                return
+            page = roster.json()
+            people += [row["person_id"] for row in page["items"] if row.get("status") == "confirmed"]
+            cursor = page["next_cursor"]
         records = [
             {
                 "person_id": person,
