@@ -1,5 +1,5 @@
-"""Delivering to webhook endpoints: one event-bus loop per enabled endpoint, matched to the endpoints
-stored by a periodic job on every replica.
+"""Delivering to webhook endpoints: one event-bus loop per endpoint, matched to the endpoints stored by
+a periodic job on every replica.
 
 Each endpoint's position is an event-bus subscription (`enrollment.webhook.<id>`), so deliveries keep the
 bus's guarantees: in the order of the ordering fence, one loop at a time across replicas (the
@@ -149,12 +149,14 @@ class EndpointLoop(PassLoop):
 def supervise(
     runtime: EventBusRuntime, sessionmaker: async_sessionmaker[AsyncSession], settings: Any
 ) -> PeriodicJob:
-    """The job that starts a loop for each enabled endpoint and stops the loops of the others."""
+    """The job that starts a loop for each endpoint and stops the loops of endpoints deleted. A disabled
+    endpoint's loop only looks (it delivers again as soon as the endpoint is enabled), and keeps its lag
+    in the metrics, where ops watch it."""
     gate = asyncio.Semaphore(settings.webhook_connections)
 
     async def sync(sessionmaker: async_sessionmaker[AsyncSession], settings: Any) -> None:
         async with sessionmaker() as session:
-            wanted = {subscription_name(i): i for i in await repository.enabled_ids(session)}
+            wanted = {subscription_name(i): i for i in await repository.endpoint_ids(session)}
         for name in [n for n in runtime.attached if n.startswith(SUBSCRIPTION_PREFIX) and n not in wanted]:
             await runtime.detach(name)
         for name, endpoint_id in wanted.items():

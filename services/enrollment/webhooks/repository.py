@@ -31,10 +31,8 @@ async def page(session: AsyncSession, limit: int, offset: int) -> Sequence[Webho
     return rows.all()
 
 
-async def enabled_ids(session: AsyncSession) -> list[uuid.UUID]:
-    return list(
-        (await session.scalars(select(col(WebhookEndpoint.id)).where(col(WebhookEndpoint.enabled)))).all()
-    )
+async def endpoint_ids(session: AsyncSession) -> list[uuid.UUID]:
+    return list((await session.scalars(select(col(WebhookEndpoint.id)))).all())
 
 
 async def count(session: AsyncSession) -> int:
