@@ -59,9 +59,14 @@ class Receiver:
             verified.append(index)
         status = self.status if verified or not self.secrets else 401
         self.received.append(Received(request.path, headers, body, status, verified))
-        if 300 <= status < 400 and self.location:
-            return web.Response(status=status, headers={"Location": self.location})
-        return web.Response(status=status)
+        response = (
+            web.Response(status=status, headers={"Location": self.location})
+            if 300 <= status < 400 and self.location
+            else web.Response(status=status)
+        )
+        # One connection per delivery: stopping the receiver then leaves no idle kept-alive connection.
+        response.force_close()
+        return response
 
     async def start(self) -> None:
         """Listen (on the same port as before, when restarted)."""
