@@ -88,10 +88,7 @@ async def list_endpoints(session: SessionDep, _: OpsOnly, paging: Paging) -> End
 async def get_endpoint(endpoint_id: uuid.UUID, session: SessionDep, _: OpsOnly) -> EndpointPublic:
     """The endpoint, whether it is enabled (and why not), and its deliveries: pending events, failed
     attempts at the next one, when the next attempt is, the last error."""
-    endpoint = await repository.get(session, endpoint_id)
-    if endpoint is None:
-        raise WebhookNotFound(f"No webhook endpoint {endpoint_id}.")
-    return (await service.publish(session, [endpoint]))[0]
+    return (await service.publish(session, [await service.found(session, endpoint_id)]))[0]
 
 
 @router.patch(
@@ -154,7 +151,6 @@ async def list_attempts(
 ) -> AttemptPage:
     """The endpoint's delivery attempts of the last 30 days, the newest first: the event, the answer's
     status or why there was none, and how long it took."""
-    if await repository.get(session, endpoint_id) is None:
-        raise WebhookNotFound(f"No webhook endpoint {endpoint_id}.")
+    await service.found(session, endpoint_id)
     rows = await repository.attempts(session, endpoint_id, paging.fetch, paging.offset)
     return paging.page(AttemptPage, [AttemptPublic.model_validate(row) for row in rows])

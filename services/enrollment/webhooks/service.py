@@ -86,13 +86,18 @@ async def create(
     return EndpointCreated(**public.model_dump(), secret=endpoint.secret)
 
 
-async def locked(session: AsyncSession, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    """The endpoint, with its subscription's lock and then its row's (the delivery's order)."""
-    await bus.claim(session, subscription_name(endpoint_id), wait=True)
-    endpoint = await repository.get(session, endpoint_id, lock=True)
+async def found(session: AsyncSession, endpoint_id: uuid.UUID, *, lock: bool = False) -> WebhookEndpoint:
+    """The endpoint, or WebhookNotFound."""
+    endpoint = await repository.get(session, endpoint_id, lock=lock)
     if endpoint is None:
         raise WebhookNotFound(f"No webhook endpoint {endpoint_id}.")
     return endpoint
+
+
+async def locked(session: AsyncSession, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The endpoint, with its subscription's lock and then its row's (the delivery's order)."""
+    await bus.claim(session, subscription_name(endpoint_id), wait=True)
+    return await found(session, endpoint_id, lock=True)
 
 
 async def change(
@@ -181,20 +186,5 @@ async def publish(session: AsyncSession, endpoints: list[WebhookEndpoint]) -> li
             last_error=state.last_error,
             last_delivered_event=state.position.id,
         )
-        public.append(
-            EndpointPublic(
-                id=endpoint.id,
-                url=endpoint.url,
-                description=endpoint.description,
-                topics=list(endpoint.topics),
-                enabled=endpoint.enabled,
-                disabled_at=endpoint.disabled_at,
-                disabled_reason=endpoint.disabled_reason,
-                failing_since=endpoint.failing_since,
-                previous_secret_until=endpoint.previous_secret_until,
-                created_at=endpoint.created_at,
-                updated_at=endpoint.updated_at,
-                delivery=delivery,
-            )
-        )
+        public.append(EndpointPublic.model_validate({**endpoint.model_dump(), "delivery": delivery}))
     return public
